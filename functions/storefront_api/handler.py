@@ -1,0 +1,323 @@
+"""Storefront API: the public REST API that storefronts and customer portals call.
+
+Thin: parse and validate (Powertools resolver + pydantic), call the library, shape the response.
+"""
+
+# No `from __future__ import annotations`: Powertools reads the route signatures' real types
+# through the tracer's wrappers to validate bodies and build the OpenAPI.
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestValidationError,
+    ResponseValidationError,
+)
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from boomerang.api.auth import Authenticator
+from boomerang.api.errors import domain_error_response, error_response, validation_details
+from boomerang.api.schemas import (
+    EligibilityOut,
+    ErrorOut,
+    LineEligibilityOut,
+    OrderIn,
+    OrderOut,
+    PolicyOut,
+    ReturnIn,
+    ReturnOut,
+    SessionIn,
+    SessionOut,
+    utc,
+)
+from boomerang.config import StorefrontConfig
+from boomerang.domain.errors import BadRequest, DomainError, Unprocessable
+from boomerang.domain.policy import RequestedItem
+from boomerang.services.policies import PolicySource
+from boomerang.services.returns import ReturnRequest, ReturnsService
+from boomerang.store.records import Repository
+
+config = StorefrontConfig.from_env()
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+repo = Repository(config.table_name)
+
+
+def _signing_key() -> bytes:
+    # Imported on first use: only session and token calls need Secrets Manager.
+    from aws_lambda_powertools.utilities import parameters
+
+    return str(parameters.get_secret(config.session_secret_name, max_age=300)).encode()
+
+
+def clock() -> datetime:
+    return datetime.now(UTC)
+
+
+policies = PolicySource(repo, config.policy_cache_seconds)
+service = ReturnsService(repo, policies, _signing_key, timedelta(seconds=config.session_ttl_seconds))
+auth = Authenticator(repo, _signing_key, config.api_key_cache_seconds)
+idempotency = IdempotencyConfig(
+    event_key_jmespath="key",
+    payload_validation_jmespath="request",
+    expires_after_seconds=24 * 3600,
+    raise_on_no_idempotency_key=True,
+)
+idempotency_store = DynamoDBPersistenceLayer(table_name=config.idempotency_table_name)
+
+cors = CORSConfig(
+    allow_origin="*",
+    allow_headers=["Content-Type", "Authorization", "Idempotency-Key", "x-api-key"],
+    max_age=600,
+)
+app = APIGatewayRestResolver(enable_validation=True, cors=cors)
+app.enable_swagger(path="/v1/docs", title="Boomerang storefront API", version="1.0.0")
+
+ERRORS: dict[int | str, Any] = {
+    code: {"description": text, "content": {"application/json": {"schema": ErrorOut.model_json_schema()}}}
+    for code, text in {
+        400: "Malformed request",
+        401: "No or bad credentials",
+        404: "Not found (also for what is not yours)",
+        409: "Conflict: stale version, reused Idempotency-Key, illegal transition",
+        413: "Body too large",
+        422: "Validation failed; details name each field",
+    }.items()
+}
+
+
+def _request_id() -> str | None:
+    return str(app.current_event.request_context.request_id or "") or None
+
+
+# --- errors and limits ------------------------------------------------------------------------
+
+
+def limit_body(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    body = app.current_event.body or ""
+    if len(body.encode()) > config.max_body_bytes:
+        return error_response(
+            413,
+            "payload_too_large",
+            f"The body is larger than {config.max_body_bytes} bytes.",
+            None,
+            _request_id(),
+        )
+    return next_middleware(app)
+
+
+app.use(middlewares=[limit_body])
+
+
+@app.exception_handler(DomainError)
+def _domain_error(exc: DomainError) -> Response[str]:
+    if exc.http_status >= 500:
+        logger.exception("domain error")
+    metrics.add_metric(name="ClientError", unit=MetricUnit.Count, value=1)
+    return domain_error_response(exc, _request_id())
+
+
+@app.exception_handler(RequestValidationError)
+def _validation_error(exc: RequestValidationError) -> Response[str]:
+    code, message, details = validation_details(exc.errors())
+    return error_response(400 if code == "malformed_json" else 422, code, message, details, _request_id())
+
+
+@app.exception_handler(ResponseValidationError)
+def _response_invalid(exc: ResponseValidationError) -> Response[str]:
+    # Our bug, not the caller's: log it whole, answer like any server error.
+    logger.error("response failed its own schema", extra={"errors": exc.errors()})
+    return error_response(
+        500, "internal_error", "The server failed to build its answer.", None, _request_id()
+    )
+
+
+@app.exception_handler(IdempotencyValidationError)
+def _idempotency_reused(exc: IdempotencyValidationError) -> Response[str]:
+    return error_response(
+        409,
+        "idempotency_key_reused",
+        "This Idempotency-Key was used with a different body.",
+        None,
+        _request_id(),
+    )
+
+
+@app.exception_handler(IdempotencyAlreadyInProgressError)
+def _idempotency_in_progress(exc: IdempotencyAlreadyInProgressError) -> Response[str]:
+    return error_response(
+        409,
+        "request_in_progress",
+        "A request with this Idempotency-Key is still running; retry shortly.",
+        None,
+        _request_id(),
+    )
+
+
+@app.not_found
+def _not_found(exc: Exception) -> Response[str]:
+    return error_response(404, "route_not_found", "No such route.", None, _request_id())
+
+
+# --- routes -----------------------------------------------------------------------------------
+
+
+def _caller() -> Any:
+    return auth.principal(app.current_event.headers, clock())
+
+
+@app.post(
+    "/v1/orders", summary="Create or update an order (storefront API key)", responses=ERRORS, tags=["orders"]
+)
+@tracer.capture_method
+def post_order(order: OrderIn) -> Response[OrderOut]:
+    caller = _caller()
+    saved = service.import_order(caller, order.to_order(caller.shop))
+    logger.append_keys(shop=caller.shop, order_id=saved.order_id)
+    status = 201 if saved.version == 1 else 200
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=OrderOut.of(saved))
+
+
+@app.post(
+    "/v1/sessions", summary="Open a customer session for one order", responses=ERRORS, tags=["sessions"]
+)
+@tracer.capture_method
+def post_session(session: SessionIn) -> Response[SessionOut]:
+    shop = auth.optional_shop(app.current_event.headers) or session.shop
+    if shop is None:
+        raise Unprocessable(
+            "Name the shop (field 'shop') or call with the storefront's API key.",
+            code="shop_required",
+            details=[{"field": "shop", "code": "missing", "message": "Field required without an API key."}],
+        )
+    opened = service.open_session(shop, session.order_number, session.email, clock())
+    body = SessionOut(token=opened.token, expires_at=utc(opened.expires_at), order_id=opened.order_id)
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+@app.get(
+    "/v1/orders/<order_id>/eligibility",
+    summary="What on the order can be returned, until when, why and why not",
+    responses=ERRORS,
+    tags=["orders"],
+)
+@tracer.capture_method
+def get_eligibility(order_id: Annotated[str, Path(max_length=128)]) -> EligibilityOut:
+    caller = _caller()
+    order, lines = service.eligibility(caller, order_id, clock())
+    return EligibilityOut(
+        order_id=order.order_id,
+        policy_version=policies(caller.shop).version,
+        lines=[LineEligibilityOut.of(line) for line in lines],
+    )
+
+
+def _create_return_once(call: dict[str, Any]) -> dict[str, Any]:
+    """Create the return; Powertools idempotency stores the answer under the Idempotency-Key."""
+    caller = _caller()
+    body = ReturnIn.model_validate(call["request"])
+    request = ReturnRequest(
+        order_id=body.order_id,
+        items=[RequestedItem(line_id=i.line_id, quantity=i.quantity, reason=i.reason) for i in body.items],
+        resolution=body.resolution,
+        notes={i.line_id: i.note for i in body.items if i.note},
+        locale=body.locale,
+    )
+    created = service.create_return(caller, request, clock())
+    logger.append_keys(rma=created.rma)
+    logger.info("return created", extra={"status": created.status.value, "outcome": created.decision.outcome})
+    metrics.add_metric(
+        name=f"ReturnDecision_{created.decision.outcome.value}", unit=MetricUnit.Count, value=1
+    )
+    return ReturnOut.of(created).model_dump(mode="json")
+
+
+create_return_once: Callable[..., dict[str, Any]] = idempotent_function(
+    data_keyword_argument="call", config=idempotency, persistence_store=idempotency_store
+)(_create_return_once)
+
+
+@app.post(
+    "/v1/returns",
+    summary="Request a return; the policy decides in the same request",
+    responses=ERRORS,
+    tags=["returns"],
+)
+@tracer.capture_method
+def post_return(
+    body: ReturnIn,
+    idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=255)] = None,
+) -> Response[ReturnOut]:
+    if not idempotency_key:
+        raise BadRequest(
+            "Send an Idempotency-Key header (any unique string up to 255 characters).",
+            code="idempotency_key_required",
+            details=[{"field": "Idempotency-Key", "code": "missing", "message": "Header required."}],
+        )
+    caller = _caller()
+    logger.append_keys(shop=caller.shop, order_id=body.order_id)
+    result = create_return_once(
+        call={"key": f"{caller.shop}:{idempotency_key}", "request": body.model_dump(mode="json")}
+    )
+    return Response(
+        status_code=201, content_type=content_types.APPLICATION_JSON, body=ReturnOut.model_validate(result)
+    )
+
+
+@app.get(
+    "/v1/returns/<rma>", summary="A return with its decision and timeline", responses=ERRORS, tags=["returns"]
+)
+@tracer.capture_method
+def get_return(rma: Annotated[str, Path(max_length=32)]) -> ReturnOut:
+    ret, timeline = service.get_return(_caller(), rma)
+    logger.append_keys(rma=ret.rma)
+    return ReturnOut.of(ret, timeline)
+
+
+@app.post(
+    "/v1/returns/<rma>/cancel", summary="Cancel a return before it ships", responses=ERRORS, tags=["returns"]
+)
+@tracer.capture_method
+def cancel_return(rma: Annotated[str, Path(max_length=32)]) -> ReturnOut:
+    ret, timeline = service.cancel_return(_caller(), rma, clock())
+    logger.append_keys(rma=ret.rma)
+    return ReturnOut.of(ret, timeline)
+
+
+@app.get("/v1/policy", summary="The shop's current return policy", responses=ERRORS, tags=["policy"])
+@tracer.capture_method
+def get_policy() -> PolicyOut:
+    return PolicyOut.of(policies(_caller().shop))
+
+
+@app.get("/v1/openapi.json", summary="This API's OpenAPI document", tags=["meta"], include_in_schema=False)
+def get_openapi() -> Response[str]:
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=app.get_openapi_json_schema(title="Boomerang storefront API", version="1.0.0"),
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    idempotency.register_lambda_context(context)
+    return app.resolve(event, context)

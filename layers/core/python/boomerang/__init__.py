@@ -1,0 +1,1 @@
+"""Boomerang: returns, refunds and post-purchase logistics for direct-to-consumer stores."""

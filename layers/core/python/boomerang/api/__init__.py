@@ -1,0 +1,1 @@
+"""HTTP-facing shapes shared by the API handlers: request and response bodies, errors, auth."""

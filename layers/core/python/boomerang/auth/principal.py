@@ -1,0 +1,26 @@
+"""The caller of a storefront API request, and what it may reach."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from boomerang.domain.errors import NotFound
+
+
+@dataclass(frozen=True)
+class Principal:
+    shop: str
+    # A customer token reaches one order only; a storefront API key reaches the whole shop.
+    order_id: str | None = None
+    customer_ref: str | None = None
+
+    @property
+    def is_customer(self) -> bool:
+        return self.order_id is not None
+
+    def ensure_order(self, shop: str, order_id: str, missing: str = "order_not_found") -> None:
+        # Someone else's order answers exactly as a missing one: 404, nothing revealed.
+        if shop != self.shop or (self.order_id is not None and self.order_id != order_id):
+            raise NotFound(
+                "No such order." if missing == "order_not_found" else "No such return.", code=missing
+            )

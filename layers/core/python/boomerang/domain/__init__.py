@@ -1,0 +1,1 @@
+"""The returns domain in plain Python: no AWS, no Lambda events."""

@@ -1,0 +1,70 @@
+"""Domain errors. Each carries a stable machine-readable code; the API maps them to HTTP statuses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of every error the library raises on purpose."""
+
+    code = "domain_error"
+    http_status = 400
+
+    def __init__(self, message: str, *, code: str | None = None, details: list[dict[str, Any]] | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.details = details or []
+
+
+class BadRequest(DomainError):
+    code = "bad_request"
+    http_status = 400
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    http_status = 404
+
+
+class Unauthorized(DomainError):
+    code = "unauthorized"
+    http_status = 401
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    http_status = 403
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    http_status = 409
+
+
+class Unprocessable(DomainError):
+    """The request is well formed but the domain refuses it (window passed, quantity too high...)."""
+
+    code = "unprocessable"
+    http_status = 422
+
+
+class IllegalTransition(Conflict):
+    code = "illegal_transition"
+
+    def __init__(self, current: str, target: str):
+        super().__init__(
+            f"A return cannot move from '{current}' to '{target}'.",
+            details=[{"from": current, "to": target}],
+        )
+        self.current = current
+        self.target = target
+
+
+class StaleVersion(Conflict):
+    code = "stale_version"
+
+    def __init__(self, what: str):
+        super().__init__(f"{what} was changed by another request; read it again and retry.")

@@ -1,0 +1,203 @@
+"""The domain's records. Money is integer minor units; times are aware UTC datetimes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from boomerang.domain.money import Currency, Money
+from boomerang.domain.status import ReturnStatus
+
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("a time must carry its UTC offset (ISO 8601 with Z)")
+    return value
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OrderLine(Record):
+    line_id: Identifier
+    sku: str = Field(min_length=1, max_length=128)
+    title: str = Field(default="", max_length=512)
+    category: str = Field(default="general", min_length=1, max_length=64)
+    quantity: int = Field(ge=1, le=10_000)
+    unit_price: Money
+    delivered_at: UtcDatetime | None = None
+
+
+class Order(Record):
+    shop: Identifier
+    order_id: Identifier
+    order_number: str = Field(min_length=1, max_length=64)
+    customer_email: str = Field(min_length=3, max_length=320)
+    customer_country: Country
+    currency: Currency
+    ordered_at: UtcDatetime
+    lines: list[OrderLine] = Field(min_length=1, max_length=250)
+    payment_reference: str | None = Field(default=None, max_length=255)
+    # Quantities already taken by open or finished returns, per line (maintained by the store).
+    returned: dict[str, int] = Field(default_factory=dict)
+    version: int = 0
+
+    @property
+    def total(self) -> Money:
+        total = Money.zero(self.currency)
+        for line in self.lines:
+            total = total + line.unit_price * line.quantity
+        return total
+
+    def line(self, line_id: str) -> OrderLine | None:
+        return next((line for line in self.lines if line.line_id == line_id), None)
+
+    def returnable_quantity(self, line_id: str) -> int:
+        line = self.line(line_id)
+        return 0 if line is None else max(0, line.quantity - self.returned.get(line_id, 0))
+
+
+class Resolution(StrEnum):
+    REFUND = "refund"
+    STORE_CREDIT = "store_credit"
+    EXCHANGE = "exchange"
+
+
+class Reception(StrEnum):
+    """Where the item is, as Solidus keeps it."""
+
+    AWAITING = "awaiting"
+    IN_TRANSIT = "in_transit"
+    RECEIVED = "received"
+    LOST = "lost"
+    CANCELLED = "cancelled"
+
+
+class Acceptance(StrEnum):
+    """Whether the item is accepted for its resolution, as Solidus keeps it."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    MANUAL_INTERVENTION_REQUIRED = "manual_intervention_required"
+
+
+class Outcome(StrEnum):
+    APPROVED = "approved"
+    PENDING_REVIEW = "pending_review"
+    AWAITING_EVIDENCE = "awaiting_evidence"
+    REJECTED = "rejected"
+
+
+class Effect(StrEnum):
+    """What a policy rule does when it fires."""
+
+    APPROVE = "approve"
+    REVIEW = "review"
+    REQUIRE_EVIDENCE = "require_evidence"
+    REJECT = "reject"
+    FLAG = "flag"
+
+
+class FiredRule(Record):
+    rule_id: str
+    effect: Effect
+    message: str
+
+
+class Decision(Record):
+    outcome: Outcome
+    rules: list[FiredRule]
+    policy_version: int
+    evidence_required: bool = False
+    review_required: bool = False
+    flags: list[str] = Field(default_factory=list)
+    decided_at: UtcDatetime
+
+
+class ReturnItem(Record):
+    line_id: str
+    sku: str
+    category: str
+    quantity: int = Field(ge=1)
+    reason: str
+    note: str | None = Field(default=None, max_length=2000)
+    unit_price: Money
+    reception: Reception = Reception.AWAITING
+    acceptance: Acceptance = Acceptance.PENDING
+
+    @property
+    def amount(self) -> Money:
+        return self.unit_price * self.quantity
+
+
+class Address(Record):
+    name: str
+    line1: str
+    line2: str | None = None
+    city: str
+    postal_code: str
+    region: str | None = None
+    country: Country
+
+
+class Hub(Record):
+    hub_id: Identifier
+    name: str
+    address: Address
+    # ISO countries served, region names from the policy's `regions`, or "*" for anywhere.
+    serves: list[str] = Field(min_length=1)
+    carriers: list[str] = Field(default_factory=list)
+    cost_per_parcel: Money
+    open: bool = True
+
+
+class HubChoice(Record):
+    hub_id: str
+    name: str
+    country: Country
+    cost: Money
+    fallback_hub_id: str
+    fallback_cost: Money
+
+
+class TimelineEntry(Record):
+    version: int
+    at: UtcDatetime
+    status: ReturnStatus
+    event: str
+    message: str
+    actor: str
+
+
+class Return(Record):
+    rma: str
+    shop: str
+    order_id: str
+    customer_ref: str = Field(description="A one-way hash of the customer's email; no personal data")
+    status: ReturnStatus
+    resolution: Resolution
+    locale: str = "en"
+    items: list[ReturnItem] = Field(min_length=1)
+    decision: Decision
+    hub: HubChoice
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    version: int = 1
+
+    @property
+    def amount(self) -> Money:
+        total = Money.zero(self.items[0].unit_price.currency)
+        for item in self.items:
+            total = total + item.amount
+        return total

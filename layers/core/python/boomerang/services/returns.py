@@ -1,0 +1,248 @@
+"""The storefront's use cases: import orders, open customer sessions, check eligibility, and
+request, read and cancel returns."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from boomerang.auth import customer_tokens
+from boomerang.auth.principal import Principal
+from boomerang.domain import rma as rma_numbers
+from boomerang.domain.errors import Forbidden, NotFound
+from boomerang.domain.models import (
+    Acceptance,
+    Decision,
+    Order,
+    Outcome,
+    Resolution,
+    Return,
+    ReturnItem,
+    TimelineEntry,
+)
+from boomerang.domain.policy import (
+    LineEligibility,
+    Policy,
+    RequestedItem,
+    check_request,
+    decide,
+    facts_for,
+    line_eligibility,
+)
+from boomerang.domain.routing import choose_hub
+from boomerang.domain.status import CANCELLABLE, ReturnStatus, event_type, transition
+from boomerang.services.customers import customer_ref
+from boomerang.store.records import Event, Repository, ReturnChange, RmaTaken, iso, moved
+
+RECENT_WINDOW = timedelta(days=30)
+_OUTCOME_STATUS = {
+    Outcome.APPROVED: ReturnStatus.APPROVED,
+    Outcome.PENDING_REVIEW: ReturnStatus.PENDING_REVIEW,
+    Outcome.AWAITING_EVIDENCE: ReturnStatus.AWAITING_EVIDENCE,
+    Outcome.REJECTED: ReturnStatus.REJECTED,
+}
+_RMA_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class ReturnRequest:
+    order_id: str
+    items: list[RequestedItem]
+    resolution: Resolution
+    notes: dict[str, str]  # line_id -> the customer's note
+    locale: str
+
+
+@dataclass(frozen=True)
+class Session:
+    token: str
+    expires_at: datetime
+    order_id: str
+
+
+def _event_data(ret: Return, **more: object) -> dict[str, object]:
+    # Ids only: events leave the system, personal data does not.
+    return {"rma": ret.rma, "order_id": ret.order_id, "status": ret.status.value, **more}
+
+
+class ReturnsService:
+    def __init__(
+        self,
+        repo: Repository,
+        policy_for: Callable[[str], Policy],
+        signing_key: Callable[[], bytes],
+        session_ttl: timedelta = timedelta(hours=1),
+    ):
+        self.repo = repo
+        self.policy_for = policy_for
+        self.signing_key = signing_key
+        self.session_ttl = session_ttl
+
+    # --- orders and sessions -------------------------------------------------------------------
+
+    def import_order(self, caller: Principal, order: Order) -> Order:
+        if caller.is_customer:
+            raise Forbidden("Only the storefront's server may import orders.", code="api_key_required")
+        if order.shop != caller.shop:
+            raise Forbidden("The API key belongs to another shop.", code="wrong_shop")
+        return self.repo.upsert_order(order)
+
+    def open_session(self, shop: str, order_number: str, email: str, now: datetime) -> Session:
+        order = self.repo.find_order_by_number(shop, order_number)
+        # A wrong number and a wrong email answer alike, so neither can be probed.
+        same_email = order is not None and hmac.compare_digest(
+            order.customer_email.strip().lower().encode(), email.strip().lower().encode()
+        )
+        if order is None or not same_email:
+            raise NotFound("No order matches that order number and email.", code="order_not_found")
+        expires = now + self.session_ttl
+        claims = customer_tokens.CustomerClaims(
+            shop=shop,
+            order_id=order.order_id,
+            customer_ref=customer_ref(shop, order.customer_email),
+            expires_at=expires,
+        )
+        token = customer_tokens.issue(self.signing_key(), claims)
+        return Session(token=token, expires_at=expires, order_id=order.order_id)
+
+    def eligibility(
+        self, caller: Principal, order_id: str, now: datetime
+    ) -> tuple[Order, list[LineEligibility]]:
+        caller.ensure_order(caller.shop, order_id)
+        order = self.repo.get_order(caller.shop, order_id)
+        policy = self.policy_for(caller.shop)
+        return order, [line_eligibility(policy, order, line, now) for line in order.lines]
+
+    # --- returns -------------------------------------------------------------------------------
+
+    def create_return(self, caller: Principal, request: ReturnRequest, now: datetime) -> Return:
+        caller.ensure_order(caller.shop, request.order_id)
+        policy = self.policy_for(caller.shop)
+        if caller.customer_ref is not None:
+            # A customer token names the customer: order and customer come in one read.
+            order, customer = self.repo.order_and_customer(caller.shop, request.order_id, caller.customer_ref)
+        else:
+            order = self.repo.get_order(caller.shop, request.order_id)
+            customer = self.repo.get_customer(caller.shop, customer_ref(order.shop, order.customer_email))
+        check_request(policy, order, request.items, request.resolution, now)
+
+        since = iso(now - RECENT_WINDOW)
+        recent = [entry for entry in customer.recent if entry["at"] >= since]
+        decision = decide(policy, facts_for(order, request.items, len(recent), now), now)
+        status = transition(ReturnStatus.REQUESTED, _OUTCOME_STATUS[decision.outcome])
+        hub = choose_hub(policy, order.customer_country)
+        items = [self._item(order, item, request.notes.get(item.line_id), decision) for item in request.items]
+
+        returned = dict(order.returned)
+        if status is not ReturnStatus.REJECTED:
+            for item in request.items:
+                returned[item.line_id] = returned.get(item.line_id, 0) + item.quantity
+
+        for _attempt in range(_RMA_ATTEMPTS):
+            ret = Return(
+                rma=rma_numbers.generate(),
+                shop=order.shop,
+                order_id=order.order_id,
+                customer_ref=customer.customer_ref,
+                status=status,
+                resolution=request.resolution,
+                locale=request.locale,
+                items=items,
+                decision=decision,
+                hub=hub,
+                created_at=now,
+                updated_at=now,
+            )
+            timeline = [
+                TimelineEntry(
+                    version=1,
+                    at=now,
+                    status=ReturnStatus.REQUESTED,
+                    event="return.requested",
+                    message=f"Return requested for {sum(i.quantity for i in items)} item(s).",
+                    actor="customer" if caller.is_customer else "storefront",
+                ),
+                TimelineEntry(
+                    version=1,
+                    at=now,
+                    status=status,
+                    event=event_type(status),
+                    message=" ".join(rule.message for rule in decision.rules),
+                    actor=f"policy:v{policy.version}",
+                ),
+            ]
+            events = [
+                Event("return.requested", _event_data(ret, items=len(items))),
+                Event(event_type(status), _event_data(ret, outcome=decision.outcome.value)),
+            ]
+            extra = [
+                self.repo.order_returned_update(order, returned),
+                self.repo.customer_put(order.shop, customer, [*recent, {"rma": ret.rma, "at": iso(now)}]),
+            ]
+            try:
+                self.repo.save(ReturnChange(ret, None, timeline, events, extra))
+            except RmaTaken:
+                continue
+            return ret
+        raise RuntimeError("could not draw an unused RMA number")  # 31^8 numbers: practically unreachable
+
+    @staticmethod
+    def _item(order: Order, item: RequestedItem, note: str | None, decision: Decision) -> ReturnItem:
+        line = order.line(item.line_id)
+        assert line is not None  # check_request refused unknown lines
+        acceptance = (
+            Acceptance.MANUAL_INTERVENTION_REQUIRED if decision.review_required else Acceptance.PENDING
+        )
+        return ReturnItem(
+            line_id=line.line_id,
+            sku=line.sku,
+            category=line.category,
+            quantity=item.quantity,
+            reason=item.reason,
+            note=note,
+            unit_price=line.unit_price,
+            acceptance=acceptance,
+        )
+
+    def get_return(self, caller: Principal, rma: str) -> tuple[Return, list[TimelineEntry]]:
+        canonical = self._rma(rma)
+        ret, timeline = self.repo.get_return(canonical)
+        caller.ensure_order(ret.shop, ret.order_id, missing="return_not_found")
+        return ret, timeline
+
+    def cancel_return(self, caller: Principal, rma: str, now: datetime) -> tuple[Return, list[TimelineEntry]]:
+        ret, timeline = self.get_return(caller, rma)
+        if ret.status not in CANCELLABLE:
+            transition(ret.status, ReturnStatus.CANCELLED)  # raises, naming both states
+        order = self.repo.get_order(ret.shop, ret.order_id)
+        cancelled = moved(ret, ReturnStatus.CANCELLED, now)
+        returned = dict(order.returned)
+        for item in ret.items:
+            returned[item.line_id] = max(0, returned.get(item.line_id, 0) - item.quantity)
+        entry = TimelineEntry(
+            version=cancelled.version,
+            at=now,
+            status=ReturnStatus.CANCELLED,
+            event="return.cancelled",
+            message="Return cancelled; the items can be requested again while the window is open.",
+            actor="customer" if caller.is_customer else "storefront",
+        )
+        self.repo.save(
+            ReturnChange(
+                cancelled,
+                ret.version,
+                [entry],
+                [Event("return.cancelled", _event_data(cancelled))],
+                [self.repo.order_returned_update(order, returned)],
+            )
+        )
+        return cancelled, [*timeline, entry]
+
+    @staticmethod
+    def _rma(raw: str) -> str:
+        try:
+            return rma_numbers.normalize(raw)
+        except rma_numbers.InvalidRma as exc:
+            raise NotFound(str(exc), code="invalid_rma") from exc

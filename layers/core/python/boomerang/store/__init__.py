@@ -1,0 +1,1 @@
+"""DynamoDB storage: one table, keys in `keys`, records through the repositories."""

@@ -1,0 +1,396 @@
+"""Repository for orders, returns, shops, API keys, customers and policies on the single table."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from boomerang.domain.errors import NotFound, StaleVersion
+from boomerang.domain.models import Order, Return, TimelineEntry
+from boomerang.domain.policy import Policy, load_policy
+from boomerang.domain.status import ReturnStatus, transition
+from boomerang.store import keys
+from boomerang.store.dynamo import (
+    cancellation_reasons,
+    client,
+    decode_cursor,
+    encode_cursor,
+    from_item,
+    to_item,
+)
+
+
+def iso(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class Event:
+    """An outbox event: `type` as `<noun>.<past participle>`, `data` with ids only."""
+
+    type: str
+    data: dict[str, Any]
+    version: int = 1
+
+
+@dataclass(frozen=True)
+class ReturnChange:
+    """A new state of a return, with what the timeline and the outbox say about it."""
+
+    ret: Return
+    expected_version: int | None  # None: the return is new
+    timeline: list[TimelineEntry]
+    events: list[Event]
+    extra: list[dict[str, Any]] = field(default_factory=list)  # more TransactItems, e.g. the order
+
+
+class RmaTaken(Exception):
+    """The drawn RMA number already exists; draw another."""
+
+
+@dataclass(frozen=True)
+class CustomerSummary:
+    customer_ref: str
+    recent: list[dict[str, str]]  # [{"rma", "at"}], the last 30 days' returns
+    version: int
+
+
+class Repository:
+    def __init__(self, table_name: str, ddb: Any | None = None):
+        self.table = table_name
+        self.ddb = ddb or client()
+
+    # --- shops, keys, policies ---------------------------------------------------------------
+
+    def put_shop(self, shop_id: str, name: str) -> None:
+        self.ddb.put_item(
+            TableName=self.table, Item=to_item({**keys.shop(shop_id), "shop": shop_id, "name": name})
+        )
+
+    def put_api_key(self, key_hash: str, shop_id: str, label: str) -> None:
+        self.ddb.put_item(
+            TableName=self.table,
+            Item=to_item({**keys.api_key(key_hash), "shop": shop_id, "label": label}),
+        )
+
+    def shop_for_api_key(self, key_hash: str) -> str | None:
+        got = self.ddb.get_item(TableName=self.table, Key=to_item(keys.api_key(key_hash)))
+        item = got.get("Item")
+        return str(from_item(item)["shop"]) if item else None
+
+    def put_policy(self, shop_id: str, policy: Policy) -> None:
+        """Store a new policy version; versions only go up and old ones stay readable."""
+        doc = policy.model_dump_json()
+        try:
+            self.ddb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": to_item({**keys.policy_version(shop_id, policy.version), "doc": doc}),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": to_item(
+                                {**keys.current_policy(shop_id), "doc": doc, "version": policy.version}
+                            ),
+                            "ConditionExpression": "attribute_not_exists(pk) OR version < :v",
+                            "ExpressionAttributeValues": to_item({":v": policy.version}),
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "TransactionCanceledException":
+                raise StaleVersion(f"Policy version {policy.version}") from exc
+            raise
+
+    def current_policy(self, shop_id: str) -> Policy | None:
+        got = self.ddb.get_item(TableName=self.table, Key=to_item(keys.current_policy(shop_id)))
+        item = got.get("Item")
+        return load_policy(from_item(item)["doc"]) if item else None
+
+    # --- orders --------------------------------------------------------------------------------
+
+    def upsert_order(self, order: Order) -> Order:
+        """Create or update an order from the storefront; returned quantities are kept."""
+        doc = order.model_dump_json(exclude={"returned", "version"})
+        got = self.ddb.update_item(
+            TableName=self.table,
+            Key=to_item(keys.order(order.shop, order.order_id)),
+            UpdateExpression=(
+                "SET doc = :doc, gsi1pk = :g1, gsi1sk = :sk, returned = if_not_exists(returned, :empty), "
+                "version = if_not_exists(version, :zero) + :one"
+            ),
+            ExpressionAttributeValues=to_item(
+                {
+                    ":doc": doc,
+                    ":g1": keys.order_number_pk(order.shop, order.order_number),
+                    ":sk": keys.ORDER_SK,
+                    ":empty": {},
+                    ":zero": 0,
+                    ":one": 1,
+                }
+            ),
+            ReturnValues="ALL_NEW",
+        )
+        return self._order(from_item(got["Attributes"]))
+
+    @staticmethod
+    def _order(values: dict[str, Any]) -> Order:
+        data = json.loads(values["doc"])
+        data["returned"] = {k: int(v) for k, v in (values.get("returned") or {}).items()}
+        data["version"] = int(values["version"])
+        return Order.model_validate(data)
+
+    def get_order(self, shop_id: str, order_id: str) -> Order:
+        got = self.ddb.get_item(
+            TableName=self.table, Key=to_item(keys.order(shop_id, order_id)), ConsistentRead=True
+        )
+        if "Item" not in got:
+            raise NotFound("No such order.", code="order_not_found")
+        return self._order(from_item(got["Item"]))
+
+    def find_order_by_number(self, shop_id: str, order_number: str) -> Order | None:
+        got = self.ddb.query(
+            TableName=self.table,
+            IndexName=keys.GSI1,
+            KeyConditionExpression="gsi1pk = :pk AND gsi1sk = :sk",
+            ExpressionAttributeValues=to_item(
+                {":pk": keys.order_number_pk(shop_id, order_number), ":sk": keys.ORDER_SK}
+            ),
+            Limit=1,
+        )
+        items = got.get("Items") or []
+        return self._order(from_item(items[0])) if items else None
+
+    def order_and_customer(
+        self, shop_id: str, order_id: str, customer_ref: str
+    ) -> tuple[Order, CustomerSummary]:
+        """The order and the customer's recent returns, in one BatchGetItem."""
+        wanted = [keys.order(shop_id, order_id), keys.customer(shop_id, customer_ref)]
+        request = {self.table: {"Keys": [to_item(k) for k in wanted], "ConsistentRead": True}}
+        found: list[dict[str, Any]] = []
+        while request:
+            got = self.ddb.batch_get_item(RequestItems=request)
+            found += [from_item(i) for i in got.get("Responses", {}).get(self.table, [])]
+            request = got.get("UnprocessedKeys") or {}
+        order = next((i for i in found if i[keys.SK] == keys.ORDER_SK), None)
+        if order is None:
+            raise NotFound("No such order.", code="order_not_found")
+        cust = next((i for i in found if i[keys.SK] == keys.CUSTOMER_SK), None)
+        return self._order(order), self._customer(customer_ref, cust)
+
+    def get_customer(self, shop_id: str, customer_ref: str) -> CustomerSummary:
+        got = self.ddb.get_item(
+            TableName=self.table, Key=to_item(keys.customer(shop_id, customer_ref)), ConsistentRead=True
+        )
+        return self._customer(customer_ref, from_item(got["Item"]) if "Item" in got else None)
+
+    @staticmethod
+    def _customer(customer_ref: str, values: dict[str, Any] | None) -> CustomerSummary:
+        return CustomerSummary(
+            customer_ref=customer_ref,
+            recent=list(values.get("recent", [])) if values else [],
+            version=int(values["version"]) if values else 0,
+        )
+
+    def order_returned_update(self, order: Order, returned: dict[str, int]) -> dict[str, Any]:
+        """A TransactItem setting the order's returned quantities, conditional on its version."""
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": to_item(keys.order(order.shop, order.order_id)),
+                "UpdateExpression": "SET returned = :r, version = :next",
+                "ConditionExpression": "version = :v",
+                "ExpressionAttributeValues": to_item(
+                    {":r": returned, ":v": order.version, ":next": order.version + 1}
+                ),
+            }
+        }
+
+    def customer_put(
+        self, shop_id: str, summary: CustomerSummary, recent: list[dict[str, str]]
+    ) -> dict[str, Any]:
+        condition = "attribute_not_exists(pk)" if summary.version == 0 else "version = :v"
+        put: dict[str, Any] = {
+            "TableName": self.table,
+            "Item": to_item(
+                {
+                    **keys.customer(shop_id, summary.customer_ref),
+                    "recent": recent,
+                    "version": summary.version + 1,
+                }
+            ),
+            "ConditionExpression": condition,
+        }
+        if summary.version:
+            put["ExpressionAttributeValues"] = to_item({":v": summary.version})
+        return {"Put": put}
+
+    # --- returns -------------------------------------------------------------------------------
+
+    def _return_item(self, ret: Return) -> dict[str, Any]:
+        created = iso(ret.created_at)
+        return {
+            **keys.return_(ret.rma),
+            "gsi1pk": keys.order_pk(ret.shop, ret.order_id),
+            "gsi1sk": created,
+            "gsi2pk": keys.customer_pk(ret.shop, ret.customer_ref),
+            "gsi2sk": created,
+            "gsi3pk": keys.status_pk(ret.shop, ret.status.value),
+            "gsi3sk": f"{created}#{ret.rma}",
+            "shop": ret.shop,
+            "status": ret.status.value,
+            "version": ret.version,
+            "doc": ret.model_dump_json(),
+        }
+
+    def save(self, change: ReturnChange) -> None:
+        """Write a return's change, its timeline entries and outbox events in one transaction.
+
+        The write is conditional on the version read (or on the RMA being new); a lost race
+        raises StaleVersion and nothing is written.
+        """
+        ret = change.ret
+        put: dict[str, Any] = {"TableName": self.table, "Item": to_item(self._return_item(ret))}
+        if change.expected_version is None:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put["ConditionExpression"] = "version = :v"
+            put["ExpressionAttributeValues"] = to_item({":v": change.expected_version})
+        items: list[dict[str, Any]] = [{"Put": put}]
+        for n, entry in enumerate(change.timeline):
+            key = keys.timeline(ret.rma, entry.version)
+            key[keys.SK] += f"#{n}"
+            items.append(
+                {"Put": {"TableName": self.table, "Item": to_item({**key, "doc": entry.model_dump_json()})}}
+            )
+        for n, event in enumerate(change.events):
+            envelope = {
+                "id": f"{ret.rma}:{ret.version}:{n}",
+                "type": event.type,
+                "version": event.version,
+                "occurred_at": iso(ret.updated_at),
+                "shop": ret.shop,
+                "data": event.data,
+            }
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": to_item(
+                            {
+                                **keys.outbox(ret.rma, ret.version, n),
+                                "type": event.type,
+                                "doc": json.dumps(envelope),
+                            }
+                        ),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+        items += change.extra
+        try:
+            self.ddb.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = cancellation_reasons(exc)
+            if change.expected_version is None and reasons[:1] == ["ConditionalCheckFailed"]:
+                raise RmaTaken(ret.rma) from exc
+            if "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons:
+                failed = next(
+                    i for i, r in enumerate(reasons) if r in ("ConditionalCheckFailed", "TransactionConflict")
+                )
+                raise StaleVersion(
+                    "The order" if failed >= len(items) - len(change.extra) else f"Return {ret.rma}"
+                ) from exc
+            raise
+
+    def get_return(self, rma: str) -> tuple[Return, list[TimelineEntry]]:
+        """The return and its timeline in one Query."""
+        got = self.ddb.query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=to_item({":pk": keys.return_pk(rma)}),
+            ConsistentRead=True,
+        )
+        ret: Return | None = None
+        timeline: list[TimelineEntry] = []
+        for raw in got.get("Items", []):
+            values = from_item(raw)
+            if values[keys.SK] == keys.RETURN_SK:
+                ret = Return.model_validate_json(values["doc"])
+            elif str(values[keys.SK]).startswith(keys.TIMELINE_PREFIX):
+                timeline.append(TimelineEntry.model_validate_json(values["doc"]))
+        if ret is None:
+            raise NotFound("No such return.", code="return_not_found")
+        return ret, timeline
+
+    def _query_returns(self, index: str, pk: str, since: str | None, limit: int, cursor: str | None) -> Page:
+        n = index[-1]
+        condition = f"gsi{n}pk = :pk" + (f" AND gsi{n}sk >= :since" if since else "")
+        values: dict[str, Any] = {":pk": pk}
+        if since:
+            values[":since"] = since
+        params: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": index,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": to_item(values),
+            "Limit": limit,
+        }
+        start = decode_cursor(cursor)
+        if start:
+            params["ExclusiveStartKey"] = start
+        got = self.ddb.query(**params)
+        items = [Return.model_validate_json(from_item(i)["doc"]) for i in got.get("Items", [])]
+        return Page(items=items, next_cursor=encode_cursor(got.get("LastEvaluatedKey")))
+
+    def returns_of_order(
+        self, shop_id: str, order_id: str, limit: int = 50, cursor: str | None = None
+    ) -> Page:
+        return self._query_returns(keys.GSI1, keys.order_pk(shop_id, order_id), None, limit, cursor)
+
+    def returns_of_customer_since(
+        self, shop_id: str, customer_ref: str, since: datetime, limit: int = 50, cursor: str | None = None
+    ) -> Page:
+        return self._query_returns(
+            keys.GSI2, keys.customer_pk(shop_id, customer_ref), iso(since), limit, cursor
+        )
+
+    def returns_by_status(
+        self, shop_id: str, status: ReturnStatus, limit: int = 50, cursor: str | None = None
+    ) -> Page:
+        """A queue (e.g. pending_review), oldest first."""
+        return self._query_returns(keys.GSI3, keys.status_pk(shop_id, status.value), None, limit, cursor)
+
+    def outbox_events(self, rma: str) -> list[dict[str, Any]]:
+        got = self.ddb.query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=to_item({":pk": f"OUTBOX#{rma}"}),
+            ConsistentRead=True,
+        )
+        return [json.loads(from_item(i)["doc"]) for i in got.get("Items", [])]
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Return]
+    next_cursor: str | None
+
+
+def moved(ret: Return, target: ReturnStatus, at: datetime) -> Return:
+    """The return in its next status, checked against the status table, with its version bumped."""
+    return ret.model_copy(
+        update={"status": transition(ret.status, target), "version": ret.version + 1, "updated_at": at}
+    )

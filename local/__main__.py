@@ -1,0 +1,115 @@
+"""`make local`: the storefront API on http://127.0.0.1:3000 over DynamoDB Local and moto.
+
+Ctrl-C stops it and everything it started.
+"""
+
+from __future__ import annotations
+
+import errno
+import importlib
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+from typing import Any
+
+from boomerang.api.routes import STOREFRONT_ROUTES
+from local.demo_data import DEMO_API_KEY, DEMO_SHOP, demo_orders, seed_shop
+from local.http_front import invoke, make_server
+
+
+def _fail(message: str) -> None:
+    sys.stderr.write(f"make local: {message}\n")
+    raise SystemExit(1)
+
+
+def _usage(base: str) -> str:
+    key = f"x-api-key: {DEMO_API_KEY}"
+    return f"""
+Boomerang storefront API: {base}   (OpenAPI: {base}/v1/openapi.json, docs: {base}/v1/docs)
+Demo shop '{DEMO_SHOP}', storefront API key: {DEMO_API_KEY}
+Demo orders 1001 (US tee, auto-approve), 1002 (DE headphones, review), 1003 ($180 jacket, evidence),
+1004 (delivered 45 days ago, window closed).
+
+# import (or update) an order, as a storefront server does
+curl -s -X POST {base}/v1/orders -H '{key}' -H 'Content-Type: application/json' -d '{{"order_id":"2001","order_number":"#2001","customer":{{"email":"sam@example.com","country":"US"}},"currency":"USD","ordered_at":"2026-11-20T10:00:00Z","lines":[{{"line_id":"2001-1","sku":"SOCK-3","title":"Socks","category":"apparel","quantity":2,"unit_price":{{"amount":"12.00","currency":"USD"}},"delivered_at":"2026-11-23T10:00:00Z"}}]}}'
+
+# open a customer session (what a returns portal does): the token reaches order 1001 only
+TOKEN=$(curl -s -X POST {base}/v1/sessions -H 'Content-Type: application/json' -d '{{"shop":"{DEMO_SHOP}","order_number":"#1001","email":"ada@example.com"}}' | python3 -c 'import sys,json;print(json.load(sys.stdin)["token"])')
+
+# what can be returned, until when
+curl -s {base}/v1/orders/1001/eligibility -H "Authorization: Bearer $TOKEN"
+
+# a size return under $50: approved at once
+curl -s -X POST {base}/v1/returns -H "Authorization: Bearer $TOKEN" -H 'Idempotency-Key: demo-1' -H 'Content-Type: application/json' -d '{{"order_id":"1001","items":[{{"line_id":"1001-1","quantity":1,"reason":"size_too_small"}}],"resolution":"exchange"}}'
+
+# electronics: pending review (storefront key this time)
+curl -s -X POST {base}/v1/returns -H '{key}' -H 'Idempotency-Key: demo-2' -H 'Content-Type: application/json' -d '{{"order_id":"1002","items":[{{"line_id":"1002-1","quantity":1,"reason":"defective"}}],"resolution":"refund"}}'
+
+# over $100: evidence first
+curl -s -X POST {base}/v1/returns -H '{key}' -H 'Idempotency-Key: demo-3' -H 'Content-Type: application/json' -d '{{"order_id":"1003","items":[{{"line_id":"1003-1","quantity":1,"reason":"not_as_described"}}],"resolution":"refund"}}'
+
+# read a return back with its decision and timeline (RMA from the answers above), cancel it
+curl -s {base}/v1/returns/<RMA> -H '{key}'
+curl -s -X POST {base}/v1/returns/<RMA>/cancel -H '{key}'
+
+# the policy
+curl -s {base}/v1/policy -H '{key}'
+
+Ctrl-C stops the API, DynamoDB Local and moto.
+"""
+
+
+def main() -> None:
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "3000"))
+    if shutil.which("java") is None:
+        _fail("Java 17 is needed for DynamoDB Local; install it (e.g. apt-get install openjdk-17-jre-headless).")
+    try:
+        # Bind first, so a taken port fails before anything starts.
+        server_probe = make_server(host, port, lambda e, c: {}, [])
+        server_probe.server_close()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            _fail(f"port {port} on {host} is taken; stop what uses it or run `make local PORT=3001`.")
+        raise
+
+    from local.environment import LocalAws
+
+    started = time.monotonic()
+    aws = LocalAws().start()
+    try:
+        os.environ.update(aws.function_environment())
+        handler_module = importlib.import_module("functions.storefront_api.handler")
+        seed_shop(handler_module.repo)
+        headers = {"x-api-key": DEMO_API_KEY, "Content-Type": "application/json"}
+        for order in demo_orders():
+            status, _, body = invoke(
+                handler_module.handler, STOREFRONT_ROUTES, "POST", "/v1/orders", headers, json.dumps(order)
+            )
+            if status >= 300:
+                _fail(f"loading demo order {order['order_id']} failed: {status} {body}")
+        server = make_server(host, port, handler_module.handler, STOREFRONT_ROUTES)
+        base = f"http://{host}:{port}"
+        print(_usage(base), flush=True)
+        print(f"Ready in {time.monotonic() - started:.1f} s: serving {base}", flush=True)
+
+        def _stop(signum: int, frame: Any) -> None:
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, _stop)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            print("\nStopping...", flush=True)
+        finally:
+            server.server_close()
+    finally:
+        aws.stop()
+    print("Stopped.", flush=True)
+
+
+if __name__ == "__main__":
+    main()

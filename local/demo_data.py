@@ -1,0 +1,73 @@
+"""A demo shop, its API key and a few orders that show every path of the default policy."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from boomerang.auth.api_keys import hash_api_key
+from boomerang.store.records import Repository
+
+DEMO_SHOP = "demo"
+# A fixed key so the README's curls work as printed; it only ever opens the local demo shop.
+DEMO_API_KEY = "bk_demo_local_only_key_0000000000000"
+
+
+def _at(days_ago: int) -> str:
+    return (datetime.now(UTC) - timedelta(days=days_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _line(line_id: str, sku: str, title: str, category: str, price: str, currency: str, days: int) -> dict[str, Any]:
+    return {
+        "line_id": line_id,
+        "sku": sku,
+        "title": title,
+        "category": category,
+        "quantity": 1,
+        "unit_price": {"amount": price, "currency": currency},
+        "delivered_at": _at(days),
+    }
+
+
+def demo_orders() -> list[dict[str, Any]]:
+    """Orders as a storefront would POST them to /v1/orders."""
+    return [
+        {  # a $39 T-shirt in the wrong size: auto-approved
+            "order_id": "1001",
+            "order_number": "#1001",
+            "customer": {"email": "ada@example.com", "country": "US"},
+            "currency": "USD",
+            "ordered_at": _at(9),
+            "payment_reference": "pi_3MtwBwLkdIwHu7ix28a3tqPa",
+            "lines": [_line("1001-1", "TEE-BLK-M", "Black tee, M", "apparel", "39.00", "USD", 5)],
+        },
+        {  # headphones: electronics go to manual review
+            "order_id": "1002",
+            "order_number": "#1002",
+            "customer": {"email": "grace@example.com", "country": "DE"},
+            "currency": "EUR",
+            "ordered_at": _at(12),
+            "lines": [_line("1002-1", "HP-200", "Wireless headphones", "electronics", "79.00", "EUR", 8)],
+        },
+        {  # a $180 jacket: over $100 needs an unboxing video first
+            "order_id": "1003",
+            "order_number": "#1003",
+            "customer": {"email": "linus@example.com", "country": "JP"},
+            "currency": "USD",
+            "ordered_at": _at(6),
+            "lines": [_line("1003-1", "JKT-RAIN-L", "Rain jacket, L", "apparel", "180.00", "USD", 3)],
+        },
+        {  # delivered 45 days ago: outside the 30-day window
+            "order_id": "1004",
+            "order_number": "#1004",
+            "customer": {"email": "ada@example.com", "country": "US"},
+            "currency": "USD",
+            "ordered_at": _at(50),
+            "lines": [_line("1004-1", "MUG-01", "Mug", "home", "15.00", "USD", 45)],
+        },
+    ]
+
+
+def seed_shop(repo: Repository, shop: str = DEMO_SHOP, api_key: str = DEMO_API_KEY) -> None:
+    repo.put_shop(shop, "Demo Store")
+    repo.put_api_key(hash_api_key(api_key), shop, "local demo key")
