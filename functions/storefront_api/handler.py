@@ -5,13 +5,13 @@ Thin: parse and validate (Powertools resolver + pydantic), call the library, sha
 
 # No `from __future__ import annotations`: Powertools reads the route signatures' real types
 # through the tracer's wrappers to validate bodies and build the OpenAPI.
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
     ResponseValidationError,
@@ -31,7 +31,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from boomerang.api.auth import Authenticator
-from boomerang.api.errors import domain_error_response, error_response, validation_details
+from boomerang.api.errors import domain_error_response, error_body, error_response, validation_details
 from boomerang.api.schemas import (
     EligibilityOut,
     ErrorOut,
@@ -55,6 +55,7 @@ from boomerang.store.records import Repository
 config = StorefrontConfig.from_env()
 logger = Logger()
 tracer = Tracer()
+# Metrics may be empty on a request that only reads; that is not a fault.
 metrics = Metrics()
 repo = Repository(config.table_name)
 
@@ -79,7 +80,8 @@ idempotency = IdempotencyConfig(
     expires_after_seconds=24 * 3600,
     raise_on_no_idempotency_key=True,
 )
-idempotency_store = DynamoDBPersistenceLayer(table_name=config.idempotency_table_name)
+# One DynamoDB client for both tables: each client costs a parse of the service model at cold start.
+idempotency_store = DynamoDBPersistenceLayer(table_name=config.idempotency_table_name, boto3_client=repo.ddb)
 
 cors = CORSConfig(
     allow_origin="*",
@@ -87,10 +89,12 @@ cors = CORSConfig(
     max_age=600,
 )
 app = APIGatewayRestResolver(enable_validation=True, cors=cors)
-app.enable_swagger(path="/v1/docs", title="Boomerang storefront API", version="1.0.0")
+# No enable_swagger(): it imports Powertools' OpenAPI models (~200 ms) at every cold start;
+# /v1/openapi.json builds the document on request instead.
 
+_ERROR_SCHEMA = ErrorOut.model_json_schema()
 ERRORS: dict[int | str, Any] = {
-    code: {"description": text, "content": {"application/json": {"schema": ErrorOut.model_json_schema()}}}
+    code: {"description": text, "content": {"application/json": {"schema": _ERROR_SCHEMA}}}
     for code, text in {
         400: "Malformed request",
         401: "No or bad credentials",
@@ -107,22 +111,6 @@ def _request_id() -> str | None:
 
 
 # --- errors and limits ------------------------------------------------------------------------
-
-
-def limit_body(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    body = app.current_event.body or ""
-    if len(body.encode()) > config.max_body_bytes:
-        return error_response(
-            413,
-            "payload_too_large",
-            f"The body is larger than {config.max_body_bytes} bytes.",
-            None,
-            _request_id(),
-        )
-    return next_middleware(app)
-
-
-app.use(middlewares=[limit_body])
 
 
 @app.exception_handler(DomainError)
@@ -320,4 +308,14 @@ def get_openapi() -> Response[str]:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
+    body = event.get("body") or ""
+    if len(body) > config.max_body_bytes:
+        # Checked before routing: Powertools validates the body before any middleware runs.
+        request_id = (event.get("requestContext") or {}).get("requestId")
+        message = f"The body is over {config.max_body_bytes} bytes."
+        return {
+            "statusCode": 413,
+            "headers": {"Content-Type": content_types.APPLICATION_JSON},
+            "body": json.dumps(error_body("payload_too_large", message, None, request_id)),
+        }
     return app.resolve(event, context)

@@ -10,6 +10,12 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from boomerang.domain.errors import DomainError
 
 
+def error_body(
+    code: str, message: str, details: list[dict[str, Any]] | None = None, request_id: str | None = None
+) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or [], "request_id": request_id}}
+
+
 def error_response(
     status: int,
     code: str,
@@ -17,7 +23,7 @@ def error_response(
     details: list[dict[str, Any]] | None = None,
     request_id: str | None = None,
 ) -> Response[str]:
-    body = {"error": {"code": code, "message": message, "details": details or [], "request_id": request_id}}
+    body = error_body(code, message, details, request_id)
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
 
 

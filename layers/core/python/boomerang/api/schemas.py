@@ -23,7 +23,8 @@ from boomerang.domain.models import (
 from boomerang.domain.money import Currency, Money
 from boomerang.domain.policy import LineEligibility, Policy
 
-DecimalString = Annotated[str, StringConstraints(pattern=r"^-?\d{1,12}(\.\d{1,3})?$")]
+# Prices and amounts the API accepts are never negative.
+DecimalString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,3})?$")]
 # A plain shape check: email-validator would add its import time to every cold start.
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$", max_length=320)]
 Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]

@@ -57,7 +57,9 @@ def verify(key: bytes, token: str, now: datetime) -> CustomerClaims:
         if prefix != _PREFIX:
             raise ValueError(prefix)
         expected = hmac.new(key, f"{prefix}.{body}".encode(), hashlib.sha256).digest()
-        if not hmac.compare_digest(expected, _unb64(signature)):
+        # Compare the canonical text, not the decoded bytes: base64 decoding ignores padding bits and
+        # trailing "=", so several spellings of one signature would otherwise all pass.
+        if not hmac.compare_digest(_b64(expected), signature):
             raise ValueError("signature")
         data = json.loads(_unb64(body))
         claims = CustomerClaims(

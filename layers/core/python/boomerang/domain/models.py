@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from boomerang.domain.money import Currency, Money
 from boomerang.domain.status import ReturnStatus
@@ -37,6 +37,12 @@ class OrderLine(Record):
     unit_price: Money
     delivered_at: UtcDatetime | None = None
 
+    @model_validator(mode="after")
+    def _not_negative(self) -> OrderLine:
+        if self.unit_price.amount < 0:
+            raise ValueError("a unit price cannot be negative")
+        return self
+
 
 class Order(Record):
     shop: Identifier
@@ -51,6 +57,18 @@ class Order(Record):
     # Quantities already taken by open or finished returns, per line (maintained by the store).
     returned: dict[str, int] = Field(default_factory=dict)
     version: int = 0
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Order:
+        for line in self.lines:
+            if line.unit_price.currency != self.currency:
+                raise ValueError(
+                    f"line {line.line_id} is priced in {line.unit_price.currency}, the order in {self.currency}"
+                )
+        ids = [line.line_id for line in self.lines]
+        if len(ids) != len(set(ids)):
+            raise ValueError("line_id values must be unique within the order")
+        return self
 
     @property
     def total(self) -> Money:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -13,6 +14,8 @@ _EXPONENTS = {
     "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
     "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
 }  # fmt: skip
+
+_DECIMAL = re.compile(r"-?\d{1,15}(\.\d{1,6})?")
 
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
@@ -36,12 +39,9 @@ class Money(BaseModel):
     @classmethod
     def parse(cls, amount: str, currency: str) -> Money:
         """Parse the API's decimal string ("19.99") into minor units, refusing extra precision."""
-        try:
-            value = Decimal(amount)
-        except InvalidOperation as exc:
-            raise ValueError(f"'{amount}' is not a decimal amount") from exc
-        if not value.is_finite():
-            raise ValueError(f"'{amount}' is not a decimal amount")
+        if not _DECIMAL.fullmatch(amount):
+            raise ValueError(f"'{amount}' is not a decimal amount like '19.99'")
+        value = Decimal(amount)
         scaled = value.scaleb(exponent(currency))
         if scaled != scaled.to_integral_value():
             raise ValueError(f"{currency} has {exponent(currency)} decimals; '{amount}' has more")

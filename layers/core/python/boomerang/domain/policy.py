@@ -9,7 +9,7 @@ can read.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
 
@@ -62,6 +62,7 @@ class When(Strict):
     category_in: list[str] | None = Field(default=None, description="some item is in one of these")
     category_not_in: list[str] | None = Field(default=None, description="no item is in any of these")
     days_since_delivery_below: int | None = Field(default=None, ge=0)
+    days_since_order_below: int | None = Field(default=None, ge=0)
     customer_returns_in_30_days_at_least: int | None = Field(default=None, ge=1)
 
 
@@ -151,8 +152,15 @@ def window_start(order: Order, line: OrderLine) -> datetime:
     return line.delivered_at or order.ordered_at
 
 
+def deadline_for(policy: Policy, order: Order, line: OrderLine) -> datetime:
+    """The last moment of the window: the end of its last day, in UTC (a customer counts days,
+    not hours from the delivery scan)."""
+    last_day = (window_start(order, line) + timedelta(days=policy.window_for(line))).astimezone(UTC)
+    return last_day.replace(hour=23, minute=59, second=59, microsecond=0)
+
+
 def line_eligibility(policy: Policy, order: Order, line: OrderLine, now: datetime) -> LineEligibility:
-    deadline = window_start(order, line) + timedelta(days=policy.window_for(line))
+    deadline = deadline_for(policy, order, line)
     returned = order.returned.get(line.line_id, 0)
     left = max(0, line.quantity - returned)
     category = policy.category(line.category)
@@ -186,7 +194,7 @@ def line_eligibility(policy: Policy, order: Order, line: OrderLine, now: datetim
 
 class RequestedItem(Strict):
     line_id: str
-    quantity: int
+    quantity: int = Field(ge=1)
     reason: str
 
 
@@ -257,6 +265,7 @@ class DecisionFacts(Strict):
     reasons: list[str]
     categories: list[str]
     days_since_delivery: int
+    days_since_order: int
     customer_returns_in_30_days: int
 
 
@@ -280,6 +289,7 @@ def facts_for(
         reasons=sorted({item.reason for item in items}),
         categories=categories,
         days_since_delivery=days,
+        days_since_order=(now - order.ordered_at).days,
         # This request counts: "3 returns in 30 days" includes the one being made.
         customer_returns_in_30_days=prior_returns_30d + 1,
     )
@@ -289,17 +299,23 @@ def _threshold(table: dict[str, int], currency: str) -> Money | None:
     return Money(amount=table[currency], currency=currency) if currency in table else None
 
 
-def _fires(when: When, facts: DecisionFacts, ctx: dict[str, str]) -> bool:
+def _fires(when: When, facts: DecisionFacts, ctx: dict[str, str], cautious: bool) -> bool:
+    """Whether every condition of `when` holds. Where a money threshold has no value for the
+    order's currency the rule cannot compare; a `cautious` rule (review, evidence, reject) then
+    fires, and an approving one does not, so a missing threshold never waves a return through."""
     checks: list[bool] = []
-    if when.return_amount_below is not None:
-        limit = _threshold(when.return_amount_below, facts.return_amount.currency)
-        checks.append(limit is not None and facts.return_amount.amount < limit.amount)
-        if limit is not None:
-            ctx["threshold"] = str(limit)
-    if when.order_total_above is not None:
-        limit = _threshold(when.order_total_above, facts.order_total.currency)
-        checks.append(limit is not None and facts.order_total.amount > limit.amount)
-        if limit is not None:
+    for table, money, above in (
+        (when.return_amount_below, facts.return_amount, False),
+        (when.order_total_above, facts.order_total, True),
+    ):
+        if table is None:
+            continue
+        limit = _threshold(table, money.currency)
+        if limit is None:
+            checks.append(cautious)
+            ctx["threshold"] = f"the limit (none is set for {money.currency})"
+        else:
+            checks.append(money.amount > limit.amount if above else money.amount < limit.amount)
             ctx["threshold"] = str(limit)
     if when.reason_in is not None:
         checks.append(all(reason in when.reason_in for reason in facts.reasons))
@@ -312,6 +328,9 @@ def _fires(when: When, facts: DecisionFacts, ctx: dict[str, str]) -> bool:
     if when.days_since_delivery_below is not None:
         checks.append(facts.days_since_delivery < when.days_since_delivery_below)
         ctx["days_limit"] = str(when.days_since_delivery_below)
+    if when.days_since_order_below is not None:
+        checks.append(facts.days_since_order < when.days_since_order_below)
+        ctx["days_limit"] = str(when.days_since_order_below)
     if when.customer_returns_in_30_days_at_least is not None:
         checks.append(facts.customer_returns_in_30_days >= when.customer_returns_in_30_days_at_least)
     return bool(checks) and all(checks)
@@ -331,10 +350,11 @@ def decide(policy: Policy, facts: DecisionFacts, now: datetime) -> Decision:
             return_amount=str(facts.return_amount),
             order_total=str(facts.order_total),
             days=str(facts.days_since_delivery),
+            order_days=str(facts.days_since_order),
             count=str(facts.customer_returns_in_30_days),
             reasons=", ".join(facts.reasons),
         )
-        if _fires(rule.when, facts, ctx):
+        if _fires(rule.when, facts, ctx, cautious=rule.effect is not Effect.APPROVE):
             fired.append(
                 FiredRule(rule_id=rule.rule_id, effect=rule.effect, message=rule.message.format_map(ctx))
             )
