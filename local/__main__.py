@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from boomerang.api.routes import STOREFRONT_ROUTES
+
 from local.demo_data import DEMO_API_KEY, DEMO_SHOP, demo_orders, seed_shop
 from local.http_front import invoke, make_server
 
@@ -66,7 +67,9 @@ def main() -> None:
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "3000"))
     if shutil.which("java") is None:
-        _fail("Java 17 is needed for DynamoDB Local; install it (e.g. apt-get install openjdk-17-jre-headless).")
+        _fail(
+            "Java 17 is needed for DynamoDB Local; install it (e.g. apt-get install openjdk-17-jre-headless)."
+        )
     try:
         # Bind first, so a taken port fails before anything starts.
         server_probe = make_server(host, port, lambda e, c: {}, [])

@@ -11,7 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 
-def match_route(routes: Iterable[tuple[str, str]], method: str, path: str) -> tuple[str, dict[str, str]] | None:
+def match_route(
+    routes: Iterable[tuple[str, str]], method: str, path: str
+) -> tuple[str, dict[str, str]] | None:
     """The resource template ("/v1/returns/{rma}") and path parameters a request path matches."""
     for route_method, template in routes:
         if route_method != method:

@@ -17,7 +17,9 @@ def _at(days_ago: int) -> str:
     return (datetime.now(UTC) - timedelta(days=days_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _line(line_id: str, sku: str, title: str, category: str, price: str, currency: str, days: int) -> dict[str, Any]:
+def _line(
+    line_id: str, sku: str, title: str, category: str, price: str, currency: str, days: int
+) -> dict[str, Any]:
     return {
         "line_id": line_id,
         "sku": sku,

@@ -45,18 +45,26 @@ class DynamoDBLocal:
             raise DynamoDBLocalMissing("Java 17 is needed for DynamoDB Local (java was not found on PATH).")
         where = jar_dir()
         self.process = subprocess.Popen(
-            [java, "-Xmx512m", "-Djava.library.path=DynamoDBLocal_lib", "-jar", "DynamoDBLocal.jar",
-             "-inMemory", "-port", str(self.port)],
+            [
+                java,
+                "-Xmx512m",
+                "-Djava.library.path=DynamoDBLocal_lib",
+                "-jar",
+                "DynamoDBLocal.jar",
+                "-inMemory",
+                "-port",
+                str(self.port),
+            ],
             cwd=where,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        )
         client = boto3.client(
             "dynamodb",
             endpoint_url=self.endpoint,
             region_name="us-east-1",
             aws_access_key_id="local",
-            aws_secret_access_key="local",  # noqa: S106 - DynamoDB Local accepts any key
+            aws_secret_access_key="local",
         )
         deadline = time.monotonic() + timeout
         while True:

@@ -21,24 +21,43 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
 
 
-def invoke(handler: Handler, routes: Iterable[tuple[str, str]], method: str, target: str,
-           headers: dict[str, str], body: str | None) -> tuple[int, dict[str, str], str]:  # fmt: skip
+def invoke(
+    handler: Handler,
+    routes: Iterable[tuple[str, str]],
+    method: str,
+    target: str,
+    headers: dict[str, str],
+    body: str | None,
+) -> tuple[int, dict[str, str], str]:
     """What API Gateway answers for one request: (status, headers, body)."""
     parts = urlsplit(target)
     path = parts.path
     cors = {"Access-Control-Allow-Origin": "*"}
     if method == "OPTIONS":
         allow = "Content-Type,Authorization,Idempotency-Key,x-api-key"
-        return 204, {**cors, "Access-Control-Allow-Headers": allow, "Access-Control-Allow-Methods": "GET,POST"}, ""
+        return (
+            204,
+            {**cors, "Access-Control-Allow-Headers": allow, "Access-Control-Allow-Methods": "GET,POST"},
+            "",
+        )
     found = match_route(routes, method, path)
     if found is None:
         # API Gateway's own answer for a route it does not have.
-        return 403, {"Content-Type": "application/json", "x-amzn-ErrorType": "MissingAuthenticationTokenException"}, (
-            json.dumps({"message": "Missing Authentication Token"})
+        return (
+            403,
+            {"Content-Type": "application/json", "x-amzn-ErrorType": "MissingAuthenticationTokenException"},
+            (json.dumps({"message": "Missing Authentication Token"})),
         )
     resource, params = found
-    event = rest_event(method, path, resource=resource, path_parameters=params, headers=headers,
-                       query=parse_qs(parts.query) or None, body=body)  # fmt: skip
+    event = rest_event(
+        method,
+        path,
+        resource=resource,
+        path_parameters=params,
+        headers=headers,
+        query=parse_qs(parts.query) or None,
+        body=body,
+    )
     try:
         result = handler(event, LambdaContext())
     except Exception:
@@ -59,10 +78,14 @@ def make_server(host: str, port: int, handler: Handler, routes: Iterable[tuple[s
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_BODY:
-                self._send(413, {"Content-Type": "application/json"}, json.dumps({"message": "Request Too Long"}))
+                self._send(
+                    413, {"Content-Type": "application/json"}, json.dumps({"message": "Request Too Long"})
+                )
                 return
             body = self.rfile.read(length).decode("utf-8", errors="replace") if length else None
-            status, headers, text = invoke(handler, route_list, self.command, self.path, dict(self.headers.items()), body)
+            status, headers, text = invoke(
+                handler, route_list, self.command, self.path, dict(self.headers.items()), body
+            )
             self._send(status, headers, text)
 
         def _send(self, status: int, headers: dict[str, str], text: str) -> None:

@@ -29,7 +29,6 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from boomerang.api.auth import Authenticator
 from boomerang.api.errors import domain_error_response, error_body, error_response, validation_details
 from boomerang.api.schemas import (

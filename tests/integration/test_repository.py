@@ -19,8 +19,14 @@ from boomerang.store.records import Event, Repository, ReturnChange, moved
 NOW = datetime.now(UTC)
 
 
-def make_order(repo: Repository, *, email: str | None = None, quantity: int = 3, category: str = "apparel",
-               price: int = 2000) -> Order:  # fmt: skip
+def make_order(
+    repo: Repository,
+    *,
+    email: str | None = None,
+    quantity: int = 3,
+    category: str = "apparel",
+    price: int = 2000,
+) -> Order:
     oid = uuid.uuid4().hex[:12]
     order = Order(
         shop="repo-test",
@@ -30,9 +36,17 @@ def make_order(repo: Repository, *, email: str | None = None, quantity: int = 3,
         customer_country="US",
         currency="USD",
         ordered_at=NOW - timedelta(days=5),
-        lines=[OrderLine(line_id="L1", sku="S1", category=category, quantity=quantity,
-                         unit_price=Money(amount=price, currency="USD"), delivered_at=NOW - timedelta(days=2))],
-    )  # fmt: skip
+        lines=[
+            OrderLine(
+                line_id="L1",
+                sku="S1",
+                category=category,
+                quantity=quantity,
+                unit_price=Money(amount=price, currency="USD"),
+                delivered_at=NOW - timedelta(days=2),
+            )
+        ],
+    )
     return repo.upsert_order(order)
 
 
@@ -41,15 +55,26 @@ def service(repo: Repository) -> ReturnsService:
     return ReturnsService(repo, lambda shop: default_policy(), lambda: b"k" * 32)
 
 
-def create(service: ReturnsService, order: Order, reason: str = "size_too_small", quantity: int = 1,
-           at: datetime = NOW) -> Any:  # fmt: skip
-    request = ReturnRequest(order.order_id, [RequestedItem(line_id="L1", quantity=quantity, reason=reason)],
-                            Resolution.REFUND, {}, "en")  # fmt: skip
+def create(
+    service: ReturnsService,
+    order: Order,
+    reason: str = "size_too_small",
+    quantity: int = 1,
+    at: datetime = NOW,
+) -> Any:
+    request = ReturnRequest(
+        order.order_id,
+        [RequestedItem(line_id="L1", quantity=quantity, reason=reason)],
+        Resolution.REFUND,
+        {},
+        "en",
+    )
     return service.create_return(Principal(shop=order.shop), request, at)
 
 
-def test_create_writes_return_timeline_outbox_order_and_customer_together(repo: Repository,
-                                                                         service: ReturnsService) -> None:  # fmt: skip
+def test_create_writes_return_timeline_outbox_order_and_customer_together(
+    repo: Repository, service: ReturnsService
+) -> None:
     order = make_order(repo)
     ret = create(service, order)
     stored, timeline = repo.get_return(ret.rma)
@@ -70,8 +95,9 @@ def test_a_failed_condition_writes_nothing(repo: Repository, service: ReturnsSer
     repo.save(ReturnChange(stale, ret.version, [], [Event("return.label_issued", {"rma": ret.rma})]))
     # A second writer still holding version 1 loses, and its timeline entry and event are not written.
     loser = moved(ret, ReturnStatus.CANCELLED, NOW)
-    entry = TimelineEntry(version=2, at=NOW, status=ReturnStatus.CANCELLED, event="return.cancelled",
-                          message="x", actor="t")  # fmt: skip
+    entry = TimelineEntry(
+        version=2, at=NOW, status=ReturnStatus.CANCELLED, event="return.cancelled", message="x", actor="t"
+    )
     with pytest.raises(StaleVersion):
         repo.save(ReturnChange(loser, ret.version, [entry], [Event("return.cancelled", {"rma": ret.rma})]))
     stored, timeline = repo.get_return(ret.rma)

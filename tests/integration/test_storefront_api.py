@@ -98,8 +98,12 @@ def test_size_return_under_50_is_approved_and_reads_back_with_timeline(api: Any)
     assert ret["decision"]["outcome"] == "approved"
     assert [r["rule_id"] for r in ret["decision"]["rules"]] == ["auto_approve_size_under_50"]
     assert "USD 39.00" in ret["decision"]["rules"][0]["message"]
-    assert ret["hub"] == {"hub_id": "us-nj", "name": "New Jersey returns hub", "country": "US",
-                          "cost": {"amount": "5.99", "currency": "USD"}}  # fmt: skip
+    assert ret["hub"] == {
+        "hub_id": "us-nj",
+        "name": "New Jersey returns hub",
+        "country": "US",
+        "cost": {"amount": "5.99", "currency": "USD"},
+    }
     assert ret["evidence_required"] is False
 
     status, read = api.call("GET", f"/v1/returns/{ret['rma']}")
@@ -168,8 +172,11 @@ def test_same_idempotency_key_with_another_body_is_409_and_writes_nothing(
 
 def test_missing_idempotency_key_is_400(api: Any) -> None:
     order = create_order(api)
-    body = {"order_id": order["order_id"], "items": [{"line_id": order["lines"][0]["line_id"], "quantity": 1,
-            "reason": "size_too_small"}], "resolution": "refund"}  # fmt: skip
+    body = {
+        "order_id": order["order_id"],
+        "items": [{"line_id": order["lines"][0]["line_id"], "quantity": 1, "reason": "size_too_small"}],
+        "resolution": "refund",
+    }
     status, out = api.call("POST", "/v1/returns", body)
     assert status == 400
     assert out["error"]["code"] == "idempotency_key_required"
@@ -201,11 +208,15 @@ def test_missing_idempotency_key_is_400(api: Any) -> None:
         (lambda o, b: b.update(surprise=True), 422, "validation_failed", "surprise"),
     ],
 )
-def test_bad_return_requests(api: Any, repo: Any, local_aws: Any, mutate: Any, status: int, code: str,
-                             field: str | None) -> None:  # fmt: skip
+def test_bad_return_requests(
+    api: Any, repo: Any, local_aws: Any, mutate: Any, status: int, code: str, field: str | None
+) -> None:
     order = create_order(api)
-    body = {"order_id": order["order_id"], "items": [{"line_id": order["lines"][0]["line_id"], "quantity": 1,
-            "reason": "size_too_small"}], "resolution": "refund"}  # fmt: skip
+    body = {
+        "order_id": order["order_id"],
+        "items": [{"line_id": order["lines"][0]["line_id"], "quantity": 1, "reason": "size_too_small"}],
+        "resolution": "refund",
+    }
     mutate(order, body)
     before = items_of(repo, local_aws.table)
     got, out = api.call("POST", "/v1/returns", body, headers={"Idempotency-Key": uuid.uuid4().hex})
@@ -287,6 +298,7 @@ def test_customer_token_cannot_import_orders(api: Any) -> None:
     order = create_order(api)
     status, out = api.call("POST", "/v1/orders", order_body(), token=session(api, order))
     assert status == 403
+    assert out["error"]["code"] == "api_key_required"
 
 
 def test_tampered_token_is_401(api: Any) -> None:
@@ -299,10 +311,18 @@ def test_tampered_token_is_401(api: Any) -> None:
 
 def test_session_answers_the_same_404_for_wrong_number_and_wrong_email(api: Any) -> None:
     order = create_order(api)
-    wrong_email = api.call("POST", "/v1/sessions", {"shop": "demo", "order_number": order["order_number"],
-                           "email": "someone@example.com"}, api_key=None)  # fmt: skip
-    wrong_number = api.call("POST", "/v1/sessions", {"shop": "demo", "order_number": "#nope",
-                            "email": order["customer"]["email"]}, api_key=None)  # fmt: skip
+    wrong_email = api.call(
+        "POST",
+        "/v1/sessions",
+        {"shop": "demo", "order_number": order["order_number"], "email": "someone@example.com"},
+        api_key=None,
+    )
+    wrong_number = api.call(
+        "POST",
+        "/v1/sessions",
+        {"shop": "demo", "order_number": "#nope", "email": order["customer"]["email"]},
+        api_key=None,
+    )
     assert wrong_email[0] == wrong_number[0] == 404
     assert wrong_email[1]["error"]["code"] == wrong_number[1]["error"]["code"] == "order_not_found"
     assert wrong_email[1]["error"]["message"] == wrong_number[1]["error"]["message"]
@@ -329,13 +349,31 @@ def test_session_email_is_case_insensitive_and_needs_a_shop(api: Any) -> None:
 def test_eligibility_explains_each_line(api: Any) -> None:
     oid = uuid.uuid4().hex[:10]
     lines = [
-        {"line_id": "a", "sku": "A", "category": "apparel", "quantity": 2,
-         "unit_price": {"amount": "10.00", "currency": "USD"}, "delivered_at": _at(3)},
-        {"line_id": "b", "sku": "B", "category": "final_sale", "quantity": 1,
-         "unit_price": {"amount": "10.00", "currency": "USD"}, "delivered_at": _at(3)},
-        {"line_id": "c", "sku": "C", "category": "apparel", "quantity": 1,
-         "unit_price": {"amount": "10.00", "currency": "USD"}, "delivered_at": _at(40)},
-    ]  # fmt: skip
+        {
+            "line_id": "a",
+            "sku": "A",
+            "category": "apparel",
+            "quantity": 2,
+            "unit_price": {"amount": "10.00", "currency": "USD"},
+            "delivered_at": _at(3),
+        },
+        {
+            "line_id": "b",
+            "sku": "B",
+            "category": "final_sale",
+            "quantity": 1,
+            "unit_price": {"amount": "10.00", "currency": "USD"},
+            "delivered_at": _at(3),
+        },
+        {
+            "line_id": "c",
+            "sku": "C",
+            "category": "apparel",
+            "quantity": 1,
+            "unit_price": {"amount": "10.00", "currency": "USD"},
+            "delivered_at": _at(40),
+        },
+    ]
     body = order_body(lines=lines)
     body["order_id"] = oid
     body["order_number"] = f"#{oid}"
@@ -414,8 +452,15 @@ def test_openapi_lists_every_route_and_error_codes(api: Any) -> None:
     status, doc = api.call("GET", "/v1/openapi.json", api_key=None)
     assert status == 200
     paths = doc["paths"]
-    for path in ("/v1/orders", "/v1/sessions", "/v1/orders/{order_id}/eligibility", "/v1/returns",
-                 "/v1/returns/{rma}", "/v1/returns/{rma}/cancel", "/v1/policy"):  # fmt: skip
+    for path in (
+        "/v1/orders",
+        "/v1/sessions",
+        "/v1/orders/{order_id}/eligibility",
+        "/v1/returns",
+        "/v1/returns/{rma}",
+        "/v1/returns/{rma}/cancel",
+        "/v1/policy",
+    ):
         assert path in paths, path
     assert "409" in paths["/v1/returns"]["post"]["responses"]
     assert json.dumps(doc).count("idempotency-key") >= 1

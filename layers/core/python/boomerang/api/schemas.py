@@ -19,6 +19,7 @@ from boomerang.domain.models import (
     Return,
     TimelineEntry,
     UtcDatetime,
+    check_lines,
 )
 from boomerang.domain.money import Currency, Money
 from boomerang.domain.policy import LineEligibility, Policy
@@ -88,14 +89,7 @@ class OrderIn(Body):
 
     @model_validator(mode="after")
     def _one_currency(self) -> OrderIn:
-        for line in self.lines:
-            if line.unit_price.currency != self.currency:
-                raise ValueError(
-                    f"line {line.line_id} is priced in {line.unit_price.currency}, the order in {self.currency}"
-                )
-        ids = [line.line_id for line in self.lines]
-        if len(ids) != len(set(ids)):
-            raise ValueError("line_id values must be unique within the order")
+        check_lines(self.currency, [(line.line_id, line.unit_price.currency) for line in self.lines])
         return self
 
     def to_order(self, shop: str) -> Order:

@@ -44,6 +44,16 @@ class OrderLine(Record):
         return self
 
 
+def check_lines(currency: str, lines: list[tuple[str, str]]) -> None:
+    """An order's lines: (line_id, price currency) pairs, unique ids, all in the order's currency."""
+    for line_id, line_currency in lines:
+        if line_currency != currency:
+            raise ValueError(f"line {line_id} is priced in {line_currency}, the order in {currency}")
+    ids = [line_id for line_id, _ in lines]
+    if len(ids) != len(set(ids)):
+        raise ValueError("line_id values must be unique within the order")
+
+
 class Order(Record):
     shop: Identifier
     order_id: Identifier
@@ -60,14 +70,7 @@ class Order(Record):
 
     @model_validator(mode="after")
     def _consistent(self) -> Order:
-        for line in self.lines:
-            if line.unit_price.currency != self.currency:
-                raise ValueError(
-                    f"line {line.line_id} is priced in {line.unit_price.currency}, the order in {self.currency}"
-                )
-        ids = [line.line_id for line in self.lines]
-        if len(ids) != len(set(ids)):
-            raise ValueError("line_id values must be unique within the order")
+        check_lines(self.currency, [(line.line_id, line.unit_price.currency) for line in self.lines])
         return self
 
     @property

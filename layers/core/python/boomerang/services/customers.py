@@ -6,5 +6,5 @@ import hashlib
 
 
 def customer_ref(shop: str, email: str) -> str:
-    """A stable pseudonymous id for a shop's customer: the SHA-256 of the shop and the trimmed, lowered email."""
+    """A stable pseudonymous id for a shop's customer: SHA-256 of the shop and the normalized email."""
     return hashlib.sha256(f"{shop}\n{email.strip().lower()}".encode()).hexdigest()[:32]
