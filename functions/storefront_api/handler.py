@@ -29,8 +29,15 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from boomerang.api.auth import Authenticator
-from boomerang.api.errors import domain_error_response, error_body, error_response, validation_details
+from boomerang.api.errors import (
+    ERROR_CODES,
+    domain_error_response,
+    error_body,
+    error_response,
+    validation_details,
+)
 from boomerang.api.schemas import (
     EligibilityOut,
     ErrorOut,
@@ -93,15 +100,11 @@ app = APIGatewayRestResolver(enable_validation=True, cors=cors)
 
 _ERROR_SCHEMA = ErrorOut.model_json_schema()
 ERRORS: dict[int | str, Any] = {
-    code: {"description": text, "content": {"application/json": {"schema": _ERROR_SCHEMA}}}
-    for code, text in {
-        400: "Malformed request",
-        401: "No or bad credentials",
-        404: "Not found (also for what is not yours)",
-        409: "Conflict: stale version, reused Idempotency-Key, illegal transition",
-        413: "Body too large",
-        422: "Validation failed; details name each field",
-    }.items()
+    status: {
+        "description": "; ".join(f"`{code}`: {text}" for code, text in codes.items()),
+        "content": {"application/json": {"schema": _ERROR_SCHEMA}},
+    }
+    for status, codes in ERROR_CODES.items()
 }
 
 

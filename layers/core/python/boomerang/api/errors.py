@@ -9,6 +9,54 @@ from aws_lambda_powertools.event_handler import Response, content_types
 
 from boomerang.domain.errors import DomainError
 
+# Every error code the API answers with, by HTTP status. Codes are stable: clients branch on
+# them. The OpenAPI document lists them under each response; a test keeps this table complete.
+ERROR_CODES: dict[int, dict[str, str]] = {
+    400: {
+        "malformed_json": "The body is not JSON.",
+        "idempotency_key_required": "A POST that creates something needs an Idempotency-Key header.",
+        "invalid_cursor": "The list cursor was not one this API gave out.",
+        "bad_request": "The request cannot be read.",
+    },
+    401: {
+        "unauthenticated": "No API key and no customer token.",
+        "invalid_api_key": "The x-api-key is not a key of any shop.",
+        "invalid_token": "The customer token is malformed or its signature does not match.",
+        "token_expired": "The customer token has expired; open a new session.",
+    },
+    403: {
+        "api_key_required": "Only the storefront's server (API key) may do this.",
+        "wrong_shop": "The body names another shop than the API key's.",
+    },
+    404: {
+        "order_not_found": "No such order, or not yours; also a wrong order number or email for a session.",
+        "return_not_found": "No such return, or not yours.",
+        "invalid_rma": "Not an RMA number: wrong characters, length or check character (a typo).",
+        "route_not_found": "No such route.",
+    },
+    409: {
+        "stale_version": "Someone changed the record since it was read; read again and retry.",
+        "illegal_transition": "The return's status does not allow this (both states named).",
+        "idempotency_key_reused": "The Idempotency-Key was used with another body.",
+        "request_in_progress": "A request with this Idempotency-Key is still running.",
+    },
+    413: {"payload_too_large": "The body is over the size limit."},
+    422: {
+        "validation_failed": "A field is missing or has the wrong type or format; details name each field.",
+        "line_not_on_order": "A returned line is not on the order.",
+        "duplicate_line": "A line is listed twice in one request.",
+        "quantity_exceeds_returnable": "More units than are left to return.",
+        "already_returned": "Every unit of the line is already in a return.",
+        "reason_not_allowed": "The policy does not allow that reason for the item.",
+        "resolution_not_allowed": "The policy does not offer that resolution for the item.",
+        "return_window_closed": "The return window has passed.",
+        "category_not_returnable": "The item's category cannot be returned.",
+        "no_hub_for_country": "No open return hub serves the customer's country.",
+        "shop_required": "A session without an API key must name the shop.",
+    },
+    500: {"internal_error": "The server failed; the request id finds it in the logs."},
+}
+
 
 def error_body(
     code: str, message: str, details: list[dict[str, Any]] | None = None, request_id: str | None = None
