@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 3000
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help setup local test lint typecheck unit integration infra pytest bench synth samples lock clean
@@ -59,7 +59,6 @@ bench: setup
 	$(BIN)/python -m bench
 
 synth: setup
-	$(BIN)/python -c 'print("synthesizing...")'
 	npx --no-install cdk synth --quiet
 
 samples: setup

@@ -40,7 +40,6 @@ def _http_create_median(module: object, runs: int = 20) -> float:
     import uuid
 
     from boomerang.api.routes import STOREFRONT_ROUTES
-
     from local.demo_data import DEMO_API_KEY
     from local.dynamodb_local import free_port
     from local.http_front import make_server

@@ -16,7 +16,6 @@ import time
 from typing import Any
 
 from boomerang.api.routes import STOREFRONT_ROUTES
-
 from local.demo_data import DEMO_API_KEY, DEMO_SHOP, demo_orders, seed_shop
 from local.http_front import invoke, make_server
 

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from boomerang.api.routes import STOREFRONT_ROUTES
-
 from local.apigw_events import match_route, rest_event
 from local.demo_data import DEMO_API_KEY
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
 from boomerang.auth.principal import Principal
 from boomerang.domain.errors import IllegalTransition, NotFound, StaleVersion
 from boomerang.domain.models import Order, OrderLine, Resolution, TimelineEntry

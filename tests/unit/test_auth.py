@@ -10,6 +10,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from boomerang.auth.api_keys import hash_api_key, new_api_key
 from boomerang.auth.customer_tokens import CustomerClaims, issue, verify
 from boomerang.domain.errors import Unauthorized

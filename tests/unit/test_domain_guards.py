@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
+
 from boomerang.domain.models import Outcome
 from boomerang.domain.money import Money
 from boomerang.domain.policy import RequestedItem, default_policy
-from pydantic import ValidationError
-
 from tests.unit.factories import decision_for, item, line, order
 
 

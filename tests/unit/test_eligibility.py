@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
 from boomerang.domain.errors import Unprocessable
 from boomerang.domain.models import Resolution
 from boomerang.domain.policy import (

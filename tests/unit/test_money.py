@@ -5,8 +5,9 @@ from __future__ import annotations
 import random
 
 import pytest
-from boomerang.domain.money import Money, exponent
 from pydantic import ValidationError
+
+from boomerang.domain.money import Money, exponent
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
+
 from boomerang.domain.models import Effect, Outcome
 from boomerang.domain.money import Money
 from boomerang.domain.policy import SHOPIFY_REASONS, Policy, default_policy, facts_for

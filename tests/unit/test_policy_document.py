@@ -6,9 +6,10 @@ import json
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
+
 from boomerang.domain.models import Resolution
 from boomerang.domain.policy import SHOPIFY_REASONS, default_policy, load_policy, policy_json
-from pydantic import ValidationError
 
 from .factories import default_document
 

@@ -7,6 +7,7 @@ import random
 import re
 
 import pytest
+
 from boomerang.domain import rma
 from boomerang.domain.rma import ALPHABET, InvalidRma, check_character, generate, is_valid, normalize
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from boomerang.domain.errors import Unprocessable
 from boomerang.domain.money import Money
 from boomerang.domain.policy import Policy, default_policy, load_policy

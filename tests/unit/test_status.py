@@ -7,6 +7,7 @@ from collections import deque
 from itertools import pairwise
 
 import pytest
+
 from boomerang.domain.errors import Conflict, IllegalTransition
 from boomerang.domain.status import (
     CANCELLABLE,

@@ -41,6 +41,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "request_in_progress": "A request with this Idempotency-Key is still running.",
     },
     413: {"payload_too_large": "The body is over the size limit."},
+    429: {"throttled": "Too many requests; retry with backoff (API Gateway's stage throttling)."},
     422: {
         "validation_failed": "A field is missing or has the wrong type or format; details name each field.",
         "line_not_on_order": "A returned line is not on the order.",

@@ -1,0 +1,33 @@
+"""CDK entry point. From the repository root: `npx cdk synth` (cdk.json runs `python -m infra.cdk.app`).
+
+Context values (`-c key=value`):
+  stack_name    CloudFormation stack name (default Boomerang)
+  web_acl_arn   ARN of a regional WAFv2 WebACL to attach to the API stage (default: none)
+"""
+
+from __future__ import annotations
+
+from aws_cdk import App, Aspects
+from cdk_nag import AwsSolutionsChecks
+
+from infra.cdk.stacks.boomerang_stack import BoomerangStack
+
+DEFAULT_STACK_NAME = "Boomerang"
+
+
+def build_app(app: App | None = None) -> tuple[App, BoomerangStack]:
+    """The app as `cdk synth` builds it, cdk-nag AwsSolutions checks included."""
+    app = app or App()
+    stack = BoomerangStack(
+        app,
+        app.node.try_get_context("stack_name") or DEFAULT_STACK_NAME,
+        description="Boomerang returns platform: storefront API, data tables, core layer",
+        web_acl_arn=app.node.try_get_context("web_acl_arn") or None,
+    )
+    # Every synth is checked; a finding without a suppression fails `cdk synth`.
+    Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
+    return app, stack
+
+
+if __name__ == "__main__":
+    build_app()[0].synth()

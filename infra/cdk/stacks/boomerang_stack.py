@@ -1,0 +1,59 @@
+"""The Boomerang stack: composes one construct per capability; holds no resources of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_apigateway as apigw
+from constructs import Construct
+
+from infra.cdk.constructs.core_layer import CoreLayer, layer_requirements
+from infra.cdk.constructs.data_table import DataTables
+from infra.cdk.constructs.session_key import SessionSigningKey
+from infra.cdk.constructs.storefront_api import StorefrontApi
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+class BoomerangStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        throttling_rate_limit: float = 50,
+        throttling_burst_limit: int = 100,
+        cors_allow_origins: Sequence[str] = apigw.Cors.ALL_ORIGINS,
+        web_acl_arn: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+
+        tables = DataTables(self, "Data")
+        core_layer = CoreLayer(
+            self,
+            "CoreLayer",
+            source_dir=REPO_ROOT / "layers" / "core",
+            requirements=layer_requirements(REPO_ROOT / "pyproject.toml"),
+        )
+        session_key = SessionSigningKey(self, "SessionSigningKey")
+        storefront = StorefrontApi(
+            self,
+            "StorefrontApi",
+            code_dir=REPO_ROOT / "functions" / "storefront_api",
+            layer=core_layer.layer,
+            tables=tables,
+            session_key=session_key,
+            throttling_rate_limit=throttling_rate_limit,
+            throttling_burst_limit=throttling_burst_limit,
+            cors_allow_origins=cors_allow_origins,
+            web_acl_arn=web_acl_arn,
+        )
+
+        CfnOutput(
+            self, "ApiUrl", value=storefront.api.url, description="Storefront API base URL (stage prod)"
+        )
+        CfnOutput(self, "TableName", value=tables.table.table_name, description="The single table")
