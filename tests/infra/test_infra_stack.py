@@ -115,11 +115,26 @@ def test_single_table_keys_indexes_and_protection(synthesized: Synthesized, tabl
 
 
 def test_table_matches_the_library_key_design(synthesized: Synthesized, table_id: str) -> None:
-    keys = pytest.importorskip("boomerang.store.keys")
+    from boomerang.store import keys
+
     props = synthesized.resources[table_id]["Properties"]
     assert [k["AttributeName"] for k in props["KeySchema"]] == [keys.PK, keys.SK]
     assert tuple(i["IndexName"] for i in props["GlobalSecondaryIndexes"]) == keys.INDEXES
     assert props["TimeToLiveSpecification"]["AttributeName"] == keys.TTL_ATTRIBUTE
+
+
+def test_local_tables_are_the_deployed_tables(
+    synthesized: Synthesized, table_id: str, idempotency_table_id: str
+) -> None:
+    """`make local` and the integration tests create their tables from local/tables.py."""
+    from local.tables import idempotency_table, main_table
+
+    fields = ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "BillingMode")
+    for logical_id, local in ((table_id, main_table("t")), (idempotency_table_id, idempotency_table("i"))):
+        deployed = synthesized.resources[logical_id]["Properties"]
+        for name in fields:
+            if name in local or name in deployed:
+                assert local.get(name) == deployed.get(name), name
 
 
 def test_idempotency_table(synthesized: Synthesized, idempotency_table_id: str) -> None:

@@ -470,3 +470,22 @@ def test_unknown_route_is_404_json(api: Any) -> None:
     status, out = api.call("GET", "/v1/nothing-here")
     assert status == 404
     assert out["error"]["code"] == "route_not_found"
+
+
+def test_a_shops_own_policy_version_decides(api: Any, repo: Any) -> None:
+    from boomerang.auth.api_keys import hash_api_key
+    from boomerang.domain.policy import default_policy
+
+    shop = f"strict{uuid.uuid4().hex[:6]}"
+    key = f"bk_{shop}_test_key"
+    repo.put_shop(shop, "Strict shop")
+    repo.put_api_key(hash_api_key(key), shop, "test")
+    strict = default_policy().model_copy(update={"version": 2, "window_days": 3, "rules": []})
+    repo.put_policy(shop, strict)
+    status, policy = api.call("GET", "/v1/policy", api_key=key)
+    assert (status, policy["version"], policy["window_days"]) == (200, 2, 3)
+    order = order_body(delivered_days_ago=5)
+    assert api.call("POST", "/v1/orders", order, api_key=key)[0] == 201
+    status, out = request_return(api, order, api_key=key)
+    assert status == 422
+    assert out["error"]["code"] == "return_window_closed"
