@@ -45,7 +45,7 @@ def _http_create_median(module: object, runs: int = 20) -> float:
     from local.http_front import make_server
 
     port = free_port()
-    server = make_server("127.0.0.1", port, module.handler, STOREFRONT_ROUTES)  # type: ignore[attr-defined]
+    server = make_server("127.0.0.1", port, STOREFRONT_ROUTES, module.handler)  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"

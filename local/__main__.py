@@ -8,11 +8,13 @@ from __future__ import annotations
 import errno
 import importlib
 import json
+import logging
 import os
 import shutil
 import signal
 import sys
 import time
+import warnings
 from typing import Any
 
 from boomerang.api.routes import STOREFRONT_ROUTES
@@ -71,8 +73,7 @@ def main() -> None:
         )
     try:
         # Bind first, so a taken port fails before anything starts.
-        server_probe = make_server(host, port, lambda e, c: {}, [])
-        server_probe.server_close()
+        server = make_server(host, port, STOREFRONT_ROUTES)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             _fail(f"port {port} on {host} is taken; stop what uses it or run `make local PORT=3001`.")
@@ -80,9 +81,19 @@ def main() -> None:
 
     from local.environment import LocalAws
 
+    # Keep the console for requests: moto's server logs each call, Powertools warns on reads.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+    def _stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    # From here on a SIGTERM (e.g. from a supervisor) stops as cleanly as Ctrl-C.
+    signal.signal(signal.SIGTERM, _stop)
     started = time.monotonic()
-    aws = LocalAws().start()
+    aws = LocalAws()
     try:
+        aws.start()
         os.environ.update(aws.function_environment())
         handler_module = importlib.import_module("functions.storefront_api.handler")
         seed_shop(handler_module.repo)
@@ -93,25 +104,24 @@ def main() -> None:
             )
             if status >= 300:
                 _fail(f"loading demo order {order['order_id']} failed: {status} {body}")
-        server = make_server(host, port, handler_module.handler, STOREFRONT_ROUTES)
+        server.lambda_handler = handler_module.handler
         base = f"http://{host}:{port}"
         print(_usage(base), flush=True)
         print(f"Ready in {time.monotonic() - started:.1f} s: serving {base}", flush=True)
 
-        def _stop(signum: int, frame: Any) -> None:
-            raise KeyboardInterrupt
-
-        signal.signal(signal.SIGTERM, _stop)
         try:
             server.serve_forever()
         except KeyboardInterrupt:
             print("\nStopping...", flush=True)
-        finally:
-            server.server_close()
     finally:
+        server.server_close()
         aws.stop()
     print("Stopped.", flush=True)
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # stopped while starting: everything started is already stopped
+        print("\nStopped.", flush=True)
+        sys.exit(130)

