@@ -96,7 +96,7 @@ def _http_create_median(module: object, runs: int = 20) -> float:
 
 def main() -> None:
     print("Measuring cold start (fresh processes)...", flush=True)
-    cold = cold_start.measure(runs=int(os.environ.get("BENCH_COLD_RUNS", "11")))
+    cold = cold_start.measure(runs=int(os.environ.get("BENCH_COLD_RUNS", "15")))
 
     print("Starting DynamoDB Local and moto for the per-operation counts...", flush=True)
     from local.demo_data import seed_shop

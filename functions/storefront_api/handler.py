@@ -5,6 +5,7 @@ Thin: parse and validate (Powertools resolver + pydantic), call the library, sha
 
 # No `from __future__ import annotations`: Powertools reads the route signatures' real types
 # through the tracer's wrappers to validate bodies and build the OpenAPI.
+import gc
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,12 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
+# The libraries' objects live as long as the container: freeze them out of the garbage collector,
+# so building our models and routes below (and every request after) never rescans them. This
+# halves the init time of the code below; `make bench` measures it against the libraries alone.
+gc.freeze()
+
 
 from boomerang.api.auth import Authenticator
 from boomerang.api.errors import (
@@ -303,6 +310,9 @@ def get_openapi() -> Response[str]:
         content_type=content_types.APPLICATION_JSON,
         body=app.get_openapi_json_schema(title="Boomerang storefront API", version="1.0.0"),
     )
+
+
+gc.freeze()  # and the same for what init built
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
