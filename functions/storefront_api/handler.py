@@ -7,6 +7,7 @@ Thin: parse and validate (Powertools resolver + pydantic), call the library, sha
 # through the tracer's wrappers to validate bodies and build the OpenAPI.
 import gc
 import json
+import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -68,8 +69,9 @@ from boomerang.store.records import Repository
 config = StorefrontConfig.from_env()
 logger = Logger()
 tracer = Tracer()
-# Metrics may be empty on a request that only reads; that is not a fault.
 metrics = Metrics()
+# A read publishes no business metric; Powertools would warn about it on every such request.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 repo = Repository(config.table_name)
 
 
@@ -164,6 +166,17 @@ def _idempotency_in_progress(exc: IdempotencyAlreadyInProgressError) -> Response
         "A request with this Idempotency-Key is still running; retry shortly.",
         None,
         _request_id(),
+    )
+
+
+@app.exception_handler(Exception)
+def _unexpected(exc: Exception) -> Response[str]:
+    # A fault of ours or of AWS (throttling past retries, a timeout): the trace goes to the log
+    # under the request id, the caller gets that id and nothing else.
+    logger.exception("unhandled error")
+    metrics.add_metric(name="ServerError", unit=MetricUnit.Count, value=1)
+    return error_response(
+        500, "internal_error", "The server failed; retry, or quote the request id.", None, _request_id()
     )
 
 

@@ -489,3 +489,27 @@ def test_a_shops_own_policy_version_decides(api: Any, repo: Any) -> None:
     status, out = request_return(api, order, api_key=key)
     assert status == 422
     assert out["error"]["code"] == "return_window_closed"
+
+
+def test_an_aws_fault_answers_500_with_the_request_id_and_writes_nothing(
+    api: Any, repo: Any, local_aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.exceptions import ClientError
+
+    order = create_order(api)
+    before = items_of(repo, local_aws.table)
+
+    def throttled(**_: Any) -> None:
+        raise ClientError(
+            {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "TransactWriteItems"
+        )
+
+    monkeypatch.setattr(api.module.repo.ddb, "transact_write_items", throttled)
+    status, out = request_return(api, order, idempotency_key="fault-1")
+    assert status == 500
+    assert out["error"]["code"] == "internal_error"
+    assert out["error"]["request_id"]
+    monkeypatch.undo()
+    assert items_of(repo, local_aws.table) == before
+    # The idempotency record was released: the same key works once the fault is gone.
+    assert request_return(api, order, idempotency_key="fault-1")[0] == 201
