@@ -39,6 +39,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "illegal_transition": "The return's status does not allow this (both states named).",
         "idempotency_key_reused": "The Idempotency-Key was used with another body.",
         "request_in_progress": "A request with this Idempotency-Key is still running.",
+        "wrong_hub": "The scanned parcel belongs to another hub: set it aside.",
     },
     413: {"payload_too_large": "The body is over the size limit."},
     429: {"throttled": "Too many requests; retry with backoff (API Gateway's stage throttling)."},
@@ -54,6 +55,8 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "category_not_returnable": "The item's category cannot be returned.",
         "no_hub_for_country": "No open return hub serves the customer's country.",
         "shop_required": "A session without an API key must name the shop.",
+        "invalid_rma": "A scanned or typed code is not an RMA number (its check character fails).",
+        "inspection_incomplete": "An inspection must grade every item of the return once.",
     },
     500: {"internal_error": "The server failed; the request id finds it in the logs."},
 }

@@ -143,6 +143,7 @@ class Decision(Record):
     evidence_required: bool = False
     review_required: bool = False
     flags: list[str] = Field(default_factory=list)
+    refund_on_delivery: bool = False
     decided_at: UtcDatetime
 
 
@@ -160,6 +161,68 @@ class ReturnItem(Record):
     @property
     def amount(self) -> Money:
         return self.unit_price * self.quantity
+
+
+class Grade(StrEnum):
+    """What the warehouse finds. Shopify's dispositions map onto them: restocked -> resellable,
+    processing_required -> needs_repair, not_restocked -> scrap."""
+
+    RESELLABLE = "resellable"
+    NEEDS_REPAIR = "needs_repair"
+    SCRAP = "scrap"
+
+
+SHOPIFY_DISPOSITIONS = {"restocked": Grade.RESELLABLE, "processing_required": Grade.NEEDS_REPAIR,
+                        "not_restocked": Grade.SCRAP}  # fmt: skip
+
+
+class InspectedItem(Record):
+    line_id: str
+    grade: Grade
+    notes: str | None = Field(default=None, max_length=2000)
+    refund: Money
+
+
+class Inspection(Record):
+    items: list[InspectedItem]
+    refund_total: Money
+    inspected_by: str
+    inspected_at: UtcDatetime
+
+
+class Label(Record):
+    carrier: str
+    tracking_number: str
+    cost: Money
+    issued_at: UtcDatetime
+    valid_until: UtcDatetime
+    url: str | None = None
+
+
+class Wait(StrEnum):
+    """What a return's workflow is waiting for, each resumed by whoever receives the news."""
+
+    REVIEW = "review"  # staff approve or reject
+    EVIDENCE = "evidence"  # the customer's upload (then a review where policy wants one)
+    CARRIER = "carrier"  # carrier webhooks: in transit, delivered
+    INSPECTION = "inspection"  # the warehouse's scan and grades
+    SETTLEMENT = "settlement"  # the payment provider's webhook
+    REFUND_RETRY = "refund_retry"  # finance picks another method
+
+
+class Refund(Record):
+    method: Resolution
+    amount: Money
+    status: str  # pending, succeeded, failed
+    reference: str | None = None
+    failure_reason: str | None = None
+
+
+class Failure(Record):
+    step: str
+    error: str
+    cause: str = Field(max_length=2000)
+    at: UtcDatetime
 
 
 class Address(Record):
@@ -215,6 +278,15 @@ class Return(Record):
     created_at: UtcDatetime
     updated_at: UtcDatetime
     version: int = 1
+    label: Label | None = None
+    inspection: Inspection | None = None
+    refund: Refund | None = None
+    failure: Failure | None = None
+    received_at_hub: str | None = None
+    # The workflow's open wait and its Step Functions task token (an opaque id, no personal data).
+    waiting_for: Wait | None = None
+    task_token: str | None = Field(default=None, max_length=8192)
+    escalated: bool = False
 
     @property
     def amount(self) -> Money:

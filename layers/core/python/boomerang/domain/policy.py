@@ -20,6 +20,7 @@ from boomerang.domain.models import (
     Decision,
     Effect,
     FiredRule,
+    Grade,
     Hub,
     Order,
     OrderLine,
@@ -74,6 +75,29 @@ class Rule(Strict):
     flag: str | None = None
 
 
+class GradeRule(Strict):
+    refund_percent: int = Field(ge=0, le=100)
+    disposition: str = Field(description="what the ERP does with the stock: restock, repair, scrap")
+
+
+def _default_grades() -> dict[Grade, GradeRule]:
+    return {
+        Grade.RESELLABLE: GradeRule(refund_percent=100, disposition="restock_after_cleaning"),
+        Grade.NEEDS_REPAIR: GradeRule(refund_percent=50, disposition="repair"),
+        Grade.SCRAP: GradeRule(refund_percent=0, disposition="scrap"),
+    }
+
+
+class Timeouts(Strict):
+    """How long the workflow waits for each party before it escalates or expires."""
+
+    review_hours: int = Field(default=48, ge=1, description="then the review is escalated")
+    evidence_days: int = Field(default=7, ge=1, description="then the request expires")
+    label_valid_days: int = Field(default=14, ge=1, description="an unused label then expires")
+    inspection_days: int = Field(default=10, ge=1, description="then the warehouse is reminded")
+    settlement_days: int = Field(default=10, ge=1, description="then finance is alerted")
+
+
 class Policy(Strict):
     policy_id: str
     version: int = Field(ge=1)
@@ -88,6 +112,10 @@ class Policy(Strict):
     hubs: list[Hub] = Field(min_length=1)
     fallback_hub_id: str
     no_rule_message: str = "No automatic approval rule applies, so a member of staff will review the request."
+    grades: dict[Grade, GradeRule] = Field(default_factory=_default_grades)
+    # Refund when the carrier reports delivery, before inspection: only where these conditions hold.
+    refund_on_delivery: When | None = None
+    timeouts: Timeouts = Field(default_factory=Timeouts)
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:
@@ -376,9 +404,22 @@ def decide(policy: Policy, facts: DecisionFacts, now: datetime) -> Decision:
         fired.append(
             FiredRule(rule_id="no_automatic_approval", effect=Effect.REVIEW, message=policy.no_rule_message)
         )
+    on_delivery = False
+    if outcome is not Outcome.REJECTED and policy.refund_on_delivery is not None:
+        ctx = _Context(return_amount=str(facts.return_amount))
+        on_delivery = _fires(policy.refund_on_delivery, facts, ctx, cautious=False)
+        if on_delivery:
+            fired.append(
+                FiredRule(
+                    rule_id="refund_on_delivery",
+                    effect=Effect.APPROVE,
+                    message=f"{facts.return_amount} is refunded when the carrier confirms delivery.",
+                )
+            )
     return Decision(
         outcome=outcome,
         rules=fired,
+        refund_on_delivery=on_delivery,
         policy_version=policy.version,
         evidence_required=Effect.REQUIRE_EVIDENCE in effects,
         review_required=review,

@@ -1,0 +1,1 @@
+"""Carriers: return labels and tracking, behind one port."""

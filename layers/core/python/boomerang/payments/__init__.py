@@ -1,0 +1,1 @@
+"""Payments: refunds, behind one port."""

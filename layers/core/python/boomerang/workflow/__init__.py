@@ -1,0 +1,1 @@
+"""The return's workflow engine (Step Functions) as seen from the library."""
