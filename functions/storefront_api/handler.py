@@ -65,6 +65,7 @@ from boomerang.domain.policy import RequestedItem
 from boomerang.services.policies import PolicySource
 from boomerang.services.returns import ReturnRequest, ReturnsService
 from boomerang.store.records import Repository
+from boomerang.workflow.engine import StepFunctionsEngine
 
 config = StorefrontConfig.from_env()
 logger = Logger()
@@ -87,7 +88,9 @@ def clock() -> datetime:
 
 
 policies = PolicySource(repo, config.policy_cache_seconds)
-service = ReturnsService(repo, policies, _signing_key, timedelta(seconds=config.session_ttl_seconds))
+# Its Step Functions client is made on the first return, not at cold start.
+engine = StepFunctionsEngine(config.state_machine_arn) if config.state_machine_arn else None
+service = ReturnsService(repo, policies, _signing_key, timedelta(seconds=config.session_ttl_seconds), engine)
 auth = Authenticator(repo, _signing_key, config.api_key_cache_seconds)
 idempotency = IdempotencyConfig(
     event_key_jmespath="key",
@@ -251,6 +254,14 @@ def _create_return_once(call: dict[str, Any]) -> dict[str, Any]:
     )
     created = service.create_return(caller, request, clock())
     logger.append_keys(rma=created.rma)
+    if engine is not None:
+        try:
+            engine.start(created.rma)
+        except Exception:
+            # The return is saved and answered; its workflow start is retried by the outbox
+            # publisher from `return.requested` (named by the RMA, so never twice).
+            logger.exception("workflow start failed")
+            metrics.add_metric(name="WorkflowStartFailed", unit=MetricUnit.Count, value=1)
     logger.info("return created", extra={"status": created.status.value, "outcome": created.decision.outcome})
     metrics.add_metric(
         name=f"ReturnDecision_{created.decision.outcome.value}", unit=MetricUnit.Count, value=1

@@ -214,7 +214,10 @@ def test_function_environment(
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
         "LOG_LEVEL",
+        "STATE_MACHINE_ARN",
     }
+    state_machine_id, _ = synthesized.one("AWS::StepFunctions::StateMachine")
+    assert env["STATE_MACHINE_ARN"] == _ref(state_machine_id)
     assert env["TABLE_NAME"] == _ref(table_id)
     assert env["IDEMPOTENCY_TABLE_NAME"] == _ref(idempotency_table_id)
     # The secret's name, derived from its ARN: no secret value ever sits in the environment.
@@ -421,7 +424,7 @@ def test_gateway_errors_use_the_api_error_body(synthesized: Synthesized) -> None
 
 def test_outputs(synthesized: Synthesized, table_id: str) -> None:
     outputs = synthesized.template.to_json()["Outputs"]
-    assert set(outputs) == {"ApiUrl", "TableName"}
+    assert set(outputs) == {"ApiUrl", "TableName", "StateMachineArn"}
     assert outputs["TableName"]["Value"] == _ref(table_id)
     assert "execute-api" in json.dumps(outputs["ApiUrl"]["Value"])
 

@@ -12,6 +12,7 @@ from constructs import Construct
 
 from infra.cdk.constructs.core_layer import CoreLayer, layer_requirements
 from infra.cdk.constructs.data_table import DataTables
+from infra.cdk.constructs.return_workflow import ReturnWorkflow
 from infra.cdk.constructs.session_key import SessionSigningKey
 from infra.cdk.constructs.storefront_api import StorefrontApi
 
@@ -40,6 +41,14 @@ class BoomerangStack(Stack):
             requirements=layer_requirements(REPO_ROOT / "pyproject.toml"),
         )
         session_key = SessionSigningKey(self, "SessionSigningKey")
+        workflow = ReturnWorkflow(
+            self,
+            "ReturnWorkflow",
+            code_dir=REPO_ROOT / "functions" / "workflow",
+            layer=core_layer.layer,
+            tables=tables,
+            state_machine_name=f"{construct_id}-returns",
+        )
         storefront = StorefrontApi(
             self,
             "StorefrontApi",
@@ -52,8 +61,13 @@ class BoomerangStack(Stack):
             cors_allow_origins=cors_allow_origins,
             web_acl_arn=web_acl_arn,
         )
+        # Creating a return starts its workflow.
+        storefront.function.add_environment("STATE_MACHINE_ARN", workflow.state_machine.state_machine_arn)
+        workflow.state_machine.grant_start_execution(storefront.function)
+        workflow.state_machine.grant_task_response(storefront.function)
 
         CfnOutput(
             self, "ApiUrl", value=storefront.api.url, description="Storefront API base URL (stage prod)"
         )
+        CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
         CfnOutput(self, "TableName", value=tables.table.table_name, description="The single table")

@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 import os
+from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class StorefrontConfig(BaseModel):
+class FromEnv(BaseModel):
     model_config = ConfigDict(frozen=True)
 
+    @classmethod
+    def from_env(cls) -> Self:
+        fields = cls.model_fields
+        return cls.model_validate(
+            {name: os.environ[name.upper()] for name in fields if name.upper() in os.environ}
+        )
+
+
+class WorkflowConfig(FromEnv):
+    table_name: str = Field(min_length=3)
+    # Empty in the task functions: they resume waits by token and never start executions.
+    state_machine_arn: str = ""
+    policy_cache_seconds: int = Field(default=60, ge=0)
+
+
+class StorefrontConfig(FromEnv):
     table_name: str = Field(min_length=3)
     idempotency_table_name: str = Field(min_length=3)
     session_secret_name: str = Field(min_length=1)
@@ -17,10 +34,5 @@ class StorefrontConfig(BaseModel):
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     api_key_cache_seconds: int = Field(default=300, ge=0)
     policy_cache_seconds: int = Field(default=60, ge=0)
-
-    @classmethod
-    def from_env(cls) -> StorefrontConfig:
-        fields = cls.model_fields
-        return cls.model_validate(
-            {name: os.environ[name.upper()] for name in fields if name.upper() in os.environ}
-        )
+    # Creating a return starts its workflow execution (named by the RMA).
+    state_machine_arn: str = ""

@@ -35,6 +35,7 @@ from boomerang.domain.routing import choose_hub
 from boomerang.domain.status import CANCELLABLE, ReturnStatus, event_type, transition
 from boomerang.services.customers import customer_ref
 from boomerang.store.records import Event, Repository, ReturnChange, RmaTaken, iso, moved
+from boomerang.workflow.engine import WorkflowEngine
 
 RECENT_WINDOW = timedelta(days=30)
 _OUTCOME_STATUS = {
@@ -74,11 +75,13 @@ class ReturnsService:
         policy_for: Callable[[str], Policy],
         signing_key: Callable[[], bytes],
         session_ttl: timedelta = timedelta(hours=1),
+        engine: WorkflowEngine | None = None,
     ):
         self.repo = repo
         self.policy_for = policy_for
         self.signing_key = signing_key
         self.session_ttl = session_ttl
+        self.engine = engine
 
     # --- orders and sessions -------------------------------------------------------------------
 
@@ -218,6 +221,10 @@ class ReturnsService:
             transition(ret.status, ReturnStatus.CANCELLED)  # raises, naming both states
         order = self.repo.get_order(ret.shop, ret.order_id)
         cancelled = moved(ret, ReturnStatus.CANCELLED, now)
+        # A workflow waiting on this return hears of the cancel (the token leaves with the write).
+        token = ret.task_token if ret.waiting_for else None
+        if token:
+            cancelled = cancelled.model_copy(update={"waiting_for": None, "task_token": None})
         returned = dict(order.returned)
         for item in ret.items:
             returned[item.line_id] = max(0, returned.get(item.line_id, 0) - item.quantity)
@@ -238,6 +245,8 @@ class ReturnsService:
                 [self.repo.order_returned_update(order, returned)],
             )
         )
+        if token and self.engine:
+            self.engine.resume(token, {"rma": cancelled.rma, "status": cancelled.status.value})
         return cancelled, [*timeline, entry]
 
     @staticmethod

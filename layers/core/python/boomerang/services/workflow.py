@@ -156,7 +156,7 @@ class ReturnWorkflow:
 
     def issue_label(self, rma: str) -> dict[str, Any]:
         ret = self._get(rma)
-        if ret.status is S.LABEL_ISSUED:  # a retried step: the label exists
+        if ret.status is not S.APPROVED:  # a retried step (the label exists) or cancelled meanwhile
             return {"rma": rma, "status": ret.status.value}
         policy = self.policy_for(ret.shop)
         hub = next(h for h in policy.hubs if h.hub_id == ret.hub.hub_id)
@@ -178,6 +178,15 @@ class ReturnWorkflow:
         """Pay what policy allows: the inspection's refund, or the whole amount where policy refunds
         on delivery. Store credit and exchanges settle at once; a card refund waits for settlement."""
         ret = self._get(rma)
+        if (
+            ret.inspection is not None
+            and ret.inspection.refund_total.amount == 0
+            and ret.status is S.INSPECTED
+        ):
+            closed = self._move(
+                ret, S.CLOSED, "Nothing to refund: the inspection graded every item unrefundable.", "workflow"
+            )
+            return {"rma": rma, "status": closed.status.value}
         if ret.status is not S.REFUND_PENDING:
             reason = (
                 "Refund on delivery, as the policy allows for this return."

@@ -1,0 +1,119 @@
+"""The return workflow's task functions, one Lambda each (the CDK stack points each at one of the
+handlers below). Thin: parse the state's input, call the library, return what the next state reads.
+Inputs and outputs carry ids and statuses, never personal data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict
+
+from boomerang.carriers.sandbox import SandboxCarrier
+from boomerang.config import WorkflowConfig
+from boomerang.domain.models import Wait
+from boomerang.payments.sandbox import SandboxPayments
+from boomerang.services.policies import PolicySource
+from boomerang.services.workflow import ReturnWorkflow
+from boomerang.store.records import Repository
+from boomerang.workflow.engine import StepFunctionsEngine
+
+config = WorkflowConfig.from_env()
+logger = Logger()
+tracer = Tracer()
+repo = Repository(config.table_name)
+workflow = ReturnWorkflow(
+    repo,
+    PolicySource(repo, config.policy_cache_seconds),
+    StepFunctionsEngine(config.state_machine_arn),
+    SandboxCarrier(),
+    SandboxPayments(),
+    lambda: datetime.now(UTC),
+)
+
+
+class Step(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    rma: str
+
+
+class WaitStep(Step):
+    wait: Wait
+
+
+class HoldStep(WaitStep):
+    token: str
+
+
+class FailedStep(Step):
+    step: str
+    error: dict[str, Any]
+
+
+def _run(event: dict[str, Any], name: str) -> Step:
+    step = Step.model_validate(event)
+    logger.append_keys(rma=step.rma, step=name)
+    return step
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def begin(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return workflow.begin(_run(event, "begin").rma)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def hold(event: dict[str, Any], context: LambdaContext) -> None:
+    step = HoldStep.model_validate(event)
+    logger.append_keys(rma=step.rma, step=f"hold:{step.wait.value}")
+    workflow.hold(step.rma, step.wait, step.token)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def issue_label(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return workflow.issue_label(_run(event, "issue_label").rma)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return workflow.resolve(_run(event, "resolve").rma)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def close(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return workflow.close(_run(event, "close").rma)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def expire(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    step = WaitStep.model_validate(event)
+    logger.append_keys(rma=step.rma, step="expire")
+    return workflow.expire(step.rma, step.wait)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def escalate(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    step = WaitStep.model_validate(event)
+    logger.append_keys(rma=step.rma, step="escalate")
+    logger.warning("wait timed out; escalated", extra={"wait": step.wait.value})
+    return workflow.escalate(step.rma, step.wait)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def record_failure(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    step = FailedStep.model_validate(event)
+    logger.append_keys(rma=step.rma, step="record_failure")
+    error = str(step.error.get("Error", "Unknown"))
+    cause = str(step.error.get("Cause", ""))
+    # An ERROR log line is what the stack's alarm counts: the on-call engineer sees it.
+    logger.error("workflow step failed", extra={"failed_step": step.step, "error": error})
+    return workflow.record_failure(step.rma, step.step, error, cause)

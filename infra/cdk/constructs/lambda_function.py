@@ -1,0 +1,85 @@
+"""One Boomerang Lambda function: the core layer, its own log group, its own least-privilege role
+(no AWSLambdaBasicExecutionRole, whose log rights reach every log group of the account), tracing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from cdk_nag import NagPackSuppression, NagSuppressions
+from constructs import Construct
+
+from infra.cdk.constructs.core_layer import ARCHITECTURE, RUNTIME
+
+
+class BoomerangFunction(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        code_dir: Path,
+        handler: str,
+        description: str,
+        layer: lambda_.ILayerVersion,
+        environment: dict[str, str],
+        memory_size: int = 512,
+        timeout_seconds: int = 10,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.log_group = logs.LogGroup(self, "Logs", retention=log_retention)
+        self.role = iam.Role(
+            self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=description
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self.log_group.log_group_arn],
+            )
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description=description,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=handler,
+            code=lambda_.Code.from_asset(str(code_dir), exclude=["**/__pycache__", "**/*.pyc"]),
+            layers=[layer],
+            memory_size=memory_size,
+            timeout=Duration.seconds(timeout_seconds),
+            tracing=lambda_.Tracing.ACTIVE,
+            role=self.role,
+            log_group=self.log_group,
+            environment={"POWERTOOLS_METRICS_NAMESPACE": "Boomerang", "LOG_LEVEL": "INFO", **environment},
+        )
+        NagSuppressions.add_resource_suppressions(
+            self.role,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-IAM5",
+                    reason=(
+                        "Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which "
+                        "support no resource-level permissions, so their resource must be '*'."
+                    ),
+                    applies_to=["Resource::*"],
+                )
+            ],
+            apply_to_children=True,
+        )
+        NagSuppressions.add_resource_suppressions(
+            self.function,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-L1",
+                    reason=(
+                        "Python 3.11 on purpose: the boomerang-core layer is built and tested for 3.11 "
+                        "(pydantic-core wheels, bytecode); runtime, layer and pyproject are bumped together."
+                    ),
+                )
+            ],
+        )

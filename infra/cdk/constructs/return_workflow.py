@@ -1,0 +1,325 @@
+"""The return workflow: one Standard state machine per return (execution name = RMA) and its task
+functions (functions/workflow/handler.py).
+
+Every wait for a person or another system is a `.waitForTaskToken` task whose function keeps the
+token on the return; whoever brings the news (staff API, carrier or payment webhook) resumes it.
+Each wait has a timeout from the shop's policy (passed in by the begin step) that leads somewhere:
+an escalation that waits again, or an expiry. Lambda tasks retry Lambda's own service errors with
+backoff; anything else is caught into a step that records the failure on the return and alerts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from cdk_nag import NagPackSuppression, NagSuppressions
+from constructs import Construct
+
+from infra.cdk.constructs.data_table import DataTables
+from infra.cdk.constructs.lambda_function import BoomerangFunction
+
+STEPS = ("begin", "hold", "issue_label", "resolve", "close", "expire", "escalate", "record_failure")
+LAMBDA_SERVICE_ERRORS = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+]
+
+
+class ReturnWorkflow(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        code_dir: Path,
+        layer: lambda_.ILayerVersion,
+        tables: DataTables,
+        state_machine_name: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        # Known before the state machine exists, so the task functions may resume it without a
+        # reference cycle (the state machine refers to the functions).
+        self.state_machine_arn = stack.format_arn(
+            service="states",
+            resource="stateMachine",
+            resource_name=state_machine_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self.functions: dict[str, lambda_.Function] = {}
+        for step in STEPS:
+            made = BoomerangFunction(
+                self,
+                f"{''.join(p.title() for p in step.split('_'))}Task",
+                code_dir=code_dir,
+                handler=f"handler.{step}",
+                description=f"Boomerang return workflow: {step.replace('_', ' ')}",
+                layer=layer,
+                environment={"TABLE_NAME": tables.table.table_name, "POWERTOOLS_SERVICE_NAME": "workflow"},
+            )
+            tables.grant_request_path_access(made.role)
+            made.role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
+                    resources=[self.state_machine_arn],
+                )
+            )
+            self.functions[step] = made.function
+
+        logs_group = logs.LogGroup(self, "ExecutionLogs", retention=logs.RetentionDays.ONE_MONTH)
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            state_machine_name=state_machine_name,
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            definition_body=sfn.DefinitionBody.from_chainable(self._definition()),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=logs_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+        )
+        NagSuppressions.add_resource_suppressions(
+            self.state_machine.role,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-IAM5",
+                    reason=(
+                        "The state machine invokes its own task functions, any version or alias of them "
+                        "(`<function arn>:*`), as CDK's LambdaInvoke grants; no other function."
+                    ),
+                    applies_to=[{"regex": "/^Resource::<ReturnWorkflow.+TaskFunction.+\\.Arn>:\\*$/"}],
+                ),
+                NagPackSuppression(
+                    id="AwsSolutions-IAM5",
+                    reason=(
+                        "X-Ray tracing (xray:PutTraceSegments and the like) and CloudWatch Logs delivery "
+                        "(logs:CreateLogDelivery and the like) support no resource-level permissions."
+                    ),
+                    applies_to=["Resource::*"],
+                ),
+            ],
+            apply_to_children=True,
+        )
+        cloudwatch.Alarm(
+            self,
+            "FailedExecutions",
+            alarm_description="A return workflow failed: its step and error are on the return's timeline.",
+            metric=self.state_machine.metric_failed(period=Duration.minutes(5)),
+            threshold=1,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+
+    # --- the definition -------------------------------------------------------------------------
+
+    def _task(self, name: str, step: str, result_path: str, **payload: object) -> tasks.LambdaInvoke:
+        task = tasks.LambdaInvoke(
+            self,
+            name,
+            lambda_function=self.functions[step],
+            payload=sfn.TaskInput.from_object({"rma": sfn.JsonPath.string_at("$.rma"), **payload}),
+            payload_response_only=True,
+            result_path=result_path,
+            retry_on_service_exceptions=False,
+        )
+        task.add_retry(
+            errors=LAMBDA_SERVICE_ERRORS, interval=Duration.seconds(2), max_attempts=6, backoff_rate=2
+        )
+        task.add_catch(self._failed(name), errors=["States.ALL"], result_path="$.error")
+        return task
+
+    def _wait(self, name: str, wait: str, timeout_path: str) -> tasks.LambdaInvoke:
+        task = tasks.LambdaInvoke(
+            self,
+            name,
+            lambda_function=self.functions["hold"],
+            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+            payload=sfn.TaskInput.from_object(
+                {"rma": sfn.JsonPath.string_at("$.rma"), "wait": wait, "token": sfn.JsonPath.task_token}
+            ),
+            result_path="$.news",
+            task_timeout=sfn.Timeout.at(timeout_path),
+            retry_on_service_exceptions=False,
+        )
+        task.add_retry(
+            errors=LAMBDA_SERVICE_ERRORS, interval=Duration.seconds(2), max_attempts=6, backoff_rate=2
+        )
+        return task
+
+    def _failed(self, step_name: str) -> sfn.IChainable:
+        record = tasks.LambdaInvoke(
+            self,
+            f"Record failure of {step_name}",
+            lambda_function=self.functions["record_failure"],
+            payload=sfn.TaskInput.from_object(
+                {
+                    "rma": sfn.JsonPath.string_at("$.rma"),
+                    "step": step_name,
+                    "error": sfn.JsonPath.object_at("$.error"),
+                }
+            ),
+            payload_response_only=True,
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        record.add_retry(
+            errors=LAMBDA_SERVICE_ERRORS, interval=Duration.seconds(2), max_attempts=6, backoff_rate=2
+        )
+        return record.next(
+            sfn.Fail(self, f"{step_name} failed", error="StepFailed", cause=f"{step_name} failed")
+        )
+
+    def _definition(self) -> sfn.IChainable:
+        done = sfn.Succeed(self, "Closed")
+        rejected = sfn.Succeed(self, "Rejected")
+        cancelled = sfn.Succeed(self, "Cancelled")
+        expired = sfn.Succeed(self, "Expired")
+
+        begin = self._task("Begin", "begin", "$")
+        issue_label = self._task("Issue label", "issue_label", "$.label")
+        resolve = self._task("Resolve", "resolve", "$.resolved")
+        close = self._task("Close", "close", "$.closed").next(done)
+
+        await_review = self._wait("Await review", "review", "$.timeouts.review_seconds")
+        await_evidence = self._wait("Await evidence", "evidence", "$.timeouts.evidence_seconds")
+        await_carrier = self._wait("Await carrier", "carrier", "$.timeouts.label_seconds")
+        await_inspection = self._wait("Await inspection", "inspection", "$.timeouts.inspection_seconds")
+        await_settlement = self._wait("Await settlement", "settlement", "$.timeouts.settlement_seconds")
+        await_refund_retry = self._wait("Await refund retry", "refund_retry", "$.timeouts.settlement_seconds")
+
+        def on(path: str, name: str, branches: dict[str, sfn.IChainable]) -> sfn.Choice:
+            choice = sfn.Choice(self, name)
+            for status, target in branches.items():
+                choice.when(sfn.Condition.string_equals(path, status), target)
+            return choice.otherwise(
+                sfn.Fail(
+                    self,
+                    f"{name}: unexpected status",
+                    error="UnexpectedStatus",
+                    cause=f"no branch of '{name}' for this status",
+                )
+            )
+
+        def escalate(wait: str, then: sfn.IChainable) -> sfn.IChainable:
+            return self._task(f"Escalate {wait}", "escalate", "$.escalated", wait=wait).next(then)
+
+        def expire(wait: str, then: sfn.IChainable) -> sfn.IChainable:
+            return self._task(f"Expire {wait}", "expire", "$.news", wait=wait).next(then)
+
+        after_label = on(
+            "$.label.status", "Label issued?", {"label_issued": await_carrier, "cancelled": cancelled}
+        )
+        issue_label.next(after_label)
+
+        after_delivery = (
+            sfn.Choice(self, "Refund on delivery?")
+            .when(sfn.Condition.boolean_equals("$.refund_on_delivery", True), resolve)
+            .otherwise(await_inspection)
+        )
+
+        review_news = on(
+            "$.news.status",
+            "Review decided",
+            {
+                "approved": issue_label,
+                "rejected": rejected,
+                "awaiting_evidence": await_evidence,
+                "cancelled": cancelled,
+            },
+        )
+        await_review.add_catch(
+            escalate("review", await_review), errors=["States.Timeout"], result_path="$.timeout"
+        )
+        await_review.add_catch(self._failed("Await review"), errors=["States.ALL"], result_path="$.error")
+        await_review.next(review_news)
+
+        evidence_news = on(
+            "$.news.status",
+            "Evidence arrived",
+            {
+                "approved": issue_label,
+                "pending_review": await_review,
+                "rejected": rejected,
+                "cancelled": cancelled,
+                "expired": expired,
+                "awaiting_evidence": expired,
+            },
+        )
+        await_evidence.add_catch(
+            expire("evidence", evidence_news), errors=["States.Timeout"], result_path="$.timeout"
+        )
+        await_evidence.add_catch(self._failed("Await evidence"), errors=["States.ALL"], result_path="$.error")
+        await_evidence.next(evidence_news)
+
+        carrier_news = on(
+            "$.news.status",
+            "Carrier news",
+            {
+                "in_transit": await_carrier,
+                "delivered": after_delivery,
+                "cancelled": cancelled,
+                "expired": expired,
+                "label_issued": expired,
+                "received": after_delivery,
+            },
+        )
+        await_carrier.add_catch(
+            expire("label", carrier_news), errors=["States.Timeout"], result_path="$.timeout"
+        )
+        await_carrier.add_catch(self._failed("Await carrier"), errors=["States.ALL"], result_path="$.error")
+        await_carrier.next(carrier_news)
+
+        await_inspection.add_catch(
+            escalate("inspection", await_inspection), errors=["States.Timeout"], result_path="$.timeout"
+        )
+        await_inspection.add_catch(
+            self._failed("Await inspection"), errors=["States.ALL"], result_path="$.error"
+        )
+        await_inspection.next(resolve)
+
+        resolved = on(
+            "$.resolved.status",
+            "Resolved",
+            {"refund_pending": await_settlement, "credited": close, "exchanged": close, "closed": done},
+        )
+        resolve.next(resolved)
+
+        settled = on("$.news.status", "Settled", {"refunded": close, "refund_failed": await_refund_retry})
+        await_settlement.add_catch(
+            escalate("settlement", await_settlement), errors=["States.Timeout"], result_path="$.timeout"
+        )
+        await_settlement.add_catch(
+            self._failed("Await settlement"), errors=["States.ALL"], result_path="$.error"
+        )
+        await_settlement.next(settled)
+
+        retried = on(
+            "$.news.status", "Refund retried", {"refund_pending": resolve, "credited": close, "closed": done}
+        )
+        await_refund_retry.add_catch(
+            escalate("refund_retry", await_refund_retry), errors=["States.Timeout"], result_path="$.timeout"
+        )
+        await_refund_retry.add_catch(
+            self._failed("Await refund retry"), errors=["States.ALL"], result_path="$.error"
+        )
+        await_refund_retry.next(retried)
+
+        decided = on(
+            "$.status",
+            "Decision",
+            {
+                "approved": issue_label,
+                "pending_review": await_review,
+                "awaiting_evidence": await_evidence,
+                "rejected": rejected,
+                "cancelled": cancelled,
+                "label_issued": await_carrier,
+            },
+        )
+        return begin.next(decided)
