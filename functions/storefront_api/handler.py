@@ -258,8 +258,9 @@ def _create_return_once(call: dict[str, Any]) -> dict[str, Any]:
         try:
             engine.start(created.rma)
         except Exception:
-            # The return is saved and answered; its workflow start is retried by the outbox
-            # publisher from `return.requested` (named by the RMA, so never twice).
+            # The return is saved and answered either way. A failed start is logged and counted
+            # (the metric is what on-call watches); starting again later is safe: executions are
+            # named by the RMA, so a return never gets two.
             logger.exception("workflow start failed")
             metrics.add_metric(name="WorkflowStartFailed", unit=MetricUnit.Count, value=1)
     logger.info("return created", extra={"status": created.status.value, "outcome": created.decision.outcome})
