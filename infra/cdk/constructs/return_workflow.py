@@ -188,7 +188,7 @@ class ReturnWorkflow(Construct):
 
         await_review = self._wait("Await review", "review", "$.timeouts.review_seconds")
         await_evidence = self._wait("Await evidence", "evidence", "$.timeouts.evidence_seconds")
-        await_carrier = self._wait("Await carrier", "carrier", "$.timeouts.label_seconds")
+        await_carrier = self._wait("Await carrier", "carrier", "$.timeouts.label_valid_seconds")
         await_inspection = self._wait("Await inspection", "inspection", "$.timeouts.inspection_seconds")
         await_settlement = self._wait("Await settlement", "settlement", "$.timeouts.settlement_seconds")
         await_refund_retry = self._wait("Await refund retry", "refund_retry", "$.timeouts.settlement_seconds")

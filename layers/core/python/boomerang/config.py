@@ -36,3 +36,11 @@ class StorefrontConfig(FromEnv):
     policy_cache_seconds: int = Field(default=60, ge=0)
     # Creating a return starts its workflow execution (named by the RMA).
     state_machine_arn: str = ""
+
+
+class AdminConfig(FromEnv):
+    table_name: str = Field(min_length=3)
+    # Staff news resumes the workflow's waits by task token; the ARN itself is not needed for that.
+    state_machine_arn: str = ""
+    policy_cache_seconds: int = Field(default=60, ge=0)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)

@@ -19,7 +19,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "bad_request": "The request cannot be read.",
     },
     401: {
-        "unauthenticated": "No API key and no customer token.",
+        "unauthenticated": "No credentials: no API key or customer token; on /admin, no staff sign-in.",
         "invalid_api_key": "The x-api-key is not a key of any shop.",
         "invalid_token": "The customer token is malformed or its signature does not match.",
         "token_expired": "The customer token has expired; open a new session.",
@@ -27,6 +27,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
     403: {
         "api_key_required": "Only the storefront's server (API key) may do this.",
         "wrong_shop": "The body names another shop than the API key's.",
+        "forbidden_group": "The staff member's groups may not do this; the message names those that may.",
     },
     404: {
         "order_not_found": "No such order, or not yours; also a wrong order number or email for a session.",

@@ -1,6 +1,13 @@
-"""The storefront API's routes, in API Gateway's path syntax: the CDK stack creates exactly these."""
+"""The APIs' routes, in API Gateway's path syntax: the CDK stack creates exactly these.
+
+The storefront and the staff (admin) API share one REST API but are two functions with separate
+route tables: a route is in exactly one of them.
+"""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Iterable
 
 STOREFRONT_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/v1/orders"),
@@ -12,3 +19,31 @@ STOREFRONT_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/v1/policy"),
     ("GET", "/v1/openapi.json"),
 )
+
+# Staff routes: each has a Cognito User Pools authorizer; boomerang.auth.staff says which groups.
+ADMIN_ROUTES: tuple[tuple[str, str], ...] = (
+    ("GET", "/admin/v1/returns"),
+    ("GET", "/admin/v1/returns/{rma}"),
+    ("POST", "/admin/v1/returns/{rma}/approve"),
+    ("POST", "/admin/v1/returns/{rma}/reject"),
+    ("POST", "/admin/v1/warehouse/scans"),
+    ("POST", "/admin/v1/returns/{rma}/inspection"),
+)
+
+_PARAMETER = re.compile(r"(\{\w+\})")
+
+
+def route_template(routes: Iterable[tuple[str, str]], method: str, path: str) -> str | None:
+    """The route template ("/admin/v1/returns/{rma}") that a request's method and path match, if any.
+
+    A path parameter matches one non-empty path segment, so it is never narrower than the
+    handler's own routing: whatever the handler dispatches to a route, this finds that route.
+    """
+    for route_method, template in routes:
+        if route_method != method.upper():
+            continue
+        parts = _PARAMETER.split(template)
+        pattern = "".join("[^/]+" if _PARAMETER.fullmatch(p) else re.escape(p) for p in parts)
+        if re.fullmatch(pattern, path):
+            return template
+    return None

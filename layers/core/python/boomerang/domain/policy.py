@@ -89,13 +89,21 @@ def _default_grades() -> dict[Grade, GradeRule]:
 
 
 class Timeouts(Strict):
-    """How long the workflow waits for each party before it escalates or expires."""
+    """How long the workflow waits for each party before it escalates or expires (ISO 8601
+    durations in the policy document, e.g. "PT48H", "P14D")."""
 
-    review_hours: int = Field(default=48, ge=1, description="then the review is escalated")
-    evidence_days: int = Field(default=7, ge=1, description="then the request expires")
-    label_valid_days: int = Field(default=14, ge=1, description="an unused label then expires")
-    inspection_days: int = Field(default=10, ge=1, description="then the warehouse is reminded")
-    settlement_days: int = Field(default=10, ge=1, description="then finance is alerted")
+    review: timedelta = Field(default=timedelta(hours=48), description="then the review is escalated")
+    evidence: timedelta = Field(default=timedelta(days=7), description="then the request expires")
+    label_valid: timedelta = Field(default=timedelta(days=14), description="an unused label then expires")
+    inspection: timedelta = Field(default=timedelta(days=10), description="then the warehouse is reminded")
+    settlement: timedelta = Field(default=timedelta(days=10), description="then finance is alerted")
+
+    @model_validator(mode="after")
+    def _at_least_a_second(self) -> Timeouts:
+        for name, value in self:
+            if value.total_seconds() < 1:
+                raise ValueError(f"timeouts.{name} must be at least one second")
+        return self
 
 
 class Policy(Strict):

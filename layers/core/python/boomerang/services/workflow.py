@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from boomerang.carriers.port import Carrier
@@ -129,13 +129,7 @@ class ReturnWorkflow:
             "rma": rma,
             "status": ret.status.value,
             "refund_on_delivery": ret.decision.refund_on_delivery,
-            "timeouts": {
-                "review_seconds": timeouts.review_hours * 3600,
-                "evidence_seconds": timeouts.evidence_days * 86400,
-                "label_seconds": timeouts.label_valid_days * 86400,
-                "inspection_seconds": timeouts.inspection_days * 86400,
-                "settlement_seconds": timeouts.settlement_days * 86400,
-            },
+            "timeouts": {f"{name}_seconds": int(value.total_seconds()) for name, value in timeouts},
         }
 
     def hold(self, rma: str, wait: Wait, token: str) -> None:
@@ -161,9 +155,7 @@ class ReturnWorkflow:
         policy = self.policy_for(ret.shop)
         hub = next(h for h in policy.hubs if h.hub_id == ret.hub.hub_id)
         now = self.clock()
-        label = self.carrier.buy_return_label(
-            ret, hub, now + timedelta(days=policy.timeouts.label_valid_days), now
-        )
+        label = self.carrier.buy_return_label(ret, hub, now + policy.timeouts.label_valid, now)
         done = self._move(
             ret,
             S.LABEL_ISSUED,

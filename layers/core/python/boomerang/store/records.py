@@ -15,6 +15,7 @@ from boomerang.domain.policy import Policy, load_policy
 from boomerang.domain.status import ReturnStatus, transition
 from boomerang.store import keys
 from boomerang.store.dynamo import (
+    InvalidCursor,
     cancellation_reasons,
     client,
     decode_cursor,
@@ -350,6 +351,7 @@ class Repository:
         }
         start = decode_cursor(cursor)
         if start:
+            _check_start_key(start, {keys.PK, keys.SK, f"gsi{n}pk", f"gsi{n}sk"}, {f"gsi{n}pk": pk})
             params["ExclusiveStartKey"] = start
         got = self.ddb.query(**params)
         items = [Return.model_validate_json(from_item(i)["doc"]) for i in got.get("Items", [])]
@@ -381,6 +383,17 @@ class Repository:
             ConsistentRead=True,
         )
         return [json.loads(from_item(i)["doc"]) for i in got.get("Items", [])]
+
+
+def _check_start_key(start: dict[str, Any], names: set[str], fixed: dict[str, str]) -> None:
+    """A cursor is the last key of a page of this very list: the table's and the index's keys, all
+    strings, in the list's partition. Anything else (forged, or from another list) is refused here
+    rather than by DynamoDB as a server error."""
+    wellformed = set(start) == names and all(
+        isinstance(v, dict) and list(v) == ["S"] and isinstance(v["S"], str) for v in start.values()
+    )
+    if not wellformed or any(start[name] != {"S": value} for name, value in fixed.items()):
+        raise InvalidCursor("The cursor is not one this API gave out for this list.")
 
 
 @dataclass(frozen=True)

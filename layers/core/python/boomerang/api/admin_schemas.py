@@ -1,0 +1,176 @@
+"""Request and response bodies of the staff (admin) API.
+
+Staff see more of a return than a customer does (label, inspection, refund, failures, the open
+wait), but still no personal data: the customer is a one-way reference, never an email, and the
+workflow's task token stays inside.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from boomerang.api.schemas import Body, MoneyIO, ReturnOut, utc
+from boomerang.domain.models import SHOPIFY_DISPOSITIONS, Grade, Identifier, Return, TimelineEntry
+from boomerang.services.workflow import Grading
+
+Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
+# Our grades, and Shopify's return dispositions that map onto them (boomerang.domain.models).
+GradeName = Literal[
+    "resellable", "needs_repair", "scrap", "restocked", "processing_required", "not_restocked"
+]
+
+
+# --- requests --------------------------------------------------------------------------------------
+
+
+class ApproveIn(Body):
+    note: Note | None = Field(default=None, description="Shown on the timeline after 'Approved by staff'")
+
+
+class RejectIn(Body):
+    reason: Reason = Field(
+        description="Why, in words the customer may read; recorded with who decided",
+        examples=["Worn and washed: not returnable under the policy's condition rule."],
+    )
+
+
+class ScanIn(Body):
+    code: str = Field(
+        min_length=1,
+        max_length=64,
+        description="The RMA as scanned or typed: any case, with or without hyphens",
+        examples=["k7q4m2xac", "K7Q-4M2-XAC"],
+    )
+    hub: Identifier = Field(description="The hub where the parcel was scanned", examples=["us-nj"])
+
+
+class GradeIn(Body):
+    line_id: Identifier
+    grade: GradeName = Field(
+        description=(
+            "resellable, needs_repair or scrap; Shopify's dispositions are accepted too: "
+            "restocked = resellable, processing_required = needs_repair, not_restocked = scrap"
+        )
+    )
+    notes: str | None = Field(default=None, max_length=2000)
+
+    def to_grading(self) -> Grading:
+        grade = SHOPIFY_DISPOSITIONS.get(self.grade) or Grade(self.grade)
+        return Grading(line_id=self.line_id, grade=grade, notes=self.notes)
+
+
+class InspectionIn(Body):
+    items: list[GradeIn] = Field(min_length=1, max_length=100, description="One grade per returned item")
+
+    def gradings(self) -> list[Grading]:
+        return [item.to_grading() for item in self.items]
+
+
+# --- responses -------------------------------------------------------------------------------------
+
+
+class LabelOut(BaseModel):
+    carrier: str
+    tracking_number: str
+    issued_at: str
+    valid_until: str
+
+
+class InspectedItemOut(BaseModel):
+    line_id: str
+    grade: str
+    notes: str | None
+    refund: MoneyIO
+
+
+class InspectionOut(BaseModel):
+    items: list[InspectedItemOut]
+    refund_total: MoneyIO
+    inspected_by: str
+    inspected_at: str
+
+
+class RefundOut(BaseModel):
+    method: str
+    amount: MoneyIO
+    status: str
+    reference: str | None
+    failure_reason: str | None
+
+
+class FailureOut(BaseModel):
+    step: str
+    error: str
+    at: str
+
+
+class StaffReturnOut(ReturnOut):
+    """A return as staff see it: everything the storefront shows, and how the work on it stands."""
+
+    shop: str
+    customer_ref: str = Field(description="A one-way reference to the customer; never an email")
+    label: LabelOut | None
+    inspection: InspectionOut | None
+    refund: RefundOut | None
+    failure: FailureOut | None
+    received_at_hub: str | None
+    escalated: bool
+    waiting_for: str | None = Field(
+        description="What the workflow waits for (review, evidence, carrier, inspection, settlement...)"
+    )
+
+    @classmethod
+    def of_staff(cls, ret: Return, timeline: list[TimelineEntry] | None = None) -> StaffReturnOut:
+        base = ReturnOut.of(ret, timeline)
+        label, inspection, refund, failure = ret.label, ret.inspection, ret.refund, ret.failure
+        return cls(
+            **dict(base),
+            shop=ret.shop,
+            customer_ref=ret.customer_ref,
+            label=None
+            if label is None
+            else LabelOut(
+                carrier=label.carrier,
+                tracking_number=label.tracking_number,
+                issued_at=utc(label.issued_at),
+                valid_until=utc(label.valid_until),
+            ),
+            inspection=None
+            if inspection is None
+            else InspectionOut(
+                items=[
+                    InspectedItemOut(
+                        line_id=i.line_id, grade=i.grade.value, notes=i.notes, refund=MoneyIO.of(i.refund)
+                    )
+                    for i in inspection.items
+                ],
+                refund_total=MoneyIO.of(inspection.refund_total),
+                inspected_by=inspection.inspected_by,
+                inspected_at=utc(inspection.inspected_at),
+            ),
+            refund=None
+            if refund is None
+            else RefundOut(
+                method=refund.method.value,
+                amount=MoneyIO.of(refund.amount),
+                status=refund.status,
+                reference=refund.reference,
+                failure_reason=refund.failure_reason,
+            ),
+            failure=None
+            if failure is None
+            else FailureOut(step=failure.step, error=failure.error, at=utc(failure.at)),
+            received_at_hub=ret.received_at_hub,
+            escalated=ret.escalated,
+            waiting_for=ret.waiting_for.value if ret.waiting_for else None,
+        )
+
+
+class QueueOut(BaseModel):
+    """One page of a queue, oldest first; `next_cursor` fetches the next page (null: no more)."""
+
+    items: list[StaffReturnOut]
+    next_cursor: str | None
