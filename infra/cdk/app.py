@@ -3,6 +3,7 @@
 Context values (`-c key=value`):
   stack_name    CloudFormation stack name (default Boomerang)
   web_acl_arn   ARN of a regional WAFv2 WebACL to attach to the API stage (default: none)
+  admin_mfa_required  "true": staff must sign in with a TOTP second factor (default: optional)
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ def build_app(app: App | None = None) -> tuple[App, BoomerangStack]:
     stack = BoomerangStack(
         app,
         app.node.try_get_context("stack_name") or DEFAULT_STACK_NAME,
-        description="Boomerang returns platform: storefront API, data tables, core layer",
+        description="Boomerang returns platform: storefront and staff APIs, return workflow, data tables",
         web_acl_arn=app.node.try_get_context("web_acl_arn") or None,
+        admin_mfa_required=str(app.node.try_get_context("admin_mfa_required") or "").lower() == "true",
     )
     # Every synth is checked; a finding without a suppression fails `cdk synth`.
     Aspects.of(app).add(AwsSolutionsChecks(verbose=True))

@@ -209,8 +209,8 @@ class ReturnWorkflow(Construct):
         def escalate(wait: str, then: sfn.IChainable) -> sfn.IChainable:
             return self._task(f"Escalate {wait}", "escalate", "$.escalated", wait=wait).next(then)
 
-        def expire(wait: str, then: sfn.IChainable) -> sfn.IChainable:
-            return self._task(f"Expire {wait}", "expire", "$.news", wait=wait).next(then)
+        def expire(wait: str, what: str, then: sfn.IChainable) -> sfn.IChainable:
+            return self._task(f"Expire {what}", "expire", "$.news", wait=wait).next(then)
 
         after_label = on(
             "$.label.status", "Label issued?", {"label_issued": await_carrier, "cancelled": cancelled}
@@ -252,7 +252,9 @@ class ReturnWorkflow(Construct):
             },
         )
         await_evidence.add_catch(
-            expire("evidence", evidence_news), errors=["States.Timeout"], result_path="$.timeout"
+            expire("evidence", "evidence request", evidence_news),
+            errors=["States.Timeout"],
+            result_path="$.timeout",
         )
         await_evidence.add_catch(self._failed("Await evidence"), errors=["States.ALL"], result_path="$.error")
         await_evidence.next(evidence_news)
@@ -270,7 +272,7 @@ class ReturnWorkflow(Construct):
             },
         )
         await_carrier.add_catch(
-            expire("label", carrier_news), errors=["States.Timeout"], result_path="$.timeout"
+            expire("carrier", "label", carrier_news), errors=["States.Timeout"], result_path="$.timeout"
         )
         await_carrier.add_catch(self._failed("Await carrier"), errors=["States.ALL"], result_path="$.error")
         await_carrier.next(carrier_news)

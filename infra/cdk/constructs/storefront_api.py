@@ -119,7 +119,8 @@ GATEWAY_ERRORS = (
 
 
 class StorefrontApi(Construct):
-    """`function`: the storefront Lambda; `api`: the REST API in front of it (stage `prod`)."""
+    """`function`: the storefront Lambda; `api`: the REST API in front of it (stage `prod`), which
+    the staff API shares (`request_validator`, `add_gateway_error`)."""
 
     def __init__(
         self,
@@ -271,6 +272,8 @@ class StorefrontApi(Construct):
         validator = self.api.add_request_validator(
             "RequestValidator", validate_request_body=True, validate_request_parameters=True
         )
+        # Shared with the other functions' routes on this API (the staff API).
+        self.request_validator = validator
         integration = apigw.LambdaIntegration(self.function, proxy=True, allow_test_invoke=False)
         methods = []
         for route in ROUTES:
@@ -299,14 +302,19 @@ class StorefrontApi(Construct):
         # of several per request, so it only carries a single configured origin or '*'.
         if len(cors_allow_origins) == 1:
             headers["Access-Control-Allow-Origin"] = f"'{cors_allow_origins[0]}'"
+        self._gateway_response_headers = headers
         for error in GATEWAY_ERRORS:
-            self.api.add_gateway_response(
-                f"{error.response_type.response_type.title().replace('_', '')}Response",
-                type=error.response_type,
-                status_code=error.status_code,
-                response_headers=headers,
-                templates={"application/json": error.body()},
-            )
+            self.add_gateway_error(error)
+
+    def add_gateway_error(self, error: GatewayError) -> apigw.GatewayResponse:
+        """An error API Gateway answers itself (for any route of this API), in the API's error body."""
+        return self.api.add_gateway_response(
+            f"{error.response_type.response_type.title().replace('_', '')}Response",
+            type=error.response_type,
+            status_code=error.status_code,
+            response_headers=self._gateway_response_headers,
+            templates={"application/json": error.body()},
+        )
 
     def _acknowledge_findings(self, methods: list[apigw.Method]) -> None:
         NagSuppressions.add_resource_suppressions(

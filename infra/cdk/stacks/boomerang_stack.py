@@ -10,6 +10,7 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_apigateway as apigw
 from constructs import Construct
 
+from infra.cdk.constructs.admin_api import AdminApi
 from infra.cdk.constructs.core_layer import CoreLayer, layer_requirements
 from infra.cdk.constructs.data_table import DataTables
 from infra.cdk.constructs.return_workflow import ReturnWorkflow
@@ -29,6 +30,7 @@ class BoomerangStack(Stack):
         throttling_burst_limit: int = 100,
         cors_allow_origins: Sequence[str] = apigw.Cors.ALL_ORIGINS,
         web_acl_arn: str | None = None,
+        admin_mfa_required: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -66,8 +68,29 @@ class BoomerangStack(Stack):
         workflow.state_machine.grant_start_execution(storefront.function)
         workflow.state_machine.grant_task_response(storefront.function)
 
+        # Staff: /admin routes on the same REST API, behind a Cognito user pool.
+        admin = AdminApi(
+            self,
+            "AdminApi",
+            storefront=storefront,
+            code_dir=REPO_ROOT / "functions" / "admin_api",
+            layer=core_layer.layer,
+            tables=tables,
+            state_machine_arn=workflow.state_machine_arn,
+            mfa_required=admin_mfa_required,
+        )
+
         CfnOutput(
             self, "ApiUrl", value=storefront.api.url, description="Storefront API base URL (stage prod)"
         )
         CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
         CfnOutput(self, "TableName", value=tables.table.table_name, description="The single table")
+        CfnOutput(
+            self, "UserPoolId", value=admin.user_pool.user_pool_id, description="Staff user pool (admin API)"
+        )
+        CfnOutput(
+            self,
+            "UserPoolClientId",
+            value=admin.client.user_pool_client_id,
+            description="Staff console app client (no secret; SRP or USER_PASSWORD_AUTH)",
+        )

@@ -1,0 +1,67 @@
+"""The return workflow as synthesized: every wait has a timeout that leads somewhere, every Lambda
+task retries Lambda's service errors and catches the rest into record_failure."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.infra.conftest import Synthesized
+
+
+@pytest.fixture(scope="module")
+def definition(synthesized: Synthesized) -> dict[str, Any]:
+    _, props = synthesized.one("AWS::StepFunctions::StateMachine")
+    assert props["StateMachineType"] == "STANDARD"
+    parts = props["DefinitionString"]["Fn::Join"][1]
+    # Function ARNs are tokens in the template; stand-ins keep the JSON parseable.
+    text = "".join(p if isinstance(p, str) else "ARN" for p in parts)
+    return dict(json.loads(text))
+
+
+def tasks(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {n: s for n, s in definition["States"].items() if s["Type"] == "Task"}
+
+
+def test_every_wait_has_a_timeout_from_the_policy_and_a_destination(definition: dict[str, Any]) -> None:
+    waits = {n: s for n, s in tasks(definition).items() if s["Resource"].endswith(".waitForTaskToken")}
+    assert set(waits) == {
+        "Await review",
+        "Await evidence",
+        "Await carrier",
+        "Await inspection",
+        "Await settlement",
+        "Await refund retry",
+    }
+    for name, state in waits.items():
+        assert state["TimeoutSecondsPath"].startswith("$.timeouts."), name
+        timeout_catch = [c for c in state["Catch"] if "States.Timeout" in c["ErrorEquals"]]
+        assert timeout_catch and timeout_catch[0]["Next"].startswith(("Escalate", "Expire")), name
+        assert state["Parameters"]["Payload"]["token.$"] == "$$.Task.Token"
+        assert set(state["Parameters"]["Payload"]) == {"rma.$", "wait", "token.$"}  # ids only
+
+
+def test_every_lambda_task_retries_service_errors_and_records_failures(definition: dict[str, Any]) -> None:
+    for name, state in tasks(definition).items():
+        retried = {e for r in state.get("Retry", []) for e in r["ErrorEquals"]}
+        assert "Lambda.ServiceException" in retried and "Lambda.TooManyRequestsException" in retried, name
+        if name.startswith("Record failure"):
+            continue
+        caught = [c for c in state.get("Catch", []) if "States.ALL" in c["ErrorEquals"]]
+        assert caught and caught[0]["Next"].startswith("Record failure"), name
+
+
+def test_payloads_carry_ids_not_personal_data(definition: dict[str, Any]) -> None:
+    for name, state in tasks(definition).items():
+        # payload_response_only tasks pass Parameters as the payload itself.
+        payload = state["Parameters"].get("Payload", state["Parameters"])
+        assert set(payload) <= {"rma.$", "wait", "token.$", "step", "error.$"}, name
+
+
+def test_task_functions_never_scan(synthesized: Synthesized) -> None:
+    for _, policy in synthesized.of_type("AWS::IAM::Policy").items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert "dynamodb:Scan" not in actions and "dynamodb:*" not in actions
