@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import platform
-import statistics
 import sys
 import time
 from pathlib import Path
 
 from bench import cold_start
-from bench.cost import Cost
+from bench.cost import SFN_PER_THOUSAND_TRANSITIONS, Cost
 from bench.dynamodb_calls import Operation, journey
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,85 +30,27 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def _http_create_median(module: object, runs: int = 20) -> float:
-    """POST /v1/returns through the local HTTP front (loopback), median of `runs`."""
-    import json
-    import threading
-    import urllib.request
-    import uuid
-
-    from boomerang.api.routes import STOREFRONT_ROUTES
-    from local.demo_data import DEMO_API_KEY
-    from local.dynamodb_local import free_port
-    from local.http_front import make_server
-
-    port = free_port()
-    server = make_server("127.0.0.1", port, STOREFRONT_ROUTES, module.handler)  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    headers = {"x-api-key": DEMO_API_KEY, "Content-Type": "application/json"}
-    times = []
-    try:
-        for _ in range(runs):
-            oid = uuid.uuid4().hex[:10]
-            order = {
-                "order_id": oid,
-                "order_number": f"#{oid}",
-                "customer": {"email": f"{oid}@example.com", "country": "US"},
-                "currency": "USD",
-                "ordered_at": "2026-11-20T10:00:00Z",
-                "lines": [
-                    {
-                        "line_id": "1",
-                        "sku": "TEE",
-                        "category": "apparel",
-                        "quantity": 1,
-                        "unit_price": {"amount": "20.00", "currency": "USD"},
-                        "delivered_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                    }
-                ],
-            }
-            urllib.request.urlopen(
-                urllib.request.Request(f"{base}/v1/orders", json.dumps(order).encode(), headers)
-            )
-            body = {
-                "order_id": oid,
-                "items": [{"line_id": "1", "quantity": 1, "reason": "size_too_small"}],
-                "resolution": "refund",
-            }
-            request = urllib.request.Request(
-                f"{base}/v1/returns",
-                json.dumps(body).encode(),
-                {**headers, "Idempotency-Key": uuid.uuid4().hex},
-            )
-            started = time.perf_counter()
-            with urllib.request.urlopen(request) as answer:
-                assert answer.status == 201
-            times.append((time.perf_counter() - started) * 1000)
-    finally:
-        server.shutdown()
-        server.server_close()
-    return statistics.median(times)
-
-
 def main() -> None:
     print("Measuring cold start (fresh processes)...", flush=True)
     cold = cold_start.measure(runs=int(os.environ.get("BENCH_COLD_RUNS", "15")))
 
-    print("Starting DynamoDB Local and moto for the per-operation counts...", flush=True)
+    print("Starting the local stack (DynamoDB Local, moto, the synthesized state machine)...", flush=True)
+    from bench.workflow import label_timing, transitions
     from local.demo_data import seed_shop
-    from local.environment import LocalAws
+    from local.stack import LocalStack
 
-    aws = LocalAws().start()
+    stack = LocalStack()
     try:
-        os.environ.update(aws.function_environment())
-        module = importlib.import_module("functions.storefront_api.handler")
+        stack.start()
+        module = stack.storefront
+        assert module is not None
         seed_shop(module.repo)
         ops = journey(module)
-        e2e = _http_create_median(module)
+        print("Timing returns to their label through the local stack...", flush=True)
+        labels = label_timing(stack, runs=int(os.environ.get("BENCH_LABEL_RUNS", "20")))
+        journeys = transitions(stack)
     finally:
-        aws.stop()
+        stack.stop()
 
     failed = [op for op in ops if op.status >= 300]
     cold_rows = [
@@ -163,8 +103,19 @@ def main() -> None:
             f"${thousand.lambda_:.4f}",
         ],
         ["API Gateway REST", f"{thousand.requests} requests", f"${thousand.api_gateway:.4f}"],
-        ["total per 1,000 returns", "", f"${thousand.total:.4f}"],
     ]
+    # Step Functions Standard bills per state transition; the reviewed journey is the longer one.
+    per_return = max(journeys.values())
+    sfn_cost = per_return * 1000 * SFN_PER_THOUSAND_TRANSITIONS / 1000
+    cost_rows += [
+        [
+            "Step Functions Standard (the longer journey below)",
+            f"{per_return * 1000} transitions",
+            f"${sfn_cost:.4f}",
+        ],
+        ["total per 1,000 returns", "", f"${thousand.total + sfn_cost:.4f}"],
+    ]
+    journey_rows = [[name, str(count)] for name, count in journeys.items()]
 
     report = "\n\n".join(
         [
@@ -185,8 +136,12 @@ def main() -> None:
             "A storefront-key return request reads order and customer separately (the customer "
             "is known only from the order); a customer token carries the customer's reference, so "
             "order and customer come in one BatchGetItem.",
-            f"## End to end\n\nPOST /v1/returns through the local HTTP front on DynamoDB Local: "
-            f"median {e2e:.1f} ms of 20.",
+            "## End to end through the local stack",
+            f"POST /v1/returns through the local HTTP front: median {labels.create_ms:.1f} ms; from the "
+            f"request to the label issued by the state machine (moto executing the synthesized definition, "
+            f"task functions in-process, DynamoDB Local): median {labels.label_ms:.1f} ms, of {labels.runs}.",
+            "## State transitions per journey (from the execution history)",
+            _table(["journey", "transitions"], journey_rows),
             "## Cost per 1,000 returns (from the counted operations)",
             "One return = " + ", ".join(JOURNEY) + ". Prices: bench/cost.py (us-east-1 list prices).",
             _table(["service", "usage per 1,000 returns", "cost"], cost_rows),

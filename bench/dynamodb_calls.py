@@ -12,7 +12,7 @@ from typing import Any
 
 from boomerang.api.routes import STOREFRONT_ROUTES
 from local.demo_data import DEMO_API_KEY
-from local.http_front import invoke
+from local.http_front import invoke, routes_for
 
 
 @dataclass
@@ -55,6 +55,7 @@ class Probe:
         self.module = module
         self.client = module.repo.ddb
         self.counter = Counter()
+        self.routes = routes_for(module.handler, STOREFRONT_ROUTES, "storefront_api")
         self.client.meta.events.register("provide-client-params.dynamodb.*", self._before)
         self.client.meta.events.register("after-call.dynamodb.*", self._after)
 
@@ -65,8 +66,7 @@ class Probe:
         sent = {"Content-Type": "application/json", **{k.replace("_", "-"): v for k, v in headers.items()}}
         started = time.perf_counter()
         status, _, text = invoke(
-            self.module.handler,
-            STOREFRONT_ROUTES,
+            self.routes,
             method,
             path,
             sent,

@@ -6,9 +6,7 @@ Ctrl-C stops it and everything it started.
 from __future__ import annotations
 
 import errno
-import importlib
 import json
-import logging
 import os
 import shutil
 import signal
@@ -17,7 +15,7 @@ import time
 import warnings
 from typing import Any
 
-from boomerang.api.routes import STOREFRONT_ROUTES
+from local.cognito import PASSWORD
 from local.demo_data import DEMO_API_KEY, DEMO_SHOP, demo_orders, seed_shop
 from local.http_front import invoke, make_server
 
@@ -53,14 +51,22 @@ curl -s -X POST {base}/v1/returns -H '{key}' -H 'Idempotency-Key: demo-2' -H 'Co
 # over $100: evidence first
 curl -s -X POST {base}/v1/returns -H '{key}' -H 'Idempotency-Key: demo-3' -H 'Content-Type: application/json' -d '{{"order_id":"1003","items":[{{"line_id":"1003-1","quantity":1,"reason":"not_as_described"}}],"resolution":"refund"}}'
 
-# read a return back with its decision and timeline (RMA from the answers above), cancel it
+# read a return back with its decision and timeline (RMA from the answers above)
 curl -s {base}/v1/returns/<RMA> -H '{key}'
+
+# staff: sign in (users support, warehouse, finance, admin; password {PASSWORD}), see the review queue
+STAFF=$(curl -s -X POST {base}/local/login -d '{{"username":"support","password":"{PASSWORD}"}}' | python3 -c 'import sys,json;print(json.load(sys.stdin)["id_token"])')
+curl -s "{base}/admin/v1/returns?shop={DEMO_SHOP}&status=pending_review" -H "Authorization: $STAFF"
+curl -s -X POST {base}/admin/v1/returns/<REVIEW_RMA>/approve -H "Authorization: $STAFF" -H 'Content-Type: application/json' -d '{{"note":"checked photos"}}'
+
+# the customer cancels the first return before shipping (its workflow ends)
 curl -s -X POST {base}/v1/returns/<RMA>/cancel -H '{key}'
 
 # the policy
 curl -s {base}/v1/policy -H '{key}'
 
-Ctrl-C stops the API, DynamoDB Local and moto.
+Each return runs on the real state machine (moto executes the synthesized definition; its task
+functions run here). Ctrl-C stops the APIs, DynamoDB Local and moto.
 """
 
 
@@ -71,18 +77,20 @@ def main() -> None:
         _fail(
             "Java 17 is needed for DynamoDB Local; install it (e.g. apt-get install openjdk-17-jre-headless)."
         )
+    if shutil.which("node") is None:
+        _fail(
+            "Node.js is needed to synthesize the CDK app the local stack runs; install Node.js 20 or newer."
+        )
     try:
         # Bind first, so a taken port fails before anything starts.
-        server = make_server(host, port, STOREFRONT_ROUTES)
+        server = make_server(host, port)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             _fail(f"port {port} on {host} is taken; stop what uses it or run `make local PORT=3001`.")
         raise
 
-    from local.environment import LocalAws
+    from local.stack import LocalStack
 
-    # Keep the console for requests: moto's server logs each call, Powertools warns on reads.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", message="No application metrics to publish")
 
     def _stop(signum: int, frame: Any) -> None:
@@ -91,20 +99,19 @@ def main() -> None:
     # From here on a SIGTERM (e.g. from a supervisor) stops as cleanly as Ctrl-C.
     signal.signal(signal.SIGTERM, _stop)
     started = time.monotonic()
-    aws = LocalAws()
+    stack = LocalStack()
     try:
-        aws.start()
-        os.environ.update(aws.function_environment())
-        handler_module = importlib.import_module("functions.storefront_api.handler")
-        seed_shop(handler_module.repo)
+        stack.start()
+        assert stack.storefront is not None
+        seed_shop(stack.storefront.repo)
         headers = {"x-api-key": DEMO_API_KEY, "Content-Type": "application/json"}
         for order in demo_orders():
-            status, _, body = invoke(
-                handler_module.handler, STOREFRONT_ROUTES, "POST", "/v1/orders", headers, json.dumps(order)
-            )
+            status, _, body = invoke(stack.routes, "POST", "/v1/orders", headers, json.dumps(order))
             if status >= 300:
                 _fail(f"loading demo order {order['order_id']} failed: {status} {body}")
-        server.lambda_handler = handler_module.handler
+        server.claims_for = stack.staff.claims
+        server.login = stack.staff.login
+        server.routes = stack.routes
         base = f"http://{host}:{port}"
         print(_usage(base), flush=True)
         print(f"Ready in {time.monotonic() - started:.1f} s: serving {base}", flush=True)
@@ -115,7 +122,7 @@ def main() -> None:
             print("\nStopping...", flush=True)
     finally:
         server.server_close()
-        aws.stop()
+        stack.stop()
     print("Stopped.", flush=True)
 
 

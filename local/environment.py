@@ -46,6 +46,7 @@ class LocalAws:
         self.moto_endpoint = f"http://127.0.0.1:{port}"
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = self.ddb.endpoint
         os.environ["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = self.moto_endpoint
+        os.environ["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = self.moto_endpoint
         create_tables(boto3.client("dynamodb"), self.table, self.idempotency_table)
         boto3.client("secretsmanager").create_secret(
             Name=self.session_secret_name, SecretString=secrets.token_urlsafe(48)

@@ -1,7 +1,8 @@
-"""A local API Gateway: HTTP on loopback, each request turned into the REST proxy event that
-API Gateway would send, the real handler invoked in-process, its answer sent back.
+"""A local API Gateway: HTTP on loopback, each request turned into the REST proxy event that API
+Gateway would send to the route's function, with the route's authorizer's effect (a Cognito user
+pool for /admin), the real handler invoked in-process, its answer sent back.
 
-One request at a time (as one Lambda container serves them), which also keeps the handler's
+One request at a time (as one Lambda container serves them), which also keeps each handler's
 module-level state as it is in Lambda.
 """
 
@@ -10,7 +11,8 @@ from __future__ import annotations
 import json
 import sys
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -18,41 +20,61 @@ from urllib.parse import parse_qs, urlsplit
 from local.apigw_events import LambdaContext, match_route, rest_event
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+Claims = Callable[[str], dict[str, str]]  # token -> claims, raising on a bad token
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
 
 
+@dataclass(frozen=True)
+class LocalRoute:
+    method: str
+    path: str  # API Gateway syntax: /v1/returns/{rma}
+    handler: Handler
+    function_name: str = "storefront_api"
+    cognito: bool = False  # behind the staff user pool's authorizer
+
+
+def routes_for(
+    handler: Handler, table: Iterable[tuple[str, str]], function_name: str, cognito: bool = False
+) -> list[LocalRoute]:
+    return [LocalRoute(m, p, handler, function_name, cognito) for m, p in table]
+
+
+def _json(status: int, body: Any) -> tuple[int, dict[str, str], str]:
+    return status, {"Content-Type": "application/json"}, json.dumps(body)
+
+
+def _gateway_error(status: int, code: str, message: str) -> tuple[int, dict[str, str], str]:
+    # The deployed API's gateway responses answer in the API's own error shape.
+    return _json(status, {"error": {"code": code, "message": message, "details": [], "request_id": None}})
+
+
 def invoke(
-    handler: Handler,
-    routes: Iterable[tuple[str, str]],
+    routes: Sequence[LocalRoute],
     method: str,
     target: str,
     headers: dict[str, str],
     body: str | None,
+    claims_for: Claims | None = None,
 ) -> tuple[int, dict[str, str], str]:
     """What API Gateway answers for one request: (status, headers, body)."""
     parts = urlsplit(target)
     path = parts.path
-    cors = {"Access-Control-Allow-Origin": "*"}
     if method == "OPTIONS":
         allow = "Content-Type,Authorization,Idempotency-Key,x-api-key"
         return (
             204,
-            {**cors, "Access-Control-Allow-Headers": allow, "Access-Control-Allow-Methods": "GET,POST"},
+            {
+                "Access-Control-Allow-Origin": "*",
+                "Access-Control-Allow-Headers": allow,
+                "Access-Control-Allow-Methods": "GET,POST",
+            },
             "",
         )
-    found = match_route(routes, method, path)
+    found = match_route([(r.method, r.path) for r in routes], method, path)
     if found is None:
-        # What the deployed API's gateway response answers for a route it does not have.
-        body = {
-            "error": {
-                "code": "route_not_found",
-                "message": "No such route.",
-                "details": [],
-                "request_id": None,
-            }
-        }
-        return 404, {"Content-Type": "application/json"}, json.dumps(body)
+        return _gateway_error(404, "route_not_found", "No such route.")
     resource, params = found
+    route = next(r for r in routes if r.method == method and r.path == resource)
     event = rest_event(
         method,
         path,
@@ -62,11 +84,20 @@ def invoke(
         query=parse_qs(parts.query) or None,
         body=body,
     )
+    if route.cognito:
+        token = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+        try:
+            if not token or claims_for is None:
+                raise ValueError("no token")
+            event["requestContext"]["authorizer"] = {"claims": claims_for(token)}
+        except Exception:
+            return _gateway_error(401, "unauthenticated", "Sign in: send the ID token as Authorization.")
     try:
-        result = handler(event, LambdaContext())
+        result = route.handler(event, LambdaContext(function_name=route.function_name))
     except Exception:
+        # What API Gateway answers when the function fails; the trace is on this console.
         traceback.print_exc(file=sys.stderr)
-        return 502, {"Content-Type": "application/json"}, json.dumps({"message": "Internal server error"})
+        return _json(502, {"message": "Internal server error"})
     out_headers = {**(result.get("headers") or {})}
     for key, values in (result.get("multiValueHeaders") or {}).items():
         out_headers[key] = ",".join(values)
@@ -74,15 +105,14 @@ def invoke(
 
 
 class LocalApiServer(HTTPServer):
-    """Bound at once (so a taken port fails before anything starts); serves once `lambda_handler` is set."""
+    """Bound at once (so a taken port fails before anything starts); serves once `routes` is set."""
 
-    lambda_handler: Handler | None = None
-    routes: list[tuple[str, str]]
+    routes: list[LocalRoute]
+    claims_for: Claims | None = None
+    login: Callable[[str, str], str] | None = None
 
 
-def make_server(
-    host: str, port: int, routes: Iterable[tuple[str, str]], handler: Handler | None = None
-) -> LocalApiServer:
+def make_server(host: str, port: int, routes: Iterable[LocalRoute] = ()) -> LocalApiServer:
     class Front(BaseHTTPRequestHandler):
         server: LocalApiServer
         server_version = "boomerang-local"
@@ -90,18 +120,35 @@ def make_server(
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_BODY:
-                self._send(
-                    413, {"Content-Type": "application/json"}, json.dumps({"message": "Request Too Long"})
-                )
+                self._send(*_json(413, {"message": "Request Too Long"}))
                 return
             body = self.rfile.read(length).decode("utf-8", errors="replace") if length else None
-            handler = self.server.lambda_handler
-            if handler is None:
-                self._send(503, {"Content-Type": "application/json"}, json.dumps({"message": "Starting"}))
+            if not self.server.routes:
+                self._send(*_json(503, {"message": "Starting"}))
                 return
-            status, headers, text = invoke(handler, self.server.routes, self.command, self.path,
-                                           dict(self.headers.items()), body)  # fmt: skip
-            self._send(status, headers, text)
+            if self.command == "POST" and self.path == "/local/login" and self.server.login:
+                self._send(*self._login(body))
+                return
+            self._send(
+                *invoke(
+                    self.server.routes,
+                    self.command,
+                    self.path,
+                    dict(self.headers.items()),
+                    body,
+                    self.server.claims_for,
+                )
+            )
+
+        def _login(self, body: str | None) -> tuple[int, dict[str, str], str]:
+            try:
+                given = json.loads(body or "{}")
+                assert self.server.login is not None
+                return _json(
+                    200, {"id_token": self.server.login(str(given["username"]), str(given["password"]))}
+                )
+            except Exception:
+                return _gateway_error(401, "unauthenticated", "Wrong username or password.")
 
         def _send(self, status: int, headers: dict[str, str], text: str) -> None:
             data = text.encode()
@@ -119,5 +166,4 @@ def make_server(
 
     server = LocalApiServer((host, port), Front)
     server.routes = list(routes)
-    server.lambda_handler = handler
     return server

@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from boomerang.api.routes import STOREFRONT_ROUTES
+from boomerang.api.routes import ADMIN_ROUTES, STOREFRONT_ROUTES
 from boomerang.store.records import Repository
 from local.apigw_events import LambdaContext, match_route, rest_event
 from local.demo_data import DEMO_API_KEY, seed_shop
@@ -84,6 +84,79 @@ class Api:
 @pytest.fixture(scope="session")
 def api(storefront: ModuleType) -> Api:
     return Api(storefront)
+
+
+@pytest.fixture(scope="session")
+def admin(local_aws: Any, repo: Repository) -> ModuleType:
+    """The staff (admin) handler module, imported with the function's environment."""
+    return importlib.import_module("functions.admin_api.handler")
+
+
+def staff_claims(
+    username: str | None = "alice", groups: str | list[str] | None = "admin", **extra: str
+) -> dict[str, Any]:
+    """The claims of a staff ID token as API Gateway's Cognito User Pools authorizer passes them
+    (REST API: every value a string, `cognito:groups` as one string such as "support,warehouse")."""
+    claims: dict[str, Any] = {
+        "sub": "3f1c2d9e-0b7a-4c55-9d1e-2a6b8c0f4e11",
+        "email_verified": "true",
+        "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example",
+        "aud": "4h5j6k7l8m9n0p1q2r3s4t5u6v",
+        "token_use": "id",
+        "auth_time": "1767225600",
+        "exp": "Thu Jan 01 01:00:00 UTC 2026",
+        "iat": "Thu Jan 01 00:00:00 UTC 2026",
+        "email": f"{username or 'someone'}@staff.example.com",
+        **extra,
+    }
+    if username is not None:
+        claims["cognito:username"] = username
+    if groups is not None:
+        claims["cognito:groups"] = groups
+    return claims
+
+
+class StaffApi:
+    """Calls the admin handler with API Gateway REST proxy events carrying the Cognito authorizer's
+    claims in requestContext.authorizer.claims, as API Gateway would after verifying the ID token."""
+
+    def __init__(self, module: ModuleType):
+        self.module = module
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        claims: dict[str, Any] | None = None,
+        user: str = "alice",
+        groups: str | list[str] | None = "admin",
+        anonymous: bool = False,
+        raw_body: str | None = None,
+        query: dict[str, list[str]] | None = None,
+    ) -> tuple[int, Any]:
+        found = match_route(ADMIN_ROUTES, method, path)
+        resource, params = found if found else (path, {})
+        text = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
+        headers = {"Content-Type": "application/json", "Authorization": "eyJraWQiOi.staff.idtoken"}
+        event = rest_event(
+            method, path, resource=resource, path_parameters=params, headers=headers, body=text, query=query
+        )
+        if not anonymous:
+            event["requestContext"]["authorizer"] = {"claims": claims or staff_claims(user, groups)}
+        result = self.module.handler(event, LambdaContext(function_name="admin_api"))
+        payload = result.get("body") or ""
+        try:
+            parsed = json.loads(payload) if payload else None
+        except ValueError:
+            parsed = payload
+        return int(result["statusCode"]), parsed
+
+
+@pytest.fixture(scope="session")
+def staff_api(admin: ModuleType) -> StaffApi:
+    return StaffApi(admin)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

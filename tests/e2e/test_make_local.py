@@ -26,7 +26,7 @@ def _start(port: int) -> tuple[subprocess.Popen[str], list[str]]:
         text=True,
     )  # fmt: skip
     lines: list[str] = []
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 150
     assert process.stdout is not None
     while time.monotonic() < deadline:
         line = process.stdout.readline()
@@ -50,28 +50,37 @@ def test_the_printed_curls_work_and_the_stack_stops_cleanly() -> None:
     port = free_port()
     process, printed = _start(port)
     try:
-        commands = [line for line in printed if line.startswith(("curl ", "TOKEN="))]
+        commands = [line for line in printed if line.startswith(("curl ", "TOKEN=", "STAFF="))]
         assert len(commands) >= 8, printed
         env = dict(os.environ)
         answers: list[dict[str, object]] = []
-        rma = None
+        rma = review_rma = None
         for command in commands:
-            if command.startswith("TOKEN="):
-                env["TOKEN"] = _bash(command + '; printf %s "$TOKEN"', env)
-                assert env["TOKEN"].startswith("v1."), "the session curl gave no token"
+            if command.startswith(("TOKEN=", "STAFF=")):
+                name = command.split("=", 1)[0]
+                env[name] = _bash(command + f'; printf %s "${name}"', env)
+                assert env[name], f"the {name} curl gave no token"
                 continue
             if "<RMA>" in command:
                 assert rma, "no return was created before a curl that needs its RMA"
                 command = command.replace("<RMA>", rma)
+            if "<REVIEW_RMA>" in command:
+                assert review_rma, "no return went to review before the curl that approves it"
+                command = command.replace("<REVIEW_RMA>", review_rma)
             answer = json.loads(_bash(command, env))
             assert "error" not in answer, (command, answer)
             answers.append(answer)
             if "rma" in answer and rma is None:
                 rma = str(answer["rma"])
+            if answer.get("status") == "pending_review" and review_rma is None:
+                review_rma = str(answer["rma"])
         statuses = [a.get("status") for a in answers if "rma" in a]
+        queue = next(a for a in answers if "items" in a and "next_cursor" in a)
+        assert review_rma in [r["rma"] for r in queue["items"]]  # type: ignore[union-attr]
         # auto-approved, review and evidence as the default policy says; read back; cancelled
         assert statuses[:3] == ["approved", "pending_review", "awaiting_evidence"]
         assert "cancelled" in statuses
+        assert statuses.count("approved") >= 2  # staff approved the one in review
         read_back = next(a for a in answers if a.get("timeline"))
         assert read_back["decision"]["rules"]  # type: ignore[index]
     finally:

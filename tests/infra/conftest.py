@@ -3,7 +3,6 @@ checks) but with asset bundling skipped: building the layer runs pip and belongs
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from aws_cdk.assertions import Template
 
 from infra.cdk.app import build_app
 from infra.cdk.constructs.core_layer import PipLayerBundling
+from local.template import offline_context
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,15 +42,52 @@ class Synthesized:
         assert len(found) == 1, f"{len(found)} {resource_type} with {properties}"
         return found[0]
 
+    def function(self, service: str) -> tuple[str, dict[str, Any]]:
+        """The Lambda function whose POWERTOOLS_SERVICE_NAME is `service`: its logical id and properties."""
+        found = [
+            (key, r["Properties"])
+            for key, r in self.of_type("AWS::Lambda::Function").items()
+            if r["Properties"].get("Environment", {}).get("Variables", {}).get("POWERTOOLS_SERVICE_NAME")
+            == service
+        ]
+        assert len(found) == 1, f"{len(found)} functions of service {service}"
+        return found[0]
+
+    def api_methods(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """(HTTP method, full path) -> method properties, rebuilt from the Resource parent chain."""
+        resources = self.of_type("AWS::ApiGateway::Resource")
+
+        def path_of(resource_id: Any) -> str:
+            if "Ref" not in resource_id:  # Fn::GetAtt RestApi.RootResourceId
+                return ""
+            props = resources[resource_id["Ref"]]["Properties"]
+            return f"{path_of(props['ParentId'])}/{props['PathPart']}"
+
+        return {
+            (m["Properties"]["HttpMethod"], path_of(m["Properties"]["ResourceId"]) or "/"): m["Properties"]
+            for m in self.of_type("AWS::ApiGateway::Method").values()
+        }
+
+    def role_statements(self, function_properties: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every policy statement of a function's role (inline and attached policies)."""
+        role_id = function_properties["Role"]["Fn::GetAtt"][0]
+        role = self.resources[role_id]["Properties"]
+        statements = [
+            st for policy in role.get("Policies", []) for st in policy["PolicyDocument"]["Statement"]
+        ]
+        for policy in self.of_type("AWS::IAM::Policy").values():
+            if {"Ref": role_id} in policy["Properties"]["Roles"]:
+                statements += policy["Properties"]["PolicyDocument"]["Statement"]
+        return statements
+
 
 def _refuse_bundling(self: Any, output_dir: str, *, image: Any, **_options: Any) -> bool:
     raise AssertionError("the layer was bundled in a test: context aws:cdk:bundling-stacks must be []")
 
 
 def synthesize(**context_values: Any) -> Synthesized:
-    context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
     # Stacks to bundle: none. CDK then stages assets without running their bundling.
-    context["aws:cdk:bundling-stacks"] = []
+    context = offline_context()
     # With this flag an error annotation aborts synth; off here, so test_infra_nag can list the
     # findings (the template is the same either way).
     context["@aws-cdk/core:annotationsInValidationReport"] = False

@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
+from infra.cdk.constructs.admin_api import ADMIN_GATEWAY_ERRORS
 from infra.cdk.constructs.storefront_api import ACCESS_LOG_FORMAT, CORS_ALLOW_HEADERS, GATEWAY_ERRORS
 from tests.infra.conftest import REPO_ROOT, Synthesized, synthesize
+from tests.infra.test_admin_api_infra import EXPECTED_ADMIN_ROUTES
 
 pytestmark = pytest.mark.infra
 
@@ -53,7 +55,10 @@ def idempotency_table_id(synthesized: Synthesized, table_id: str) -> str:
 
 @pytest.fixture(scope="module")
 def function(synthesized: Synthesized) -> tuple[str, dict[str, Any]]:
-    return synthesized.one("AWS::Lambda::Function", Handler="handler.handler")
+    """The storefront function (the staff API's function is tested in test_admin_api_infra.py)."""
+    logical_id, props = synthesized.function("storefront_api")
+    assert props["Handler"] == "handler.handler"
+    return logical_id, props
 
 
 @pytest.fixture(scope="module")
@@ -61,13 +66,7 @@ def function_statements(
     synthesized: Synthesized, function: tuple[str, dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """Every policy statement the function's role carries (inline and attached policies)."""
-    role_id = function[1]["Role"]["Fn::GetAtt"][0]
-    role = synthesized.resources[role_id]["Properties"]
-    statements = [st for policy in role.get("Policies", []) for st in policy["PolicyDocument"]["Statement"]]
-    for policy in synthesized.of_type("AWS::IAM::Policy").values():
-        if _ref(role_id) in policy["Properties"]["Roles"]:
-            statements += policy["Properties"]["PolicyDocument"]["Statement"]
-    return statements
+    return synthesized.role_statements(function[1])
 
 
 def _actions(statement: dict[str, Any]) -> list[str]:
@@ -307,25 +306,16 @@ def test_role_grants_exactly_what_the_function_does(
 @pytest.fixture(scope="module")
 def api_methods(synthesized: Synthesized) -> dict[tuple[str, str], dict[str, Any]]:
     """(HTTP method, full path) -> method properties, rebuilt from the Resource parent chain."""
-    resources = synthesized.of_type("AWS::ApiGateway::Resource")
-
-    def path_of(resource_id: Any) -> str:
-        if "Ref" not in resource_id:  # Fn::GetAtt RestApi.RootResourceId
-            return ""
-        props = resources[resource_id["Ref"]]["Properties"]
-        return f"{path_of(props['ParentId'])}/{props['PathPart']}"
-
-    return {
-        (m["Properties"]["HttpMethod"], path_of(m["Properties"]["ResourceId"]) or "/"): m["Properties"]
-        for m in synthesized.of_type("AWS::ApiGateway::Method").values()
-    }
+    return synthesized.api_methods()
 
 
 def test_every_route_exists_with_lambda_proxy_integration(
     api_methods: dict[tuple[str, str], dict[str, Any]], function: tuple[str, dict[str, Any]]
 ) -> None:
     routes = {route for route in api_methods if route[0] != "OPTIONS"}
-    assert routes == EXPECTED_ROUTES
+    # The storefront's routes and the staff API's (test_admin_api_infra.py), nothing else.
+    assert routes == EXPECTED_ROUTES | EXPECTED_ADMIN_ROUTES
+    assert not EXPECTED_ROUTES & EXPECTED_ADMIN_ROUTES
     function_id = function[0]
     for route in EXPECTED_ROUTES:
         integration = api_methods[route]["Integration"]
@@ -404,7 +394,9 @@ def test_gateway_errors_use_the_api_error_body(synthesized: Synthesized) -> None
         r["Properties"]["ResponseType"]: r["Properties"]
         for r in synthesized.of_type("AWS::ApiGateway::GatewayResponse").values()
     }
-    assert set(responses) == {e.response_type.response_type for e in GATEWAY_ERRORS}
+    gateway_errors = GATEWAY_ERRORS + ADMIN_GATEWAY_ERRORS
+    assert set(responses) == {e.response_type.response_type for e in gateway_errors}
+    assert len(responses) == len(gateway_errors)
     for response in responses.values():
         template = response["ResponseTemplates"]["application/json"]
         # What API Gateway renders: $context variables replaced by a quoted message and an id.
@@ -420,11 +412,14 @@ def test_gateway_errors_use_the_api_error_body(synthesized: Synthesized) -> None
     assert '"idempotency_key_required"' in missing_key["ResponseTemplates"]["application/json"]
     assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
     assert responses["THROTTLED"]["StatusCode"] == "429"
+    # The staff routes' Cognito authorizer refusing a token: the function's code for the same case.
+    assert responses["UNAUTHORIZED"]["StatusCode"] == "401"
+    assert '"unauthenticated"' in responses["UNAUTHORIZED"]["ResponseTemplates"]["application/json"]
 
 
 def test_outputs(synthesized: Synthesized, table_id: str) -> None:
     outputs = synthesized.template.to_json()["Outputs"]
-    assert set(outputs) == {"ApiUrl", "TableName", "StateMachineArn"}
+    assert set(outputs) == {"ApiUrl", "TableName", "StateMachineArn", "UserPoolId", "UserPoolClientId"}
     assert outputs["TableName"]["Value"] == _ref(table_id)
     assert "execute-api" in json.dumps(outputs["ApiUrl"]["Value"])
 

@@ -179,9 +179,9 @@ class AdminApi(Construct):
                     NagPackSuppression(
                         id="AwsSolutions-COG2",
                         reason=(
-                            "MFA is OPTIONAL with TOTP only, so a merchant's staff can sign in to the console "
-                            "the first time and enrol an authenticator app; Plus threat protection asks for it "
-                            "on risky sign-ins. Deploy with -c admin_mfa_required=true to make it REQUIRED."
+                            "MFA is OPTIONAL (TOTP only, no SMS) so staff can sign in to a console that has "
+                            "no MFA enrolment screen yet; threat protection (Plus) still blocks compromised "
+                            "credentials. Deploy with -c admin_mfa_required=true to make MFA REQUIRED."
                         ),
                     )
                 ],

@@ -10,6 +10,7 @@ wait that begins after its news already came resumes at once, so neither order l
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +40,7 @@ from boomerang.store.records import Event, Repository, ReturnChange, moved
 from boomerang.workflow.engine import WorkflowEngine
 
 S = ReturnStatus
+log = logging.getLogger(__name__)
 
 # Which statuses end each wait: the news the waiting task is resumed with.
 WAIT_ENDS: dict[Wait, frozenset[ReturnStatus]] = {
@@ -111,7 +113,12 @@ class ReturnWorkflow:
         )
         self.repo.save(ReturnChange(new, ret.version, [entry], [event]))
         if token:
-            self.engine.resume(token, {"rma": new.rma, "status": target.value})
+            try:
+                self.engine.resume(token, {"rma": new.rma, "status": target.value})
+            except Exception:
+                # The news is saved; the answer stands. The execution then resumes through its wait's
+                # timeout, whose step reads the saved status (escalate, expire) and moves on.
+                log.exception("could not resume the workflow", extra={"rma": new.rma, "status": target.value})
         return new
 
     def _get(self, rma: str) -> Return:
@@ -333,6 +340,7 @@ class ReturnWorkflow:
             ret = self._get(rma)
         except NotFound as exc:
             raise NotFound(f"No return {rma}.", code="return_not_found") from exc
+        hub_id = hub_id.strip().lower()
         if ret.hub.hub_id != hub_id:
             raise Conflict(
                 f"Return {rma} goes to {ret.hub.name} ({ret.hub.hub_id}), not {hub_id}: set it aside.",

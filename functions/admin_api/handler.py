@@ -1,0 +1,305 @@
+"""Staff (admin) API: the queues and the human steps of a return's workflow (review, warehouse scan,
+inspection) for the merchant's support, warehouse, finance and admin staff.
+
+Thin: API Gateway's Cognito User Pools authorizer has verified the staff ID token; this checks the
+caller's groups against the route (boomerang.auth.staff), validates the body, calls the workflow
+library and shapes the response.
+"""
+
+# No `from __future__ import annotations`: Powertools reads the route signatures' real types.
+import gc
+import json
+import warnings
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestValidationError,
+    ResponseValidationError,
+)
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+# The libraries' objects live as long as the container: out of the garbage collector's way
+# (see functions/storefront_api/handler.py).
+gc.freeze()
+
+
+from boomerang.api.admin_schemas import (
+    ApproveIn,
+    InspectionIn,
+    QueueOut,
+    RejectIn,
+    ScanIn,
+    StaffReturnOut,
+)
+from boomerang.api.errors import (
+    ERROR_CODES,
+    domain_error_response,
+    error_body,
+    error_response,
+    validation_details,
+)
+from boomerang.api.routes import ADMIN_ROUTES, route_template
+from boomerang.api.schemas import ErrorOut
+from boomerang.auth.staff import StaffMember, authorize
+from boomerang.carriers.sandbox import SandboxCarrier
+from boomerang.config import AdminConfig
+from boomerang.domain import rma as rma_numbers
+from boomerang.domain.errors import DomainError, NotFound, Unauthorized
+from boomerang.domain.status import ReturnStatus
+from boomerang.payments.sandbox import SandboxPayments
+from boomerang.services.policies import PolicySource
+from boomerang.services.workflow import ReturnWorkflow
+from boomerang.store.records import Repository
+from boomerang.workflow.engine import StepFunctionsEngine
+
+config = AdminConfig.from_env()
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+warnings.filterwarnings("ignore", message="No application metrics to publish")
+repo = Repository(config.table_name)
+
+
+def clock() -> datetime:
+    return datetime.now(UTC)
+
+
+# Staff news resumes the workflow's waits by task token (its client is made on first use).
+workflow = ReturnWorkflow(
+    repo,
+    PolicySource(repo, config.policy_cache_seconds),
+    StepFunctionsEngine(config.state_machine_arn),
+    SandboxCarrier(),
+    SandboxPayments(),
+    lambda: clock(),
+)
+
+cors = CORSConfig(allow_origin="*", allow_headers=["Content-Type", "Authorization"], max_age=600)
+app = APIGatewayRestResolver(enable_validation=True, cors=cors)
+
+_ERROR_SCHEMA = ErrorOut.model_json_schema()
+ERRORS: dict[int | str, Any] = {
+    status: {
+        "description": "; ".join(f"`{code}`: {text}" for code, text in codes.items()),
+        "content": {"application/json": {"schema": _ERROR_SCHEMA}},
+    }
+    for status, codes in ERROR_CODES.items()
+}
+RMA = Annotated[str, Path(max_length=32, description="The RMA number, e.g. K7Q-4M2-XAC")]
+
+
+def _request_id() -> str | None:
+    return str(app.current_event.request_context.request_id or "") or None
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+@app.exception_handler(DomainError)
+def _domain_error(exc: DomainError) -> Response[str]:
+    if exc.http_status >= 500:
+        logger.exception("domain error")
+    else:
+        logger.info("refused", extra={"code": exc.code, "status": exc.http_status})
+    metrics.add_metric(name="ClientError", unit=MetricUnit.Count, value=1)
+    return domain_error_response(exc, _request_id())
+
+
+@app.exception_handler(RequestValidationError)
+def _validation_error(exc: RequestValidationError) -> Response[str]:
+    code, message, details = validation_details(exc.errors())
+    return error_response(400 if code == "malformed_json" else 422, code, message, details, _request_id())
+
+
+@app.exception_handler(ResponseValidationError)
+def _response_invalid(exc: ResponseValidationError) -> Response[str]:
+    logger.error("response failed its own schema", extra={"errors": exc.errors()})
+    return error_response(
+        500, "internal_error", "The server failed to build its answer.", None, _request_id()
+    )
+
+
+@app.exception_handler(Exception)
+def _unexpected(exc: Exception) -> Response[str]:
+    logger.exception("unhandled error")
+    metrics.add_metric(name="ServerError", unit=MetricUnit.Count, value=1)
+    return error_response(
+        500, "internal_error", "The server failed; retry, or quote the request id.", None, _request_id()
+    )
+
+
+@app.not_found
+def _not_found(exc: Exception) -> Response[str]:
+    return error_response(404, "route_not_found", "No such route.", None, _request_id())
+
+
+# --- routes -----------------------------------------------------------------------------------
+
+
+def _staff() -> StaffMember:
+    """The caller, authorized for this route by `handler` before routing."""
+    member = app.context.get("staff")
+    if not isinstance(member, StaffMember):
+        raise Unauthorized("Sign in: the admin API needs a staff ID token.", code="unauthenticated")
+    return member
+
+
+def _canonical(rma: str) -> str:
+    # A path that is not an RMA number answers as a missing return (as the storefront does).
+    try:
+        canonical = rma_numbers.normalize(rma)
+    except rma_numbers.InvalidRma as exc:
+        raise NotFound(str(exc), code="invalid_rma") from exc
+    logger.append_keys(rma=canonical)
+    return canonical
+
+
+def _staff_view(rma: str) -> StaffReturnOut:
+    ret, timeline = repo.get_return(rma)
+    logger.append_keys(shop=ret.shop, order_id=ret.order_id)
+    return StaffReturnOut.of_staff(ret, timeline)
+
+
+@app.get(
+    "/admin/v1/returns",
+    summary="A queue: a shop's returns in one status, oldest first (support, warehouse, finance, admin)",
+    responses=ERRORS,
+    tags=["staff"],
+)
+@tracer.capture_method
+def list_returns(
+    shop: Annotated[str, Query(min_length=1, max_length=128, description="The shop id")],
+    status: Annotated[ReturnStatus, Query(description="The queue, e.g. pending_review")],
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[str | None, Query(max_length=4096, description="next_cursor of the last page")] = None,
+) -> QueueOut:
+    _staff()
+    logger.append_keys(shop=shop)
+    page = repo.returns_by_status(shop, status, limit, cursor)
+    return QueueOut(items=[StaffReturnOut.of_staff(r) for r in page.items], next_cursor=page.next_cursor)
+
+
+@app.get(
+    "/admin/v1/returns/<rma>",
+    summary="A return with everything staff need: timeline, label, inspection, refund, failure, wait",
+    responses=ERRORS,
+    tags=["staff"],
+)
+@tracer.capture_method
+def get_return(rma: RMA) -> StaffReturnOut:
+    _staff()
+    return _staff_view(_canonical(rma))
+
+
+@app.post(
+    "/admin/v1/returns/<rma>/approve",
+    summary="Approve a return waiting for review (support, admin)",
+    responses=ERRORS,
+    tags=["staff"],
+)
+@tracer.capture_method
+def approve_return(rma: RMA, body: ApproveIn) -> StaffReturnOut:
+    member = _staff()
+    canonical = _canonical(rma)
+    workflow.approve(canonical, member.actor, body.note)
+    logger.info("approved", extra={"actor": member.actor})
+    metrics.add_metric(name="StaffApproved", unit=MetricUnit.Count, value=1)
+    return _staff_view(canonical)
+
+
+@app.post(
+    "/admin/v1/returns/<rma>/reject",
+    summary="Reject a return waiting for review, with the reason (support, admin)",
+    responses=ERRORS,
+    tags=["staff"],
+)
+@tracer.capture_method
+def reject_return(rma: RMA, body: RejectIn) -> StaffReturnOut:
+    member = _staff()
+    canonical = _canonical(rma)
+    workflow.reject(canonical, member.actor, body.reason)
+    logger.info("rejected", extra={"actor": member.actor})
+    metrics.add_metric(name="StaffRejected", unit=MetricUnit.Count, value=1)
+    return _staff_view(canonical)
+
+
+@app.post(
+    "/admin/v1/warehouse/scans",
+    summary="The warehouse scanned a parcel's RMA at a hub: the return is received (warehouse, admin)",
+    responses=ERRORS,
+    tags=["warehouse"],
+)
+@tracer.capture_method
+def post_scan(body: ScanIn) -> StaffReturnOut:
+    member = _staff()
+    logger.append_keys(hub=body.hub)
+    received = workflow.scan(body.code, body.hub, member.actor)
+    logger.append_keys(rma=received.rma)
+    logger.info("received", extra={"actor": member.actor})
+    metrics.add_metric(name="WarehouseReceived", unit=MetricUnit.Count, value=1)
+    return _staff_view(received.rma)
+
+
+@app.post(
+    "/admin/v1/returns/<rma>/inspection",
+    summary="Grade every item of a received return; the grades decide the refund (warehouse, admin)",
+    responses=ERRORS,
+    tags=["warehouse"],
+)
+@tracer.capture_method
+def post_inspection(rma: RMA, body: InspectionIn) -> StaffReturnOut:
+    member = _staff()
+    canonical = _canonical(rma)
+    workflow.inspect(canonical, body.gradings(), member.actor)
+    logger.info("inspected", extra={"actor": member.actor})
+    metrics.add_metric(name="WarehouseInspected", unit=MetricUnit.Count, value=1)
+    return _staff_view(canonical)
+
+
+gc.freeze()  # and the same for what init built
+
+
+def _refuse(event: dict[str, Any], status: int, code: str, message: str, details: Any) -> dict[str, Any]:
+    """An answer given before routing, in the API's error body, with the CORS headers a browser needs."""
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    request_id = (event.get("requestContext") or {}).get("requestId")
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON, **cors.to_dict(headers.get("origin"))},
+        "body": json.dumps(error_body(code, message, details, request_id)),
+    }
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # Who is calling and whether their groups may use this route, before anything reads the body:
+    # a caller who may not act learns nothing about what a valid body would be.
+    method = str(event.get("httpMethod") or "")
+    route = route_template(ADMIN_ROUTES, method, str(event.get("path") or ""))
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    claims = authorizer.get("claims") if isinstance(authorizer, dict) else None
+    try:
+        member = authorize(claims if isinstance(claims, dict) else None, method, route)
+    except DomainError as exc:
+        logger.info("refused", extra={"code": exc.code, "status": exc.http_status, "route": route})
+        metrics.add_metric(name="ClientError", unit=MetricUnit.Count, value=1)
+        return _refuse(event, exc.http_status, exc.code, exc.message, exc.details)
+    logger.append_keys(actor=member.actor)
+    body = event.get("body") or ""
+    if len(body) > config.max_body_bytes:
+        message = f"The body is over {config.max_body_bytes} bytes."
+        return _refuse(event, 413, "payload_too_large", message, None)
+    if method == "POST" and not body.strip():
+        # An empty body reads as {}: approve needs nothing, and the others then name each field
+        # they miss (422) instead of answering "body required".
+        event = {**event, "body": "{}", "isBase64Encoded": False}
+    app.append_context(staff=member)
+    return app.resolve(event, context)
