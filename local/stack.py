@@ -19,7 +19,17 @@ from local.http_front import LocalRoute, routes_for
 from local.stepfunctions import LocalStepFunctions
 from local.template import synthesize_template
 
-WORKFLOW_STEPS = ("begin", "hold", "issue_label", "resolve", "close", "expire", "escalate", "record_failure")
+WORKFLOW_STEPS = (
+    "begin",
+    "hold",
+    "issue_label",
+    "resolve",
+    "notify",
+    "close",
+    "expire",
+    "escalate",
+    "record_failure",
+)
 
 
 def task_function_id(step: str) -> str:

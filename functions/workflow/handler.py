@@ -86,6 +86,12 @@ def resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
+def notify(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return workflow.notify(_run(event, "notify").rma)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
 def close(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return workflow.close(_run(event, "close").rma)
 

@@ -28,7 +28,7 @@ from boomerang.workflow.engine import StepFunctionsEngine
 from local.stepfunctions import LocalStepFunctions
 from tests.integration.test_storefront_api import order_body
 
-STEPS = ("begin", "hold", "issue_label", "resolve", "close", "expire", "escalate", "record_failure")
+STEPS = ("begin", "hold", "issue_label", "resolve", "notify", "close", "expire", "escalate", "record_failure")
 SHOP, HURRIED = "journeys", "hurried"
 KEYS = {SHOP: f"bk_{SHOP}_journey_key", HURRIED: f"bk_{HURRIED}_journey_key"}
 
@@ -129,7 +129,10 @@ def test_auto_approved_label_delivered_refunded(
     flow.settlement(ret["rma"], True, "payments:test")
     entered = finished(machine, ret["rma"], "Closed")
     assert "Await inspection" not in entered
-    assert repo.get_return(ret["rma"])[0].status is S.CLOSED
+    stored, timeline = repo.get_return(ret["rma"])
+    assert stored.status is S.CLOSED
+    told = [e.event for e in timeline if e.event.startswith("customer.notified")]
+    assert told == ["customer.notified.label_issued", "customer.notified.refunded"]
 
 
 def test_review_approved_then_inspected_with_scrap_closes_without_refund(
@@ -177,6 +180,11 @@ def test_review_rejected(
     waiting(machine, repo, ret["rma"], Wait.REVIEW)
     flow.reject(ret["rma"], "staff:bob", "Signs of wear")
     finished(machine, ret["rma"], "Rejected")
+    timeline = repo.get_return(ret["rma"])[1]
+    assert [e.event for e in timeline if e.event.startswith("customer.notified")] == [
+        "customer.notified.pending_review",
+        "customer.notified.rejected",
+    ]
     # The token left with the decision: a second decision changes nothing and resumes nothing.
     with pytest.raises(IllegalTransition):
         flow.approve(ret["rma"], "staff:alice")

@@ -25,7 +25,7 @@ from constructs import Construct
 from infra.cdk.constructs.data_table import DataTables
 from infra.cdk.constructs.lambda_function import BoomerangFunction
 
-STEPS = ("begin", "hold", "issue_label", "resolve", "close", "expire", "escalate", "record_failure")
+STEPS = ("begin", "hold", "issue_label", "resolve", "notify", "close", "expire", "escalate", "record_failure")
 LAMBDA_SERVICE_ERRORS = [
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
@@ -176,15 +176,19 @@ class ReturnWorkflow(Construct):
         )
 
     def _definition(self) -> sfn.IChainable:
+        def notify(what: str, then: sfn.IChainable) -> sfn.IChainable:
+            # The customer hears of each step that concerns them (sent once per status).
+            return self._task(f"Notify {what}", "notify", "$.notified").next(then)
+
         done = sfn.Succeed(self, "Closed")
-        rejected = sfn.Succeed(self, "Rejected")
-        cancelled = sfn.Succeed(self, "Cancelled")
-        expired = sfn.Succeed(self, "Expired")
+        rejected = notify("rejected", sfn.Succeed(self, "Rejected"))
+        cancelled = notify("cancelled", sfn.Succeed(self, "Cancelled"))
+        expired = notify("expired", sfn.Succeed(self, "Expired"))
 
         begin = self._task("Begin", "begin", "$")
         issue_label = self._task("Issue label", "issue_label", "$.label")
         resolve = self._task("Resolve", "resolve", "$.resolved")
-        close = self._task("Close", "close", "$.closed").next(done)
+        close = notify("resolved", self._task("Close", "close", "$.closed").next(done))
 
         await_review = self._wait("Await review", "review", "$.timeouts.review_seconds")
         await_evidence = self._wait("Await evidence", "evidence", "$.timeouts.evidence_seconds")
@@ -213,7 +217,9 @@ class ReturnWorkflow(Construct):
             return self._task(f"Expire {what}", "expire", "$.news", wait=wait).next(then)
 
         after_label = on(
-            "$.label.status", "Label issued?", {"label_issued": await_carrier, "cancelled": cancelled}
+            "$.label.status",
+            "Label issued?",
+            {"label_issued": notify("label", await_carrier), "cancelled": cancelled},
         )
         issue_label.next(after_label)
 
@@ -292,7 +298,11 @@ class ReturnWorkflow(Construct):
         )
         resolve.next(resolved)
 
-        settled = on("$.news.status", "Settled", {"refunded": close, "refund_failed": await_refund_retry})
+        settled = on(
+            "$.news.status",
+            "Settled",
+            {"refunded": close, "refund_failed": notify("refund failed", await_refund_retry)},
+        )
         await_settlement.add_catch(
             escalate("settlement", await_settlement), errors=["States.Timeout"], result_path="$.timeout"
         )
@@ -317,8 +327,8 @@ class ReturnWorkflow(Construct):
             "Decision",
             {
                 "approved": issue_label,
-                "pending_review": await_review,
-                "awaiting_evidence": await_evidence,
+                "pending_review": notify("review", await_review),
+                "awaiting_evidence": notify("evidence request", await_evidence),
                 "rejected": rejected,
                 "cancelled": cancelled,
                 "label_issued": await_carrier,

@@ -35,6 +35,9 @@ from boomerang.domain.models import (
 from boomerang.domain.money import Money
 from boomerang.domain.policy import Policy
 from boomerang.domain.status import ReturnStatus, event_type
+from boomerang.notify.messages import message_for
+from boomerang.notify.port import Notifier
+from boomerang.notify.sandbox import SandboxNotifier
 from boomerang.payments.port import Payments
 from boomerang.store.records import Event, Repository, ReturnChange, moved
 from boomerang.workflow.engine import WorkflowEngine
@@ -78,6 +81,7 @@ class ReturnWorkflow:
         carrier: Carrier,
         payments: Payments,
         clock: Callable[[], datetime],
+        notifier: Notifier | None = None,
     ):
         self.repo = repo
         self.policy_for = policy_for
@@ -85,6 +89,7 @@ class ReturnWorkflow:
         self.carrier = carrier
         self.payments = payments
         self.clock = clock
+        self.notifier = notifier or SandboxNotifier()
 
     # --- the shared write ---------------------------------------------------------------------
 
@@ -226,6 +231,49 @@ class ReturnWorkflow:
             refund=Refund(method=ret.resolution, amount=amount, status="succeeded"),
         )
         return {"rma": rma, "status": done.status.value}
+
+    def notify(self, rma: str) -> dict[str, Any]:
+        """Tell the customer where their return stands. The timeline records the sending, once per
+        status: a retried step finds it there and sends nothing again."""
+        ret, timeline = self.repo.get_return(rma)
+        event = f"customer.notified.{ret.status.value}"
+        if any(entry.event == event for entry in timeline):
+            return {"rma": rma, "status": ret.status.value, "notified": False}
+        reason = next(
+            (
+                e.message.removeprefix("Rejected by staff: ")
+                for e in reversed(timeline)
+                if e.status is S.REJECTED
+            ),
+            None,
+        )
+        message = message_for(ret, reason)
+        if message is None:
+            return {"rma": rma, "status": ret.status.value, "notified": False}
+        message_id = self.notifier.send(ret, message)
+        entry = TimelineEntry(
+            version=ret.version + 1,
+            at=self.clock(),
+            status=ret.status,
+            event=event,
+            message=f"Customer told: {message.subject}",
+            actor="workflow",
+        )
+        noted = ret.model_copy(update={"version": ret.version + 1, "updated_at": entry.at})
+        self.repo.save(
+            ReturnChange(
+                noted,
+                ret.version,
+                [entry],
+                [
+                    Event(
+                        "customer.notified",
+                        {"rma": rma, "template": message.template, "message_id": message_id},
+                    )
+                ],
+            )
+        )
+        return {"rma": rma, "status": ret.status.value, "notified": True}
 
     def close(self, rma: str) -> dict[str, Any]:
         ret = self._get(rma)
