@@ -14,11 +14,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestValidationError,
-    ResponseValidationError,
-)
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -38,14 +34,10 @@ from boomerang.api.admin_schemas import (
     StaffReturnOut,
 )
 from boomerang.api.errors import (
-    ERROR_CODES,
-    domain_error_response,
     error_body,
-    error_response,
-    validation_details,
 )
+from boomerang.api.resolver import error_responses, install_error_handlers, request_id
 from boomerang.api.routes import ADMIN_ROUTES, route_template
-from boomerang.api.schemas import ErrorOut
 from boomerang.auth.staff import StaffMember, authorize
 from boomerang.carriers.sandbox import SandboxCarrier
 from boomerang.config import AdminConfig
@@ -83,60 +75,13 @@ workflow = ReturnWorkflow(
 cors = CORSConfig(allow_origin="*", allow_headers=["Content-Type", "Authorization"], max_age=600)
 app = APIGatewayRestResolver(enable_validation=True, cors=cors)
 
-_ERROR_SCHEMA = ErrorOut.model_json_schema()
-ERRORS: dict[int | str, Any] = {
-    status: {
-        "description": "; ".join(f"`{code}`: {text}" for code, text in codes.items()),
-        "content": {"application/json": {"schema": _ERROR_SCHEMA}},
-    }
-    for status, codes in ERROR_CODES.items()
-}
+ERRORS = error_responses()
+install_error_handlers(app, logger, metrics)
 RMA = Annotated[str, Path(max_length=32, description="The RMA number, e.g. K7Q-4M2-XAC")]
 
 
 def _request_id() -> str | None:
-    return str(app.current_event.request_context.request_id or "") or None
-
-
-# --- errors -----------------------------------------------------------------------------------
-
-
-@app.exception_handler(DomainError)
-def _domain_error(exc: DomainError) -> Response[str]:
-    if exc.http_status >= 500:
-        logger.exception("domain error")
-    else:
-        logger.info("refused", extra={"code": exc.code, "status": exc.http_status})
-    metrics.add_metric(name="ClientError", unit=MetricUnit.Count, value=1)
-    return domain_error_response(exc, _request_id())
-
-
-@app.exception_handler(RequestValidationError)
-def _validation_error(exc: RequestValidationError) -> Response[str]:
-    code, message, details = validation_details(exc.errors())
-    return error_response(400 if code == "malformed_json" else 422, code, message, details, _request_id())
-
-
-@app.exception_handler(ResponseValidationError)
-def _response_invalid(exc: ResponseValidationError) -> Response[str]:
-    logger.error("response failed its own schema", extra={"errors": exc.errors()})
-    return error_response(
-        500, "internal_error", "The server failed to build its answer.", None, _request_id()
-    )
-
-
-@app.exception_handler(Exception)
-def _unexpected(exc: Exception) -> Response[str]:
-    logger.exception("unhandled error")
-    metrics.add_metric(name="ServerError", unit=MetricUnit.Count, value=1)
-    return error_response(
-        500, "internal_error", "The server failed; retry, or quote the request id.", None, _request_id()
-    )
-
-
-@app.not_found
-def _not_found(exc: Exception) -> Response[str]:
-    return error_response(404, "route_not_found", "No such route.", None, _request_id())
+    return request_id(app)
 
 
 # --- routes -----------------------------------------------------------------------------------

@@ -14,10 +14,6 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestValidationError,
-    ResponseValidationError,
-)
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -40,15 +36,12 @@ gc.freeze()
 
 from boomerang.api.auth import Authenticator
 from boomerang.api.errors import (
-    ERROR_CODES,
-    domain_error_response,
     error_body,
     error_response,
-    validation_details,
 )
+from boomerang.api.resolver import error_responses, install_error_handlers, request_id
 from boomerang.api.schemas import (
     EligibilityOut,
-    ErrorOut,
     LineEligibilityOut,
     OrderIn,
     OrderOut,
@@ -60,7 +53,7 @@ from boomerang.api.schemas import (
     utc,
 )
 from boomerang.config import StorefrontConfig
-from boomerang.domain.errors import BadRequest, DomainError, Unprocessable
+from boomerang.domain.errors import BadRequest, Unprocessable
 from boomerang.domain.policy import RequestedItem
 from boomerang.services.policies import PolicySource
 from boomerang.services.returns import ReturnRequest, ReturnsService
@@ -110,44 +103,15 @@ app = APIGatewayRestResolver(enable_validation=True, cors=cors)
 # No enable_swagger(): it imports Powertools' OpenAPI models (~200 ms) at every cold start;
 # /v1/openapi.json builds the document on request instead.
 
-_ERROR_SCHEMA = ErrorOut.model_json_schema()
-ERRORS: dict[int | str, Any] = {
-    status: {
-        "description": "; ".join(f"`{code}`: {text}" for code, text in codes.items()),
-        "content": {"application/json": {"schema": _ERROR_SCHEMA}},
-    }
-    for status, codes in ERROR_CODES.items()
-}
+ERRORS = error_responses()
+install_error_handlers(app, logger, metrics)
 
 
 def _request_id() -> str | None:
-    return str(app.current_event.request_context.request_id or "") or None
+    return request_id(app)
 
 
 # --- errors and limits ------------------------------------------------------------------------
-
-
-@app.exception_handler(DomainError)
-def _domain_error(exc: DomainError) -> Response[str]:
-    if exc.http_status >= 500:
-        logger.exception("domain error")
-    metrics.add_metric(name="ClientError", unit=MetricUnit.Count, value=1)
-    return domain_error_response(exc, _request_id())
-
-
-@app.exception_handler(RequestValidationError)
-def _validation_error(exc: RequestValidationError) -> Response[str]:
-    code, message, details = validation_details(exc.errors())
-    return error_response(400 if code == "malformed_json" else 422, code, message, details, _request_id())
-
-
-@app.exception_handler(ResponseValidationError)
-def _response_invalid(exc: ResponseValidationError) -> Response[str]:
-    # Our bug, not the caller's: log it whole, answer like any server error.
-    logger.error("response failed its own schema", extra={"errors": exc.errors()})
-    return error_response(
-        500, "internal_error", "The server failed to build its answer.", None, _request_id()
-    )
 
 
 @app.exception_handler(IdempotencyValidationError)
@@ -170,22 +134,6 @@ def _idempotency_in_progress(exc: IdempotencyAlreadyInProgressError) -> Response
         None,
         _request_id(),
     )
-
-
-@app.exception_handler(Exception)
-def _unexpected(exc: Exception) -> Response[str]:
-    # A fault of ours or of AWS (throttling past retries, a timeout): the trace goes to the log
-    # under the request id, the caller gets that id and nothing else.
-    logger.exception("unhandled error")
-    metrics.add_metric(name="ServerError", unit=MetricUnit.Count, value=1)
-    return error_response(
-        500, "internal_error", "The server failed; retry, or quote the request id.", None, _request_id()
-    )
-
-
-@app.not_found
-def _not_found(exc: Exception) -> Response[str]:
-    return error_response(404, "route_not_found", "No such route.", None, _request_id())
 
 
 # --- routes -----------------------------------------------------------------------------------

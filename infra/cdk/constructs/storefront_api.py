@@ -14,15 +14,14 @@ from pathlib import Path
 
 from aws_cdk import Duration, Size, Stack
 from aws_cdk import aws_apigateway as apigw
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
-from infra.cdk.constructs.core_layer import ARCHITECTURE, RUNTIME
 from infra.cdk.constructs.data_table import DataTables
+from infra.cdk.constructs.lambda_function import BoomerangFunction
 from infra.cdk.constructs.session_key import SessionSigningKey
 
 STAGE_NAME = "prod"
@@ -157,38 +156,15 @@ class StorefrontApi(Construct):
         memory_size: int,
         log_retention: logs.RetentionDays,
     ) -> lambda_.Function:
-        log_group = logs.LogGroup(self, "FunctionLogs", retention=log_retention)
-        # Its own role with only what the function does; no AWSLambdaBasicExecutionRole, whose log
-        # permissions reach every log group of the account.
-        role = iam.Role(
+        made = BoomerangFunction(
             self,
-            "FunctionRole",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Boomerang storefront API function",
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
-            )
-        )
-        tables.grant_request_path_access(role)
-        tables.grant_idempotency_access(role)
-        session_key.grant_read_value(role)
-
-        function = lambda_.Function(
-            self,
-            "Function",
-            description="Boomerang storefront API (orders, sessions, eligibility, returns, policy)",
-            runtime=RUNTIME,
-            architecture=ARCHITECTURE,
+            "Api",
+            code_dir=code_dir,
             handler="handler.handler",
-            code=lambda_.Code.from_asset(str(code_dir), exclude=["**/__pycache__", "**/*.pyc"]),
-            layers=[layer],
+            description="Boomerang storefront API (orders, sessions, eligibility, returns, policy)",
+            layer=layer,
             memory_size=memory_size,
-            timeout=Duration.seconds(10),
-            tracing=lambda_.Tracing.ACTIVE,
-            role=role,
-            log_group=log_group,
+            log_retention=log_retention,
             environment={
                 "TABLE_NAME": tables.table.table_name,
                 "IDEMPOTENCY_TABLE_NAME": tables.idempotency_table.table_name,
@@ -196,36 +172,12 @@ class StorefrontApi(Construct):
                 "SESSION_TTL_SECONDS": str(SESSION_TTL_SECONDS),
                 "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
-                "LOG_LEVEL": "INFO",
             },
         )
-        NagSuppressions.add_resource_suppressions(
-            role,
-            [
-                NagPackSuppression(
-                    id="AwsSolutions-IAM5",
-                    reason=(
-                        "Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which "
-                        "support no resource-level permissions, so their resource must be '*'."
-                    ),
-                    applies_to=["Resource::*"],
-                )
-            ],
-            apply_to_children=True,
-        )
-        NagSuppressions.add_resource_suppressions(
-            function,
-            [
-                NagPackSuppression(
-                    id="AwsSolutions-L1",
-                    reason=(
-                        "Python 3.11 on purpose: the boomerang-core layer is built and tested for 3.11 "
-                        "(pydantic-core wheels, bytecode); runtime, layer and pyproject are bumped together."
-                    ),
-                )
-            ],
-        )
-        return function
+        tables.grant_request_path_access(made.role)
+        tables.grant_idempotency_access(made.role)
+        session_key.grant_read_value(made.role)
+        return made.function
 
     def _rest_api(
         self,
