@@ -210,6 +210,12 @@ class ReturnWorkflow(Construct):
                 )
             )
 
+        def wire(wait: tasks.LambdaInvoke, on_timeout: sfn.IChainable, news: sfn.IChainable) -> None:
+            # A wait's timeout leads to its escalation or expiry; any other error is recorded.
+            wait.add_catch(on_timeout, errors=["States.Timeout"], result_path="$.timeout")
+            wait.add_catch(self._failed(wait.node.id), errors=["States.ALL"], result_path="$.error")
+            wait.next(news)
+
         def escalate(wait: str, then: sfn.IChainable) -> sfn.IChainable:
             return self._task(f"Escalate {wait}", "escalate", "$.escalated", wait=wait).next(then)
 
@@ -239,11 +245,7 @@ class ReturnWorkflow(Construct):
                 "cancelled": cancelled,
             },
         )
-        await_review.add_catch(
-            escalate("review", await_review), errors=["States.Timeout"], result_path="$.timeout"
-        )
-        await_review.add_catch(self._failed("Await review"), errors=["States.ALL"], result_path="$.error")
-        await_review.next(review_news)
+        wire(await_review, escalate("review", await_review), review_news)
 
         evidence_news = on(
             "$.news.status",
@@ -257,13 +259,7 @@ class ReturnWorkflow(Construct):
                 "awaiting_evidence": expired,
             },
         )
-        await_evidence.add_catch(
-            expire("evidence", "evidence request", evidence_news),
-            errors=["States.Timeout"],
-            result_path="$.timeout",
-        )
-        await_evidence.add_catch(self._failed("Await evidence"), errors=["States.ALL"], result_path="$.error")
-        await_evidence.next(evidence_news)
+        wire(await_evidence, expire("evidence", "evidence request", evidence_news), evidence_news)
 
         carrier_news = on(
             "$.news.status",
@@ -277,19 +273,9 @@ class ReturnWorkflow(Construct):
                 "received": after_delivery,
             },
         )
-        await_carrier.add_catch(
-            expire("carrier", "label", carrier_news), errors=["States.Timeout"], result_path="$.timeout"
-        )
-        await_carrier.add_catch(self._failed("Await carrier"), errors=["States.ALL"], result_path="$.error")
-        await_carrier.next(carrier_news)
+        wire(await_carrier, expire("carrier", "label", carrier_news), carrier_news)
 
-        await_inspection.add_catch(
-            escalate("inspection", await_inspection), errors=["States.Timeout"], result_path="$.timeout"
-        )
-        await_inspection.add_catch(
-            self._failed("Await inspection"), errors=["States.ALL"], result_path="$.error"
-        )
-        await_inspection.next(resolve)
+        wire(await_inspection, escalate("inspection", await_inspection), resolve)
 
         resolved = on(
             "$.resolved.status",
@@ -303,24 +289,12 @@ class ReturnWorkflow(Construct):
             "Settled",
             {"refunded": close, "refund_failed": notify("refund failed", await_refund_retry)},
         )
-        await_settlement.add_catch(
-            escalate("settlement", await_settlement), errors=["States.Timeout"], result_path="$.timeout"
-        )
-        await_settlement.add_catch(
-            self._failed("Await settlement"), errors=["States.ALL"], result_path="$.error"
-        )
-        await_settlement.next(settled)
+        wire(await_settlement, escalate("settlement", await_settlement), settled)
 
         retried = on(
             "$.news.status", "Refund retried", {"refund_pending": resolve, "credited": close, "closed": done}
         )
-        await_refund_retry.add_catch(
-            escalate("refund_retry", await_refund_retry), errors=["States.Timeout"], result_path="$.timeout"
-        )
-        await_refund_retry.add_catch(
-            self._failed("Await refund retry"), errors=["States.ALL"], result_path="$.error"
-        )
-        await_refund_retry.next(retried)
+        wire(await_refund_retry, escalate("refund_retry", await_refund_retry), retried)
 
         decided = on(
             "$.status",
