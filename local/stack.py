@@ -20,7 +20,7 @@ from local.stepfunctions import LocalStepFunctions
 from local.template import synthesize_template
 
 WORKFLOW_STEPS = (
-    "begin",
+    "decide",
     "hold",
     "issue_label",
     "resolve",

@@ -60,8 +60,8 @@ def _run(event: dict[str, Any], name: str) -> Step:
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
-def begin(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return workflow.begin(_run(event, "begin").rma)
+def decide(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return workflow.decide(_run(event, "decide").rma)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -28,7 +28,17 @@ from boomerang.workflow.engine import StepFunctionsEngine
 from local.stepfunctions import LocalStepFunctions
 from tests.integration.test_storefront_api import order_body
 
-STEPS = ("begin", "hold", "issue_label", "resolve", "notify", "close", "expire", "escalate", "record_failure")
+STEPS = (
+    "decide",
+    "hold",
+    "issue_label",
+    "resolve",
+    "notify",
+    "close",
+    "expire",
+    "escalate",
+    "record_failure",
+)
 SHOP, HURRIED = "journeys", "hurried"
 KEYS = {SHOP: f"bk_{SHOP}_journey_key", HURRIED: f"bk_{HURRIED}_journey_key"}
 

@@ -135,7 +135,7 @@ def test_auto_approved_label_delivered_inspected_refunded_closed(
     repo: Repository, flow: ReturnWorkflow
 ) -> None:
     ret = new_return(repo, price=4000, reason="size_too_small")  # $40 size: approved, not refund-on-delivery
-    assert flow.begin(ret.rma)["status"] == "approved"
+    assert flow.decide(ret.rma)["status"] == "approved"
     assert flow.issue_label(ret.rma)["status"] == "label_issued"
     assert flow.issue_label(ret.rma)["status"] == "label_issued"  # a retried step issues nothing new
     label = repo.get_return(ret.rma)[0].label
@@ -186,10 +186,10 @@ def test_scrap_grade_pays_nothing_and_needs_repair_half(repo: Repository, flow: 
 
 def test_refund_on_delivery_where_policy_allows(repo: Repository, flow: ReturnWorkflow) -> None:
     cheap = new_return(repo, price=1500)  # under $25, not electronics
-    assert flow.begin(cheap.rma)["refund_on_delivery"] is True
+    assert flow.decide(cheap.rma)["refund_on_delivery"] is True
     assert "refund_on_delivery" in [r.rule_id for r in cheap.decision.rules]
     dear = new_return(repo, price=4000)
-    assert flow.begin(dear.rma)["refund_on_delivery"] is False
+    assert flow.decide(dear.rma)["refund_on_delivery"] is False
 
 
 def test_store_credit_settles_at_once(repo: Repository, flow: ReturnWorkflow) -> None:
@@ -249,3 +249,21 @@ def test_record_failure_keeps_status_and_says_which_step(repo: Repository, flow:
     assert stored.status is S.APPROVED
     assert stored.failure is not None and stored.failure.step == "issue_label"
     assert timeline[-1].event == "workflow.failed"
+
+
+def test_decide_step_decides_a_requested_return_with_the_storefronts_code(
+    repo: Repository, flow: ReturnWorkflow
+) -> None:
+    from boomerang.domain import rma as rma_numbers
+    from boomerang.store.records import ReturnChange
+
+    decided_in_request = new_return(repo, price=4000, reason="defective")
+    requested = decided_in_request.model_copy(update={"rma": rma_numbers.generate(), "status": S.REQUESTED})
+    repo.save(ReturnChange(requested, None, [], []))
+    out = flow.decide(requested.rma)
+    assert out["status"] == decided_in_request.status.value == "pending_review"
+    stored, timeline = repo.get_return(requested.rma)
+    assert [r.rule_id for r in stored.decision.rules] == [
+        r.rule_id for r in decided_in_request.decision.rules
+    ]
+    assert timeline[-1].actor == "policy:v1"

@@ -3,7 +3,7 @@ functions (functions/workflow/handler.py).
 
 Every wait for a person or another system is a `.waitForTaskToken` task whose function keeps the
 token on the return; whoever brings the news (staff API, carrier or payment webhook) resumes it.
-Each wait has a timeout from the shop's policy (passed in by the begin step) that leads somewhere:
+Each wait has a timeout from the shop's policy (passed in by the decide step) that leads somewhere:
 an escalation that waits again, or an expiry. Lambda tasks retry Lambda's own service errors with
 backoff; anything else is caught into a step that records the failure on the return and alerts.
 """
@@ -25,7 +25,17 @@ from constructs import Construct
 from infra.cdk.constructs.data_table import DataTables
 from infra.cdk.constructs.lambda_function import BoomerangFunction
 
-STEPS = ("begin", "hold", "issue_label", "resolve", "notify", "close", "expire", "escalate", "record_failure")
+STEPS = (
+    "decide",
+    "hold",
+    "issue_label",
+    "resolve",
+    "notify",
+    "close",
+    "expire",
+    "escalate",
+    "record_failure",
+)
 LAMBDA_SERVICE_ERRORS = [
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
@@ -185,7 +195,7 @@ class ReturnWorkflow(Construct):
         cancelled = notify("cancelled", sfn.Succeed(self, "Cancelled"))
         expired = notify("expired", sfn.Succeed(self, "Expired"))
 
-        begin = self._task("Begin", "begin", "$")
+        begin = self._task("Begin", "decide", "$")
         issue_label = self._task("Issue label", "issue_label", "$.label")
         resolve = self._task("Resolve", "resolve", "$.resolved")
         close = notify("resolved", self._task("Close", "close", "$.closed").next(done))

@@ -16,7 +16,6 @@ from boomerang.domain.models import (
     Acceptance,
     Decision,
     Order,
-    Outcome,
     Resolution,
     Return,
     ReturnItem,
@@ -27,23 +26,15 @@ from boomerang.domain.policy import (
     Policy,
     RequestedItem,
     check_request,
-    decide,
-    facts_for,
     line_eligibility,
 )
 from boomerang.domain.routing import choose_hub
 from boomerang.domain.status import CANCELLABLE, ReturnStatus, event_type, transition
 from boomerang.services.customers import customer_ref
+from boomerang.services.decisions import decide_request, recent_returns
 from boomerang.store.records import Event, Repository, ReturnChange, RmaTaken, iso, moved
 from boomerang.workflow.engine import WorkflowEngine
 
-RECENT_WINDOW = timedelta(days=30)
-_OUTCOME_STATUS = {
-    Outcome.APPROVED: ReturnStatus.APPROVED,
-    Outcome.PENDING_REVIEW: ReturnStatus.PENDING_REVIEW,
-    Outcome.AWAITING_EVIDENCE: ReturnStatus.AWAITING_EVIDENCE,
-    Outcome.REJECTED: ReturnStatus.REJECTED,
-}
 _RMA_ATTEMPTS = 3
 
 
@@ -131,10 +122,8 @@ class ReturnsService:
             customer = self.repo.get_customer(caller.shop, customer_ref(order.shop, order.customer_email))
         check_request(policy, order, request.items, request.resolution, now)
 
-        since = iso(now - RECENT_WINDOW)
-        recent = [entry for entry in customer.recent if entry["at"] >= since]
-        decision = decide(policy, facts_for(order, request.items, len(recent), now), now)
-        status = transition(ReturnStatus.REQUESTED, _OUTCOME_STATUS[decision.outcome])
+        recent = recent_returns(customer, now)
+        decision, status = decide_request(policy, order, request.items, len(recent), now)
         hub = choose_hub(policy, order.customer_country)
         items = [self._item(order, item, request.notes.get(item.line_id), decision) for item in request.items]
 

@@ -33,12 +33,13 @@ from boomerang.domain.models import (
     Wait,
 )
 from boomerang.domain.money import Money
-from boomerang.domain.policy import Policy
+from boomerang.domain.policy import Policy, RequestedItem
 from boomerang.domain.status import ReturnStatus, event_type
 from boomerang.notify.messages import message_for
 from boomerang.notify.port import Notifier
 from boomerang.notify.sandbox import SandboxNotifier
 from boomerang.payments.port import Payments
+from boomerang.services.decisions import decide_request, recent_returns
 from boomerang.store.records import Event, Repository, ReturnChange, moved
 from boomerang.workflow.engine import WorkflowEngine
 
@@ -131,12 +132,29 @@ class ReturnWorkflow:
 
     # --- steps the state machine runs ---------------------------------------------------------
 
-    def begin(self, rma: str) -> dict[str, Any]:
-        """The decide step: the decision was made when the return was requested (the same policy
-        code, in the request); this reads it and hands the workflow what it needs to branch and
-        how long each wait may last."""
+    def decide(self, rma: str) -> dict[str, Any]:
+        """The decide step. A return requested through the storefront was decided in the request;
+        one still `requested` is decided here by the same code. Either way the workflow gets what
+        it branches on and how long each wait may last."""
         ret = self._get(rma)
-        timeouts = self.policy_for(ret.shop).timeouts
+        policy = self.policy_for(ret.shop)
+        if ret.status is S.REQUESTED:
+            now = self.clock()
+            order = self.repo.get_order(ret.shop, ret.order_id)
+            prior = recent_returns(self.repo.get_customer(ret.shop, ret.customer_ref), now, excluding=ret.rma)
+            items = [
+                RequestedItem(line_id=i.line_id, quantity=i.quantity, reason=i.reason) for i in ret.items
+            ]
+            decision, status = decide_request(policy, order, items, len(prior), now)
+            ret = self._move(
+                ret,
+                status,
+                " ".join(rule.message for rule in decision.rules),
+                f"policy:v{policy.version}",
+                {"outcome": decision.outcome.value},
+                decision=decision,
+            )
+        timeouts = policy.timeouts
         return {
             "rma": rma,
             "status": ret.status.value,
