@@ -267,3 +267,18 @@ def test_decide_step_decides_a_requested_return_with_the_storefronts_code(
         r.rule_id for r in decided_in_request.decision.rules
     ]
     assert timeline[-1].actor == "policy:v1"
+
+
+def test_staff_action_survives_the_workflows_own_bookkeeping(
+    repo: Repository, flow: ReturnWorkflow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The staff member read the return just before the workflow kept its token: the approval
+    retries on a fresh read instead of answering 409."""
+    ret = new_return(repo, price=4000, reason="defective")
+    before_the_hold = repo.get_return(ret.rma)
+    flow.hold(ret.rma, Wait.REVIEW, "token-race")
+    real = repo.get_return
+    reads = iter([before_the_hold])
+    monkeypatch.setattr(repo, "get_return", lambda rma: next(reads, None) or real(rma))
+    approved = flow.approve(ret.rma, "staff:alice")
+    assert approved.status is S.APPROVED

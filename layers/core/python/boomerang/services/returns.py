@@ -32,6 +32,7 @@ from boomerang.domain.routing import choose_hub
 from boomerang.domain.status import CANCELLABLE, ReturnStatus, event_type, transition
 from boomerang.services.customers import customer_ref
 from boomerang.services.decisions import decide_request, recent_returns
+from boomerang.services.retry import retry_stale
 from boomerang.store.records import Event, Repository, ReturnChange, RmaTaken, iso, moved
 from boomerang.workflow.engine import WorkflowEngine
 
@@ -204,6 +205,7 @@ class ReturnsService:
         caller.ensure_order(ret.shop, ret.order_id, missing="return_not_found")
         return ret, timeline
 
+    @retry_stale
     def cancel_return(self, caller: Principal, rma: str, now: datetime) -> tuple[Return, list[TimelineEntry]]:
         ret, timeline = self.get_return(caller, rma)
         if ret.status not in CANCELLABLE:

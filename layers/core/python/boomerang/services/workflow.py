@@ -40,6 +40,7 @@ from boomerang.notify.port import Notifier
 from boomerang.notify.sandbox import SandboxNotifier
 from boomerang.payments.port import Payments
 from boomerang.services.decisions import decide_request, recent_returns
+from boomerang.services.retry import retry_stale
 from boomerang.store.records import Event, Repository, ReturnChange, moved
 from boomerang.workflow.engine import WorkflowEngine
 
@@ -132,6 +133,7 @@ class ReturnWorkflow:
 
     # --- steps the state machine runs ---------------------------------------------------------
 
+    @retry_stale
     def decide(self, rma: str) -> dict[str, Any]:
         """The decide step. A return requested through the storefront was decided in the request;
         one still `requested` is decided here by the same code. Either way the workflow gets what
@@ -162,6 +164,7 @@ class ReturnWorkflow:
             "timeouts": {f"{name}_seconds": int(value.total_seconds()) for name, value in timeouts},
         }
 
+    @retry_stale
     def hold(self, rma: str, wait: Wait, token: str) -> None:
         """Keep the task token on the return until the news comes; if it came already, resume now."""
         ret = self._get(rma)
@@ -178,6 +181,7 @@ class ReturnWorkflow:
         )
         self.repo.save(ReturnChange(held, ret.version, [], []))
 
+    @retry_stale
     def issue_label(self, rma: str) -> dict[str, Any]:
         ret = self._get(rma)
         if ret.status is not S.APPROVED:  # a retried step (the label exists) or cancelled meanwhile
@@ -196,6 +200,7 @@ class ReturnWorkflow:
         )
         return {"rma": rma, "status": done.status.value}
 
+    @retry_stale
     def resolve(self, rma: str) -> dict[str, Any]:
         """Pay what policy allows: the inspection's refund, or the whole amount where policy refunds
         on delivery. Store credit and exchanges settle at once; a card refund waits for settlement."""
@@ -250,6 +255,7 @@ class ReturnWorkflow:
         )
         return {"rma": rma, "status": done.status.value}
 
+    @retry_stale
     def notify(self, rma: str) -> dict[str, Any]:
         """Tell the customer where their return stands. The timeline records the sending, once per
         status: a retried step finds it there and sends nothing again."""
@@ -293,12 +299,14 @@ class ReturnWorkflow:
         )
         return {"rma": rma, "status": ret.status.value, "notified": True}
 
+    @retry_stale
     def close(self, rma: str) -> dict[str, Any]:
         ret = self._get(rma)
         if ret.status is not S.CLOSED:
             ret = self._move(ret, S.CLOSED, "Return closed.", "workflow")
         return {"rma": rma, "status": ret.status.value}
 
+    @retry_stale
     def expire(self, rma: str, wait: Wait) -> dict[str, Any]:
         """A wait's time ran out where running out means the end (evidence never came, label unused)."""
         ret = self._get(rma)
@@ -311,6 +319,7 @@ class ReturnWorkflow:
             ret = self._move(ret, S.EXPIRED, what, "workflow", waiting_for=None, task_token=None)
         return {"rma": rma, "status": ret.status.value}
 
+    @retry_stale
     def escalate(self, rma: str, wait: Wait) -> dict[str, Any]:
         """A wait's time ran out where a person must act: flag it, say so, and wait again."""
         ret = self._get(rma)
@@ -341,6 +350,7 @@ class ReturnWorkflow:
         )
         return {"rma": rma, "status": ret.status.value}
 
+    @retry_stale
     def record_failure(self, rma: str, step: str, error: str, cause: str) -> dict[str, Any]:
         ret = self._get(rma)
         failure = Failure(step=step, error=error, cause=cause[:2000], at=self.clock())
@@ -367,6 +377,7 @@ class ReturnWorkflow:
 
     # --- news from staff ----------------------------------------------------------------------
 
+    @retry_stale
     def approve(self, rma: str, actor: str, note: str | None = None) -> Return:
         ret = self._get(rma)
         items = [i.model_copy(update={"acceptance": Acceptance.ACCEPTED}) for i in ret.items]
@@ -379,6 +390,7 @@ class ReturnWorkflow:
             items=items,
         )
 
+    @retry_stale
     def reject(self, rma: str, actor: str, reason: str) -> Return:
         ret = self._get(rma)
         items = [i.model_copy(update={"acceptance": Acceptance.REJECTED}) for i in ret.items]
@@ -391,6 +403,7 @@ class ReturnWorkflow:
             items=items,
         )
 
+    @retry_stale
     def scan(self, code: str, hub_id: str, actor: str) -> Return:
         """The warehouse scans the RMA on a parcel: refused if the code fails its check character,
         is unknown, or the parcel is at another hub than the return's."""
@@ -427,6 +440,7 @@ class ReturnWorkflow:
             received_at_hub=hub_id,
         )
 
+    @retry_stale
     def inspect(self, rma: str, grades: list[Grading], actor: str) -> Return:
         ret = self._get(rma)
         policy = self.policy_for(ret.shop)
@@ -470,6 +484,7 @@ class ReturnWorkflow:
 
     # --- news from carriers and payment providers ---------------------------------------------
 
+    @retry_stale
     def carrier_update(self, rma: str, status: ReturnStatus, source: str) -> Return:
         ret = self._get(rma)
         if ret.status is status or status not in (S.IN_TRANSIT, S.DELIVERED):
@@ -480,6 +495,7 @@ class ReturnWorkflow:
         what = "In transit." if status is S.IN_TRANSIT else f"Delivered to {ret.hub.name}."
         return self._move(ret, status, what, source, items=items if status is S.IN_TRANSIT else ret.items)
 
+    @retry_stale
     def settlement(self, rma: str, succeeded: bool, source: str, failure_reason: str | None = None) -> Return:
         ret = self._get(rma)
         if ret.status is not S.REFUND_PENDING or ret.refund is None:
