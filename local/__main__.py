@@ -16,8 +16,9 @@ import warnings
 from typing import Any
 
 from local.cognito import PASSWORD
-from local.demo_data import DEMO_API_KEY, DEMO_SHOP, demo_orders, seed_shop
+from local.demo_data import DEMO_API_KEY, DEMO_SHOP, demo_orders, seed_hurried_shop, seed_shop
 from local.http_front import invoke, make_server
+from local.simulations import simulations
 
 
 def _fail(message: str) -> None:
@@ -65,6 +66,10 @@ curl -s -X POST {base}/v1/returns/<RMA>/cancel -H '{key}'
 # the policy
 curl -s {base}/v1/policy -H '{key}'
 
+Carrier and payment news, until their webhooks exist: POST {base}/local/simulate/carrier
+{{"rma": "...", "status": "in_transit"|"delivered"}} and {base}/local/simulate/payment
+{{"rma": "...", "outcome": "succeeded"|"failed"}}. `make demo` walks every journey.
+
 Each return runs on the real state machine (moto executes the synthesized definition; its task
 functions run here). Ctrl-C stops the APIs, DynamoDB Local and moto.
 """
@@ -102,8 +107,9 @@ def main() -> None:
     stack = LocalStack()
     try:
         stack.start()
-        assert stack.storefront is not None
+        assert stack.storefront is not None and stack.workflow is not None
         seed_shop(stack.storefront.repo)
+        seed_hurried_shop(stack.storefront.repo)
         headers = {"x-api-key": DEMO_API_KEY, "Content-Type": "application/json"}
         for order in demo_orders():
             status, _, body = invoke(stack.routes, "POST", "/v1/orders", headers, json.dumps(order))
@@ -111,6 +117,7 @@ def main() -> None:
                 _fail(f"loading demo order {order['order_id']} failed: {status} {body}")
         server.claims_for = stack.staff.claims
         server.login = stack.staff.login
+        server.simulations = simulations(stack.workflow.workflow)
         server.routes = stack.routes
         base = f"http://{host}:{port}"
         print(_usage(base), flush=True)

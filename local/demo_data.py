@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from boomerang.auth.api_keys import hash_api_key
+from boomerang.domain.policy import Timeouts, default_policy
 from boomerang.store.records import Repository
 
 DEMO_SHOP = "demo"
@@ -70,6 +71,21 @@ def demo_orders() -> list[dict[str, Any]]:
     ]
 
 
+# A second demo shop whose waits are seconds long, so expiry and escalation can be watched.
+HURRIED_SHOP = "demo-hurried"
+HURRIED_API_KEY = "bk_demo-hurried_local_only_key_00000"
+
+
 def seed_shop(repo: Repository, shop: str = DEMO_SHOP, api_key: str = DEMO_API_KEY) -> None:
     repo.put_shop(shop, "Demo Store")
     repo.put_api_key(hash_api_key(api_key), shop, "local demo key")
+
+
+def seed_hurried_shop(repo: Repository) -> None:
+    """The demo shop with a policy whose labels are valid 5 seconds and reviews escalate after 5."""
+    seed_shop(repo, HURRIED_SHOP, HURRIED_API_KEY)
+    if repo.current_policy(HURRIED_SHOP) is None:
+        fast = Timeouts(
+            label_valid=timedelta(seconds=5), review=timedelta(seconds=5), evidence=timedelta(seconds=5)
+        )
+        repo.put_policy(HURRIED_SHOP, default_policy().model_copy(update={"version": 2, "timeouts": fast}))

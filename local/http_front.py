@@ -110,6 +110,9 @@ class LocalApiServer(HTTPServer):
     routes: list[LocalRoute]
     claims_for: Claims | None = None
     login: Callable[[str, str], str] | None = None
+    # Local-only stand-ins for the carrier and payment webhooks until those endpoints exist:
+    # body -> (status, answer).
+    simulations: dict[str, Callable[[dict[str, Any]], tuple[int, Any]]] = {}
 
 
 def make_server(host: str, port: int, routes: Iterable[LocalRoute] = ()) -> LocalApiServer:
@@ -128,6 +131,17 @@ def make_server(host: str, port: int, routes: Iterable[LocalRoute] = ()) -> Loca
                 return
             if self.command == "POST" and self.path == "/local/login" and self.server.login:
                 self._send(*self._login(body))
+                return
+            simulate = self.server.simulations.get(self.path) if self.command == "POST" else None
+            if simulate is not None:
+                try:
+                    given = json.loads(body or "{}")
+                    if not isinstance(given, dict):
+                        raise ValueError("not an object")
+                except ValueError:
+                    self._send(*_gateway_error(400, "malformed_json", "The body must be a JSON object."))
+                    return
+                self._send(*_json(*simulate(given)))
                 return
             self._send(
                 *invoke(
