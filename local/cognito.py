@@ -31,13 +31,14 @@ class LocalStaff:
     client_id: str = ""
     users: dict[str, str] = field(default_factory=dict)  # username -> group
 
-    def start(self) -> LocalStaff:
+    def start(self, groups: tuple[str, ...] | list[str] = GROUPS) -> LocalStaff:
+        """The pool with these groups and one user per group, named as the group."""
         idp = boto3.client("cognito-idp")
         self.pool_id = idp.create_user_pool(PoolName="boomerang-local-staff")["UserPool"]["Id"]
         self.client_id = idp.create_user_pool_client(
             UserPoolId=self.pool_id, ClientName="console", ExplicitAuthFlows=["ADMIN_USER_PASSWORD_AUTH"]
         )["UserPoolClient"]["ClientId"]
-        for group in GROUPS:
+        for group in groups:
             idp.create_group(UserPoolId=self.pool_id, GroupName=group)
             idp.admin_create_user(UserPoolId=self.pool_id, Username=group, MessageAction="SUPPRESS")
             idp.admin_set_user_password(

@@ -28,7 +28,9 @@ class LocalAws:
     moto: ThreadedMotoServer | None = None
     moto_endpoint: str = ""
 
-    def start(self) -> LocalAws:
+    def start(self, resources: bool = True) -> LocalAws:
+        """Start the servers; with `resources`, also the tables and secret tests use (the local
+        stack creates its own from the template instead)."""
         # Fake credentials: nothing here may ever reach a real AWS account.
         os.environ.update(
             {
@@ -47,6 +49,8 @@ class LocalAws:
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = self.ddb.endpoint
         os.environ["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = self.moto_endpoint
         os.environ["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = self.moto_endpoint
+        if not resources:
+            return self
         create_tables(boto3.client("dynamodb"), self.table, self.idempotency_table)
         boto3.client("secretsmanager").create_secret(
             Name=self.session_secret_name, SecretString=secrets.token_urlsafe(48)

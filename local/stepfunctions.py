@@ -80,7 +80,7 @@ def function_name_for(logical_id: str, resource: Mapping[str, Any]) -> str:
     return _literal_name(resource, "FunctionName", logical_id)
 
 
-class _Resolver:
+class TemplateResolver:
     """Resolves the intrinsic functions CDK puts in a state machine definition.
 
     Ref/GetAtt of the usual resources become the values moto would give them; anything else must
@@ -264,7 +264,7 @@ def definition_from_template(
     """
     state_machine_logical_id = pick_state_machine(template, state_machine_logical_id)
     props = state_machines_in(template)[state_machine_logical_id].get("Properties", {})
-    resolver = _Resolver(template, overrides or {}, account, region)
+    resolver = TemplateResolver(template, overrides or {}, account, region)
     if "DefinitionString" in props:
         definition = resolver.string(props["DefinitionString"])
     elif "Definition" in props:

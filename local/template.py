@@ -6,6 +6,7 @@ checkout, in-process. Needs Node.js, as `cdk synth` does.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -25,6 +26,31 @@ def offline_context(**values: Any) -> dict[str, Any]:
     context["aws:cdk:bundling-stacks"] = []
     context.update(values)
     return context
+
+
+def fingerprint() -> str:
+    """What the template depends on: the CDK code, cdk.json and the pinned packages."""
+    digest = hashlib.sha256()
+    for path in sorted(
+        [*ROOT.glob("infra/**/*.py"), ROOT / "cdk.json", ROOT / "constraints.txt", ROOT / "pyproject.toml"]
+    ):
+        digest.update(path.relative_to(ROOT).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cached_template() -> dict[str, Any]:
+    """The synthesized template, reused while nothing it depends on changed (synthesis takes
+    Node.js ten seconds or so; a warm `make local` should not pay it)."""
+    cache = ROOT / ".build" / "local" / f"template-{fingerprint()}.json"
+    if cache.exists():
+        return dict(json.loads(cache.read_text()))
+    template = synthesize_template()
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    for old in cache.parent.glob("template-*.json"):
+        old.unlink()
+    cache.write_text(json.dumps(template))
+    return template
 
 
 def synthesize_template() -> dict[str, Any]:

@@ -14,6 +14,8 @@ from constructs import Construct
 
 from infra.cdk.constructs.core_layer import ARCHITECTURE, RUNTIME
 
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
 
 class BoomerangFunction(Construct):
     def __init__(
@@ -57,6 +59,10 @@ class BoomerangFunction(Construct):
             log_group=self.log_group,
             environment={"POWERTOOLS_METRICS_NAMESPACE": "Boomerang", "LOG_LEVEL": "INFO", **environment},
         )
+        # Where the code lives in the repository: the local stack imports the handler from there.
+        cfn_function = self.function.node.default_child
+        assert isinstance(cfn_function, lambda_.CfnFunction)
+        cfn_function.add_metadata("boomerang:code", code_dir.resolve().relative_to(REPO_ROOT).as_posix())
         NagSuppressions.add_resource_suppressions(
             self.role,
             [
