@@ -49,6 +49,9 @@ class LocalAws:
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = self.ddb.endpoint
         os.environ["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = self.moto_endpoint
         os.environ["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = self.moto_endpoint
+        # Presigned S3 URLs the API hands out point at moto's server on loopback, so a browser or
+        # curl can use them as they would the real ones.
+        os.environ["AWS_ENDPOINT_URL_S3"] = self.moto_endpoint
         if not resources:
             return self
         create_tables(boto3.client("dynamodb"), self.table, self.idempotency_table)
