@@ -34,6 +34,11 @@ def main() -> None:
     print("Measuring cold start (fresh processes)...", flush=True)
     cold = cold_start.measure(runs=int(os.environ.get("BENCH_COLD_RUNS", "15")))
 
+    print("Timing make local to its first request...", flush=True)
+    from bench import local_startup
+
+    startup = local_startup.measure()
+
     print("Starting the local stack (DynamoDB Local, moto, the synthesized state machine)...", flush=True)
     from bench.workflow import label_timing, transitions
     from local.demo_data import seed_shop
@@ -140,6 +145,12 @@ def main() -> None:
             f"POST /v1/returns through the local HTTP front: median {labels.create_ms:.1f} ms; from the "
             f"request to the label issued by the state machine (moto executing the synthesized definition, "
             f"task functions in-process, DynamoDB Local): median {labels.label_ms:.1f} ms, of {labels.runs}.",
+            "## make local",
+            f"From `make local` (virtualenv already built, template cached) to the first request served: "
+            f"{startup.first_request_s:.1f} s (target: under 20 s). Memory at rest after a few requests: "
+            f"{startup.python_mb:.0f} MB for the Python process (APIs, workflow, moto) and "
+            f"{startup.java_mb:.0f} MB for DynamoDB Local. From a fresh clone (virtualenv, npm packages and "
+            "the first synthesis included): see docs/LOCAL.md.",
             "## State transitions per journey (from the execution history)",
             _table(["journey", "transitions"], journey_rows),
             "## Cost per 1,000 returns (from the counted operations)",
