@@ -48,8 +48,11 @@ def cached_template() -> dict[str, Any]:
     template = synthesize_template()
     cache.parent.mkdir(parents=True, exist_ok=True)
     for old in cache.parent.glob("template-*.json"):
-        old.unlink()
-    cache.write_text(json.dumps(template))
+        old.unlink(missing_ok=True)
+    # Written whole, then renamed: a second stack starting at the same time reads all or nothing.
+    partial = cache.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(json.dumps(template))
+    partial.replace(cache)
     return template
 
 

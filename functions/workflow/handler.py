@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from boomerang.carriers.sandbox import SandboxCarrier
 from boomerang.config import WorkflowConfig
 from boomerang.domain.models import Wait
+from boomerang.domain.status import ReturnStatus
 from boomerang.payments.sandbox import SandboxPayments
 from boomerang.services.policies import PolicySource
 from boomerang.services.workflow import ReturnWorkflow
@@ -45,6 +46,10 @@ class WaitStep(Step):
 
 class HoldStep(WaitStep):
     token: str
+
+
+class NotifyStep(Step):
+    announce: ReturnStatus | None = None
 
 
 class FailedStep(Step):
@@ -87,7 +92,9 @@ def resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def notify(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return workflow.notify(_run(event, "notify").rma)
+    step = NotifyStep.model_validate(event)
+    logger.append_keys(rma=step.rma, step="notify")
+    return workflow.notify(step.rma, step.announce)
 
 
 @logger.inject_lambda_context(clear_state=True)

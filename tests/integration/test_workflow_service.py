@@ -165,7 +165,6 @@ def test_auto_approved_label_delivered_inspected_refunded_closed(
         "return.received",
         "return.inspected",
         "return.refund_pending",
-        "refund.requested",
         "refund.succeeded",
         "return.closed",
     ]

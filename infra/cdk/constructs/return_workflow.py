@@ -186,14 +186,16 @@ class ReturnWorkflow(Construct):
         )
 
     def _definition(self) -> sfn.IChainable:
-        def notify(what: str, then: sfn.IChainable) -> sfn.IChainable:
-            # The customer hears of each step that concerns them (sent once per status).
-            return self._task(f"Notify {what}", "notify", "$.notified").next(then)
+        def notify(what: str, then: sfn.IChainable, announce: str | None = None) -> sfn.IChainable:
+            # The customer hears of each step that concerns them (sent once per status). A state
+            # that knows which status it announces says so: later news must not swallow it.
+            extra = {"announce": announce} if announce else {}
+            return self._task(f"Notify {what}", "notify", "$.notified", **extra).next(then)
 
         done = sfn.Succeed(self, "Closed")
-        rejected = notify("rejected", sfn.Succeed(self, "Rejected"))
-        cancelled = notify("cancelled", sfn.Succeed(self, "Cancelled"))
-        expired = notify("expired", sfn.Succeed(self, "Expired"))
+        rejected = notify("rejected", sfn.Succeed(self, "Rejected"), "rejected")
+        cancelled = notify("cancelled", sfn.Succeed(self, "Cancelled"), "cancelled")
+        expired = notify("expired", sfn.Succeed(self, "Expired"), "expired")
 
         begin = self._task("Begin", "decide", "$")
         issue_label = self._task("Issue label", "issue_label", "$.label")
@@ -235,7 +237,7 @@ class ReturnWorkflow(Construct):
         after_label = on(
             "$.label.status",
             "Label issued?",
-            {"label_issued": notify("label", await_carrier), "cancelled": cancelled},
+            {"label_issued": notify("label", await_carrier, "label_issued"), "cancelled": cancelled},
         )
         issue_label.next(after_label)
 
@@ -297,7 +299,10 @@ class ReturnWorkflow(Construct):
         settled = on(
             "$.news.status",
             "Settled",
-            {"refunded": close, "refund_failed": notify("refund failed", await_refund_retry)},
+            {
+                "refunded": close,
+                "refund_failed": notify("refund failed", await_refund_retry, "refund_failed"),
+            },
         )
         wire(await_settlement, escalate("settlement", await_settlement), settled)
 
@@ -311,8 +316,8 @@ class ReturnWorkflow(Construct):
             "Decision",
             {
                 "approved": issue_label,
-                "pending_review": notify("review", await_review),
-                "awaiting_evidence": notify("evidence request", await_evidence),
+                "pending_review": notify("review", await_review, "pending_review"),
+                "awaiting_evidence": notify("evidence request", await_evidence, "awaiting_evidence"),
                 "rejected": rejected,
                 "cancelled": cancelled,
                 "label_issued": await_carrier,

@@ -421,7 +421,10 @@ def decide(policy: Policy, facts: DecisionFacts, now: datetime) -> Decision:
                 FiredRule(
                     rule_id="refund_on_delivery",
                     effect=Effect.APPROVE,
-                    message=f"{facts.return_amount} is refunded when the carrier confirms delivery.",
+                    message=(
+                        f"{facts.return_amount} is settled when the carrier confirms delivery, "
+                        "without waiting for inspection."
+                    ),
                 )
             )
     return Decision(

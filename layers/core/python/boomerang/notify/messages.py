@@ -29,13 +29,11 @@ _EN: dict[S, tuple[str, str]] = {
         "Your return {rma} needs a short video",
         "Please upload an unboxing or inspection video; we approve as soon as it arrives.",
     ),
-    S.APPROVED: ("Your return {rma} is approved", "Your prepaid label follows in a moment."),
     S.LABEL_ISSUED: (
         "Your return label for {rma}",
         "Print the label, stick it on the parcel and drop it off with {carrier} by {valid_until}.",
     ),
     S.REJECTED: ("About your return {rma}", "We cannot accept this return: {reason}"),
-    S.RECEIVED: ("We received your return {rma}", "Our warehouse is checking the items now."),
     S.REFUNDED: (
         "Your refund for {rma} is on its way",
         "We refunded {amount}. Banks take 5-10 business days to show it on your statement.",
@@ -55,7 +53,6 @@ _EN: dict[S, tuple[str, str]] = {
         "Your return {rma} is cancelled",
         "Nothing more to do; the items can be returned later while the window is open.",
     ),
-    S.CLOSED: ("Your return {rma} is complete", "Thank you."),
 }
 
 

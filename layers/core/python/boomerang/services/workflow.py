@@ -214,35 +214,27 @@ class ReturnWorkflow:
                 ret, S.CLOSED, "Nothing to refund: the inspection graded every item unrefundable.", "workflow"
             )
             return {"rma": rma, "status": closed.status.value}
-        if ret.status is not S.REFUND_PENDING:
-            reason = (
-                "Refund on delivery, as the policy allows for this return."
-                if ret.inspection is None
-                else (f"Refund after inspection: {ret.inspection.refund_total}.")
-            )
-            ret = self._move(ret, S.REFUND_PENDING, reason, "workflow")
         amount = ret.inspection.refund_total if ret.inspection else ret.amount
+        reason = (
+            "Refund on delivery, as the policy allows for this return."
+            if ret.inspection is None
+            else f"Refund after inspection: {ret.inspection.refund_total}."
+        )
         if ret.resolution is Resolution.REFUND:
-            attempt = ret.refund.reference if ret.refund and ret.refund.status == "failed" else None
-            key = f"{ret.rma}:refund:{'retry-' + attempt if attempt else 'first'}"
+            if ret.status is S.REFUND_PENDING and ret.refund is not None and ret.refund.status == "pending":
+                return {"rma": rma, "status": ret.status.value}  # a retried step: already asked
+            # Asked first (idempotent by key), then saved with the move in one write: a payment
+            # webhook can never find the return pending without the refund it settles.
+            previous = ret.refund.reference if ret.refund and ret.refund.status == "failed" else None
+            key = f"{ret.rma}:refund:{'retry-' + previous if previous else 'first'}"
             refund = self.payments.refund(ret, amount, key)
-            saved = ret.model_copy(
-                update={"refund": refund, "version": ret.version + 1, "updated_at": self.clock()}
-            )
-            self.repo.save(
-                ReturnChange(
-                    saved,
-                    ret.version,
-                    [],
-                    [
-                        Event(
-                            "refund.requested",
-                            {"rma": ret.rma, "amount": amount.amount, "currency": amount.currency},
-                        )
-                    ],
-                )
+            data = {"amount": amount.amount, "currency": amount.currency, "reference": refund.reference}
+            self._move(
+                ret, S.REFUND_PENDING, f"{reason} {amount} requested.", "workflow", data, refund=refund
             )
             return {"rma": rma, "status": S.REFUND_PENDING.value}
+        if ret.status is not S.REFUND_PENDING:
+            ret = self._move(ret, S.REFUND_PENDING, reason, "workflow")
         target = S.CREDITED if ret.resolution is Resolution.STORE_CREDIT else S.EXCHANGED
         what = f"Store credit of {amount} issued." if target is S.CREDITED else "Exchange sent."
         done = self._move(
@@ -256,12 +248,14 @@ class ReturnWorkflow:
         return {"rma": rma, "status": done.status.value}
 
     @retry_stale
-    def notify(self, rma: str) -> dict[str, Any]:
-        """Tell the customer where their return stands. The timeline records the sending, once per
-        status: a retried step finds it there and sends nothing again."""
+    def notify(self, rma: str, announce: ReturnStatus | None = None) -> dict[str, Any]:
+        """Tell the customer of `announce` (or of where the return stands now). The state machine
+        names the status it announces, so news that moved the return on meanwhile does not
+        swallow the message. The timeline records each sending: a retried step sends nothing again."""
         ret, timeline = self.repo.get_return(rma)
-        event = f"customer.notified.{ret.status.value}"
-        if any(entry.event == event for entry in timeline):
+        status = announce or ret.status
+        event = f"customer.notified.{status.value}"
+        if any(entry.event == event for entry in timeline) or status not in {e.status for e in timeline}:
             return {"rma": rma, "status": ret.status.value, "notified": False}
         reason = next(
             (
@@ -271,7 +265,7 @@ class ReturnWorkflow:
             ),
             None,
         )
-        message = message_for(ret, reason)
+        message = message_for(ret.model_copy(update={"status": status}), reason)
         if message is None:
             return {"rma": rma, "status": ret.status.value, "notified": False}
         message_id = self.notifier.send(ret, message)
@@ -284,19 +278,8 @@ class ReturnWorkflow:
             actor="workflow",
         )
         noted = ret.model_copy(update={"version": ret.version + 1, "updated_at": entry.at})
-        self.repo.save(
-            ReturnChange(
-                noted,
-                ret.version,
-                [entry],
-                [
-                    Event(
-                        "customer.notified",
-                        {"rma": rma, "template": message.template, "message_id": message_id},
-                    )
-                ],
-            )
-        )
+        data = {"rma": rma, "template": message.template, "message_id": message_id}
+        self.repo.save(ReturnChange(noted, ret.version, [entry], [Event("customer.notified", data)]))
         return {"rma": rma, "status": ret.status.value, "notified": True}
 
     @retry_stale
@@ -498,8 +481,8 @@ class ReturnWorkflow:
     @retry_stale
     def settlement(self, rma: str, succeeded: bool, source: str, failure_reason: str | None = None) -> Return:
         ret = self._get(rma)
-        if ret.status is not S.REFUND_PENDING or ret.refund is None:
-            return ret  # stale or repeated news
+        if ret.status is not S.REFUND_PENDING or ret.refund is None or ret.refund.status != "pending":
+            return ret  # stale or repeated news: the refund it settles is settled already
         if succeeded:
             refund = ret.refund.model_copy(update={"status": "succeeded"})
             return self._move(
