@@ -8,10 +8,11 @@ PORT ?= 3000
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup local test lint typecheck unit integration infra pytest bench synth samples lock clean
+.PHONY: help setup local demo test lint typecheck unit integration infra pytest bench synth samples lock clean
 
 help:
 	@echo "make local   - the storefront API on http://127.0.0.1:$(PORT) (DynamoDB Local + moto), demo data loaded"
+	@echo "make demo    - walks returns through every journey (own stack, or DEMO_BASE_URL=http://...) and prints their timelines"
 	@echo "make test    - ruff, mypy and every test (unit, integration on DynamoDB Local and moto, infra)"
 	@echo "make bench   - cold start, DynamoDB calls and capacity per operation (writes docs/PERFORMANCE.md)"
 	@echo "make synth   - cdk synth (offline) into cdk.out/"
@@ -33,6 +34,9 @@ setup: $(BIN)/.installed node_modules/.installed
 
 local: setup
 	PORT=$(PORT) $(BIN)/python -m local
+
+demo: setup
+	$(BIN)/python -m local.demo
 
 lint: setup
 	$(BIN)/ruff check .
