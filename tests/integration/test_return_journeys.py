@@ -25,20 +25,10 @@ from boomerang.domain.status import ReturnStatus as S
 from boomerang.services.workflow import Grading, ReturnWorkflow
 from boomerang.store.records import Repository
 from boomerang.workflow.engine import StepFunctionsEngine
+from infra.cdk.constructs.return_workflow import STEPS
 from local.stepfunctions import LocalStepFunctions
 from tests.integration.test_storefront_api import order_body
 
-STEPS = (
-    "decide",
-    "hold",
-    "issue_label",
-    "resolve",
-    "notify",
-    "close",
-    "expire",
-    "escalate",
-    "record_failure",
-)
 SHOP, HURRIED = "journeys", "hurried"
 KEYS = {SHOP: f"bk_{SHOP}_journey_key", HURRIED: f"bk_{HURRIED}_journey_key"}
 
