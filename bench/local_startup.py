@@ -4,6 +4,7 @@ the whole local stack (the Python process and DynamoDB Local's Java) at rest aft
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -49,6 +50,7 @@ def measure(command: list[str] | None = None, cwd: Path = ROOT) -> Startup:
         env={**os.environ, "PORT": str(port)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: `make local` and the stack under it stop together
     )
     try:
         request = urllib.request.Request(
@@ -72,7 +74,7 @@ def measure(command: list[str] | None = None, cwd: Path = ROOT) -> Startup:
         java = sum(_rss_mb(c) for c in _children(process.pid))
         return Startup(first, _rss_mb(process.pid), java)
     finally:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
 
 
