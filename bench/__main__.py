@@ -109,18 +109,36 @@ def main() -> None:
         ],
         ["API Gateway REST", f"{thousand.requests} requests", f"${thousand.api_gateway:.4f}"],
     ]
-    # Step Functions Standard bills per state transition; the reviewed journey is the longer one.
-    per_return = max(journeys.values())
-    sfn_cost = per_return * 1000 * SFN_PER_THOUSAND_TRANSITIONS / 1000
+    # The workflow of the longer journey: its transitions, task invocations and table capacity.
+    longest = max(journeys.values(), key=lambda j: j.transitions)
+    flow_cost = Cost(longest.tasks, longest.read_units, longest.write_units, 0.0).scaled(1000)
+    sfn_cost = longest.transitions * 1000 * SFN_PER_THOUSAND_TRANSITIONS / 1000
     cost_rows += [
         [
             "Step Functions Standard (the longer journey below)",
-            f"{per_return * 1000} transitions",
+            f"{longest.transitions * 1000} transitions",
             f"${sfn_cost:.4f}",
         ],
-        ["total per 1,000 returns", "", f"${thousand.total + sfn_cost:.4f}"],
+        [
+            "Workflow task Lambdas (requests only; their run time is not measured here)",
+            f"{flow_cost.requests} requests",
+            f"${flow_cost.lambda_:.4f}",
+        ],
+        [
+            "DynamoDB for the workflow's steps and news",
+            f"{flow_cost.read_units:g} RRU + {flow_cost.write_units:g} WRU",
+            f"${flow_cost.dynamodb:.4f}",
+        ],
+        [
+            "total per 1,000 returns",
+            "",
+            f"${thousand.total + sfn_cost + flow_cost.lambda_ + flow_cost.dynamodb:.4f}",
+        ],
     ]
-    journey_rows = [[name, str(count)] for name, count in journeys.items()]
+    journey_rows = [
+        [name, str(j.transitions), str(j.tasks), f"{j.read_units:g}", f"{j.write_units:g}"]
+        for name, j in journeys.items()
+    ]
 
     report = "\n\n".join(
         [
@@ -152,7 +170,9 @@ def main() -> None:
             f"{startup.java_mb:.0f} MB for DynamoDB Local. From a fresh clone (virtualenv, npm packages and "
             "the first synthesis included): see docs/LOCAL.md.",
             "## State transitions per journey (from the execution history)",
-            _table(["journey", "transitions"], journey_rows),
+            _table(
+                ["journey", "transitions", "task invocations", "workflow RCU", "workflow WCU"], journey_rows
+            ),
             "## Cost per 1,000 returns (from the counted operations)",
             "One return = " + ", ".join(JOURNEY) + ". Prices: bench/cost.py (us-east-1 list prices).",
             _table(["service", "usage per 1,000 returns", "cost"], cost_rows),

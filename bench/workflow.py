@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from bench.dynamodb_calls import Counter
 from boomerang.domain.models import Grade, Wait
 from boomerang.domain.status import ReturnStatus as S
 from boomerang.services.workflow import Grading
@@ -98,10 +99,24 @@ def _wait_for(stack: LocalStack, rma: str, wait: Wait) -> None:
         time.sleep(0.01)
 
 
-def transitions(stack: LocalStack) -> dict[str, int]:
-    """State transitions of whole journeys, from their execution histories."""
+@dataclass
+class JourneyCost:
+    transitions: int  # states entered (Step Functions Standard bills these)
+    tasks: int  # Lambda invocations by the state machine
+    read_units: float  # DynamoDB capacity of the workflow's steps and news
+    write_units: float
+
+
+def transitions(stack: LocalStack) -> dict[str, JourneyCost]:
+    """Whole journeys: state transitions and task invocations from the execution history, and the
+    DynamoDB capacity the workflow's functions and its news used (counted on their client)."""
     assert stack.workflow is not None and stack.machine is not None and stack.storefront is not None
     flow = stack.workflow.workflow
+    definition = json.loads(stack.machine.definition)
+    task_states = {name for name, state in definition["States"].items() if state["Type"] == "Task"}
+    counter = Counter()
+    flow.repo.ddb.meta.events.register("provide-client-params.dynamodb.*", lambda **kw: counter.before(**kw))
+    flow.repo.ddb.meta.events.register("after-call.dynamodb.*", lambda **kw: counter.after(**kw))
     api = stack.storefront
     from local.http_front import invoke
 
@@ -123,12 +138,22 @@ def transitions(stack: LocalStack) -> dict[str, int]:
         )
         return str(json.loads(text)["rma"])
 
-    def finish(rma: str) -> int:
+    def finish(rma: str) -> JourneyCost:
+        nonlocal counter
         arn = stack.machine.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{rma}"  # type: ignore[union-attr]
         stack.machine.wait_for(arn, "SUCCEEDED", timeout=30)  # type: ignore[union-attr]
-        return len(stack.machine.states_entered(arn))  # type: ignore[union-attr]
+        entered = stack.machine.states_entered(arn)  # type: ignore[union-attr]
+        cost = JourneyCost(
+            len(entered),
+            sum(1 for name in entered if name in task_states),
+            counter.read_units,
+            counter.write_units,
+        )
+        counter = Counter()
+        return cost
 
-    counts: dict[str, int] = {}
+    counts: dict[str, JourneyCost] = {}
+    counter = Counter()
     rma = start("20.00", "size_too_small")  # approved at once, refunded on delivery
     _wait_for(stack, rma, Wait.CARRIER)
     flow.carrier_update(rma, S.IN_TRANSIT, "bench")
@@ -138,6 +163,7 @@ def transitions(stack: LocalStack) -> dict[str, int]:
     flow.settlement(rma, True, "bench")
     counts["auto-approved, in transit, delivered, refunded on delivery"] = finish(rma)
 
+    counter = Counter()
     rma = start("40.00", "defective")  # reviewed, inspected, refunded
     _wait_for(stack, rma, Wait.REVIEW)
     flow.approve(rma, "staff:bench")
