@@ -43,6 +43,15 @@ def storefront(local_aws: Any, repo: Repository) -> ModuleType:
     return module
 
 
+def answer(result: dict[str, Any]) -> tuple[int, Any]:
+    """A proxy integration's result as (status, parsed JSON body, or the text if it is not JSON)."""
+    payload = result.get("body") or ""
+    try:
+        return int(result["statusCode"]), json.loads(payload) if payload else None
+    except ValueError:
+        return int(result["statusCode"]), payload
+
+
 class Api:
     """Calls the handler with API Gateway REST proxy events, as API Gateway would."""
 
@@ -72,13 +81,7 @@ class Api:
         event = rest_event(
             method, path, resource=resource, path_parameters=params, headers=sent, body=text, query=query
         )
-        result = self.module.handler(event, LambdaContext())
-        payload = result.get("body") or ""
-        try:
-            parsed = json.loads(payload) if payload else None
-        except ValueError:
-            parsed = payload
-        return int(result["statusCode"]), parsed
+        return answer(self.module.handler(event, LambdaContext()))
 
 
 @pytest.fixture(scope="session")
@@ -145,13 +148,7 @@ class StaffApi:
         )
         if not anonymous:
             event["requestContext"]["authorizer"] = {"claims": claims or staff_claims(user, groups)}
-        result = self.module.handler(event, LambdaContext(function_name="admin_api"))
-        payload = result.get("body") or ""
-        try:
-            parsed = json.loads(payload) if payload else None
-        except ValueError:
-            parsed = payload
-        return int(result["statusCode"]), parsed
+        return answer(self.module.handler(event, LambdaContext(function_name="admin_api")))
 
 
 @pytest.fixture(scope="session")

@@ -362,29 +362,26 @@ class ReturnWorkflow:
 
     @retry_stale
     def approve(self, rma: str, actor: str, note: str | None = None) -> Return:
-        ret = self._get(rma)
-        items = [i.model_copy(update={"acceptance": Acceptance.ACCEPTED}) for i in ret.items]
-        return self._move(
-            ret,
-            S.APPROVED,
-            f"Approved by staff{': ' + note if note else ''}.",
-            actor,
-            {"decided_by": actor},
-            items=items,
-        )
+        message = f"Approved by staff{': ' + note if note else ''}."
+        return self._staff_decision(rma, S.APPROVED, Acceptance.ACCEPTED, message, actor, {})
 
     @retry_stale
     def reject(self, rma: str, actor: str, reason: str) -> Return:
+        message = f"Rejected by staff: {reason}"
+        return self._staff_decision(rma, S.REJECTED, Acceptance.REJECTED, message, actor, {"reason": reason})
+
+    def _staff_decision(
+        self,
+        rma: str,
+        target: ReturnStatus,
+        acceptance: Acceptance,
+        message: str,
+        actor: str,
+        data: dict[str, Any],
+    ) -> Return:
         ret = self._get(rma)
-        items = [i.model_copy(update={"acceptance": Acceptance.REJECTED}) for i in ret.items]
-        return self._move(
-            ret,
-            S.REJECTED,
-            f"Rejected by staff: {reason}",
-            actor,
-            {"decided_by": actor, "reason": reason},
-            items=items,
-        )
+        items = [i.model_copy(update={"acceptance": acceptance}) for i in ret.items]
+        return self._move(ret, target, message, actor, {"decided_by": actor, **data}, items=items)
 
     @retry_stale
     def scan(self, code: str, hub_id: str, actor: str) -> Return:
