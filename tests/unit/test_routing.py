@@ -132,3 +132,46 @@ def test_a_closed_origin_still_leaves_the_regional_hubs() -> None:
     assert choose_hub(policy, "PL").hub_id == "eu-pl-gls"
     with pytest.raises(Unprocessable):
         choose_hub(policy, "JP")
+
+
+def _refusing(hub_id: str, accepted: list[str]) -> Policy:
+    return _policy_with(lambda d: _hub(d, hub_id).update(accepts=accepted))
+
+
+def test_a_hub_that_refuses_a_category_sends_the_parcel_to_origin() -> None:
+    # A GLS parcel point that takes apparel only: headphones from Germany go to the origin.
+    policy = _refusing("eu-pl-gls", ["general", "apparel"])
+    assert choose_hub(policy, "DE", {"apparel"}).hub_id == "eu-pl-gls"
+    refused = choose_hub(policy, "DE", {"apparel", "electronics"})
+    assert refused.hub_id == "origin"
+    assert refused.cost == ORIGIN_COST
+    assert choose_hub(policy, "DE", set()).hub_id == "eu-pl-gls"
+
+
+def test_a_cheaper_hub_refusing_the_category_loses_to_one_that_accepts_it() -> None:
+    def add(document: dict[str, Any]) -> None:
+        cheap = _extra_hub("us-tx-cheap", ["US"], 499)
+        cheap["accepts"] = ["apparel"]
+        document["hubs"].append(cheap)
+
+    policy = _policy_with(add)
+    assert choose_hub(policy, "US", {"apparel"}).hub_id == "us-tx-cheap"
+    assert choose_hub(policy, "US", {"electronics"}).hub_id == "us-nj"
+
+
+@pytest.mark.parametrize(
+    ("country", "hub_id", "cost"),
+    [
+        ("US", "us-nj", Money(amount=599, currency="USD")),
+        ("DE", "eu-pl-gls", Money(amount=420, currency="EUR")),
+        ("FR", "eu-pl-gls", Money(amount=420, currency="EUR")),
+        ("PL", "eu-pl-gls", Money(amount=420, currency="EUR")),
+        ("GB", "origin", ORIGIN_COST),
+        ("CN", "origin", ORIGIN_COST),
+        ("AU", "origin", ORIGIN_COST),
+        ("ZZ", "origin", ORIGIN_COST),  # a country code no hub and no region names
+    ],
+)
+def test_routing_table(country: str, hub_id: str, cost: Money) -> None:
+    choice = choose_hub(POLICY, country, {"apparel"})
+    assert (choice.hub_id, choice.cost, choice.fallback_cost) == (hub_id, cost, ORIGIN_COST)

@@ -197,6 +197,10 @@ class Label(Record):
     issued_at: UtcDatetime
     valid_until: UtcDatetime
     url: str | None = None
+    # The label PDF in the label bucket (served by presigned URL), where Boomerang rendered it.
+    document_key: str | None = None
+    # The carrier's own shipment id (EasyPost `shp_...`), to refund an unused label.
+    shipment_id: str | None = None
 
 
 class Wait(StrEnum):
@@ -244,6 +248,10 @@ class Hub(Record):
     carriers: list[str] = Field(default_factory=list)
     cost_per_parcel: Money
     open: bool = True
+    # Carrier service levels a label to this hub may use (e.g. "GroundAdvantage"); empty: any.
+    services: list[str] = Field(default_factory=list)
+    # Order-line categories the hub takes in; "*" for any.
+    accepts: list[str] = Field(default_factory=lambda: ["*"], min_length=1)
 
 
 class HubChoice(Record):
@@ -253,6 +261,16 @@ class HubChoice(Record):
     cost: Money
     fallback_hub_id: str
     fallback_cost: Money
+
+
+class CarrierException(Record):
+    """The carrier reports the parcel will not reach the hub as planned; support follows it up."""
+
+    status: str  # return_to_sender, failure, exception (the normalized tracking status)
+    detail: str = Field(max_length=500)
+    carrier: str
+    tracking_number: str
+    at: UtcDatetime
 
 
 class TimelineEntry(Record):
@@ -287,6 +305,7 @@ class Return(Record):
     waiting_for: Wait | None = None
     task_token: str | None = Field(default=None, max_length=8192)
     escalated: bool = False
+    carrier_exception: CarrierException | None = None
 
     @property
     def amount(self) -> Money:

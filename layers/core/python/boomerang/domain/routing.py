@@ -1,11 +1,17 @@
-"""Which return hub a parcel goes to: the cheapest open hub that serves the customer's country.
+"""Which return hub a parcel goes to: the cheapest open hub that serves the customer's country and
+accepts every item in the parcel.
 
 Hubs are policy data. A hub serves ISO countries, named regions (the policy's `regions`, e.g.
-"EU") or "*" (anywhere). A hub naming the country or its region beats a "*" hub; among equals,
-the cheapest wins (costs compared only within one currency; a hub in another currency ranks after).
+"EU") or "*" (anywhere), and accepts order-line categories (or "*"). A hub naming the country
+beats one naming its region, which beats a "*" hub; among equals, the cheapest wins (costs
+compared only within one currency; a hub in another currency ranks after). Where no hub fits, the
+parcel goes to the policy's fallback hub (the origin warehouse, which takes back whatever it sold):
+a customer in a country no hub serves still gets a label, never an error.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from boomerang.domain.errors import Unprocessable
 from boomerang.domain.models import Hub, HubChoice
@@ -22,12 +28,17 @@ def _specificity(hub: Hub, country: str, regions: dict[str, list[str]]) -> int |
     return None
 
 
-def choose_hub(policy: Policy, country: str) -> HubChoice:
+def accepts(hub: Hub, categories: Iterable[str]) -> bool:
+    return "*" in hub.accepts or all(category in hub.accepts for category in categories)
+
+
+def choose_hub(policy: Policy, country: str, categories: Iterable[str] = ()) -> HubChoice:
+    wanted = set(categories)
     fallback = next(hub for hub in policy.hubs if hub.hub_id == policy.fallback_hub_id)
     candidates: list[tuple[int, Hub]] = []
     for hub in policy.hubs:
         rank = _specificity(hub, country, policy.regions)
-        if hub.open and rank is not None:
+        if hub.open and rank is not None and accepts(hub, wanted):
             candidates.append((rank, hub))
     if not candidates:
         if not fallback.open:

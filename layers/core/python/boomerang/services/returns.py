@@ -125,7 +125,9 @@ class ReturnsService:
 
         recent = recent_returns(customer, now)
         decision, status = decide_request(policy, order, request.items, len(recent), now)
-        hub = choose_hub(policy, order.customer_country)
+        lines = {line.line_id: line for line in order.lines}
+        categories = {lines[i.line_id].category for i in request.items if i.line_id in lines}
+        hub = choose_hub(policy, order.customer_country, categories)
         items = [self._item(order, item, request.notes.get(item.line_id), decision) for item in request.items]
 
         returned = dict(order.returned)
