@@ -44,3 +44,17 @@ class AdminConfig(FromEnv):
     state_machine_arn: str = ""
     policy_cache_seconds: int = Field(default=60, ge=0)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+
+
+class CarrierWebhooksConfig(FromEnv):
+    table_name: str = Field(min_length=3)
+    idempotency_table_name: str = Field(min_length=3)
+    # Delivery resumes the workflow's carrier wait by its task token.
+    state_machine_arn: str = ""
+    policy_cache_seconds: int = Field(default=60, ge=0)
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    # Secrets Manager names of each provider's webhook secret (never the secret itself).
+    easypost_webhook_secret_name: str = Field(min_length=1)
+    aftership_webhook_secret_name: str = Field(min_length=1)
+    seventeentrack_webhook_secret_name: str = Field(min_length=1)
+    secret_cache_seconds: int = Field(default=300, ge=0)

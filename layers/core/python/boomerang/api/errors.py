@@ -17,12 +17,15 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "idempotency_key_required": "A POST that creates something needs an Idempotency-Key header.",
         "invalid_cursor": "The list cursor was not one this API gave out.",
         "bad_request": "The request cannot be read.",
+        "malformed_webhook": "A signed webhook whose body is not the provider's event shape.",
     },
     401: {
         "unauthenticated": "No credentials: no API key or customer token; on /admin, no staff sign-in.",
         "invalid_api_key": "The x-api-key is not a key of any shop.",
         "invalid_token": "The customer token is malformed or its signature does not match.",
         "token_expired": "The customer token has expired; open a new session.",
+        "webhook_signature_missing": "A webhook without its provider's signature header.",
+        "webhook_signature_invalid": "A webhook whose signature does not match its raw body.",
     },
     403: {
         "api_key_required": "Only the storefront's server (API key) may do this.",

@@ -42,6 +42,7 @@ from boomerang.payments.port import Payments
 from boomerang.services.decisions import decide_request, recent_returns
 from boomerang.services.retry import retry_stale
 from boomerang.store.records import Event, Repository, ReturnChange, moved
+from boomerang.store.tracking import tracking_put
 from boomerang.workflow.engine import WorkflowEngine
 
 S = ReturnStatus
@@ -102,6 +103,7 @@ class ReturnWorkflow:
         message: str,
         actor: str,
         data: dict[str, Any] | None = None,
+        extra: list[dict[str, Any]] | None = None,
         **changes: Any,
     ) -> Return:
         """Write `ret` in `target` (checked by the status table) with its timeline entry and event;
@@ -118,7 +120,7 @@ class ReturnWorkflow:
             event_type(target),
             {"rma": new.rma, "order_id": new.order_id, "status": target.value, **(data or {})},
         )
-        self.repo.save(ReturnChange(new, ret.version, [entry], [event]))
+        self.repo.save(ReturnChange(new, ret.version, [entry], [event], extra or []))
         if token:
             try:
                 self.engine.resume(token, {"rma": new.rma, "status": target.value})
@@ -196,6 +198,8 @@ class ReturnWorkflow:
             f"Prepaid {label.carrier} label issued to {hub.name}, valid until {label.valid_until:%Y-%m-%d}.",
             "workflow",
             {"carrier": label.carrier, "tracking_number": label.tracking_number},
+            # Carrier webhooks find the return by its tracking number: indexed with the label.
+            extra=[tracking_put(self.repo, label.tracking_number, ret.rma, ret.shop, label.carrier)],
             label=label,
         )
         return {"rma": rma, "status": done.status.value}

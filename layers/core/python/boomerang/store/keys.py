@@ -15,9 +15,12 @@ Records (pk | sk | indexes):
   gsi3 (by status): SHOP#<shop>#STATUS#<status> | <created_at>#<rma>
 - timeline entry: RETURN#<rma> | TIMELINE#<version, 6 digits>#<n>
 - outbox event: OUTBOX#<rma> | <version, 6 digits>#<n> (read by the publisher from the stream)
+- tracking number -> return: TRACKING#<tracking number, upper case> | TRACKING (written with the
+  label, in the same transaction; carrier webhooks find the return by it)
 
 Access patterns: return by RMA with its timeline (Query pk), returns of an order (gsi1), a customer's
 returns since a time (gsi2, sk >= time), returns by status, oldest first (gsi3: the review queue).
+A carrier webhook finds its return by tracking number (GetItem on TRACKING#, then the return).
 Orders are found by id (GetItem) or by number (gsi1, for customer sessions). No request path scans.
 """
 
@@ -93,3 +96,10 @@ def timeline(rma: str, version: int) -> dict[str, str]:
 
 def outbox(rma: str, version: int, n: int) -> dict[str, str]:
     return {PK: f"OUTBOX#{rma}", SK: f"{version:06d}#{n}"}
+
+
+TRACKING_SK = "TRACKING"
+
+
+def tracking(tracking_number: str) -> dict[str, str]:
+    return {PK: f"TRACKING#{tracking_number.strip().upper()}", SK: TRACKING_SK}
