@@ -39,6 +39,7 @@ from boomerang.api.errors import (
     error_body,
     error_response,
 )
+from boomerang.api.label_schemas import LabelOut
 from boomerang.api.resolver import error_responses, install_error_handlers, request_id
 from boomerang.api.schemas import (
     EligibilityOut,
@@ -52,6 +53,7 @@ from boomerang.api.schemas import (
     SessionOut,
     utc,
 )
+from boomerang.carriers.labels import LabelStore
 from boomerang.config import StorefrontConfig
 from boomerang.domain.errors import BadRequest, Unprocessable
 from boomerang.domain.policy import RequestedItem
@@ -268,6 +270,22 @@ def cancel_return(rma: Annotated[str, Path(max_length=32)]) -> ReturnOut:
     ret, timeline = service.cancel_return(_caller(), rma, clock())
     logger.append_keys(rma=ret.rma)
     return ReturnOut.of(ret, timeline)
+
+
+labels = LabelStore(config.label_bucket_name) if config.label_bucket_name else None
+
+
+@app.get(
+    "/v1/returns/<rma>/label",
+    summary="The return's label: a short-lived link to the PDF to print",
+    responses=ERRORS,
+    tags=["returns"],
+)
+@tracer.capture_method
+def get_label(rma: Annotated[str, Path(max_length=32)]) -> LabelOut:
+    ret, _ = service.get_return(_caller(), rma)
+    logger.append_keys(rma=ret.rma)
+    return LabelOut.of(ret, labels, clock())
 
 
 @app.get("/v1/policy", summary="The shop's current return policy", responses=ERRORS, tags=["policy"])

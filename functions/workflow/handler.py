@@ -11,6 +11,7 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
+from boomerang.carriers.labels import LabelStore
 from boomerang.carriers.sandbox import SandboxCarrier
 from boomerang.config import WorkflowConfig
 from boomerang.domain.models import Wait
@@ -29,7 +30,8 @@ workflow = ReturnWorkflow(
     repo,
     PolicySource(repo, config.policy_cache_seconds),
     StepFunctionsEngine(config.state_machine_arn),
-    SandboxCarrier(),
+    # The label step renders the label PDF into the label bucket; other steps buy no labels.
+    SandboxCarrier(LabelStore(config.label_bucket_name) if config.label_bucket_name else None),
     SandboxPayments(),
     lambda: datetime.now(UTC),
 )

@@ -12,9 +12,11 @@ from infra.cdk.constructs.admin_api import ADMIN_GATEWAY_ERRORS
 from infra.cdk.constructs.storefront_api import ACCESS_LOG_FORMAT, CORS_ALLOW_HEADERS, GATEWAY_ERRORS
 from tests.infra.conftest import REPO_ROOT, Synthesized, synthesize
 from tests.infra.test_admin_api_infra import EXPECTED_ADMIN_ROUTES
+from tests.infra.test_carrier_infra import EXPECTED_CARRIER_WEBHOOK_ROUTES
 
 pytestmark = pytest.mark.infra
 
+SESSION_KEY_DESCRIPTION = "Boomerang: HMAC key signing customer session tokens"
 EXPECTED_ROUTES = {
     ("POST", "/v1/orders"),
     ("POST", "/v1/sessions"),
@@ -22,6 +24,7 @@ EXPECTED_ROUTES = {
     ("POST", "/v1/returns"),
     ("GET", "/v1/returns/{rma}"),
     ("POST", "/v1/returns/{rma}/cancel"),
+    ("GET", "/v1/returns/{rma}/label"),
     ("GET", "/v1/policy"),
     ("GET", "/v1/openapi.json"),
 }
@@ -165,6 +168,8 @@ def test_layer_ships_the_pinned_runtime_dependencies_without_the_aws_sdk() -> No
     assert layer_requirements(REPO_ROOT / "pyproject.toml") == [
         "aws-lambda-powertools[tracer]==3.37.0",
         "pydantic==2.14.4",
+        "reportlab==5.1.0",
+        "easypost==10.7.0",
     ]
 
 
@@ -203,7 +208,7 @@ def test_function_configuration(synthesized: Synthesized, function: tuple[str, d
 def test_function_environment(
     synthesized: Synthesized, function: tuple[str, dict[str, Any]], table_id: str, idempotency_table_id: str
 ) -> None:
-    secret_id, _ = synthesized.one("AWS::SecretsManager::Secret")
+    secret_id, _ = synthesized.one("AWS::SecretsManager::Secret", Description=SESSION_KEY_DESCRIPTION)
     env = function[1]["Environment"]["Variables"]
     assert set(env) == {
         "TABLE_NAME",
@@ -214,6 +219,7 @@ def test_function_environment(
         "POWERTOOLS_METRICS_NAMESPACE",
         "LOG_LEVEL",
         "STATE_MACHINE_ARN",
+        "LABEL_BUCKET_NAME",
     }
     state_machine_id, _ = synthesized.one("AWS::StepFunctions::StateMachine")
     assert env["STATE_MACHINE_ARN"] == _ref(state_machine_id)
@@ -228,7 +234,7 @@ def test_function_environment(
 
 
 def test_session_signing_key_is_generated_by_secrets_manager(synthesized: Synthesized) -> None:
-    _, secret = synthesized.one("AWS::SecretsManager::Secret")
+    _, secret = synthesized.one("AWS::SecretsManager::Secret", Description=SESSION_KEY_DESCRIPTION)
     assert secret["GenerateSecretString"] == {"ExcludePunctuation": True, "PasswordLength": 64}
     assert "SecretString" not in secret
 
@@ -269,7 +275,7 @@ def test_role_grants_exactly_what_the_function_does(
     table_id: str,
     idempotency_table_id: str,
 ) -> None:
-    secret_id, _ = synthesized.one("AWS::SecretsManager::Secret")
+    secret_id, _ = synthesized.one("AWS::SecretsManager::Secret", Description=SESSION_KEY_DESCRIPTION)
     granted: dict[str, set[str]] = {}
     for st in function_statements:
         for resource in _resources(st):
@@ -314,7 +320,7 @@ def test_every_route_exists_with_lambda_proxy_integration(
 ) -> None:
     routes = {route for route in api_methods if route[0] != "OPTIONS"}
     # The storefront's routes and the staff API's (test_admin_api_infra.py), nothing else.
-    assert routes == EXPECTED_ROUTES | EXPECTED_ADMIN_ROUTES
+    assert routes == EXPECTED_ROUTES | EXPECTED_ADMIN_ROUTES | EXPECTED_CARRIER_WEBHOOK_ROUTES
     assert not EXPECTED_ROUTES & EXPECTED_ADMIN_ROUTES
     function_id = function[0]
     for route in EXPECTED_ROUTES:

@@ -51,6 +51,7 @@ ROUTES = (
     Route("POST", "/v1/returns", "createReturn", required_headers=(IDEMPOTENCY_KEY_HEADER,)),
     Route("GET", "/v1/returns/{rma}", "getReturn"),
     Route("POST", "/v1/returns/{rma}/cancel", "cancelReturn"),
+    Route("GET", "/v1/returns/{rma}/label", "getReturnLabel"),
     Route("GET", "/v1/policy", "getPolicy"),
     Route("GET", "/v1/openapi.json", "getOpenApi"),
 )

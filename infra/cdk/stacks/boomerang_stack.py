@@ -11,8 +11,10 @@ from aws_cdk import aws_apigateway as apigw
 from constructs import Construct
 
 from infra.cdk.constructs.admin_api import AdminApi
+from infra.cdk.constructs.carrier_webhooks import CarrierWebhooks
 from infra.cdk.constructs.core_layer import CoreLayer, layer_requirements
 from infra.cdk.constructs.data_table import DataTables
+from infra.cdk.constructs.label_bucket import LabelBucket
 from infra.cdk.constructs.return_workflow import ReturnWorkflow
 from infra.cdk.constructs.session_key import SessionSigningKey
 from infra.cdk.constructs.storefront_api import StorefrontApi
@@ -78,6 +80,23 @@ class BoomerangStack(Stack):
             tables=tables,
             state_machine_arn=workflow.state_machine_arn,
             mfa_required=admin_mfa_required,
+        )
+
+        # Return labels: rendered into the label bucket by the label step, served by presigned URL.
+        labels = LabelBucket(self, "Labels")
+        label_step = workflow.functions["issue_label"]
+        label_step.add_environment("LABEL_BUCKET_NAME", labels.bucket.bucket_name)
+        labels.grant_write(label_step, label_step.role)
+        storefront.function.add_environment("LABEL_BUCKET_NAME", labels.bucket.bucket_name)
+        labels.grant_read(storefront.function, storefront.function.role)
+        CarrierWebhooks(
+            self,
+            "CarrierWebhooks",
+            storefront=storefront,
+            code_dir=REPO_ROOT / "functions" / "webhooks_carriers",
+            layer=core_layer.layer,
+            tables=tables,
+            state_machine_arn=workflow.state_machine_arn,
         )
 
         CfnOutput(

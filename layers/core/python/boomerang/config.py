@@ -21,6 +21,8 @@ class FromEnv(BaseModel):
 
 class WorkflowConfig(FromEnv):
     table_name: str = Field(min_length=3)
+    # Where the label step stores the label PDFs it renders (set on that step's function only).
+    label_bucket_name: str = ""
     # Empty in the task functions: they resume waits by token and never start executions.
     state_machine_arn: str = ""
     policy_cache_seconds: int = Field(default=60, ge=0)
@@ -36,6 +38,8 @@ class StorefrontConfig(FromEnv):
     policy_cache_seconds: int = Field(default=60, ge=0)
     # Creating a return starts its workflow execution (named by the RMA).
     state_machine_arn: str = ""
+    # Return label PDFs, served by presigned URL (empty: carrier-hosted labels only).
+    label_bucket_name: str = ""
 
 
 class AdminConfig(FromEnv):

@@ -35,6 +35,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
     404: {
         "order_not_found": "No such order, or not yours; also a wrong order number or email for a session.",
         "return_not_found": "No such return, or not yours.",
+        "label_not_issued": "The return has no label yet (not approved, or the label is being issued).",
         "invalid_rma": "Not an RMA number: wrong characters, length or check character (a typo).",
         "route_not_found": "No such route.",
     },

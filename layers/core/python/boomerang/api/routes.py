@@ -16,6 +16,7 @@ STOREFRONT_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/v1/returns"),
     ("GET", "/v1/returns/{rma}"),
     ("POST", "/v1/returns/{rma}/cancel"),
+    ("GET", "/v1/returns/{rma}/label"),
     ("GET", "/v1/policy"),
     ("GET", "/v1/openapi.json"),
 )
@@ -28,6 +29,13 @@ ADMIN_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/admin/v1/returns/{rma}/reject"),
     ("POST", "/admin/v1/warehouse/scans"),
     ("POST", "/admin/v1/returns/{rma}/inspection"),
+)
+
+# Carrier tracking webhooks: their own function; the body's signature authenticates the caller.
+CARRIER_WEBHOOK_ROUTES: tuple[tuple[str, str], ...] = (
+    ("POST", "/webhooks/carriers/easypost"),
+    ("POST", "/webhooks/carriers/aftership"),
+    ("POST", "/webhooks/carriers/17track"),
 )
 
 _PARAMETER = re.compile(r"(\{\w+\})")
