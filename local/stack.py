@@ -19,6 +19,8 @@ from typing import Any
 
 import boto3
 
+from local.buckets import create_buckets
+from local.carrier_signing import use_local_webhook_secrets
 from local.cognito import LocalStaff
 from local.environment import LocalAws
 from local.from_template import (
@@ -69,6 +71,8 @@ class LocalStack:
         os.environ.update(self.aws.function_environment())
         self._tables(template)
         self._secrets(template)
+        use_local_webhook_secrets(template, self.physical)
+        create_buckets(template, self.physical, boto3.client("s3"))
         self._user_pool(template)
         functions = function_specs(template)
         machine_ids = set(of_type(template, "AWS::StepFunctions::StateMachine"))

@@ -26,7 +26,10 @@ class LabelStore:
     def s3(self) -> Any:
         # Made on first use: a cold start that serves no label never builds an S3 client.
         if self._s3 is None:
-            self._s3 = boto3.client("s3")
+            # SigV4: the only presigning every region accepts, with the expiry inside the signature.
+            from botocore.config import Config
+
+            self._s3 = boto3.client("s3", config=Config(signature_version="s3v4"))
         return self._s3
 
     def put(self, shop: str, rma: str, pdf: bytes) -> str:
