@@ -57,6 +57,10 @@ def main() -> None:
     finally:
         stack.stop()
 
+    print("Walking the demo journeys for the label cost by hub...", flush=True)
+    from bench import label_costs
+
+    demo_passed, hub_rows = label_costs.measure()
     failed = [op for op in ops if op.status >= 300]
     cold_rows = [
         [
@@ -176,6 +180,7 @@ def main() -> None:
             "## Cost per 1,000 returns (from the counted operations)",
             "One return = " + ", ".join(JOURNEY) + ". Prices: bench/cost.py (us-east-1 list prices).",
             _table(["service", "usage per 1,000 returns", "cost"], cost_rows),
+            label_costs.section(hub_rows),
         ]
     )
     print()
@@ -183,6 +188,8 @@ def main() -> None:
     DOC.parent.mkdir(exist_ok=True)
     DOC.write_text(report + "\n", encoding="utf-8")
     print(f"\nWritten to {DOC.relative_to(ROOT)}")
+    if not demo_passed:
+        print("bench: a demo journey failed; the label costs cover the returns it made", file=sys.stderr)
     if failed:
         print(
             f"bench: {len(failed)} operation(s) failed: {[(o.name, o.status) for o in failed]}",

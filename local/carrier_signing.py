@@ -29,13 +29,14 @@ WEBHOOK_SECRETS = {
 }
 
 
-def sample(name: str, tracking_number: str) -> bytes:
+def sample(name: str, tracking_number: str, variant: str = "") -> bytes:
     """A sample body with a return's real tracking number in place of the placeholder, and an event
     id of its own per (sample, tracking number), as the provider would give each event; posting the
-    same sample for the same parcel twice is a true duplicate."""
+    same sample for the same parcel twice is a true duplicate. A `variant` makes it another event
+    with the same content (a carrier's late re-send of an old scan)."""
     text = (SAMPLES / f"{name}.json").read_text()
     body = json.loads(text.replace(SAMPLE_TRACKING_NUMBER, tracking_number))
-    own = uuid.uuid5(uuid.NAMESPACE_URL, f"boomerang-sample:{name}:{tracking_number}")
+    own = uuid.uuid5(uuid.NAMESPACE_URL, f"boomerang-sample:{name}:{tracking_number}:{variant}")
     if "description" in body:  # EasyPost
         body["id"] = f"evt_{own.hex}"
     elif "event_id" in body:  # AfterShip

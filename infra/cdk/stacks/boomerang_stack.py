@@ -84,8 +84,11 @@ class BoomerangStack(Stack):
 
         # Return labels: rendered into the label bucket by the label step, served by presigned URL.
         labels = LabelBucket(self, "Labels")
+        # The task functions share one handler module, so all name the bucket; only the label
+        # step may write to it.
+        for task in workflow.functions.values():
+            task.add_environment("LABEL_BUCKET_NAME", labels.bucket.bucket_name)
         label_step = workflow.functions["issue_label"]
-        label_step.add_environment("LABEL_BUCKET_NAME", labels.bucket.bucket_name)
         labels.grant_write(label_step, label_step.role)
         storefront.function.add_environment("LABEL_BUCKET_NAME", labels.bucket.bucket_name)
         labels.grant_read(storefront.function, storefront.function.role)
