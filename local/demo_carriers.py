@@ -107,9 +107,10 @@ def easypost_us(j: Journey) -> None:
     _post(j, "easypost", "easypost_delivered", tracking)
     # The in-transit scan again as a new event, arriving after the delivery.
     late = _post(j, "easypost", "easypost_in_transit", tracking, variant="late")
+    # By now the workflow may have moved on from delivered (refund on delivery): any status but back.
     j.check(
         "a late in-transit scan does not move it back",
-        (late["result"], late.get("status")) == ("ignored", "delivered"),
+        late["result"] == "ignored" and late.get("status") != "in_transit",
     )
     j.wait_refund_requested(rma)
     j.payment(rma, "succeeded")

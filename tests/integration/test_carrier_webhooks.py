@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
+from boomerang.api.admin_schemas import StaffReturnOut
 from boomerang.auth.principal import Principal
 from boomerang.domain.models import Order, OrderLine, Resolution, Return, Wait
 from boomerang.domain.money import Money
@@ -186,6 +187,8 @@ def test_an_exception_shows_on_the_return_and_emits_its_event_once(
     assert after.carrier_exception is not None
     assert after.carrier_exception.status in {"return_to_sender", "exception"}
     assert timeline[-1].event == "return.carrier_exception"
+    shown = StaffReturnOut.of_staff(after, timeline).carrier_exception  # what staff see
+    assert shown is not None and shown.tracking_number == tn and shown.status == "return_to_sender"
     events = [e for e in repo.outbox_events(ret.rma) if e["type"] == "return.carrier_exception"]
     assert len(events) == 1
     data = events[0]["data"]

@@ -12,7 +12,6 @@ from typing import Any
 import boto3
 import pytest
 import requests
-from moto import mock_aws
 
 from boomerang.carriers.label_pdf import BAR_HEIGHT
 from boomerang.carriers.labels import LabelStore
@@ -149,11 +148,14 @@ def test_the_bucket_is_private(labelled_api: Api, repo: Repository, bucket: str)
     assert requests.get(unsigned, timeout=10).status_code == 403
 
 
-def test_buckets_come_from_the_template_with_versioning_and_object_lock() -> None:
+def test_buckets_come_from_the_template_with_versioning_and_object_lock(local_aws: Any) -> None:
+    # On the session's moto server (an in-process mock_aws would reset the server's state too).
+    run = uuid.uuid4().hex[:8]
+    labels, evidence, named = f"LabelsBucket{run}", f"EvidenceBucket{run}", f"Named{run}"
     template = {
         "Resources": {
-            "LabelsBucketA0B421D0": {"Type": "AWS::S3::Bucket", "Properties": {}},
-            "EvidenceBucket1234": {
+            labels: {"Type": "AWS::S3::Bucket", "Properties": {}},
+            evidence: {
                 "Type": "AWS::S3::Bucket",
                 "Properties": {
                     "VersioningConfiguration": {"Status": "Enabled"},
@@ -164,23 +166,24 @@ def test_buckets_come_from_the_template_with_versioning_and_object_lock() -> Non
                     },
                 },
             },
-            "Named": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "my-named-bucket"}},
+            named: {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": f"my-named-bucket-{run}"}},
             "Fn": {"Type": "AWS::Lambda::Function", "Properties": {}},
         }
     }
     physical: dict[str, str] = {}
-    with mock_aws():
-        s3 = boto3.client("s3", region_name="us-east-1")
-        create_buckets(template, physical, s3)
-        assert set(physical) == {"LabelsBucketA0B421D0", "EvidenceBucket1234", "Named"}
-        assert physical["Named"] == "my-named-bucket"
-        name = physical["EvidenceBucket1234"]
-        assert name == bucket_name("EvidenceBucket1234", template["Resources"]["EvidenceBucket1234"])
-        assert name.startswith("boomerang-evidencebucket1234-") and len(name) <= 63
-        assert s3.get_bucket_versioning(Bucket=name)["Status"] == "Enabled"
-        lock = s3.get_object_lock_configuration(Bucket=name)["ObjectLockConfiguration"]
-        retention = lock["Rule"]["DefaultRetention"]
-        assert (retention["Mode"], retention["Days"]) == ("GOVERNANCE", 180)
-        assert "Status" not in s3.get_bucket_versioning(Bucket=physical["LabelsBucketA0B421D0"])
-    assert resolve(template, {"Ref": "LabelsBucketA0B421D0"}, physical) == physical["LabelsBucketA0B421D0"]
-    assert resolve(template, {"Fn::GetAtt": ["Named", "Arn"]}, physical) == "arn:aws:s3:::my-named-bucket"
+    s3 = boto3.client("s3")
+    create_buckets(template, physical, s3)
+    assert set(physical) == {labels, evidence, named}
+    assert physical[named] == f"my-named-bucket-{run}"
+    name = physical[evidence]
+    assert name == bucket_name(evidence, template["Resources"][evidence])
+    assert name.startswith(f"boomerang-evidencebucket{run}-") and len(name) <= 63
+    assert s3.get_bucket_versioning(Bucket=name)["Status"] == "Enabled"
+    lock = s3.get_object_lock_configuration(Bucket=name)["ObjectLockConfiguration"]
+    retention = lock["Rule"]["DefaultRetention"]
+    assert (retention["Mode"], retention["Days"]) == ("GOVERNANCE", 180)
+    assert "Status" not in s3.get_bucket_versioning(Bucket=physical[labels])
+    assert resolve(template, {"Ref": labels}, physical) == physical[labels]
+    assert (
+        resolve(template, {"Fn::GetAtt": [named, "Arn"]}, physical) == f"arn:aws:s3:::my-named-bucket-{run}"
+    )

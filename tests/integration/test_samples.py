@@ -67,6 +67,8 @@ def test_samples_through_the_handler(at_sample_time: ModuleType) -> None:
     status, read = send(module, with_rma(load("get_return"), rma))
     assert status == 200
     assert read["items"][0]["note"] == "Too tight on the shoulders"
+    status, label = send(module, with_rma(load("get_label"), rma))
+    assert (status, label["error"]["code"]) == (404, "label_not_issued")  # no workflow here: no label
     status, cancelled = send(module, with_rma(load("cancel_return"), rma))
     assert status == 200
     assert cancelled["status"] == "cancelled"

@@ -107,6 +107,17 @@ class FailureOut(BaseModel):
     at: str
 
 
+class CarrierExceptionOut(BaseModel):
+    """The carrier reported the parcel will not reach the hub as planned (return to sender, failed
+    delivery, exception): support follows it up."""
+
+    status: str
+    detail: str
+    carrier: str
+    tracking_number: str
+    at: str
+
+
 class StaffReturnOut(ReturnOut):
     """A return as staff see it: everything the storefront shows, and how the work on it stands."""
 
@@ -121,6 +132,7 @@ class StaffReturnOut(ReturnOut):
     waiting_for: str | None = Field(
         description="What the workflow waits for (review, evidence, carrier, inspection, settlement...)"
     )
+    carrier_exception: CarrierExceptionOut | None = None
 
     @classmethod
     def of_staff(cls, ret: Return, timeline: list[TimelineEntry] | None = None) -> StaffReturnOut:
@@ -166,6 +178,11 @@ class StaffReturnOut(ReturnOut):
             received_at_hub=ret.received_at_hub,
             escalated=ret.escalated,
             waiting_for=ret.waiting_for.value if ret.waiting_for else None,
+            carrier_exception=None
+            if ret.carrier_exception is None
+            else CarrierExceptionOut(
+                **ret.carrier_exception.model_dump(exclude={"at"}), at=utc(ret.carrier_exception.at)
+            ),
         )
 
 
