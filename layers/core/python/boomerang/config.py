@@ -44,3 +44,24 @@ class AdminConfig(FromEnv):
     state_machine_arn: str = ""
     policy_cache_seconds: int = Field(default=60, ge=0)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+
+
+class OutboxPublisherConfig(FromEnv):
+    event_bus_name: str = Field(min_length=1)
+    # Set: a `return.requested` also (re)starts the return's workflow, named by the RMA, so a start
+    # the storefront could not make is made here; a duplicate start is refused by Step Functions.
+    state_machine_arn: str = ""
+
+
+class WebhookDeliveryConfig(FromEnv):
+    table_name: str = Field(min_length=3)
+    queue_url: str = Field(min_length=1)
+    event_bus_name: str = Field(min_length=1)
+    timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    give_up_after_seconds: int = Field(default=24 * 3600, ge=60)
+
+
+class WebhookAdminConfig(FromEnv):
+    table_name: str = Field(min_length=3)
+    queue_url: str = Field(min_length=1)
+    secrets_prefix: str = Field(default="boomerang/webhooks/", min_length=1)

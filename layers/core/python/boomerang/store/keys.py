@@ -93,3 +93,26 @@ def timeline(rma: str, version: int) -> dict[str, str]:
 
 def outbox(rma: str, version: int, n: int) -> dict[str, str]:
     return {PK: f"OUTBOX#{rma}", SK: f"{version:06d}#{n}"}
+
+
+# Outbound webhooks (boomerang.outbound): a shop's subscriptions, and deliveries given up on.
+# - subscription: SHOP#<shop> | WEBHOOK#<subscription_id>
+# - dead letter: SHOP#<shop>#WEBHOOKDLQ | <delivery_id> (a shop's parked deliveries)
+# - outbox events not about one return (e.g. webhook.dead_lettered): OUTBOX#<subject> | <sk>
+WEBHOOK_PREFIX = "WEBHOOK#"
+
+
+def webhook_subscription(shop_id: str, subscription_id: str) -> dict[str, str]:
+    return {PK: f"SHOP#{shop_id}", SK: f"{WEBHOOK_PREFIX}{subscription_id}"}
+
+
+def webhook_dead_letters_pk(shop_id: str) -> str:
+    return f"SHOP#{shop_id}#WEBHOOKDLQ"
+
+
+def webhook_dead_letter(shop_id: str, delivery_id: str) -> dict[str, str]:
+    return {PK: webhook_dead_letters_pk(shop_id), SK: delivery_id}
+
+
+def outbox_of(subject: str, sk: str) -> dict[str, str]:
+    return {PK: f"OUTBOX#{subject}", SK: sk}
