@@ -54,11 +54,12 @@ class RecordingEvents:
         self.fail_ids: set[str] = set()
 
     def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
-        envelope = json.loads(Entries[0]["Detail"])
-        if envelope["id"] in self.fail_ids:
-            self.fail_ids.discard(envelope["id"])
-            return {"FailedEntryCount": 1, "Entries": [{"ErrorCode": "InternalFailure", "ErrorMessage": "x"}]}
-        self.put.append(envelope)
+        envelopes = [json.loads(entry["Detail"]) for entry in Entries]
+        if any(e["id"] in self.fail_ids for e in envelopes):
+            self.fail_ids -= {e["id"] for e in envelopes}
+            failed = {"ErrorCode": "InternalFailure", "ErrorMessage": "injected"}
+            return {"FailedEntryCount": len(Entries), "Entries": [failed for _ in Entries]}
+        self.put += envelopes
         return dict(self.client.put_events(Entries=Entries))
 
 
@@ -228,3 +229,48 @@ def test_return_requested_starts_the_workflow_again(
     feed.drain()
     assert engine.started == [rma]
     consumed(aws)
+
+
+def test_redrive_publishes_what_the_dead_letter_queue_points_at(
+    aws: dict[str, Any], feed: StreamFeed, recording: RecordingEvents
+) -> None:
+    from boomerang.events.redrive import redrive
+
+    rma = journey(Repository(aws["table"], boto3.client("dynamodb")))
+    feed.drain()
+    consumed(aws)
+    # What Lambda sends to the on-failure destination: the shard and the sequence numbers.
+    records = [r for r in _stream_records(feed) if r["dynamodb"]["Keys"]["pk"]["S"] == f"OUTBOX#{rma}"]
+    info = {
+        "shardId": records[0]["_shard"],
+        "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
+        "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
+        "streamArn": feed.stream_arn,
+        "batchSize": len(records),
+    }
+    dlq = aws["sqs"].create_queue(QueueName=f"publisher-dlq-{uuid.uuid4().hex[:6]}")["QueueUrl"]
+    aws["sqs"].send_message(
+        QueueUrl=dlq, MessageBody=json.dumps({"version": "1.0", "DDBStreamBatchInfo": info})
+    )
+    before = len(recording.put)
+    assert redrive(aws["sqs"], feed.streams, recording, dlq, aws["bus"]) == len(records)
+    again = [e["id"] for e in recording.put[before:] if e["data"].get("rma") == rma]
+    assert again == [e["id"] for e in Repository(aws["table"], boto3.client("dynamodb")).outbox_events(rma)]
+    assert aws["sqs"].receive_message(QueueUrl=dlq).get("Messages") is None
+    assert len([e for e in consumed(aws) if e["detail"]["data"].get("rma") == rma]) == len(records)
+
+
+def _stream_records(feed: StreamFeed) -> list[dict[str, Any]]:
+    found = []
+    shards = feed.streams.describe_stream(StreamArn=feed.stream_arn)["StreamDescription"]["Shards"]
+    for shard in shards:
+        iterator = feed.streams.get_shard_iterator(
+            StreamArn=feed.stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            got = feed.streams.get_records(ShardIterator=iterator, Limit=1000)
+            if not got.get("Records"):
+                break
+            found += [{**r, "_shard": shard["ShardId"]} for r in got["Records"]]
+            iterator = got.get("NextShardIterator")
+    return found
