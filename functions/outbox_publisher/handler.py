@@ -27,7 +27,7 @@ config = OutboxPublisherConfig.from_env()
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 events_client = boto3.client("events")
 engine = StepFunctionsEngine(config.state_machine_arn) if config.state_machine_arn else None
 
@@ -87,5 +87,8 @@ gc.freeze()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     _blocked.clear()
     return process_partial_response(
-        event=event, record_handler=publish_record, processor=processor, context=context
+        event=event,
+        record_handler=publish_record,
+        processor=processor,
+        context=context,
     )

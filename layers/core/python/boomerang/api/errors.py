@@ -34,6 +34,8 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "return_not_found": "No such return, or not yours.",
         "invalid_rma": "Not an RMA number: wrong characters, length or check character (a typo).",
         "route_not_found": "No such route.",
+        "subscription_not_found": "No such webhook subscription for the shop.",
+        "dead_letter_not_found": "No such dead-lettered webhook delivery (or it was redriven already).",
     },
     409: {
         "stale_version": "Someone changed the record since it was read; read again and retry.",
