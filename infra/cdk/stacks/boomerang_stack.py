@@ -13,6 +13,8 @@ from constructs import Construct
 from infra.cdk.constructs.admin_api import AdminApi
 from infra.cdk.constructs.core_layer import CoreLayer, layer_requirements
 from infra.cdk.constructs.data_table import DataTables
+from infra.cdk.constructs.event_bus import EventBus
+from infra.cdk.constructs.outbound_webhooks import OutboundWebhooks
 from infra.cdk.constructs.return_workflow import ReturnWorkflow
 from infra.cdk.constructs.session_key import SessionSigningKey
 from infra.cdk.constructs.storefront_api import StorefrontApi
@@ -79,6 +81,17 @@ class BoomerangStack(Stack):
             state_machine_arn=workflow.state_machine_arn,
             mfa_required=admin_mfa_required,
         )
+
+        # Events out: the outbox to EventBridge, and from there to subscribers' webhooks.
+        bus = EventBus(
+            self, "Events", code_dir=REPO_ROOT / "functions" / "outbox_publisher", layer=core_layer.layer,
+            tables=tables, state_machine_arn=workflow.state_machine_arn,
+        )  # fmt: skip
+        OutboundWebhooks(
+            self, "Webhooks", delivery_code_dir=REPO_ROOT / "functions" / "webhook_delivery",
+            admin_code_dir=REPO_ROOT / "functions" / "webhook_admin", layer=core_layer.layer, tables=tables,
+            bus=bus, storefront=storefront, admin=admin,
+        )  # fmt: skip
 
         CfnOutput(
             self, "ApiUrl", value=storefront.api.url, description="Storefront API base URL (stage prod)"
