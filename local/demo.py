@@ -37,6 +37,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from local import demo_events
 from local.cognito import PASSWORD
 from local.demo_data import DEMO_API_KEY, DEMO_SHOP, HURRIED_API_KEY, HURRIED_SHOP
 from local.dynamodb_local import free_port
@@ -575,6 +576,7 @@ JOURNEYS: list[tuple[str, Callable[[Journey], None]]] = [
     ("expiry: a label never used", expiry),
     ("cancelled by the customer", cancelled),
     ("refund failed", refund_failed),
+    ("events out: an ERP's webhook receives every event", demo_events.erp_webhook),
 ]
 SLOW = {"expiry"}  # run alongside the others: most of its time is the label's validity
 

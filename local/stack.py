@@ -21,6 +21,7 @@ import boto3
 
 from local.cognito import LocalStaff
 from local.environment import LocalAws
+from local.eventbridge import LocalEvents
 from local.from_template import (
     FunctionSpec,
     function_specs,
@@ -44,6 +45,7 @@ class LocalStack:
     modules: dict[str, ModuleType] = field(default_factory=dict)  # function logical id -> module
     routes: list[LocalRoute] = field(default_factory=list)
     physical: dict[str, str] = field(default_factory=dict)  # logical id -> local name or ARN
+    events: LocalEvents | None = None  # buses, queues, rules; streams and queues feeding functions
 
     @property
     def storefront(self) -> ModuleType | None:
@@ -70,6 +72,7 @@ class LocalStack:
         self._tables(template)
         self._secrets(template)
         self._user_pool(template)
+        self.events = LocalEvents(template, self.physical, self.aws.moto_endpoint).deploy()
         functions = function_specs(template)
         machine_ids = set(of_type(template, "AWS::StepFunctions::StateMachine"))
         # The task functions first (their environment names only tables), then the state machine
@@ -94,6 +97,7 @@ class LocalStack:
             )
             for r in route_specs(template)
         ]
+        self.events.connect({lid: getattr(m, functions[lid].attribute) for lid, m in self.modules.items()})
         return self
 
     def _tables(self, template: dict[str, Any]) -> None:
@@ -136,6 +140,8 @@ class LocalStack:
         self.modules[spec.logical_id] = importlib.import_module(spec.module)
 
     def stop(self) -> None:
+        if self.events is not None:
+            self.events.stop()
         if self.machine is not None:
             self.machine.close()
         self.aws.stop()
