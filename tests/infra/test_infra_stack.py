@@ -165,6 +165,7 @@ def test_layer_ships_the_pinned_runtime_dependencies_without_the_aws_sdk() -> No
     assert layer_requirements(REPO_ROOT / "pyproject.toml") == [
         "aws-lambda-powertools[tracer]==3.37.0",
         "pydantic==2.14.4",
+        "klaviyo-api==25.0.0",
     ]
 
 

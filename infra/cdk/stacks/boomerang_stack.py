@@ -14,6 +14,7 @@ from infra.cdk.constructs.admin_api import AdminApi
 from infra.cdk.constructs.core_layer import CoreLayer, layer_requirements
 from infra.cdk.constructs.data_table import DataTables
 from infra.cdk.constructs.event_bus import EventBus
+from infra.cdk.constructs.klaviyo import KlaviyoEvents
 from infra.cdk.constructs.outbound_webhooks import OutboundWebhooks
 from infra.cdk.constructs.return_workflow import ReturnWorkflow
 from infra.cdk.constructs.session_key import SessionSigningKey
@@ -91,6 +92,10 @@ class BoomerangStack(Stack):
             self, "Webhooks", delivery_code_dir=REPO_ROOT / "functions" / "webhook_delivery",
             admin_code_dir=REPO_ROOT / "functions" / "webhook_admin", layer=core_layer.layer, tables=tables,
             bus=bus, storefront=storefront, admin=admin,
+        )  # fmt: skip
+        KlaviyoEvents(
+            self, "Klaviyo", code_dir=REPO_ROOT / "functions" / "klaviyo_events", layer=core_layer.layer,
+            tables=tables, bus=bus,
         )  # fmt: skip
 
         CfnOutput(

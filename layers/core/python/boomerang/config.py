@@ -65,3 +65,11 @@ class WebhookAdminConfig(FromEnv):
     table_name: str = Field(min_length=3)
     queue_url: str = Field(min_length=1)
     secrets_prefix: str = Field(default="boomerang/webhooks/", min_length=1)
+
+
+class KlaviyoConfig(FromEnv):
+    table_name: str = Field(min_length=3)
+    # Empty in AWS (the SDK's own host); the local stack and tests point it at a local server.
+    api_host: str = ""
+    max_retries: int = Field(default=2, ge=0, le=5)
+    max_delay_seconds: int = Field(default=5, ge=1, le=60)

@@ -116,3 +116,9 @@ def webhook_dead_letter(shop_id: str, delivery_id: str) -> dict[str, str]:
 
 def outbox_of(subject: str, sk: str) -> dict[str, str]:
     return {PK: f"OUTBOX#{subject}", SK: sk}
+
+
+# A shop's settings for an integration (Klaviyo: on or off, its secret's name):
+# SHOP#<shop> | INTEGRATION#<name>
+def integration(shop_id: str, name: str) -> dict[str, str]:
+    return {PK: f"SHOP#{shop_id}", SK: f"INTEGRATION#{name}"}
