@@ -7,8 +7,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+from pydantic import ValidationError
+
 from boomerang.outbound import signing
 from boomerang.outbound.delivery import BACKOFF_SECONDS, GIVE_UP_AFTER_SECONDS, backoff
+from boomerang.outbound.subscriptions import SubscriptionIn
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "WEBHOOKS.md"
 SECRET = "whsec_test_secret"
@@ -57,3 +61,17 @@ def test_backoff_grows_and_gives_up_after_about_a_day() -> None:
         attempts += 1
         waited += backoff(attempts)
     assert 8 <= attempts <= 14
+
+
+def test_subscription_urls_are_https_to_public_hosts() -> None:
+    def made(url: str) -> SubscriptionIn:
+        return SubscriptionIn.model_validate({"shop": "acme", "url": url, "event_types": ["*"]})
+
+    assert (
+        str(made("https://erp.example.com/hooks/boomerang").url) == "https://erp.example.com/hooks/boomerang"
+    )
+    assert made("http://127.0.0.1:8080/hook")  # a local receiver (make local)
+    for refused in ("http://erp.example.com/hook", "https://10.0.0.5/hook", "https://169.254.169.254/latest",
+                    "https://192.168.1.20/hook", "ftp://erp.example.com/"):  # fmt: skip
+        with pytest.raises(ValidationError):
+            made(refused)

@@ -3,9 +3,10 @@ record keeps only its name."""
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 from boomerang.domain.errors import NotFound
 from boomerang.store import keys
@@ -36,6 +37,24 @@ class SubscriptionIn(BaseModel):
     shop: str = Field(min_length=1, max_length=128)
     url: HttpUrl = Field(description="The receiver's HTTPS endpoint")
     event_types: list[str] = Field(min_length=1, max_length=50, description='Event types, or ["*"] for all')
+
+    @field_validator("url")
+    @classmethod
+    def _reachable_receiver(cls, url: HttpUrl) -> HttpUrl:
+        """HTTPS to a public host. Plain HTTP only to loopback (a receiver on the developer's machine,
+        as `make local` runs it); never a private or link-local address literal, so a subscription
+        cannot point the delivery function at the merchant's internal network."""
+        host = (url.host or "").strip("[]")
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            address = None
+        loopback = host == "localhost" or (address is not None and address.is_loopback)
+        if url.scheme != "https" and not loopback:
+            raise ValueError("use an https:// URL")
+        if address is not None and not loopback and (address.is_private or address.is_link_local):
+            raise ValueError("a private or link-local address cannot receive webhooks")
+        return url
 
 
 class SubscriptionStore:
