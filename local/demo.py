@@ -647,6 +647,7 @@ def run_all(base: str) -> bool:
     run_id = datetime.now(UTC).strftime("%H%M%S") + uuid.uuid4().hex[:4]
     print(f"Boomerang demo on {base} (run {run_id})\n", flush=True)
     api.staff("support")  # fail early and clearly if the stack is not there
+    watch = demo_events.EventWatch(api).start()  # lists the events each journey published
     numbered = [(n, title, walk) for n, (title, walk) in enumerate(JOURNEYS, start=1)]
     done: list[Journey] = []
     # The slow journeys (mostly waiting for a timeout) run beside the others, which run in order
@@ -660,10 +661,11 @@ def run_all(base: str) -> bool:
             }
             for n, title, walk in numbered:
                 journey = beside[n].result() if n in beside else run_journey(api, run_id, n, title, walk)
-                print("\n".join(report(journey)), flush=True)
+                print("\n".join(report(journey) + watch.lines(journey)), flush=True)
                 done.append(journey)
         finally:
             stopping.set()  # on the way out (also on Ctrl-C) the other lane stops waiting
+            watch.stop()
     print("Summary", flush=True)
     for journey in done:
         print("  " + summary(journey), flush=True)

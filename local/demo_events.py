@@ -92,3 +92,52 @@ def erp_webhook(j: Journey) -> None:
     finally:
         j.api.call("DELETE", f"{SUBSCRIPTIONS}/{made['subscription_id']}?shop={DEMO_SHOP}", None, admin)
         receiver.stop()
+
+
+class EventWatch:
+    """For the whole demo: a receiver subscribed to every event of the demo shops, so each journey's
+    report can list the events its returns published (as the ERP received them)."""
+
+    SHOPS = (DEMO_SHOP, "demo-hurried")
+
+    def __init__(self, api: Any) -> None:
+        self.api = api
+        self.receiver = WebhookReceiver()
+        self.subscriptions: list[tuple[str, str]] = []
+
+    def start(self) -> EventWatch:
+        self.receiver.start()
+        admin = self.api.staff("admin")
+        for shop in self.SHOPS:
+            body = {"shop": shop, "url": self.receiver.url, "event_types": ["*"]}
+            made = self.api.call("POST", SUBSCRIPTIONS, body, admin, expect=(201,))
+            self.subscriptions.append((shop, made["subscription_id"]))
+        return self
+
+    def lines(self, j: Journey) -> list[str]:
+        out: list[str] = []
+        for tracked in j.tracked:
+            last = (tracked.final or {}).get("timeline") or []
+            # The events travel on after the journey ends (stream, bus, queue): wait for the last one.
+            wanted = len(last)
+            deadline = time.monotonic() + 5
+            while len(self._events(tracked.rma)) < wanted and time.monotonic() < deadline:
+                time.sleep(0.2)
+            events = self._events(tracked.rma)
+            names = ", ".join(e["type"] for e in events) or "none yet"
+            out.append(
+                f"  events out for {tracked.rma} ({len(events)}, as an ERP webhook received them): {names}"
+            )
+        return [*out, ""] if out else []
+
+    def _events(self, rma: str) -> list[dict[str, Any]]:
+        found = {e["id"]: e for e, _, _ in _for(self.receiver, rma)}  # at least once: one line per id
+        return sorted(found.values(), key=lambda e: (int(e["id"].split(":")[1]), e["id"]))
+
+    def stop(self) -> None:
+        try:
+            admin = self.api.staff("admin")
+            for shop, subscription_id in self.subscriptions:
+                self.api.call("DELETE", f"{SUBSCRIPTIONS}/{subscription_id}?shop={shop}", None, admin)
+        finally:
+            self.receiver.stop()
