@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from bench import cold_start
+from bench import events as bench_events
 from bench.cost import SFN_PER_THOUSAND_TRANSITIONS, Cost
 from bench.dynamodb_calls import Operation, journey
 
@@ -54,6 +55,8 @@ def main() -> None:
         print("Timing returns to their label through the local stack...", flush=True)
         labels = label_timing(stack, runs=int(os.environ.get("BENCH_LABEL_RUNS", "20")))
         journeys = transitions(stack)
+        print("Timing events out: a return's request to its webhook delivery...", flush=True)
+        event_timing = bench_events.through_stack(stack)
     finally:
         stack.stop()
 
@@ -181,6 +184,7 @@ def main() -> None:
             "One return = " + ", ".join(JOURNEY) + ". Prices: bench/cost.py (us-east-1 list prices).",
             _table(["service", "usage per 1,000 returns", "cost"], cost_rows),
             label_costs.section(hub_rows),
+            *bench_events.section(event_timing, bench_events.cold()),
         ]
     )
     print()

@@ -37,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from local import demo_carriers
+from local import demo_carriers, demo_events
 from local.cognito import PASSWORD
 from local.demo_data import DEMO_API_KEY, DEMO_SHOP, HURRIED_API_KEY, HURRIED_SHOP
 from local.dynamodb_local import free_port
@@ -579,6 +579,7 @@ JOURNEYS: list[tuple[str, Callable[[Journey], None]]] = [
     ("labels and carrier webhooks: EasyPost, US -> New Jersey", demo_carriers.easypost_us),
     ("labels and carrier webhooks: AfterShip, Germany -> Poland", demo_carriers.aftership_eu),
     ("labels and carrier webhooks: 17TRACK exception, GB -> origin", demo_carriers.seventeen_track_exception),
+    ("events out: an ERP's webhook receives every event", demo_events.erp_webhook),
 ]
 SLOW = {"expiry"}  # run alongside the others: most of its time is the label's validity
 
@@ -649,6 +650,7 @@ def run_all(base: str) -> bool:
     run_id = datetime.now(UTC).strftime("%H%M%S") + uuid.uuid4().hex[:4]
     print(f"Boomerang demo on {base} (run {run_id})\n", flush=True)
     api.staff("support")  # fail early and clearly if the stack is not there
+    watch = demo_events.EventWatch(api).start()  # lists the events each journey published
     numbered = [(n, title, walk) for n, (title, walk) in enumerate(JOURNEYS, start=1)]
     done: list[Journey] = []
     # The slow journeys (mostly waiting for a timeout) run beside the others, which run in order
@@ -662,10 +664,11 @@ def run_all(base: str) -> bool:
             }
             for n, title, walk in numbered:
                 journey = beside[n].result() if n in beside else run_journey(api, run_id, n, title, walk)
-                print("\n".join(report(journey)), flush=True)
+                print("\n".join(report(journey) + watch.lines(journey)), flush=True)
                 done.append(journey)
         finally:
             stopping.set()  # on the way out (also on Ctrl-C) the other lane stops waiting
+            watch.stop()
     print("Summary", flush=True)
     for journey in done:
         print("  " + summary(journey), flush=True)

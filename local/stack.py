@@ -23,6 +23,7 @@ from local.buckets import create_buckets
 from local.carrier_signing import use_local_webhook_secrets
 from local.cognito import LocalStaff
 from local.environment import LocalAws
+from local.eventbridge import LocalEvents
 from local.from_template import (
     FunctionSpec,
     function_specs,
@@ -46,6 +47,7 @@ class LocalStack:
     modules: dict[str, ModuleType] = field(default_factory=dict)  # function logical id -> module
     routes: list[LocalRoute] = field(default_factory=list)
     physical: dict[str, str] = field(default_factory=dict)  # logical id -> local name or ARN
+    events: LocalEvents | None = None  # buses, queues, rules; streams and queues feeding functions
 
     @property
     def storefront(self) -> ModuleType | None:
@@ -74,6 +76,7 @@ class LocalStack:
         use_local_webhook_secrets(template, self.physical)
         create_buckets(template, self.physical, boto3.client("s3"))
         self._user_pool(template)
+        self.events = LocalEvents(template, self.physical, self.aws.moto_endpoint).deploy()
         functions = function_specs(template)
         machine_ids = set(of_type(template, "AWS::StepFunctions::StateMachine"))
         # The task functions first (their environment names only tables), then the state machine
@@ -98,6 +101,7 @@ class LocalStack:
             )
             for r in route_specs(template)
         ]
+        self.events.connect({lid: getattr(m, functions[lid].attribute) for lid, m in self.modules.items()})
         return self
 
     def _tables(self, template: dict[str, Any]) -> None:
@@ -140,6 +144,8 @@ class LocalStack:
         self.modules[spec.logical_id] = importlib.import_module(spec.module)
 
     def stop(self) -> None:
+        if self.events is not None:
+            self.events.stop()
         if self.machine is not None:
             self.machine.close()
         self.aws.stop()

@@ -209,8 +209,8 @@ def _create_return_once(call: dict[str, Any]) -> dict[str, Any]:
             engine.start(created.rma)
         except Exception:
             # The return is saved and answered either way. A failed start is logged and counted
-            # (the metric is what on-call watches); starting again later is safe: executions are
-            # named by the RMA, so a return never gets two.
+            # (the metric is what on-call watches); the outbox publisher starts it again on the
+            # `return.requested` event, which is safe: executions are named by the RMA.
             logger.exception("workflow start failed")
             metrics.add_metric(name="WorkflowStartFailed", unit=MetricUnit.Count, value=1)
     logger.info("return created", extra={"status": created.status.value, "outcome": created.decision.outcome})

@@ -170,6 +170,7 @@ def test_layer_ships_the_pinned_runtime_dependencies_without_the_aws_sdk() -> No
         "pydantic==2.14.4",
         "reportlab==5.1.0",
         "easypost==10.7.0",
+        "klaviyo-api==25.0.0",
     ]
 
 
@@ -319,8 +320,16 @@ def test_every_route_exists_with_lambda_proxy_integration(
     api_methods: dict[tuple[str, str], dict[str, Any]], function: tuple[str, dict[str, Any]]
 ) -> None:
     routes = {route for route in api_methods if route[0] != "OPTIONS"}
-    # The storefront's routes and the staff API's (test_admin_api_infra.py), nothing else.
-    assert routes == EXPECTED_ROUTES | EXPECTED_ADMIN_ROUTES | EXPECTED_CARRIER_WEBHOOK_ROUTES
+    # The storefront's routes, the staff API's (test_admin_api_infra.py), the carrier webhooks and
+    # the staff webhook routes (test_events_infra.py), nothing else.
+    from infra.cdk.constructs.outbound_webhooks import ROUTES as WEBHOOK_ROUTES
+
+    assert routes == (
+        EXPECTED_ROUTES
+        | EXPECTED_ADMIN_ROUTES
+        | EXPECTED_CARRIER_WEBHOOK_ROUTES
+        | {(r.method, r.path) for r in WEBHOOK_ROUTES}
+    )
     assert not EXPECTED_ROUTES & EXPECTED_ADMIN_ROUTES
     function_id = function[0]
     for route in EXPECTED_ROUTES:

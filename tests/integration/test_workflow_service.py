@@ -180,7 +180,7 @@ def test_scrap_grade_pays_nothing_and_needs_repair_half(repo: Repository, flow: 
         assert inspected.inspection is not None
         assert inspected.inspection.refund_total.amount == expected
         inspected_event = next(e for e in repo.outbox_events(ret.rma) if e["type"] == "return.inspected")
-        assert inspected_event["data"]["items"][0]["disposition"] in ("scrap", "repair")
+        assert inspected_event["data"]["items"][0]["disposition"] in ("scrap", "needs_repair")
 
 
 def test_refund_on_delivery_where_policy_allows(repo: Repository, flow: ReturnWorkflow) -> None:

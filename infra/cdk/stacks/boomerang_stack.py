@@ -14,7 +14,10 @@ from infra.cdk.constructs.admin_api import AdminApi
 from infra.cdk.constructs.carrier_webhooks import CarrierWebhooks
 from infra.cdk.constructs.core_layer import CoreLayer, layer_requirements
 from infra.cdk.constructs.data_table import DataTables
+from infra.cdk.constructs.event_bus import EventBus
+from infra.cdk.constructs.klaviyo import KlaviyoEvents
 from infra.cdk.constructs.label_bucket import LabelBucket
+from infra.cdk.constructs.outbound_webhooks import OutboundWebhooks
 from infra.cdk.constructs.return_workflow import ReturnWorkflow
 from infra.cdk.constructs.session_key import SessionSigningKey
 from infra.cdk.constructs.storefront_api import StorefrontApi
@@ -101,6 +104,20 @@ class BoomerangStack(Stack):
             tables=tables,
             state_machine_arn=workflow.state_machine_arn,
         )
+        # Events out: the outbox to EventBridge, and from there to subscribers' webhooks.
+        bus = EventBus(
+            self, "Events", code_dir=REPO_ROOT / "functions" / "outbox_publisher", layer=core_layer.layer,
+            tables=tables, state_machine_arn=workflow.state_machine_arn,
+        )  # fmt: skip
+        OutboundWebhooks(
+            self, "Webhooks", delivery_code_dir=REPO_ROOT / "functions" / "webhook_delivery",
+            admin_code_dir=REPO_ROOT / "functions" / "webhook_admin", layer=core_layer.layer, tables=tables,
+            bus=bus, storefront=storefront, admin=admin,
+        )  # fmt: skip
+        KlaviyoEvents(
+            self, "Klaviyo", code_dir=REPO_ROOT / "functions" / "klaviyo_events", layer=core_layer.layer,
+            tables=tables, bus=bus,
+        )  # fmt: skip
 
         CfnOutput(
             self, "ApiUrl", value=storefront.api.url, description="Storefront API base URL (stage prod)"

@@ -62,3 +62,32 @@ class CarrierWebhooksConfig(FromEnv):
     aftership_webhook_secret_name: str = Field(min_length=1)
     seventeentrack_webhook_secret_name: str = Field(min_length=1)
     secret_cache_seconds: int = Field(default=300, ge=0)
+
+
+class OutboxPublisherConfig(FromEnv):
+    event_bus_name: str = Field(min_length=1)
+    # Set: a `return.requested` also (re)starts the return's workflow, named by the RMA, so a start
+    # the storefront could not make is made here; a duplicate start is refused by Step Functions.
+    state_machine_arn: str = ""
+
+
+class WebhookDeliveryConfig(FromEnv):
+    table_name: str = Field(min_length=3)
+    queue_url: str = Field(min_length=1)
+    event_bus_name: str = Field(min_length=1)
+    timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    give_up_after_seconds: int = Field(default=24 * 3600, ge=60)
+
+
+class WebhookAdminConfig(FromEnv):
+    table_name: str = Field(min_length=3)
+    queue_url: str = Field(min_length=1)
+    secrets_prefix: str = Field(default="boomerang/webhooks/", min_length=1)
+
+
+class KlaviyoConfig(FromEnv):
+    table_name: str = Field(min_length=3)
+    # Empty in AWS (the SDK's own host); the local stack and tests point it at a local server.
+    api_host: str = ""
+    max_retries: int = Field(default=2, ge=0, le=5)
+    max_delay_seconds: int = Field(default=5, ge=1, le=60)

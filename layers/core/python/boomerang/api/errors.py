@@ -38,6 +38,8 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "label_not_issued": "The return has no label yet (not approved, or the label is being issued).",
         "invalid_rma": "Not an RMA number: wrong characters, length or check character (a typo).",
         "route_not_found": "No such route.",
+        "subscription_not_found": "No such webhook subscription for the shop.",
+        "dead_letter_not_found": "No such dead-lettered webhook delivery (or it was redriven already).",
     },
     409: {
         "stale_version": "Someone changed the record since it was read; read again and retry.",

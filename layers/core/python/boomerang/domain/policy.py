@@ -83,7 +83,7 @@ class GradeRule(Strict):
 def _default_grades() -> dict[Grade, GradeRule]:
     return {
         Grade.RESELLABLE: GradeRule(refund_percent=100, disposition="restock_after_cleaning"),
-        Grade.NEEDS_REPAIR: GradeRule(refund_percent=50, disposition="repair"),
+        Grade.NEEDS_REPAIR: GradeRule(refund_percent=50, disposition="needs_repair"),
         Grade.SCRAP: GradeRule(refund_percent=0, disposition="scrap"),
     }
 

@@ -103,3 +103,32 @@ TRACKING_SK = "TRACKING"
 
 def tracking(tracking_number: str) -> dict[str, str]:
     return {PK: f"TRACKING#{tracking_number.strip().upper()}", SK: TRACKING_SK}
+
+
+# Outbound webhooks (boomerang.outbound): a shop's subscriptions, and deliveries given up on.
+# - subscription: SHOP#<shop> | WEBHOOK#<subscription_id>
+# - dead letter: SHOP#<shop>#WEBHOOKDLQ | <delivery_id> (a shop's parked deliveries)
+# - outbox events not about one return (e.g. webhook.dead_lettered): OUTBOX#<subject> | <sk>
+WEBHOOK_PREFIX = "WEBHOOK#"
+
+
+def webhook_subscription(shop_id: str, subscription_id: str) -> dict[str, str]:
+    return {PK: f"SHOP#{shop_id}", SK: f"{WEBHOOK_PREFIX}{subscription_id}"}
+
+
+def webhook_dead_letters_pk(shop_id: str) -> str:
+    return f"SHOP#{shop_id}#WEBHOOKDLQ"
+
+
+def webhook_dead_letter(shop_id: str, delivery_id: str) -> dict[str, str]:
+    return {PK: webhook_dead_letters_pk(shop_id), SK: delivery_id}
+
+
+def outbox_of(subject: str, sk: str) -> dict[str, str]:
+    return {PK: f"OUTBOX#{subject}", SK: sk}
+
+
+# A shop's settings for an integration (Klaviyo: on or off, its secret's name):
+# SHOP#<shop> | INTEGRATION#<name>
+def integration(shop_id: str, name: str) -> dict[str, str]:
+    return {PK: f"SHOP#{shop_id}", SK: f"INTEGRATION#{name}"}

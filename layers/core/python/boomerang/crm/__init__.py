@@ -1,0 +1,1 @@
+"""CRM integrations fed from the domain events (Klaviyo)."""

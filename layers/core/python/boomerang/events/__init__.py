@@ -1,0 +1,1 @@
+"""Domain events out: the outbox envelope, its versioned schemas, and publishing to EventBridge."""

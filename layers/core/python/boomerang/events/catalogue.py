@@ -1,0 +1,219 @@
+"""Every domain event type Boomerang publishes, with the schema of its `data` (ids only, never
+personal data). The JSON Schemas in docs/events/ are generated from these models
+(`python -m boomerang.events.catalogue docs/events`); a test keeps the files and the models equal.
+
+Versioning: a type's schema only ever gains optional fields within a version; a change that
+removes or retypes a field is a new version (`version` in the envelope), published side by side.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class EventData(BaseModel):
+    # Forbid what is not in the schema: a field added in code without a schema fails the tests.
+    model_config = ConfigDict(extra="forbid")
+
+
+class ReturnData(EventData):
+    rma: str = Field(description="The return's RMA number")
+    order_id: str = Field(description="The storefront's order id")
+    status: str = Field(description="The return's status after the change")
+
+
+class Requested(ReturnData):
+    items: int = Field(ge=1, description="How many lines the return has")
+
+
+class Decided(ReturnData):
+    outcome: str | None = Field(default=None, description="The policy's outcome, when the policy decided")
+    decided_by: str | None = Field(
+        default=None, description="The staff member's username, when staff decided"
+    )
+    reason: str | None = Field(default=None, description="Why it was rejected (staff)")
+
+
+class LabelIssued(ReturnData):
+    carrier: str
+    tracking_number: str
+
+
+class Received(ReturnData):
+    hub: str = Field(description="The hub id where the parcel was scanned")
+
+
+class StockDisposition(EventData):
+    line_id: str
+    sku: str
+    grade: Literal["resellable", "needs_repair", "scrap"]
+    disposition: str = Field(
+        description=(
+            "What the ERP does with the stock, from the shop's policy: by default "
+            "resellable -> restock_after_cleaning, needs_repair -> needs_repair, scrap -> scrap. "
+            "Stock is never restocked on delivery: only this event says what to do with it."
+        )
+    )
+
+
+class Inspected(ReturnData):
+    items: list[StockDisposition]
+    refund: int = Field(description="Refund allowed after grading, in minor units of the return's currency")
+
+
+class Amount(ReturnData):
+    amount: int = Field(description="Minor units")
+    currency: str = Field(min_length=3, max_length=3)
+
+
+class RefundPending(ReturnData):
+    amount: int | None = Field(default=None, description="Minor units")
+    currency: str | None = Field(default=None, min_length=3, max_length=3)
+    reference: str | None = Field(default=None, description="The payment provider's refund reference")
+
+
+class RefundFailed(ReturnData):
+    reason: str | None = Field(default=None, description="The provider's failure reason")
+    failure_reason: str | None = Field(default=None, description="The provider's failure reason")
+    method: str | None = Field(default=None, description="The refund method that failed")
+
+
+class CarrierException(ReturnData):
+    tracking_number: str
+    carrier: str
+    detail: str | None = None
+
+
+class Escalated(EventData):
+    rma: str
+    wait: str
+    status: str
+
+
+class WorkflowFailed(EventData):
+    rma: str
+    step: str
+    error: str
+
+
+class CustomerNotified(EventData):
+    rma: str
+    template: str
+    message_id: str
+
+
+class DisputeCreated(EventData):
+    rma: str | None = None
+    order_id: str | None = None
+    charge: str
+    dispute: str
+
+
+class StoreCreditIssued(EventData):
+    rma: str
+    order_id: str
+    amount: int | None = None
+    currency: str | None = None
+
+
+class EvidenceRecorded(EventData):
+    rma: str
+    evidence_id: str | None = None
+
+
+class WebhookDeadLettered(EventData):
+    shop: str
+    subscription_id: str
+    event_id: str
+    event_type: str
+
+
+class TicketOpened(EventData):
+    ticket_id: str
+    rma: str | None = None
+    order_id: str | None = None
+    category: str | None = None
+
+
+# type -> {version: data model}
+CATALOGUE: dict[str, dict[int, type[EventData]]] = {
+    "return.requested": {1: Requested},
+    "return.pending_review": {1: Decided},
+    "return.awaiting_evidence": {1: Decided},
+    "return.approved": {1: Decided},
+    "return.rejected": {1: Decided},
+    "return.cancelled": {1: ReturnData},
+    "return.expired": {1: ReturnData},
+    "return.label_issued": {1: LabelIssued},
+    "return.in_transit": {1: ReturnData},
+    "return.delivered": {1: ReturnData},
+    "return.carrier_exception": {1: CarrierException},
+    "return.received": {1: Received},
+    "return.inspected": {1: Inspected},
+    "return.refund_pending": {1: RefundPending},
+    "return.credited": {1: Amount},
+    "return.exchanged": {1: Amount},
+    "return.closed": {1: ReturnData},
+    "return.escalated": {1: Escalated},
+    "refund.succeeded": {1: Amount},
+    "refund.failed": {1: RefundFailed},
+    "customer.notified": {1: CustomerNotified},
+    "workflow.failed": {1: WorkflowFailed},
+    "dispute.created": {1: DisputeCreated},
+    "store_credit.issued": {1: StoreCreditIssued},
+    "evidence.recorded": {1: EvidenceRecorded},
+    "webhook.dead_lettered": {1: WebhookDeadLettered},
+    "ticket.opened": {1: TicketOpened},
+}
+
+ENVELOPE_PROPERTIES: dict[str, Any] = {
+    "id": {"type": "string", "description": "Unique per event; consumers deduplicate on it (at least once)"},
+    "type": {"type": "string"},
+    "version": {"type": "integer"},
+    "occurred_at": {"type": "string", "format": "date-time", "description": "ISO 8601, UTC, with Z"},
+    "shop": {"type": "string"},
+}
+
+
+def json_schema(event_type: str, version: int) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a whole envelope of this type and version."""
+    data = CATALOGUE[event_type][version].model_json_schema()
+    defs = data.pop("$defs", None)
+    schema: dict[str, Any] = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"boomerang/events/{event_type}.v{version}.json",
+        "title": f"{event_type} v{version}",
+        "type": "object",
+        "required": ["id", "type", "version", "occurred_at", "shop", "data"],
+        "additionalProperties": False,
+        "properties": {
+            **ENVELOPE_PROPERTIES,
+            "type": {"const": event_type},
+            "version": {"const": version},
+            "data": data,
+        },
+    }
+    if defs:
+        schema["$defs"] = defs
+    return schema
+
+
+def schema_files() -> dict[str, str]:
+    """File name -> text of every schema, as kept in docs/events/."""
+    return {
+        f"{event_type}.v{version}.json": json.dumps(json_schema(event_type, version), indent=2) + "\n"
+        for event_type, versions in sorted(CATALOGUE.items())
+        for version in sorted(versions)
+    }
+
+
+if __name__ == "__main__":  # pragma: no cover - writes the docs
+    target = Path(sys.argv[1])
+    target.mkdir(parents=True, exist_ok=True)
+    for name, text in schema_files().items():
+        (target / name).write_text(text)

@@ -1,0 +1,1 @@
+"""Outbound webhooks: per-shop subscriptions, signed deliveries, retries with backoff, dead letters."""
