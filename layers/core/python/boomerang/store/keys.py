@@ -15,6 +15,11 @@ Records (pk | sk | indexes):
   gsi3 (by status): SHOP#<shop>#STATUS#<status> | <created_at>#<rma>
 - timeline entry: RETURN#<rma> | TIMELINE#<version, 6 digits>#<n>
 - outbox event: OUTBOX#<rma> | <version, 6 digits>#<n> (read by the publisher from the stream)
+- Shopify connection (shop by myshopify domain): SHOPIFY#<domain> | SHOPIFY
+- Shopify order source (last snapshot applied, refunds seen): SHOP#<shop>#ORDER#<order_id> | SHOPIFY
+- Shopify product type: SHOP#<shop>#PRODUCT#<product_id> | PRODUCT
+- Shopify webhook seen (dedup, TTL 7 days): SHOPIFYHOOK#<domain>#<X-Shopify-Webhook-Id> | WEBHOOK
+- notification template override: SHOP#<shop> | TEMPLATE#<language>#<template>
 
 Access patterns: return by RMA with its timeline (Query pk), returns of an order (gsi1), a customer's
 returns since a time (gsi2, sk >= time), returns by status, oldest first (gsi3: the review queue).
@@ -93,3 +98,29 @@ def timeline(rma: str, version: int) -> dict[str, str]:
 
 def outbox(rma: str, version: int, n: int) -> dict[str, str]:
     return {PK: f"OUTBOX#{rma}", SK: f"{version:06d}#{n}"}
+
+
+SHOPIFY_SK = "SHOPIFY"
+PRODUCT_SK = "PRODUCT"
+WEBHOOK_SK = "WEBHOOK"
+TEMPLATE_PREFIX = "TEMPLATE#"
+
+
+def shopify_connection(domain: str) -> dict[str, str]:
+    return {PK: f"SHOPIFY#{domain}", SK: SHOPIFY_SK}
+
+
+def shopify_order_source(shop_id: str, order_id: str) -> dict[str, str]:
+    return {PK: order_pk(shop_id, order_id), SK: SHOPIFY_SK}
+
+
+def shopify_product(shop_id: str, product_id: str) -> dict[str, str]:
+    return {PK: f"SHOP#{shop_id}#PRODUCT#{product_id}", SK: PRODUCT_SK}
+
+
+def shopify_webhook(domain: str, webhook_id: str) -> dict[str, str]:
+    return {PK: f"SHOPIFYHOOK#{domain}#{webhook_id}", SK: WEBHOOK_SK}
+
+
+def notification_template(shop_id: str, language: str, template: str) -> dict[str, str]:
+    return {PK: f"SHOP#{shop_id}", SK: f"{TEMPLATE_PREFIX}{language}#{template}"}
