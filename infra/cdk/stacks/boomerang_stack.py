@@ -15,6 +15,7 @@ from infra.cdk.constructs.core_layer import CoreLayer, layer_requirements
 from infra.cdk.constructs.data_table import DataTables
 from infra.cdk.constructs.return_workflow import ReturnWorkflow
 from infra.cdk.constructs.session_key import SessionSigningKey
+from infra.cdk.constructs.shopify_webhooks import ShopifyWebhooks
 from infra.cdk.constructs.storefront_api import StorefrontApi
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -78,6 +79,16 @@ class BoomerangStack(Stack):
             tables=tables,
             state_machine_arn=workflow.state_machine_arn,
             mfa_required=admin_mfa_required,
+        )
+
+        # Orders in from Shopify: POST /webhooks/shopify, signed per shop.
+        ShopifyWebhooks(
+            self,
+            "ShopifyWebhooks",
+            storefront=storefront,
+            code_dir=REPO_ROOT / "functions" / "webhooks_shopify",
+            layer=core_layer.layer,
+            tables=tables,
         )
 
         CfnOutput(

@@ -44,3 +44,10 @@ class AdminConfig(FromEnv):
     state_machine_arn: str = ""
     policy_cache_seconds: int = Field(default=60, ge=0)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+
+
+class ShopifyWebhookConfig(FromEnv):
+    table_name: str = Field(min_length=3)
+    # Shopify caps a webhook payload well under this; larger is not Shopify.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    secret_cache_seconds: int = Field(default=300, ge=0)

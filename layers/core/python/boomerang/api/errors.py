@@ -17,12 +17,15 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "idempotency_key_required": "A POST that creates something needs an Idempotency-Key header.",
         "invalid_cursor": "The list cursor was not one this API gave out.",
         "bad_request": "The request cannot be read.",
+        "missing_webhook_header": "A webhook lacks its provider's topic or event id header.",
     },
     401: {
         "unauthenticated": "No credentials: no API key or customer token; on /admin, no staff sign-in.",
         "invalid_api_key": "The x-api-key is not a key of any shop.",
         "invalid_token": "The customer token is malformed or its signature does not match.",
         "token_expired": "The customer token has expired; open a new session.",
+        "unknown_shop_domain": "A Shopify webhook names a shop domain not connected to Boomerang.",
+        "invalid_webhook_signature": "The webhook's signature does not match its body and the shop's secret.",
     },
     403: {
         "api_key_required": "Only the storefront's server (API key) may do this.",
@@ -58,6 +61,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "shop_required": "A session without an API key must name the shop.",
         "invalid_rma": "A scanned or typed code is not an RMA number (its check character fails).",
         "inspection_incomplete": "An inspection must grade every item of the return once.",
+        "unmappable_order": "A storefront order lacks what a returnable order needs (email, country).",
     },
     500: {"internal_error": "The server failed; the request id finds it in the logs."},
 }
