@@ -112,6 +112,9 @@ class ShopifyWebhooks:
     def _refund(self, connection: ShopifyConnection, webhook_id: str, topic: str, refund: Refund) -> Received:
         order_id = str(refund.order_id)
         known = self.store.order_source(connection.shop, order_id)
+        if str(refund.id) in known.refunds:  # already known from this event or an order snapshot
+            self.store.remember_webhook(connection.domain, webhook_id, topic, self.clock())
+            return Received("stale", topic, connection.shop, order_id)
         refunds = {**known.refunds}
         refunds.setdefault(str(refund.id), mapping.refund_lines(refund))
         if known.snapshot is None:
