@@ -30,6 +30,7 @@ from local.from_template import (
     table_specs,
 )
 from local.http_front import LocalRoute
+from local.notifications import start_ses
 from local.stepfunctions import LocalStepFunctions
 from local.template import cached_template
 
@@ -69,6 +70,7 @@ class LocalStack:
         os.environ.update(self.aws.function_environment())
         self._tables(template)
         self._secrets(template)
+        start_ses(template, self.aws.moto_endpoint)  # SES on moto, the template's senders verified
         self._user_pool(template)
         functions = function_specs(template)
         machine_ids = set(of_type(template, "AWS::StepFunctions::StateMachine"))

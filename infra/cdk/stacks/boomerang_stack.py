@@ -12,6 +12,7 @@ from constructs import Construct
 
 from infra.cdk.constructs.admin_api import AdminApi
 from infra.cdk.constructs.core_layer import CoreLayer, layer_requirements
+from infra.cdk.constructs.customer_email import CustomerEmail
 from infra.cdk.constructs.data_table import DataTables
 from infra.cdk.constructs.return_workflow import ReturnWorkflow
 from infra.cdk.constructs.session_key import SessionSigningKey
@@ -32,6 +33,7 @@ class BoomerangStack(Stack):
         cors_allow_origins: Sequence[str] = apigw.Cors.ALL_ORIGINS,
         web_acl_arn: str | None = None,
         admin_mfa_required: bool = False,
+        notify_sender: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -80,6 +82,16 @@ class BoomerangStack(Stack):
             state_machine_arn=workflow.state_machine_arn,
             mfa_required=admin_mfa_required,
         )
+
+        # Customer emails through SES once a sender is given (-c notify_sender=...); else the sandbox.
+        if notify_sender:
+            CustomerEmail(
+                self,
+                "CustomerEmail",
+                notify_function=workflow.functions["notify"],
+                tables=tables,
+                sender=notify_sender,
+            )
 
         # Orders in from Shopify: POST /webhooks/shopify, signed per shop.
         ShopifyWebhooks(
