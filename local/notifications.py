@@ -15,7 +15,10 @@ import boto3
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
+from boomerang.config import WorkflowConfig
+from boomerang.notify.factory import notifier_from
 from local.environment import REGION
+from local.from_template import function_specs, resolve
 
 Simulation = Callable[[dict[str, Any]], tuple[int, Any]]
 
@@ -33,6 +36,23 @@ def start_ses(template: dict[str, Any], moto_endpoint: str) -> list[str]:
     for sender in senders:
         ses.verify_email_identity(EmailAddress=sender)
     return senders
+
+
+def give_notify_its_environment(
+    template: dict[str, Any], modules: dict[str, Any], physical: dict[str, str]
+) -> None:
+    """In AWS each task function has its own environment and only the notify task's names SES;
+    locally the task functions share one module, imported once. So the notify task's channel is
+    built here from that function's own environment, as its Lambda would build it."""
+    for logical_id, spec in function_specs(template).items():
+        if spec.attribute != "notify" or logical_id not in modules:
+            continue
+        env = {k.lower(): str(resolve(template, v, physical)) for k, v in spec.environment.items()}
+        config = WorkflowConfig.model_validate(
+            {k: v for k, v in env.items() if k in WorkflowConfig.model_fields}
+        )
+        module = modules[logical_id]
+        module.workflow.notifier = notifier_from(config, module.repo)
 
 
 def sent_mails(to: str | None = None) -> list[dict[str, str]]:
