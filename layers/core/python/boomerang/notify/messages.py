@@ -23,6 +23,14 @@ class Message:
 
 
 _EN: dict[S, tuple[str, str]] = {
+    S.REQUESTED: (
+        "We received your return request {rma}",
+        "Thank you: we will email you as soon as it is decided.",
+    ),
+    S.RECEIVED: (
+        "We received your parcel for return {rma}",
+        "It has arrived at our returns hub; we will email you when your refund is on its way.",
+    ),
     S.PENDING_REVIEW: (
         "We are reviewing your return {rma}",
         "A member of our team is checking your request and will decide within 2 business days.",
