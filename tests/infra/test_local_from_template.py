@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from boomerang.api.routes import ADMIN_ROUTES, STOREFRONT_ROUTES
+from boomerang.api.routes import ADMIN_ROUTES, STOREFRONT_ROUTES, WEBHOOK_ROUTES
 from local.from_template import function_specs, route_specs, table_specs
 from local.tables import idempotency_table, main_table
 from tests.infra.conftest import Synthesized
@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_routes_are_the_apis_routes_with_their_authorizers(synthesized: Synthesized) -> None:
     template = synthesized.template.to_json()
     routes = route_specs(template)
-    assert {(r.method, r.path) for r in routes} == set(STOREFRONT_ROUTES) | set(ADMIN_ROUTES)
+    assert {(r.method, r.path) for r in routes} == set(STOREFRONT_ROUTES) | set(ADMIN_ROUTES) | set(
+        WEBHOOK_ROUTES
+    )
     assert {(r.method, r.path) for r in routes if r.cognito} == set(ADMIN_ROUTES)
 
 

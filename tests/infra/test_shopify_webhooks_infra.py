@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from boomerang.api.routes import WEBHOOK_ROUTES
 from tests.infra.conftest import Synthesized
 
 pytestmark = pytest.mark.infra
@@ -26,6 +27,7 @@ def test_route_proxies_to_its_own_function(
     assert method["AuthorizationType"] == "NONE"
     assert method["Integration"]["Type"] == "AWS_PROXY"
     assert f'"{shopify_function[0]}"' in json.dumps(method["Integration"]["Uri"])
+    assert ("POST", "/webhooks/shopify") in WEBHOOK_ROUTES  # the library's route table
     webhook_routes = {route for route in methods if route[1].startswith("/webhooks/shopify")}
     assert webhook_routes <= {("POST", "/webhooks/shopify"), ("OPTIONS", "/webhooks/shopify")}
 

@@ -30,6 +30,9 @@ ADMIN_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/admin/v1/returns/{rma}/inspection"),
 )
 
+# Inbound webhooks: each provider family its own function, authenticated by the provider's signature.
+WEBHOOK_ROUTES: tuple[tuple[str, str], ...] = (("POST", "/webhooks/shopify"),)
+
 _PARAMETER = re.compile(r"(\{\w+\})")
 
 
