@@ -18,6 +18,8 @@ from typing import Any
 from local.cognito import PASSWORD
 from local.demo_data import DEMO_API_KEY, DEMO_SHOP, demo_orders, seed_hurried_shop, seed_shop
 from local.http_front import invoke, make_server
+from local.notifications import mail_routes
+from local.shopify import seed_shopify
 from local.simulations import simulations
 
 
@@ -110,6 +112,7 @@ def main() -> None:
         assert stack.storefront is not None and stack.workflow is not None
         seed_shop(stack.storefront.repo)
         seed_hurried_shop(stack.storefront.repo)
+        seed_shopify(stack.storefront.repo)  # demo.myshopify.com -> shop demo (local/shopify.py)
         headers = {"x-api-key": DEMO_API_KEY, "Content-Type": "application/json"}
         for order in demo_orders():
             status, _, body = invoke(stack.routes, "POST", "/v1/orders", headers, json.dumps(order))
@@ -117,7 +120,7 @@ def main() -> None:
                 _fail(f"loading demo order {order['order_id']} failed: {status} {body}")
         server.claims_for = stack.staff.claims
         server.login = stack.staff.login
-        server.simulations = simulations(stack.workflow.workflow)
+        server.simulations = {**simulations(stack.workflow.workflow), **mail_routes()}  # + POST /local/mails
         server.routes = stack.routes
         base = f"http://{host}:{port}"
         print(_usage(base), flush=True)

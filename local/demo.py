@@ -40,6 +40,7 @@ from typing import Any
 from local import demo_carriers, demo_events
 from local.cognito import PASSWORD
 from local.demo_data import DEMO_API_KEY, DEMO_SHOP, HURRIED_API_KEY, HURRIED_SHOP
+from local.demo_shopify import shopify_orders_and_emails
 from local.dynamodb_local import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -580,6 +581,7 @@ JOURNEYS: list[tuple[str, Callable[[Journey], None]]] = [
     ("labels and carrier webhooks: AfterShip, Germany -> Poland", demo_carriers.aftership_eu),
     ("labels and carrier webhooks: 17TRACK exception, GB -> origin", demo_carriers.seventeen_track_exception),
     ("events out: an ERP's webhook receives every event", demo_events.erp_webhook),
+    ("Shopify order in, emails out (German customer)", shopify_orders_and_emails),
 ]
 SLOW = {"expiry"}  # run alongside the others: most of its time is the label's validity
 

@@ -33,6 +33,7 @@ from local.from_template import (
     table_specs,
 )
 from local.http_front import LocalRoute
+from local.notifications import give_notify_its_environment, start_ses
 from local.stepfunctions import LocalStepFunctions
 from local.template import cached_template
 
@@ -75,6 +76,7 @@ class LocalStack:
         self._secrets(template)
         use_local_webhook_secrets(template, self.physical)
         create_buckets(template, self.physical, boto3.client("s3"))
+        start_ses(template, self.aws.moto_endpoint)  # SES on moto, the template's senders verified
         self._user_pool(template)
         self.events = LocalEvents(template, self.physical, self.aws.moto_endpoint).deploy()
         functions = function_specs(template)
@@ -84,6 +86,7 @@ class LocalStack:
         tasks = {lid: spec for lid, spec in functions.items() if not self._needs(template, spec, machine_ids)}
         for spec in tasks.values():
             self._import(template, spec)
+        give_notify_its_environment(template, self.modules, self.physical)  # SES for notify alone
         handlers = {lid: getattr(self.modules[lid], spec.attribute) for lid, spec in tasks.items()}
         self.machine = LocalStepFunctions(template, handlers, endpoint=self.aws.moto_endpoint).deploy()
         for machine_id in machine_ids:

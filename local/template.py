@@ -20,6 +20,9 @@ class NodeMissing(RuntimeError):
     pass
 
 
+LOCAL_SENDER = "returns@boomerang.local"
+
+
 def offline_context(**values: Any) -> dict[str, Any]:
     """cdk.json's context, with bundling skipped for every stack."""
     context: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
@@ -65,5 +68,7 @@ def synthesize_template() -> dict[str, Any]:
 
     from infra.cdk.app import build_app
 
-    _, stack = build_app(App(context=offline_context()))
+    # Emails go through SES (moto's, local/notifications.py) from a local sender, as a deployment
+    # with -c notify_sender=... sends them.
+    _, stack = build_app(App(context=offline_context(notify_sender=LOCAL_SENDER)))
     return dict(Template.from_stack(stack).to_json())

@@ -16,6 +16,7 @@ from boomerang.carriers.sandbox import SandboxCarrier
 from boomerang.config import WorkflowConfig
 from boomerang.domain.models import Wait
 from boomerang.domain.status import ReturnStatus
+from boomerang.notify.factory import bind_lambda_context, notifier_from
 from boomerang.payments.sandbox import SandboxPayments
 from boomerang.services.policies import PolicySource
 from boomerang.services.workflow import ReturnWorkflow
@@ -34,6 +35,7 @@ workflow = ReturnWorkflow(
     SandboxCarrier(LabelStore(config.label_bucket_name) if config.label_bucket_name else None),
     SandboxPayments(),
     lambda: datetime.now(UTC),
+    notifier=notifier_from(config, repo),  # SES in the stack, the sandbox where no sender is configured
 )
 
 
@@ -96,6 +98,7 @@ def resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 def notify(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = NotifyStep.model_validate(event)
     logger.append_keys(rma=step.rma, step="notify")
+    bind_lambda_context(workflow.notifier, context)
     return workflow.notify(step.rma, step.announce)
 
 

@@ -4,6 +4,8 @@ Context values (`-c key=value`):
   stack_name    CloudFormation stack name (default Boomerang)
   web_acl_arn   ARN of a regional WAFv2 WebACL to attach to the API stage (default: none)
   admin_mfa_required  "true": staff must sign in with a TOTP second factor (default: optional)
+  notify_sender the address customer emails come from, through SES (default: none, emails stay in
+                the sandbox); SES mails it a verification link on deploy
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ def build_app(app: App | None = None) -> tuple[App, BoomerangStack]:
         description="Boomerang returns platform: storefront and staff APIs, return workflow, data tables",
         web_acl_arn=app.node.try_get_context("web_acl_arn") or None,
         admin_mfa_required=str(app.node.try_get_context("admin_mfa_required") or "").lower() == "true",
+        notify_sender=app.node.try_get_context("notify_sender") or None,
     )
     # Every synth is checked; a finding without a suppression fails `cdk synth`.
     Aspects.of(app).add(AwsSolutionsChecks(verbose=True))

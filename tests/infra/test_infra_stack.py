@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from boomerang.api.routes import SHOPIFY_WEBHOOK_ROUTES
 from infra.cdk.constructs.admin_api import ADMIN_GATEWAY_ERRORS
 from infra.cdk.constructs.storefront_api import ACCESS_LOG_FORMAT, CORS_ALLOW_HEADERS, GATEWAY_ERRORS
 from tests.infra.conftest import REPO_ROOT, Synthesized, synthesize
@@ -320,14 +321,15 @@ def test_every_route_exists_with_lambda_proxy_integration(
     api_methods: dict[tuple[str, str], dict[str, Any]], function: tuple[str, dict[str, Any]]
 ) -> None:
     routes = {route for route in api_methods if route[0] != "OPTIONS"}
-    # The storefront's routes, the staff API's (test_admin_api_infra.py), the carrier webhooks and
-    # the staff webhook routes (test_events_infra.py), nothing else.
+    # The storefront's routes, the staff API's (test_admin_api_infra.py), the inbound webhooks
+    # (carriers, Shopify) and the staff webhook routes (test_events_infra.py), nothing else.
     from infra.cdk.constructs.outbound_webhooks import ROUTES as WEBHOOK_ROUTES
 
     assert routes == (
         EXPECTED_ROUTES
         | EXPECTED_ADMIN_ROUTES
         | EXPECTED_CARRIER_WEBHOOK_ROUTES
+        | set(SHOPIFY_WEBHOOK_ROUTES)
         | {(r.method, r.path) for r in WEBHOOK_ROUTES}
     )
     assert not EXPECTED_ROUTES & EXPECTED_ADMIN_ROUTES

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from boomerang.api.routes import ADMIN_ROUTES, CARRIER_WEBHOOK_ROUTES, STOREFRONT_ROUTES
+from boomerang.api.routes import (
+    ADMIN_ROUTES,
+    CARRIER_WEBHOOK_ROUTES,
+    SHOPIFY_WEBHOOK_ROUTES,
+    STOREFRONT_ROUTES,
+)
 from local.from_template import function_specs, route_specs, table_specs
 from local.tables import idempotency_table, main_table
 from tests.infra.conftest import Synthesized
@@ -18,7 +23,7 @@ def test_routes_are_the_apis_routes_with_their_authorizers(synthesized: Synthesi
     from infra.cdk.constructs.outbound_webhooks import ROUTES as WEBHOOK_ROUTES
 
     staff = set(ADMIN_ROUTES) | {(r.method, r.path) for r in WEBHOOK_ROUTES}
-    expected = set(STOREFRONT_ROUTES) | set(CARRIER_WEBHOOK_ROUTES) | staff
+    expected = set(STOREFRONT_ROUTES) | set(CARRIER_WEBHOOK_ROUTES) | set(SHOPIFY_WEBHOOK_ROUTES) | staff
     assert {(r.method, r.path) for r in routes} == expected
     assert {(r.method, r.path) for r in routes if r.cognito} == staff
 

@@ -132,7 +132,11 @@ def test_auto_approved_label_delivered_refunded(
     stored, timeline = repo.get_return(ret["rma"])
     assert stored.status is S.CLOSED
     told = [e.event for e in timeline if e.event.startswith("customer.notified")]
-    assert told == ["customer.notified.label_issued", "customer.notified.refunded"]
+    assert told == [
+        "customer.notified.requested",
+        "customer.notified.label_issued",
+        "customer.notified.refunded",
+    ]
 
 
 def test_review_approved_then_inspected_with_scrap_closes_without_refund(
@@ -150,9 +154,11 @@ def test_review_approved_then_inspected_with_scrap_closes_without_refund(
     flow.scan(ret["rma"], "us-nj", "staff:carl")
     flow.inspect(ret["rma"], [Grading(ret["items"][0]["line_id"], Grade.SCRAP, "water damage")], "staff:carl")
     finished(machine, ret["rma"], "Closed")
-    stored = repo.get_return(ret["rma"])[0]
+    stored, timeline = repo.get_return(ret["rma"])
     assert stored.inspection is not None and stored.inspection.refund_total.amount == 0
     assert stored.refund is None
+    # Told of the parcel's arrival at the hub (once its inspection resumed the workflow).
+    assert "customer.notified.received" in [e.event for e in timeline]
 
 
 def test_needs_repair_pays_half_as_store_credit(
@@ -182,6 +188,7 @@ def test_review_rejected(
     finished(machine, ret["rma"], "Rejected")
     timeline = repo.get_return(ret["rma"])[1]
     assert [e.event for e in timeline if e.event.startswith("customer.notified")] == [
+        "customer.notified.requested",
         "customer.notified.pending_review",
         "customer.notified.rejected",
     ]

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from pathlib import Path
 from typing import Any
 
+import boto3
+import pytest
+from pydantic import ValidationError
+
 from boomerang.auth.api_keys import hash_api_key
 from boomerang.domain.policy import default_policy
+from boomerang.store.shopify import ShopifyStore
+from boomerang.store.templates import TemplateOverrides
 from scripts import shops
 
 
@@ -31,3 +38,40 @@ def test_create_shop_add_and_revoke_key_and_put_policy(
     assert shops.main(["--table", local_aws.table, "put-policy", shop, str(path)]) == 0
     current = repo.current_policy(shop)
     assert current is not None and current.version == 2 and current.window_days == 60
+
+
+def test_connect_shopify_stores_the_secret_and_routes_the_domain(
+    local_aws: Any, repo: Any, capsys: Any, monkeypatch: Any
+) -> None:
+    shop = f"brand{uuid.uuid4().hex[:6]}"
+    domain = f"{shop}.myshopify.com"
+    args = ["--table", local_aws.table, "connect-shopify", shop, "--domain", domain.upper()]
+    monkeypatch.setattr("sys.stdin", io.StringIO("shpss_first\n"))
+    assert shops.main([*args, "--category", "Headphones=electronics"]) == 0
+    connection = ShopifyStore(repo).connection(domain)
+    assert connection is not None
+    assert (connection.shop, connection.categories) == (shop, {"Headphones": "electronics"})
+    manager = boto3.client("secretsmanager")
+    assert manager.get_secret_value(SecretId=connection.secret_name)["SecretString"] == "shpss_first"
+    assert connection.secret_name == f"boomerang/shopify/{shop}"
+    # Run again: the secret is rotated in place.
+    monkeypatch.setattr("sys.stdin", io.StringIO("shpss_rotated"))
+    assert shops.main(args) == 0
+    assert manager.get_secret_value(SecretId=connection.secret_name)["SecretString"] == "shpss_rotated"
+
+
+def test_put_template_checks_the_text_and_stores_it_for_the_shop(
+    local_aws: Any, repo: Any, tmp_path: Path, capsys: Any
+) -> None:
+    shop = f"brand{uuid.uuid4().hex[:6]}"
+    path = tmp_path / "refunded.json"
+    path.write_text(json.dumps({"subject": "Geld zurück: $rma", "body": "$amount sind unterwegs."}))
+    args = ["--table", local_aws.table, "put-template", shop, "de", "return.refunded", str(path)]
+    assert shops.main(args) == 0
+    stored = TemplateOverrides(local_aws.table, repo.ddb, 0).get(shop, "de", "return.refunded")
+    assert stored is not None and stored.subject == "Geld zurück: $rma"
+    path.write_text(json.dumps({"subject": "Hi $first_name", "body": "b"}))
+    with pytest.raises(ValidationError):
+        shops.main(args)
+    with pytest.raises(SystemExit):
+        shops.main(["--table", local_aws.table, "put-template", shop, "de", "return.unknown", str(path)])

@@ -60,11 +60,9 @@ def test_every_customer_facing_status_has_a_complete_message() -> None:
     for status in ReturnStatus:
         message = message_for(a_return(status), reason="Signs of wear")
         if status in (
-            ReturnStatus.REQUESTED,
             ReturnStatus.APPROVED,
             ReturnStatus.IN_TRANSIT,
             ReturnStatus.DELIVERED,
-            ReturnStatus.RECEIVED,
             ReturnStatus.INSPECTED,
             ReturnStatus.REFUND_PENDING,
             ReturnStatus.CLOSED,

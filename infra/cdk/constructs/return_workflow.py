@@ -287,7 +287,12 @@ class ReturnWorkflow(Construct):
         )
         wire(await_carrier, expire("carrier", "label", carrier_news), carrier_news)
 
-        wire(await_inspection, escalate("inspection", await_inspection), resolve)
+        # The parcel was scanned at the hub before its inspection resumed the wait: tell the customer.
+        wire(
+            await_inspection,
+            escalate("inspection", await_inspection),
+            notify("received", resolve, "received"),
+        )
 
         resolved = on(
             "$.resolved.status",
@@ -323,4 +328,5 @@ class ReturnWorkflow(Construct):
                 "label_issued": await_carrier,
             },
         )
-        return begin.next(decided)
+        # Every request is acknowledged first, whatever the policy decided.
+        return begin.next(notify("request received", decided, "requested"))

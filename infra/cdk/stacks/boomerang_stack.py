@@ -13,6 +13,7 @@ from constructs import Construct
 from infra.cdk.constructs.admin_api import AdminApi
 from infra.cdk.constructs.carrier_webhooks import CarrierWebhooks
 from infra.cdk.constructs.core_layer import CoreLayer, layer_requirements
+from infra.cdk.constructs.customer_email import CustomerEmail
 from infra.cdk.constructs.data_table import DataTables
 from infra.cdk.constructs.event_bus import EventBus
 from infra.cdk.constructs.klaviyo import KlaviyoEvents
@@ -20,6 +21,7 @@ from infra.cdk.constructs.label_bucket import LabelBucket
 from infra.cdk.constructs.outbound_webhooks import OutboundWebhooks
 from infra.cdk.constructs.return_workflow import ReturnWorkflow
 from infra.cdk.constructs.session_key import SessionSigningKey
+from infra.cdk.constructs.shopify_webhooks import ShopifyWebhooks
 from infra.cdk.constructs.storefront_api import StorefrontApi
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -36,6 +38,7 @@ class BoomerangStack(Stack):
         cors_allow_origins: Sequence[str] = apigw.Cors.ALL_ORIGINS,
         web_acl_arn: str | None = None,
         admin_mfa_required: bool = False,
+        notify_sender: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -118,6 +121,25 @@ class BoomerangStack(Stack):
             self, "Klaviyo", code_dir=REPO_ROOT / "functions" / "klaviyo_events", layer=core_layer.layer,
             tables=tables, bus=bus,
         )  # fmt: skip
+        # Customer emails through SES once a sender is given (-c notify_sender=...); else the sandbox.
+        if notify_sender:
+            CustomerEmail(
+                self,
+                "CustomerEmail",
+                notify_function=workflow.functions["notify"],
+                tables=tables,
+                sender=notify_sender,
+            )
+
+        # Orders in from Shopify: POST /webhooks/shopify, signed per shop.
+        ShopifyWebhooks(
+            self,
+            "ShopifyWebhooks",
+            storefront=storefront,
+            code_dir=REPO_ROOT / "functions" / "webhooks_shopify",
+            layer=core_layer.layer,
+            tables=tables,
+        )
 
         CfnOutput(
             self, "ApiUrl", value=storefront.api.url, description="Storefront API base URL (stage prod)"

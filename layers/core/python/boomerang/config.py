@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from typing import Self
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class FromEnv(BaseModel):
@@ -26,6 +26,19 @@ class WorkflowConfig(FromEnv):
     # Empty in the task functions: they resume waits by token and never start executions.
     state_machine_arn: str = ""
     policy_cache_seconds: int = Field(default=60, ge=0)
+    # Customer notifications: "ses" in the stack (NOTIFY_SENDER a verified SES identity), else the
+    # sandbox. The idempotency table makes each (return, template) mail go out once.
+    notifier: Literal["sandbox", "ses"] = "sandbox"
+    notify_sender: str = ""
+    ses_configuration_set: str = ""
+    idempotency_table_name: str = ""
+    template_cache_seconds: int = Field(default=300, ge=0)
+
+    @model_validator(mode="after")
+    def _sender_for_ses(self) -> Self:
+        if self.notifier == "ses" and "@" not in self.notify_sender:
+            raise ValueError("NOTIFIER=ses needs NOTIFY_SENDER, a verified SES sender address")
+        return self
 
 
 class StorefrontConfig(FromEnv):
@@ -91,3 +104,10 @@ class KlaviyoConfig(FromEnv):
     api_host: str = ""
     max_retries: int = Field(default=2, ge=0, le=5)
     max_delay_seconds: int = Field(default=5, ge=1, le=60)
+
+
+class ShopifyWebhookConfig(FromEnv):
+    table_name: str = Field(min_length=3)
+    # Shopify caps a webhook payload well under this; larger is not Shopify.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    secret_cache_seconds: int = Field(default=300, ge=0)

@@ -18,6 +18,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "invalid_cursor": "The list cursor was not one this API gave out.",
         "bad_request": "The request cannot be read.",
         "malformed_webhook": "A signed webhook whose body is not the provider's event shape.",
+        "missing_webhook_header": "A webhook lacks its provider's topic or event id header.",
     },
     401: {
         "unauthenticated": "No credentials: no API key or customer token; on /admin, no staff sign-in.",
@@ -26,6 +27,8 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "token_expired": "The customer token has expired; open a new session.",
         "webhook_signature_missing": "A webhook without its provider's signature header.",
         "webhook_signature_invalid": "A webhook whose signature does not match its raw body.",
+        "unknown_shop_domain": "A Shopify webhook names a shop domain not connected to Boomerang.",
+        "invalid_webhook_signature": "The webhook's signature does not match its body and the shop's secret.",
     },
     403: {
         "api_key_required": "Only the storefront's server (API key) may do this.",
@@ -64,6 +67,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "shop_required": "A session without an API key must name the shop.",
         "invalid_rma": "A scanned or typed code is not an RMA number (its check character fails).",
         "inspection_incomplete": "An inspection must grade every item of the return once.",
+        "unmappable_order": "A storefront order lacks what a returnable order needs (email, country).",
     },
     500: {"internal_error": "The server failed; the request id finds it in the logs."},
 }

@@ -37,6 +37,8 @@ CARRIER_WEBHOOK_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/webhooks/carriers/aftership"),
     ("POST", "/webhooks/carriers/17track"),
 )
+# Shopify order webhooks: their own function; the shop's app secret signs the body.
+SHOPIFY_WEBHOOK_ROUTES: tuple[tuple[str, str], ...] = (("POST", "/webhooks/shopify"),)
 
 _PARAMETER = re.compile(r"(\{\w+\})")
 

@@ -64,6 +64,10 @@ class Order(Record):
     ordered_at: UtcDatetime
     lines: list[OrderLine] = Field(min_length=1, max_length=250)
     payment_reference: str | None = Field(default=None, max_length=255)
+    # The customer's language (BCP 47) where the storefront knows it: notifications use it.
+    locale: str | None = Field(default=None, max_length=35)
+    # Units refunded or cancelled at the storefront (e.g. in Shopify's admin), per line: not returnable.
+    removed: dict[str, int] = Field(default_factory=dict)
     # Quantities already taken by open or finished returns, per line (maintained by the store).
     returned: dict[str, int] = Field(default_factory=dict)
     version: int = 0
@@ -85,7 +89,9 @@ class Order(Record):
 
     def returnable_quantity(self, line_id: str) -> int:
         line = self.line(line_id)
-        return 0 if line is None else max(0, line.quantity - self.returned.get(line_id, 0))
+        if line is None:
+            return 0
+        return max(0, line.quantity - self.returned.get(line_id, 0) - self.removed.get(line_id, 0))
 
 
 class Resolution(StrEnum):

@@ -198,7 +198,7 @@ def deadline_for(policy: Policy, order: Order, line: OrderLine) -> datetime:
 def line_eligibility(policy: Policy, order: Order, line: OrderLine, now: datetime) -> LineEligibility:
     deadline = deadline_for(policy, order, line)
     returned = order.returned.get(line.line_id, 0)
-    left = max(0, line.quantity - returned)
+    left = order.returnable_quantity(line.line_id)
     category = policy.category(line.category)
     why: Ineligible | None = None
     if not category.returnable:
@@ -210,7 +210,10 @@ def line_eligibility(policy: Policy, order: Order, line: OrderLine, now: datetim
         )
     elif left == 0:
         why = Ineligible(
-            code="already_returned", message="Every unit of this line is already being returned."
+            code="already_returned",
+            message="Every unit of this line is already being returned."
+            if order.removed.get(line.line_id, 0) == 0
+            else "Every unit of this line is already returned, refunded or cancelled.",
         )
     return LineEligibility(
         line_id=line.line_id,

@@ -6,7 +6,7 @@ adds the address from the order at send time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from boomerang.domain.models import Return
 from boomerang.domain.status import ReturnStatus as S
@@ -18,9 +18,19 @@ class Message:
     locale: str
     subject: str
     body: str
+    # What the text was filled with: an email channel renders the customer's language from these.
+    values: dict[str, str] = field(default_factory=dict)
 
 
 _EN: dict[S, tuple[str, str]] = {
+    S.REQUESTED: (
+        "We received your return request {rma}",
+        "Thank you: we will email you as soon as it is decided.",
+    ),
+    S.RECEIVED: (
+        "We received your parcel for return {rma}",
+        "It has arrived at our returns hub; we will email you when your refund is on its way.",
+    ),
     S.PENDING_REVIEW: (
         "We are reviewing your return {rma}",
         "A member of our team is checking your request and will decide within 2 business days.",
@@ -56,7 +66,7 @@ _EN: dict[S, tuple[str, str]] = {
 }
 
 
-def message_for(ret: Return, reason: str | None = None) -> Message | None:
+def message_for(ret: Return, reason: str | None = None, options: str | None = None) -> Message | None:
     """The message for the return's current status, or None where the customer hears nothing."""
     template = _EN.get(ret.status)
     if template is None:
@@ -64,13 +74,24 @@ def message_for(ret: Return, reason: str | None = None) -> Message | None:
     amount = (
         ret.refund.amount if ret.refund else (ret.inspection.refund_total if ret.inspection else ret.amount)
     )
-    values = {
-        "rma": ret.rma,
-        "carrier": ret.label.carrier if ret.label else "the carrier",
-        "valid_until": f"{ret.label.valid_until:%Y-%m-%d}" if ret.label else "",
-        "amount": str(amount),
-        "reason": reason or "it does not meet the return policy.",
-    }
+    # The facts only; what is not known (no reason given, no label) each language says its own way.
+    values = {"rma": ret.rma, "amount": str(amount)}
+    if ret.label:
+        values |= {
+            "carrier": ret.label.carrier,
+            "valid_until": f"{ret.label.valid_until:%Y-%m-%d}",
+            "tracking_number": ret.label.tracking_number,
+            "label_url": ret.label.url or "",
+        }
+    if reason:
+        values["reason"] = reason
+    if options:  # a refund failure's next steps (the payments catalogue)
+        values["options"] = options
+    filled = {"carrier": "the carrier", "valid_until": "", "reason": "it does not meet the return policy."}
+    filled |= values
     subject, body = template
-    # Translations come with the email channel (issue 8); until then every locale reads English.
-    return Message(f"return.{ret.status.value}", "en", subject.format(**values), body.format(**values))
+    # This English text is what the sandbox keeps; the email channel (notify/ses.py) renders the
+    # customer's language from the template files with `values`.
+    return Message(
+        f"return.{ret.status.value}", "en", subject.format(**filled), body.format(**filled), values
+    )

@@ -17,6 +17,11 @@ Records (pk | sk | indexes):
 - outbox event: OUTBOX#<rma> | <version, 6 digits>#<n> (read by the publisher from the stream)
 - tracking number -> return: TRACKING#<tracking number, upper case> | TRACKING (written with the
   label, in the same transaction; carrier webhooks find the return by it)
+- Shopify connection (shop by myshopify domain): SHOPIFY#<domain> | SHOPIFY
+- Shopify order source (last snapshot applied, refunds seen): SHOP#<shop>#ORDER#<order_id> | SHOPIFY
+- Shopify product type: SHOP#<shop>#PRODUCT#<product_id> | PRODUCT
+- Shopify webhook seen (dedup, TTL 7 days): SHOPIFYHOOK#<domain>#<X-Shopify-Webhook-Id> | WEBHOOK
+- notification template override: SHOP#<shop> | TEMPLATE#<language>#<template>
 
 Access patterns: return by RMA with its timeline (Query pk), returns of an order (gsi1), a customer's
 returns since a time (gsi2, sk >= time), returns by status, oldest first (gsi3: the review queue).
@@ -132,3 +137,29 @@ def outbox_of(subject: str, sk: str) -> dict[str, str]:
 # SHOP#<shop> | INTEGRATION#<name>
 def integration(shop_id: str, name: str) -> dict[str, str]:
     return {PK: f"SHOP#{shop_id}", SK: f"INTEGRATION#{name}"}
+
+
+SHOPIFY_SK = "SHOPIFY"
+PRODUCT_SK = "PRODUCT"
+WEBHOOK_SK = "WEBHOOK"
+TEMPLATE_PREFIX = "TEMPLATE#"
+
+
+def shopify_connection(domain: str) -> dict[str, str]:
+    return {PK: f"SHOPIFY#{domain}", SK: SHOPIFY_SK}
+
+
+def shopify_order_source(shop_id: str, order_id: str) -> dict[str, str]:
+    return {PK: order_pk(shop_id, order_id), SK: SHOPIFY_SK}
+
+
+def shopify_product(shop_id: str, product_id: str) -> dict[str, str]:
+    return {PK: f"SHOP#{shop_id}#PRODUCT#{product_id}", SK: PRODUCT_SK}
+
+
+def shopify_webhook(domain: str, webhook_id: str) -> dict[str, str]:
+    return {PK: f"SHOPIFYHOOK#{domain}#{webhook_id}", SK: WEBHOOK_SK}
+
+
+def notification_template(shop_id: str, language: str, template: str) -> dict[str, str]:
+    return {PK: f"SHOP#{shop_id}", SK: f"{TEMPLATE_PREFIX}{language}#{template}"}

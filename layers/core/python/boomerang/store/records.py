@@ -144,6 +144,29 @@ class Repository:
         )
         return self._order(from_item(got["Attributes"]))
 
+    def order_upsert_item(self, order: Order) -> dict[str, Any]:
+        """upsert_order as a TransactItem, for writes that go with other records (Shopify's)."""
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": to_item(keys.order(order.shop, order.order_id)),
+                "UpdateExpression": (
+                    "SET doc = :doc, gsi1pk = :g1, gsi1sk = :sk, returned = if_not_exists(returned, :empty), "
+                    "version = if_not_exists(version, :zero) + :one"
+                ),
+                "ExpressionAttributeValues": to_item(
+                    {
+                        ":doc": order.model_dump_json(exclude={"returned", "version"}),
+                        ":g1": keys.order_number_pk(order.shop, order.order_number),
+                        ":sk": keys.ORDER_SK,
+                        ":empty": {},
+                        ":zero": 0,
+                        ":one": 1,
+                    }
+                ),
+            }
+        }
+
     @staticmethod
     def _order(values: dict[str, Any]) -> Order:
         data = json.loads(values["doc"])

@@ -1,0 +1,84 @@
+"""Shopify webhooks: `POST /webhooks/shopify` (orders/create, orders/updated, orders/fulfilled,
+orders/cancelled, refunds/create; products/create and products/update for categories).
+
+Thin: the signature is checked on the raw body before anything reads it, then the library maps
+the payload onto the order (boomerang.services.shopify_orders). A duplicate or an older snapshot
+answers 200, so Shopify stops retrying it; a bad signature answers 401.
+"""
+
+import base64
+import gc
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+gc.freeze()  # see functions/storefront_api/handler.py
+
+from boomerang.api.errors import error_body
+from boomerang.api.resolver import install_error_handlers
+from boomerang.config import ShopifyWebhookConfig
+from boomerang.services.shopify_orders import ShopifyWebhooks
+from boomerang.store.records import Repository
+from boomerang.store.shopify import ShopifyStore
+
+config = ShopifyWebhookConfig.from_env()
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+repo = Repository(config.table_name)
+
+
+def _app_secret(secret_name: str) -> str:
+    # Cached per container: one Secrets Manager call per shop every few minutes.
+    return str(parameters.get_secret(secret_name, max_age=config.secret_cache_seconds))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+webhooks = ShopifyWebhooks(ShopifyStore(repo), _app_secret, _now)
+app = APIGatewayRestResolver()
+install_error_handlers(app, logger, metrics)
+
+
+@app.post("/webhooks/shopify")
+@tracer.capture_method
+def post_shopify() -> Response[str]:
+    event = app.current_event
+    # The signature covers the bytes Shopify sent: decode nothing but API Gateway's base64.
+    body = event.body or ""
+    raw = base64.b64decode(body) if event.is_base64_encoded else body.encode()
+    received = webhooks.receive(event.headers, raw)
+    # Ids only in the log: the payload is full of personal data.
+    logger.append_keys(shop=received.shop, order_id=received.order_id)
+    logger.info("shopify webhook", extra={"topic": received.topic, "outcome": received.outcome})
+    metrics.add_metric(name=f"ShopifyWebhook_{received.outcome}", unit=MetricUnit.Count, value=1)
+    body = {"outcome": received.outcome, "topic": received.topic, "order_id": received.order_id}
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
+
+
+gc.freeze()
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if len(event.get("body") or "") > config.max_body_bytes:
+        request_id = (event.get("requestContext") or {}).get("requestId")
+        return {
+            "statusCode": 413,
+            "headers": {"Content-Type": content_types.APPLICATION_JSON},
+            "body": json.dumps(
+                error_body("payload_too_large", "The body is over the limit.", None, request_id)
+            ),
+        }
+    return app.resolve(event, context)

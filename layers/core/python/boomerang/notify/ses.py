@@ -1,0 +1,137 @@
+"""Customer emails through Amazon SES (v2 API), in the customer's language, once per return and
+template.
+
+The address comes from the order at send time (events and workflow payloads carry ids only). The
+language is the first supported one of the order's customer language (from the storefront, e.g.
+Shopify's customer_locale) and the return's locale, else English. The text is the shop's override
+for that language and template if the merchant stored one, else the library's
+(boomerang/notify/templates/<language>.json).
+
+Sending once: the workflow's notify step already records each notification on the timeline, but
+the mail goes out before that write, so a step retried after a lost race (or the same news
+delivered twice) could send again. With an idempotency table, each (shop, RMA, template) is sent
+through Powertools idempotency: a second attempt gets the first one's message id and sends nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from boomerang.domain.models import Return
+from boomerang.notify.messages import Message
+from boomerang.notify.templates import EmailTemplate, catalogue, language_for
+from boomerang.store.records import Repository
+from boomerang.store.templates import TemplateOverrides
+
+# A delivery retried later than this is sent again (SES itself never deduplicates).
+ONCE_FOR_SECONDS = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Email:
+    to: str
+    language: str
+    template: str
+    subject: str
+    body: str
+
+
+class SesNotifier:
+    def __init__(
+        self,
+        repo: Repository,
+        overrides: TemplateOverrides,
+        sender: str,
+        *,
+        ses: Any | None = None,
+        idempotency_table: str | None = None,
+        configuration_set: str | None = None,
+    ):
+        if not sender:
+            raise ValueError("SES needs a verified sender address (NOTIFY_SENDER)")
+        self.repo = repo
+        self.overrides = overrides
+        self.sender = sender
+        self.configuration_set = configuration_set
+        self._ses = ses
+        self._send_once = self._deliver
+        self.idempotency_config: Any = None
+        if idempotency_table:
+            # Imported here: only the notify step's container pays for it.
+            from aws_lambda_powertools.utilities.idempotency import (
+                DynamoDBPersistenceLayer,
+                IdempotencyConfig,
+                idempotent_function,
+            )
+
+            store = DynamoDBPersistenceLayer(table_name=idempotency_table, boto3_client=repo.ddb)
+            config = IdempotencyConfig(event_key_jmespath="key", expires_after_seconds=ONCE_FOR_SECONDS)
+            self.idempotency_config = config
+            self._send_once = idempotent_function(
+                data_keyword_argument="mail", config=config, persistence_store=store
+            )(self._deliver)
+
+    def register_lambda_context(self, context: Any) -> None:
+        """An attempt cut off by the Lambda timeout then holds the mail only until that timeout, so
+        the step's retry can send it (rather than finding it "in progress" for a week)."""
+        if self.idempotency_config is not None:
+            self.idempotency_config.register_lambda_context(context)
+
+    @property
+    def ses(self) -> Any:
+        if self._ses is None:  # made on the first mail, not at cold start
+            self._ses = boto3.client("sesv2")
+        return self._ses
+
+    def compose(self, ret: Return, message: Message) -> Email:
+        order = self.repo.get_order(ret.shop, ret.order_id)
+        language = language_for(order.locale, ret.locale)
+        template = self._template(ret.shop, language, message.template)
+        if template is None:  # a template no file has (a merchant's own status?): the message as given
+            return Email(
+                order.customer_email, message.locale, message.template, message.subject, message.body
+            )
+        values = {
+            **catalogue(language).defaults,
+            "order_number": order.order_number,
+            **message.values,
+        }
+        subject, body = template.render(values)
+        return Email(order.customer_email, language, message.template, subject, body)
+
+    def _template(self, shop: str, language: str, name: str) -> EmailTemplate | None:
+        return (
+            self.overrides.get(shop, language, name)
+            or catalogue(language).templates.get(name)
+            or catalogue("en").templates.get(name)
+        )
+
+    def send(self, ret: Return, message: Message) -> str:
+        email = self.compose(ret, message)
+        mail = {
+            "key": f"{ret.shop}:{ret.rma}:{message.template}",
+            "to": email.to,
+            "subject": email.subject,
+            "body": email.body,
+        }
+        result = self._send_once(mail=mail)
+        return str(result["message_id"])
+
+    def _deliver(self, mail: dict[str, str]) -> dict[str, str]:
+        request: dict[str, Any] = {
+            "FromEmailAddress": self.sender,
+            "Destination": {"ToAddresses": [mail["to"]]},
+            "Content": {
+                "Simple": {
+                    "Subject": {"Data": mail["subject"], "Charset": "UTF-8"},
+                    "Body": {"Text": {"Data": mail["body"], "Charset": "UTF-8"}},
+                }
+            },
+        }
+        if self.configuration_set:
+            request["ConfigurationSetName"] = self.configuration_set
+        sent = self.ses.send_email(**request)
+        return {"message_id": str(sent["MessageId"])}

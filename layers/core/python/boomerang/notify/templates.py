@@ -1,0 +1,82 @@
+"""The customer emails' texts: one file per language in boomerang/notify/templates/ (en, zh, es,
+de, fr), and per-shop overrides a merchant stores in the table (scripts/shops.py put-template).
+
+A template is a subject and a plain-text body with `$placeholders` (string.Template: no attribute
+access or formatting language, so a merchant's text cannot reach into the objects it is filled
+from). An override must use only the placeholders below; it replaces the library's text for that
+shop, language and template.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from functools import cache
+from importlib import resources
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+LANGUAGES = ("en", "zh", "es", "de", "fr")
+FALLBACK = "en"
+PLACEHOLDERS = frozenset(
+    {
+        "rma",
+        "order_number",
+        "amount",
+        "carrier",
+        "tracking_number",
+        "valid_until",
+        "label_url",
+        "reason",
+        "options",
+    }
+)
+
+
+class EmailTemplate(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    subject: str = Field(min_length=1, max_length=200)
+    body: str = Field(min_length=1, max_length=10_000)
+
+    @field_validator("subject", "body")
+    @classmethod
+    def _known_placeholders(cls, text: str) -> str:
+        template = string.Template(text)
+        if not template.is_valid():
+            raise ValueError("a '$' must start a placeholder such as $rma (write $$ for a dollar sign)")
+        unknown = set(template.get_identifiers()) - PLACEHOLDERS
+        if unknown:
+            raise ValueError(f"unknown placeholders {sorted(unknown)}; known: {sorted(PLACEHOLDERS)}")
+        return text
+
+    def render(self, values: dict[str, str]) -> tuple[str, str]:
+        subject = string.Template(self.subject).safe_substitute(values)
+        # A subject is one line, whatever a value holds.
+        return " ".join(subject.split()), string.Template(self.body).safe_substitute(values)
+
+
+class Catalogue(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    language: str
+    defaults: dict[str, str]  # values a template falls back on, e.g. the refund options
+    templates: dict[str, EmailTemplate]
+
+
+@cache
+def catalogue(language: str) -> Catalogue:
+    text = resources.files("boomerang.notify").joinpath(f"templates/{language}.json").read_text("utf-8")
+    return Catalogue.model_validate(json.loads(text))
+
+
+def language_for(*preferences: str | None) -> str:
+    """The first supported language among BCP 47 tags in order of preference (`zh-CN` -> `zh`,
+    `de-AT` -> `de`); English when none is supported."""
+    for tag in preferences:
+        if not tag:
+            continue
+        primary = tag.replace("_", "-").split("-")[0].lower()
+        if primary in LANGUAGES:
+            return primary
+    return FALLBACK

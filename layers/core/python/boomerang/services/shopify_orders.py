@@ -1,0 +1,171 @@
+"""Orders in from Shopify: `POST /webhooks/shopify`.
+
+X-Shopify-Shop-Domain picks the shop (its connection record), the shop's app secret verifies
+X-Shopify-Hmac-Sha256 on the raw body, X-Shopify-Webhook-Id is applied once. Order payloads are
+whole snapshots: the newest `updated_at` wins and an older one never overwrites it; refunds are
+merged by their id from whichever payload brings them. So created, updated, fulfilled, cancelled
+and refunded end in the same order whatever order Shopify delivers them in.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from boomerang.domain.errors import BadRequest, Unauthorized, Unprocessable
+from boomerang.domain.models import Order
+from boomerang.services.retry import retry_stale
+from boomerang.shopify import mapping, signature
+from boomerang.shopify.payloads import Product, Refund, ShopifyOrder
+from boomerang.store.shopify import DuplicateWebhook, OrderSource, ShopifyConnection, ShopifyStore
+
+ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/fulfilled", "orders/cancelled"})
+REFUND_TOPICS = frozenset({"refunds/create"})
+PRODUCT_TOPICS = frozenset({"products/create", "products/update"})
+TOPICS = ORDER_TOPICS | REFUND_TOPICS | PRODUCT_TOPICS
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Received:
+    """What one delivery did: `outcome` is applied, stale (older than what is kept), duplicate,
+    pending (a refund before its order: kept, applied when the order comes) or ignored (a topic
+    Boomerang does not read)."""
+
+    outcome: str
+    topic: str
+    shop: str
+    order_id: str | None = None
+    order: Order | None = None
+
+
+class ShopifyWebhooks:
+    def __init__(self, store: ShopifyStore, secret: Callable[[str], str], clock: Callable[[], datetime]):
+        self.store = store
+        self.secret = secret  # secret name -> the app's client secret (cached by the caller)
+        self.clock = clock
+
+    def receive(self, headers: Mapping[str, str], raw_body: bytes) -> Received:
+        lowered = {k.lower(): v for k, v in headers.items()}
+        domain = (lowered.get("x-shopify-shop-domain") or "").strip().lower()
+        connection = self.store.connection(domain) if domain else None
+        if connection is None:
+            # Nothing to verify the signature with: to the sender, the same as a bad signature.
+            raise Unauthorized(
+                "X-Shopify-Shop-Domain names no shop connected to this Boomerang.", code="unknown_shop_domain"
+            )
+        if not signature.verify(
+            raw_body, lowered.get("x-shopify-hmac-sha256"), self.secret(connection.secret_name)
+        ):
+            raise Unauthorized(
+                "X-Shopify-Hmac-Sha256 does not match the body and the shop's app secret.",
+                code="invalid_webhook_signature",
+            )
+        topic = (lowered.get("x-shopify-topic") or "").strip()
+        webhook_id = (lowered.get("x-shopify-webhook-id") or "").strip()
+        if not topic or not webhook_id or len(webhook_id) > 128:
+            raise BadRequest(
+                "Shopify webhooks carry X-Shopify-Topic and X-Shopify-Webhook-Id.",
+                code="missing_webhook_header",
+                details=[
+                    {"field": name, "code": "missing", "message": "Header required."}
+                    for name, value in (("X-Shopify-Topic", topic), ("X-Shopify-Webhook-Id", webhook_id))
+                    if not value
+                ],
+            )
+        try:
+            if topic not in TOPICS:
+                self.store.remember_webhook(domain, webhook_id, topic, self.clock())
+                return Received("ignored", topic, connection.shop)
+            body = _json(raw_body)
+            if topic in PRODUCT_TOPICS:
+                product = _parse(Product, body)
+                kept = self.store.put_product(domain, webhook_id, connection.shop, product, self.clock())
+                return Received("applied" if kept else "stale", topic, connection.shop)
+            if topic in REFUND_TOPICS:
+                return self._refund(connection, webhook_id, topic, _parse(Refund, body))
+            return self._order(connection, webhook_id, topic, _parse(ShopifyOrder, body))
+        except DuplicateWebhook:
+            return Received("duplicate", topic, connection.shop)
+
+    @retry_stale
+    def _order(
+        self, connection: ShopifyConnection, webhook_id: str, topic: str, payload: ShopifyOrder
+    ) -> Received:
+        order_id = str(payload.id)
+        known = self.store.order_source(connection.shop, order_id)
+        refunds = mapping.merged_refunds(known.refunds, payload)
+        newer = known.snapshot is None or payload.updated_at > known.snapshot.updated_at
+        if not newer and refunds == known.refunds:
+            self.store.remember_webhook(connection.domain, webhook_id, topic, self.clock())
+            return Received("stale", topic, connection.shop, order_id)
+        snapshot = payload if newer else known.snapshot
+        assert snapshot is not None
+        return self._save(connection, webhook_id, topic, order_id, known, snapshot, refunds)
+
+    @retry_stale
+    def _refund(self, connection: ShopifyConnection, webhook_id: str, topic: str, refund: Refund) -> Received:
+        order_id = str(refund.order_id)
+        known = self.store.order_source(connection.shop, order_id)
+        if str(refund.id) in known.refunds:  # already known from this event or an order snapshot
+            self.store.remember_webhook(connection.domain, webhook_id, topic, self.clock())
+            return Received("stale", topic, connection.shop, order_id)
+        refunds = {**known.refunds}
+        refunds.setdefault(str(refund.id), mapping.refund_lines(refund))
+        if known.snapshot is None:
+            source = OrderSource(snapshot=None, refunds=refunds, version=known.version)
+            self.store.save_order(
+                connection.domain, webhook_id, topic, connection.shop, order_id, source, None, self.clock()
+            )
+            return Received("pending", topic, connection.shop, order_id)
+        return self._save(connection, webhook_id, topic, order_id, known, known.snapshot, refunds)
+
+    def _save(
+        self,
+        connection: ShopifyConnection,
+        webhook_id: str,
+        topic: str,
+        order_id: str,
+        known: OrderSource,
+        snapshot: ShopifyOrder,
+        refunds: dict[str, dict[str, int]],
+    ) -> Received:
+        product_ids = {str(item.product_id) for item in snapshot.line_items if item.product_id}
+        types = self.store.product_types(connection.shop, product_ids) if product_ids else {}
+        order = mapping.to_order(connection.shop, snapshot, refunds, types, connection.categories)
+        source = OrderSource(snapshot=snapshot, refunds=refunds, version=known.version)
+        self.store.save_order(
+            connection.domain, webhook_id, topic, connection.shop, order_id, source, order, self.clock()
+        )
+        return Received("applied", topic, connection.shop, order_id, order)
+
+
+def _json(raw_body: bytes) -> Any:
+    try:
+        return json.loads(raw_body)
+    except ValueError as exc:
+        raise BadRequest("The body is not JSON.", code="malformed_json") from exc
+
+
+def _parse(model: type[M], body: Any) -> M:
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        details = [
+            {
+                "field": ".".join(str(p) for p in err["loc"]) or None,
+                "code": err["type"],
+                "message": err["msg"],
+            }
+            for err in exc.errors()
+        ]
+        raise Unprocessable(
+            f"The {model.__name__} payload does not have the shape Shopify sends.",
+            code="validation_failed",
+            details=details,
+        ) from exc

@@ -1,0 +1,165 @@
+"""Shopify's order payloads mapped onto Boomerang's Order. Plain functions, no AWS.
+
+- lines: each line item (id, sku, title, quantity) at its price less its share of the discounts,
+  rounded down to the minor unit (a refund never exceeds what was paid);
+- category: the product's `product_type` (from products/create and products/update, since line
+  items do not carry it), through the shop's own map (e.g. "Headphones" -> "electronics"), else
+  slugged ("Rain Jackets" -> "rain_jackets"); gift cards are `gift_card`; unknown -> `general`;
+- delivered_at: when a fulfillment holding the line reached shipment_status "delivered"
+  (its updated_at); the latest one where several fulfillments hold a line;
+- removed: units refunded in Shopify (the order's `refunds` and refunds/create, merged by refund
+  id) and, once the order is cancelled, every unit;
+- payment reference: the order's Admin API id (gid://shopify/Order/...), what a refund through
+  Shopify names;
+- customer: the order's email (or contact email, or the customer's), country from the shipping
+  address (else billing, else the customer's default address), language from customer_locale.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import ROUND_FLOOR, Decimal
+
+from pydantic import ValidationError
+
+from boomerang.domain.errors import Unprocessable
+from boomerang.domain.models import Order, OrderLine
+from boomerang.domain.money import Money, exponent
+from boomerang.shopify.payloads import LineItem, Refund, ShopifyOrder
+
+_LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+GENERAL = "general"
+
+
+def category_of(product_type: str | None, categories: Mapping[str, str]) -> str:
+    if not product_type or not product_type.strip():
+        return GENERAL
+    mapped = categories.get(product_type) or categories.get(product_type.strip().lower())
+    if mapped:
+        return mapped
+    return _NOT_SLUG.sub("_", product_type.strip().lower()).strip("_")[:64] or GENERAL
+
+
+def refund_lines(refund: Refund) -> dict[str, int]:
+    """What one Shopify refund took off the order: line id -> units."""
+    lines: dict[str, int] = {}
+    for item in refund.refund_line_items:
+        key = str(item.line_item_id)
+        lines[key] = lines.get(key, 0) + item.quantity
+    return lines
+
+
+def merged_refunds(known: Mapping[str, Mapping[str, int]], order: ShopifyOrder) -> dict[str, dict[str, int]]:
+    """Refunds by Shopify refund id, from what was known and what this snapshot lists. A refund is
+    the same whichever payload brought it, so merging by id makes the arrival order irrelevant."""
+    merged = {refund_id: dict(lines) for refund_id, lines in known.items()}
+    for refund in order.refunds:
+        merged.setdefault(str(refund.id), refund_lines(refund))
+    return merged
+
+
+def _unit_price(item: LineItem, currency: str) -> Money:
+    discount = sum((d.amount for d in item.discount_allocations), Decimal(0))
+    per_unit = (item.price - discount / item.quantity) if item.quantity else item.price
+    quantum = Decimal(1).scaleb(-exponent(currency))
+    paid = max(Decimal(0), per_unit).quantize(quantum, rounding=ROUND_FLOOR)
+    return Money.parse(format(paid, "f"), currency)
+
+
+def _delivered(order: ShopifyOrder) -> dict[str, datetime]:
+    delivered: dict[str, datetime] = {}
+    for fulfillment in order.fulfillments:
+        if fulfillment.shipment_status != "delivered":
+            continue
+        at = fulfillment.updated_at.astimezone(UTC)
+        for line in fulfillment.line_items:
+            key = str(line.id)
+            delivered[key] = max(at, delivered.get(key, at))
+    return delivered
+
+
+def _email(order: ShopifyOrder) -> str | None:
+    return order.email or order.contact_email or (order.customer.email if order.customer else None)
+
+
+def _country(order: ShopifyOrder) -> str | None:
+    default = order.customer.default_address if order.customer else None
+    for address in (order.shipping_address, order.billing_address, default):
+        if address and address.country_code:
+            return address.country_code.upper()
+    return None
+
+
+def _locale(order: ShopifyOrder) -> str | None:
+    raw = order.customer_locale or (order.customer.locale if order.customer else None)
+    return raw if raw and _LOCALE.fullmatch(raw) else None
+
+
+def to_order(
+    shop: str,
+    order: ShopifyOrder,
+    refunds: Mapping[str, Mapping[str, int]],
+    product_types: Mapping[str, str],
+    categories: Mapping[str, str],
+) -> Order:
+    """The Order for this snapshot; `refunds` are every refund known for it (merged_refunds),
+    `product_types` the known product_type per product id."""
+    missing = []
+    email, country = _email(order), _country(order)
+    if not email:
+        missing.append({"field": "email", "code": "missing", "message": "The order has no customer email."})
+    if not country:
+        missing.append(
+            {"field": "shipping_address.country_code", "code": "missing", "message": "No country."}
+        )
+    if missing:
+        raise Unprocessable(
+            f"Shopify order {order.id} cannot become a returnable order: {missing[0]['message']}",
+            code="unmappable_order",
+            details=missing,
+        )
+    assert email is not None and country is not None
+    delivered = _delivered(order)
+    removed: dict[str, int] = {}
+    for refunded in refunds.values():
+        for line_id, quantity in refunded.items():
+            removed[line_id] = removed.get(line_id, 0) + quantity
+    try:
+        lines = [
+            OrderLine(
+                line_id=str(item.id),
+                sku=item.sku or f"shopify-variant-{item.variant_id or item.id}",
+                title=(item.name or item.title)[:512],
+                category="gift_card"
+                if item.gift_card
+                else category_of(product_types.get(str(item.product_id)), categories),
+                quantity=item.quantity,
+                unit_price=_unit_price(item, order.currency),
+                delivered_at=delivered.get(str(item.id)),
+            )
+            for item in order.line_items
+            if item.quantity > 0
+        ]
+        by_id = {line.line_id: line.quantity for line in lines}
+        if order.cancelled_at is not None:
+            removed = dict(by_id)
+        return Order(
+            shop=shop,
+            order_id=str(order.id),
+            order_number=order.name,
+            customer_email=email,
+            customer_country=country,
+            currency=order.currency,
+            ordered_at=order.created_at.astimezone(UTC),
+            lines=lines,
+            payment_reference=order.admin_graphql_api_id or f"gid://shopify/Order/{order.id}",
+            locale=_locale(order),
+            removed={k: min(v, by_id[k]) for k, v in removed.items() if k in by_id and v > 0},
+        )
+    except (ValidationError, ValueError) as exc:
+        raise Unprocessable(
+            f"Shopify order {order.id} cannot become a returnable order: {exc}", code="unmappable_order"
+        ) from exc

@@ -1,0 +1,99 @@
+"""The customer emails' templates: every language has every template, placeholders are the known
+ones, a merchant's override is checked, and the language is chosen from BCP 47 tags."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from pydantic import ValidationError
+
+from boomerang.notify.templates import LANGUAGES, PLACEHOLDERS, EmailTemplate, catalogue, language_for
+
+REQUIRED = {
+    "return.requested",  # request received
+    "return.label_issued",  # approved, with the label
+    "return.rejected",  # with the reason
+    "return.received",  # at the hub
+    "return.refunded",  # with how long the bank takes
+    "return.refund_failed",  # with the options
+}
+
+
+def placeholders(text: str) -> set[str]:
+    return set(string.Template(text).get_identifiers())
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_language_has_every_template_with_the_same_facts(language: str) -> None:
+    english = catalogue("en")
+    found = catalogue(language)
+    assert found.language == language
+    assert set(found.templates) == set(english.templates) >= REQUIRED
+    assert set(found.defaults) == set(english.defaults)
+    for name, template in found.templates.items():
+        theirs = english.templates[name]
+        assert placeholders(template.body) == placeholders(theirs.body), (language, name)
+        assert "$rma" in template.subject, (language, name)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_rendered_templates_leave_no_placeholder(language: str) -> None:
+    values = {
+        **catalogue(language).defaults,
+        "rma": "K7Q-4M2-XAC",
+        "order_number": "#1042",
+        "amount": "EUR 53.10",
+    }
+    for template in catalogue(language).templates.values():
+        subject, body = template.render(values)
+        assert "$" not in subject + body
+        assert "K7Q-4M2-XAC" in subject
+
+
+def test_refund_texts_say_how_long_the_bank_takes_and_failures_list_options() -> None:
+    for language in LANGUAGES:
+        refunded = catalogue(language).templates["return.refunded"].body
+        assert "5" in refunded and "10" in refunded, language
+        assert "$options" in catalogue(language).templates["return.refund_failed"].body
+        assert catalogue(language).defaults["options"].strip()
+
+
+def test_an_override_may_use_only_known_placeholders() -> None:
+    ok = EmailTemplate(subject="Retour $rma", body="Bedankt! $amount, ${order_number}. Kosten: $$0")
+    assert ok.render({"rma": "X", "amount": "EUR 1.00", "order_number": "#1"}) == (
+        "Retour X",
+        "Bedankt! EUR 1.00, #1. Kosten: $0",
+    )
+    for bad in ("Hello $customer_name", "Price $", "{rma.__class__}$rma.__class__"):
+        if bad.startswith("{"):
+            # Braces are plain text for string.Template: nothing is looked up on the values.
+            assert (
+                EmailTemplate(subject="s $rma", body=bad).render({"rma": "X"})[1]
+                == "{rma.__class__}X.__class__"
+            )
+            continue
+        with pytest.raises(ValidationError):
+            EmailTemplate(subject="s", body=bad)
+    assert {"rma", "amount", "reason", "options"} <= PLACEHOLDERS
+
+
+def test_a_subject_stays_one_line() -> None:
+    template = EmailTemplate(subject="About $rma: $reason", body="b")
+    assert template.render({"rma": "X", "reason": "worn\nand torn"})[0] == "About X: worn and torn"
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        (("zh-CN",), "zh"),
+        (("de-AT", "fr"), "de"),
+        ((None, "es"), "es"),
+        (("pt-BR", "fr-CA"), "fr"),
+        (("ja", None), "en"),
+        ((), "en"),
+        (("FR_fr",), "fr"),
+    ],
+)
+def test_language_from_bcp47_tags_with_english_fallback(tags: tuple[str | None, ...], expected: str) -> None:
+    assert language_for(*tags) == expected
