@@ -19,6 +19,7 @@ from typing import Any
 
 import boto3
 
+from local.buckets import create_buckets
 from local.cognito import LocalStaff
 from local.environment import LocalAws
 from local.from_template import (
@@ -30,6 +31,7 @@ from local.from_template import (
     table_specs,
 )
 from local.http_front import LocalRoute
+from local.s3_events import S3EventPoller, s3_event_poller
 from local.stepfunctions import LocalStepFunctions
 from local.template import cached_template
 
@@ -44,6 +46,7 @@ class LocalStack:
     modules: dict[str, ModuleType] = field(default_factory=dict)  # function logical id -> module
     routes: list[LocalRoute] = field(default_factory=list)
     physical: dict[str, str] = field(default_factory=dict)  # logical id -> local name or ARN
+    s3_events: S3EventPoller | None = None
 
     @property
     def storefront(self) -> ModuleType | None:
@@ -69,6 +72,7 @@ class LocalStack:
         os.environ.update(self.aws.function_environment())
         self._tables(template)
         self._secrets(template)
+        create_buckets(template, self.physical, boto3.client("s3"))
         self._user_pool(template)
         functions = function_specs(template)
         machine_ids = set(of_type(template, "AWS::StepFunctions::StateMachine"))
@@ -94,6 +98,8 @@ class LocalStack:
             )
             for r in route_specs(template)
         ]
+        handlers = {lid: getattr(m, functions[lid].attribute) for lid, m in self.modules.items()}
+        self.s3_events = s3_event_poller(template, self.physical, handlers, boto3.client("s3")).start()
         return self
 
     def _tables(self, template: dict[str, Any]) -> None:
@@ -136,6 +142,8 @@ class LocalStack:
         self.modules[spec.logical_id] = importlib.import_module(spec.module)
 
     def stop(self) -> None:
+        if self.s3_events is not None:
+            self.s3_events.stop()
         if self.machine is not None:
             self.machine.close()
         self.aws.stop()

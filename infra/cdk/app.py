@@ -4,13 +4,19 @@ Context values (`-c key=value`):
   stack_name    CloudFormation stack name (default Boomerang)
   web_acl_arn   ARN of a regional WAFv2 WebACL to attach to the API stage (default: none)
   admin_mfa_required  "true": staff must sign in with a TOTP second factor (default: optional)
+  evidence_regions  JSON, region -> hub ids whose evidence stays there, e.g. '{"eu-central-1": ["eu-pl"]}':
+                a RegionalEvidenceStack per region (default: every return's evidence in the home bucket)
+  home_region   the main stack's region, needed with evidence_regions (default: CDK_DEFAULT_REGION)
 """
 
 from __future__ import annotations
 
-from aws_cdk import App, Aspects
+import os
+
+from aws_cdk import App, Aspects, Environment
 from cdk_nag import AwsSolutionsChecks
 
+from infra.cdk.constructs.evidence_buckets import RegionalEvidenceStack, evidence_regions
 from infra.cdk.stacks.boomerang_stack import BoomerangStack
 
 DEFAULT_STACK_NAME = "Boomerang"
@@ -25,7 +31,20 @@ def build_app(app: App | None = None) -> tuple[App, BoomerangStack]:
         description="Boomerang returns platform: storefront and staff APIs, return workflow, data tables",
         web_acl_arn=app.node.try_get_context("web_acl_arn") or None,
         admin_mfa_required=str(app.node.try_get_context("admin_mfa_required") or "").lower() == "true",
+        evidence_regions=evidence_regions(app.node.try_get_context("evidence_regions")),
     )
+    regions = evidence_regions(app.node.try_get_context("evidence_regions"))
+    home_region = app.node.try_get_context("home_region") or os.environ.get("CDK_DEFAULT_REGION")
+    if regions and not home_region:
+        raise ValueError("evidence_regions needs the home region: -c home_region=<region>")
+    for region in regions:
+        RegionalEvidenceStack(
+            app,
+            f"{stack.stack_name}-evidence-{region}",
+            home_stack_name=stack.stack_name,
+            home_region=str(home_region),
+            env=Environment(region=region),
+        )
     # Every synth is checked; a finding without a suppression fails `cdk synth`.
     Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
     return app, stack

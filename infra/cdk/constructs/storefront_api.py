@@ -51,6 +51,7 @@ ROUTES = (
     Route("POST", "/v1/returns", "createReturn", required_headers=(IDEMPOTENCY_KEY_HEADER,)),
     Route("GET", "/v1/returns/{rma}", "getReturn"),
     Route("POST", "/v1/returns/{rma}/cancel", "cancelReturn"),
+    Route("POST", "/v1/returns/{rma}/evidence", "requestEvidenceUpload"),
     Route("GET", "/v1/policy", "getPolicy"),
     Route("GET", "/v1/openapi.json", "getOpenApi"),
 )
@@ -63,7 +64,6 @@ ACCESS_LOG_FORMAT = {
     "user_agent": "$context.identity.userAgent",
     "request_time": "$context.requestTime",
     "method": "$context.httpMethod",
-    "path": "$context.path",
     "resource_path": "$context.resourcePath",
     "protocol": "$context.protocol",
     "status": "$context.status",

@@ -13,6 +13,7 @@ from constructs import Construct
 from infra.cdk.constructs.admin_api import AdminApi
 from infra.cdk.constructs.core_layer import CoreLayer, layer_requirements
 from infra.cdk.constructs.data_table import DataTables
+from infra.cdk.constructs.evidence_buckets import EvidenceStore
 from infra.cdk.constructs.return_workflow import ReturnWorkflow
 from infra.cdk.constructs.session_key import SessionSigningKey
 from infra.cdk.constructs.storefront_api import StorefrontApi
@@ -31,6 +32,7 @@ class BoomerangStack(Stack):
         cors_allow_origins: Sequence[str] = apigw.Cors.ALL_ORIGINS,
         web_acl_arn: str | None = None,
         admin_mfa_required: bool = False,
+        evidence_regions: dict[str, list[str]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -78,6 +80,23 @@ class BoomerangStack(Stack):
             tables=tables,
             state_machine_arn=workflow.state_machine_arn,
             mfa_required=admin_mfa_required,
+        )
+
+        # Evidence: buckets, the upload check, presigned uploads (customers, warehouse), staff views.
+        evidence = EvidenceStore(
+            self,
+            "Evidence",
+            code_dir=REPO_ROOT / "functions" / "evidence_uploaded",
+            layer=core_layer.layer,
+            tables=tables,
+            state_machine_arn=workflow.state_machine_arn,
+            regions=evidence_regions,
+        )
+        evidence.grant_upload(storefront.function)
+        evidence.grant_upload(admin.function)
+        evidence.grant_view(admin.role)
+        CfnOutput(
+            self, "EvidenceBucket", value=evidence.bucket.bucket_name, description="Evidence (home region)"
         )
 
         CfnOutput(

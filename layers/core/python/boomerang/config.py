@@ -44,3 +44,12 @@ class AdminConfig(FromEnv):
     state_machine_arn: str = ""
     policy_cache_seconds: int = Field(default=60, ge=0)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+
+
+class EvidenceConfig(FromEnv):
+    """The evidence buckets, for every function that presigns, records or shows evidence."""
+
+    evidence_bucket: str = ""
+    # JSON: hub id -> {"bucket", "region"} (from the CDK context `evidence_regions`).
+    evidence_regional_buckets: str = ""
+    aws_region: str = "us-east-1"

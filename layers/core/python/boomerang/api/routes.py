@@ -16,6 +16,7 @@ STOREFRONT_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/v1/returns"),
     ("GET", "/v1/returns/{rma}"),
     ("POST", "/v1/returns/{rma}/cancel"),
+    ("POST", "/v1/returns/{rma}/evidence"),
     ("GET", "/v1/policy"),
     ("GET", "/v1/openapi.json"),
 )
@@ -28,6 +29,11 @@ ADMIN_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/admin/v1/returns/{rma}/reject"),
     ("POST", "/admin/v1/warehouse/scans"),
     ("POST", "/admin/v1/returns/{rma}/inspection"),
+    ("POST", "/admin/v1/returns/{rma}/evidence"),
+    ("GET", "/admin/v1/returns/{rma}/evidence"),
+    ("GET", "/admin/v1/returns/{rma}/evidence/{evidence_id}"),
+    ("GET", "/admin/v1/customers/{email}/export"),
+    ("POST", "/admin/v1/customers/{email}/erase"),
 )
 
 _PARAMETER = re.compile(r"(\{\w+\})")
