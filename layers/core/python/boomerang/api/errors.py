@@ -34,6 +34,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "return_not_found": "No such return, or not yours.",
         "invalid_rma": "Not an RMA number: wrong characters, length or check character (a typo).",
         "route_not_found": "No such route.",
+        "evidence_not_found": "The return has no evidence with that id.",
     },
     409: {
         "stale_version": "Someone changed the record since it was read; read again and retry.",
@@ -41,6 +42,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "idempotency_key_reused": "The Idempotency-Key was used with another body.",
         "request_in_progress": "A request with this Idempotency-Key is still running.",
         "wrong_hub": "The scanned parcel belongs to another hub: set it aside.",
+        "evidence_not_expected": "The return's status takes no (more) evidence from this uploader.",
     },
     413: {"payload_too_large": "The body is over the size limit."},
     429: {"throttled": "Too many requests; retry with backoff (API Gateway's stage throttling)."},
@@ -58,6 +60,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "shop_required": "A session without an API key must name the shop.",
         "invalid_rma": "A scanned or typed code is not an RMA number (its check character fails).",
         "inspection_incomplete": "An inspection must grade every item of the return once.",
+        "evidence_not_acceptable": "The declared file's type or size is outside the policy; details name each.",
     },
     500: {"internal_error": "The server failed; the request id finds it in the logs."},
 }
