@@ -265,10 +265,13 @@ def test_the_storefront_offers_an_upload_for_the_customers_own_return(
     status, created = api.call(
         "POST",
         "/v1/returns",
-        {"order_id": order["order_id"], "items": [{"line_id": "L1", "quantity": 1, "reason": "not_as_described"}],
-         "resolution": "refund"},
+        {
+            "order_id": order["order_id"],
+            "items": [{"line_id": "L1", "quantity": 1, "reason": "not_as_described"}],
+            "resolution": "refund",
+        },
         headers={"Idempotency-Key": uuid.uuid4().hex},
-    )  # fmt: skip
+    )
     assert status == 201 and created["status"] == "awaiting_evidence", created
     path = f"/v1/returns/{created['rma']}/evidence"
     status, body = api.call("POST", path, {"kind": "video", "content_type": "video/mp4", "size": 1_000_000})

@@ -60,7 +60,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "shop_required": "A session without an API key must name the shop.",
         "invalid_rma": "A scanned or typed code is not an RMA number (its check character fails).",
         "inspection_incomplete": "An inspection must grade every item of the return once.",
-        "evidence_not_acceptable": "The declared file's type or size is outside the policy; details name each.",
+        "evidence_not_acceptable": "The declared file's type or size is outside the policy.",
     },
     500: {"internal_error": "The server failed; the request id finds it in the logs."},
 }
