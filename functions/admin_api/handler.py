@@ -9,6 +9,7 @@ library and shapes the response.
 # No `from __future__ import annotations`: Powertools reads the route signatures' real types.
 import gc
 import json
+import re
 import warnings
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -51,7 +52,7 @@ from boomerang.auth.staff import StaffMember, authorize
 from boomerang.carriers.sandbox import SandboxCarrier
 from boomerang.config import AdminConfig, EvidenceConfig
 from boomerang.domain import rma as rma_numbers
-from boomerang.domain.errors import DomainError, NotFound, Unauthorized
+from boomerang.domain.errors import DomainError, NotFound, Unauthorized, Unprocessable
 from boomerang.domain.evidence import Uploader
 from boomerang.domain.status import ReturnStatus
 from boomerang.payments.sandbox import SandboxPayments
@@ -233,10 +234,22 @@ evidence = EvidenceService(
 )
 privacy = PrivacyService(standard_holders(repo), lambda: clock())
 EVIDENCE_ID = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="An evidence id")]
-EMAIL = Annotated[
-    str, Path(pattern=r"^[^@\s/]+@[^@\s/]+$", max_length=320, description="The customer's email")
-]
+EMAIL = Annotated[str, Path(min_length=3, max_length=960, description="The customer's email (URL-encoded)")]
+EMAIL_SHAPE = re.compile(r"^[^@\s/]+@[^@\s/]+\.[^@\s/]+$")
 SHOP = Annotated[str, Query(min_length=1, max_length=128, description="The shop id")]
+
+
+def _subject(email: str, shop: str) -> Subject:
+    # API Gateway may pass the path segment URL-encoded (%40): the email is checked once decoded.
+    decoded = unquote(email).strip()
+    if not EMAIL_SHAPE.fullmatch(decoded):
+        raise Unprocessable(
+            "Not an email address.",
+            code="validation_failed",
+            details=[{"field": "path.email", "code": "invalid_email", "message": "Not an email address."}],
+        )
+    logger.append_keys(shop=shop)
+    return Subject(shop, decoded)
 
 
 @app.post(
@@ -288,9 +301,9 @@ def view_evidence(rma: RMA, evidence_id: EVIDENCE_ID) -> EvidenceViewOut:
 @tracer.capture_method(capture_response=False)
 def export_customer(email: EMAIL, shop: SHOP) -> PrivacyOut:
     _staff()
-    logger.append_keys(shop=shop)
+    subject = _subject(email, shop)
     logger.info("customer data exported")  # never the email
-    return PrivacyOut.model_validate(privacy.export(Subject(shop, unquote(email))))
+    return PrivacyOut.model_validate(privacy.export(subject))
 
 
 @app.post(
@@ -302,8 +315,7 @@ def export_customer(email: EMAIL, shop: SHOP) -> PrivacyOut:
 @tracer.capture_method(capture_response=False)
 def erase_customer(email: EMAIL, shop: SHOP) -> PrivacyOut:
     _staff()
-    logger.append_keys(shop=shop)
-    done = privacy.erase(Subject(shop, unquote(email)))
+    done = privacy.erase(_subject(email, shop))
     logger.info("customer data erased")
     metrics.add_metric(name="CustomerErased", unit=MetricUnit.Count, value=1)
     return PrivacyOut.model_validate(done)
