@@ -33,14 +33,12 @@ def create_buckets(template: dict[str, Any], physical: dict[str, str], s3: Any) 
         if props.get("CorsConfiguration"):
             rules = [
                 {
-                    k: v
-                    for k, v in rule.items()
-                    if k in ("AllowedMethods", "AllowedOrigins", "AllowedHeaders", "MaxAge")
+                    "AllowedMethods": rule["AllowedMethods"],
+                    "AllowedOrigins": rule["AllowedOrigins"],
+                    "AllowedHeaders": rule.get("AllowedHeaders", []),
+                    "MaxAgeSeconds": int(rule.get("MaxAge", 0)),
                 }
                 for rule in props["CorsConfiguration"]["CorsRules"]
             ]
-            s3.put_bucket_cors(
-                Bucket=name,
-                CORSConfiguration={"CORSRules": [{**r, "MaxAgeSeconds": r.pop("MaxAge", 0)} for r in rules]},
-            )
+            s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})
         physical[logical_id] = name
