@@ -263,7 +263,7 @@ def attach_evidence(rma: RMA, body: EvidenceIn) -> Response[EvidenceUploadOut]:
     member = _staff()
     ret, _ = repo.get_return(_canonical(rma))
     made = evidence.presign_upload(
-        ret, body.evidence_kind, body.content_type, body.size, Uploader.STAFF, member.actor
+        ret, body.evidence_kind, body.content_type, body.size, Uploader.STAFF, member.actor, body.content_md5
     )
     return Response(
         status_code=201, content_type=content_types.APPLICATION_JSON, body=EvidenceUploadOut.of(made)

@@ -300,7 +300,7 @@ def post_evidence(rma: Annotated[str, Path(max_length=32)], body: EvidenceIn) ->
     ret, _ = service.get_return(_caller(), rma)
     logger.append_keys(shop=ret.shop, order_id=ret.order_id, rma=ret.rma)
     made = _evidence_service().presign_upload(
-        ret, body.evidence_kind, body.content_type, body.size, Uploader.CUSTOMER, "customer"
+        ret, body.evidence_kind, body.content_type, body.size, Uploader.CUSTOMER, "customer", body.content_md5
     )
     metrics.add_metric(name="EvidenceUploadOffered", unit=MetricUnit.Count, value=1)
     return Response(

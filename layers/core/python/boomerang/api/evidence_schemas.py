@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # not at runtime: the storefront's cold start does not load t
     from boomerang.services.evidence import PresignedUpload, ViewUrl
 
 ContentType = Annotated[str, StringConstraints(pattern=r"^[a-z]+/[a-z0-9.+-]+$", max_length=100)]
+Md5Base64 = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{22}==$")]
 Shop = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
@@ -22,6 +23,9 @@ class EvidenceIn(Body):
         examples=["video/mp4"], description="The file's MIME type, sent again on upload"
     )
     size: int = Field(ge=1, description="The file's size in bytes; the policy caps each kind (video: 500 MB)")
+    content_md5: Md5Base64 | None = Field(
+        default=None, description="The file's MD5, base64 (as Content-MD5): S3 then accepts only that file"
+    )
 
     @property
     def evidence_kind(self) -> EvidenceKind:

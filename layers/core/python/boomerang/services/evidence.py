@@ -95,7 +95,14 @@ class EvidenceService:
     # --- uploads -------------------------------------------------------------------------------
 
     def presign_upload(
-        self, ret: Return, kind: EvidenceKind, content_type: str, size: int, uploader: Uploader, actor: str
+        self,
+        ret: Return,
+        kind: EvidenceKind,
+        content_type: str,
+        size: int,
+        uploader: Uploader,
+        actor: str,
+        content_md5: str | None = None,
     ) -> PresignedUpload:
         if uploader is Uploader.CUSTOMER and ret.status not in CUSTOMER_UPLOAD_STATUSES:
             raise Conflict(
@@ -130,6 +137,11 @@ class EvidenceService:
             {"x-amz-meta-uploaded-by": actor},
             ["content-length-range", rules.min_bytes, rules.max_bytes(kind)],
         ]
+        if content_md5:
+            # S3 then stores only that exact file; uploads under an Object Lock default retention
+            # may need an integrity field on AWS (PutObject does), and POST takes Content-MD5.
+            fields["Content-MD5"] = content_md5
+            conditions.append({"Content-MD5": content_md5})
         expires_in = rules.upload_window_seconds
         post = self.s3_for(where.region).generate_presigned_post(
             Bucket=where.bucket, Key=key.key, Fields=fields, Conditions=conditions, ExpiresIn=expires_in
