@@ -296,3 +296,30 @@ def test_the_storefront_offers_an_upload_for_the_customers_own_return(
     )
     assert status == 422 and body["error"]["code"] == "evidence_not_acceptable"
     assert {d["field"] for d in body["error"]["details"]} == {"size"}
+
+
+def test_the_upload_function_records_what_local_s3_events_deliver(
+    repo: Repository, bucket: str, evidence: EvidenceService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Lambda handler on the EventBridge event S3 sends, delivered as `make local` does it."""
+    import importlib
+
+    from local.s3_events import S3EventPoller, Watch
+
+    monkeypatch.setenv("EVIDENCE_BUCKET", bucket)
+    module = importlib.import_module("functions.evidence_uploaded.handler")
+    monkeypatch.setattr(module.service, "buckets", evidence.buckets)
+    monkeypatch.setattr(module.workflow, "engine", RecordingEngine())
+    ret = new_return(repo, price=18000, reason="not_as_described")
+    made = evidence.presign_upload(
+        ret, EvidenceKind.VIDEO, "video/mp4", len(VIDEO), Uploader.CUSTOMER, "customer"
+    )
+    _post(made.url, made.fields, VIDEO, "video/mp4")
+    poller = S3EventPoller(
+        boto3.client("s3"), [Watch(bucket, ["returns/"], module.handler, "evidence_uploaded")]
+    )
+    assert poller.poll() >= 1
+    assert poller.poll() == 0  # each version once
+    stored = repo.get_return(ret.rma)[0]
+    assert [e.evidence_id for e in stored.evidence] == [made.evidence_id]
+    assert stored.status is S.PENDING_REVIEW
