@@ -4,8 +4,9 @@ Context values (`-c key=value`):
   stack_name    CloudFormation stack name (default Boomerang)
   web_acl_arn   ARN of a regional WAFv2 WebACL to attach to the API stage (default: none)
   admin_mfa_required  "true": staff must sign in with a TOTP second factor (default: optional)
-  evidence_regions  JSON, region -> hub ids whose evidence stays there, e.g. '{"eu-central-1": ["eu-pl"]}':
-                a RegionalEvidenceStack per region (default: every return's evidence in the home bucket)
+  evidence_regions  JSON, region -> hub ids whose evidence stays there,
+                e.g. '{"eu-central-1": ["eu-pl-gls"]}': a RegionalEvidenceStack per region
+                (default: every return's evidence in the home bucket)
   home_region   the main stack's region, needed with evidence_regions (default: CDK_DEFAULT_REGION)
 """
 

@@ -121,7 +121,7 @@ def test_the_apis_may_presign_and_only_staff_may_view(synthesized: Synthesized) 
 
 
 def test_regional_buckets_keep_eu_evidence_in_the_eu() -> None:
-    made = synthesize(evidence_regions='{"eu-central-1": ["eu-pl"]}', home_region="us-east-1")
+    made = synthesize(evidence_regions='{"eu-central-1": ["eu-pl-gls"]}', home_region="us-east-1")
     regional = next(
         s
         for s in made.app.node.children
@@ -145,7 +145,7 @@ def test_regional_buckets_keep_eu_evidence_in_the_eu() -> None:
     assert "us-east-1" in str(target["Arn"]) and "event-bus/default" in str(target["Arn"])
     _, function = made.function("evidence_uploaded")
     regional_env = function["Environment"]["Variables"]["EVIDENCE_REGIONAL_BUCKETS"]
-    assert "eu-pl" in str(regional_env) and "eu-central-1" in str(regional_env)
+    assert "eu-pl-gls" in str(regional_env) and "eu-central-1" in str(regional_env)
     errors = Annotations.from_stack(regional).find_error("*", Match.string_like_regexp("AwsSolutions-.*"))
     warnings = Annotations.from_stack(regional).find_warning("*", Match.string_like_regexp("AwsSolutions-.*"))
     assert [str(m.entry.data)[:200] for m in errors + warnings] == []

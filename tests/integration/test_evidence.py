@@ -323,3 +323,26 @@ def test_the_upload_function_records_what_local_s3_events_deliver(
     stored = repo.get_return(ret.rma)[0]
     assert [e.evidence_id for e in stored.evidence] == [made.evidence_id]
     assert stored.status is S.PENDING_REVIEW
+
+
+def test_an_eu_return_uploads_to_the_eu_bucket(repo: Repository, evidence: EvidenceService) -> None:
+    eu = BucketChoice("boomerang-evidence-eu-central-1-123456789012", "eu-central-1")
+    regional = EvidenceService(
+        repo,
+        evidence.policy_for,
+        EvidenceBuckets(home=evidence.buckets.home, by_hub={"eu-pl-gls": eu}),
+        S3Clients(),
+        evidence.clock,
+    )
+    german = new_return(repo, price=18000, reason="not_as_described", country="DE")
+    assert german.hub.hub_id == "eu-pl-gls"
+    made = regional.presign_upload(
+        german, EvidenceKind.VIDEO, "video/mp4", 1000, Uploader.CUSTOMER, "customer"
+    )
+    assert (made.bucket, made.region) == (eu.bucket, "eu-central-1")
+    assert {"bucket": eu.bucket} in _policy(made.fields)["conditions"]
+    assert "eu-central-1" in made.fields["x-amz-credential"]
+    american = new_return(repo, price=18000, reason="not_as_described")
+    assert regional.presign_upload(
+        american, EvidenceKind.VIDEO, "video/mp4", 1000, Uploader.CUSTOMER, "customer"
+    ).bucket == (evidence.buckets.home.bucket)

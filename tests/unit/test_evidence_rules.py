@@ -53,8 +53,8 @@ def test_the_key_names_the_return_and_who_uploaded() -> None:
 def test_a_return_s_evidence_goes_to_its_hub_s_region() -> None:
     home = BucketChoice("home-bucket", "us-east-1")
     eu = BucketChoice("eu-bucket", "eu-central-1")
-    buckets = EvidenceBuckets(home=home, by_hub={"eu-pl": eu})
-    assert buckets.for_hub("eu-pl") == eu
+    buckets = EvidenceBuckets(home=home, by_hub={"eu-pl-gls": eu})
+    assert buckets.for_hub("eu-pl-gls") == eu
     assert buckets.for_hub("us-nj") == home
     assert buckets.all() == [home, eu]
 

@@ -7,7 +7,7 @@ object longer, set per object by the upload function), lifecycle to Glacier Inst
 locked is deleted only once its lock ends), browser POST uploads (CORS), and S3 events to
 EventBridge. A server access log bucket records every request.
 
-Regional buckets (context `evidence_regions`, e.g. `{"eu-central-1": ["eu-pl"]}`: region -> the hub
+Regional buckets (context `evidence_regions`, e.g. `{"eu-central-1": ["eu-pl-gls"]}`: region -> the hub
 ids whose returns keep their evidence there) are made by `RegionalEvidenceStack`, one stack per
 region, named deterministically so the home stack's functions can reach them without cross-region
 references; their S3 events are forwarded to the home region's default event bus.
