@@ -9,6 +9,7 @@ import pytest
 from aws_cdk import Stack
 from aws_cdk.assertions import Annotations, Match, Template
 
+from boomerang.domain.evidence import LIFECYCLE_EXPIRY_DAYS, NONCURRENT_EXPIRY_DAYS
 from tests.infra.conftest import Synthesized, synthesize
 
 pytestmark = pytest.mark.infra
@@ -62,8 +63,8 @@ def test_the_lifecycle_moves_to_glacier_ir_and_expires_after_retention(synthesiz
     [rule] = props["LifecycleConfiguration"]["Rules"]
     assert rule["Status"] == "Enabled"
     assert rule["Transitions"] == [{"StorageClass": "GLACIER_IR", "TransitionInDays": 30}]
-    assert rule["ExpirationInDays"] == 180 + 30  # retention plus a margin
-    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
+    assert rule["ExpirationInDays"] == 180 + 30 == LIFECYCLE_EXPIRY_DAYS  # retention plus a margin
+    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": NONCURRENT_EXPIRY_DAYS}
     assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
     # Browsers upload with a form POST, nothing else.
     [cors] = props["CorsConfiguration"]["CorsRules"]

@@ -170,7 +170,8 @@ def test_erase_removes_personal_data_and_keeps_refunds_and_locked_evidence(
     assert records["customer"]["deleted"] == [ada_ref]
     [kept_video] = records["evidence"]["kept"]
     assert kept_video["rma"] == people["with_video"] and "legal claims" in kept_video["reason"]
-    assert kept_video["deleted_on"] == (NOW + timedelta(days=180)).date().isoformat()
+    assert kept_video["retain_until"][:10] == (NOW + timedelta(days=180)).date().isoformat()
+    assert kept_video["deleted_on"] == (NOW + timedelta(days=211)).date().isoformat()
 
     # Orders: no email, no link to the person; the financial record stays.
     for order_id in people["ada_orders"]:

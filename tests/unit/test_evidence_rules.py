@@ -69,3 +69,27 @@ def test_retention_is_at_least_180_days_and_a_policy_may_raise_it() -> None:
     doc["evidence"] = {"retention_days": 400, "video_max_bytes": 100 * MIB}
     loaded = load_policy(doc)
     assert loaded.evidence.retention_days == 400 and loaded.evidence.video_max_bytes == 100 * MIB
+
+
+def test_the_lifecycle_deletes_after_the_lock_never_before() -> None:
+    from boomerang.domain.evidence import Evidence, deletion_date
+
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def evidence(days: int) -> Evidence:
+        return Evidence(
+            evidence_id="0" * 32,
+            kind=EvidenceKind.VIDEO,
+            content_type="video/mp4",
+            size=1,
+            checksum_sha256="A" * 43 + "=",
+            bucket="b",
+            region="us-east-1",
+            key="k",
+            uploaded_by="customer",
+            uploaded_at=at,
+            retain_until=at + timedelta(days=days),
+        )
+
+    assert deletion_date(evidence(180)) == (at + timedelta(days=211)).date()
+    assert deletion_date(evidence(400)) == (at + timedelta(days=400)).date()

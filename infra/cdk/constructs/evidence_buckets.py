@@ -41,7 +41,9 @@ SERVICE_NAME = "evidence_uploaded"
 DEFAULT_RETENTION_DAYS = 180
 GLACIER_IR_AFTER_DAYS = 30
 EXPIRY_MARGIN_DAYS = 30
-NONCURRENT_EXPIRY_DAYS = 30
+# Evidence keys are never overwritten (one key per upload): a noncurrent version is one the lifecycle
+# expired, so its data goes the next day, once its lock has ended.
+NONCURRENT_EXPIRY_DAYS = 1
 ACCESS_LOG_DAYS = 400
 KEY_PREFIX = "returns/"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
@@ -148,3 +148,16 @@ class EvidenceBuckets:
 
 def retain_until(uploaded_at: datetime, policy: EvidencePolicy) -> datetime:
     return uploaded_at + timedelta(days=policy.retention_days)
+
+
+# The evidence bucket's lifecycle (infra/cdk/constructs/evidence_buckets.py; an infra test keeps
+# them equal): the current version expires (a delete marker) after the default retention plus a
+# margin, and the data itself one day after that, or once its lock ends if a policy kept it longer.
+LIFECYCLE_EXPIRY_DAYS = 180 + 30
+NONCURRENT_EXPIRY_DAYS = 1
+
+
+def deletion_date(evidence: Evidence) -> date:
+    """The day the lifecycle deletes the file: never before its lock ends."""
+    by_lifecycle = evidence.uploaded_at + timedelta(days=LIFECYCLE_EXPIRY_DAYS + NONCURRENT_EXPIRY_DAYS)
+    return max(by_lifecycle, evidence.retain_until).date()

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from boomerang.domain.evidence import LEGAL_BASIS
+from boomerang.domain.evidence import LEGAL_BASIS, deletion_date
 from boomerang.domain.models import Order, Return, TimelineEntry
 from boomerang.services.customers import customer_ref
 from boomerang.services.retry import retry_stale
@@ -276,7 +276,7 @@ class EvidenceHolder:
                         "size": e.size,
                         "uploaded_at": iso(e.uploaded_at),
                         "retain_until": iso(e.retain_until),
-                        "deleted_on": e.retain_until.date().isoformat(),
+                        "deleted_on": deletion_date(e).isoformat(),
                         "legal_basis": LEGAL_BASIS,
                     },
                 )
@@ -287,7 +287,7 @@ class EvidenceHolder:
     def erase(self, subject: Subject, at: datetime) -> Erasure:
         done = Erasure()
         for _, doc in self._evidence(subject):
-            # Under Object Lock until retain_until; the lifecycle deletes it after that date.
+            # Under Object Lock until retain_until; the lifecycle deletes it on deleted_on.
             done.kept.append({**doc, "reason": LEGAL_BASIS})
         return done
 
