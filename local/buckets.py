@@ -1,5 +1,9 @@
-"""The template's S3 buckets on moto: named as CloudFormation names them, with their versioning and
-Object Lock, recorded in `physical` so every Ref and GetAtt to them resolves to the local bucket."""
+"""AWS::S3::Bucket -> a bucket on moto's server, as CloudFormation would make it: its BucketName,
+else `<stack>-<logical id>-<suffix>` in lower case; versioning, Object Lock (with its default
+retention) and CORS as the template says. Encryption with the template's KMS key is left out
+locally (moto stores the bytes either way). Every bucket's name is recorded in `physical`, so each
+Ref and GetAtt to it resolves to the local bucket.
+"""
 
 from __future__ import annotations
 
@@ -27,14 +31,23 @@ def create_buckets(template: dict[str, Any], physical: dict[str, str], s3: Any) 
     for logical_id, resource in of_type(template, "AWS::S3::Bucket").items():
         props = resource.get("Properties") or {}
         name = bucket_name(logical_id, resource)
-        create: dict[str, Any] = {"Bucket": name}
-        if props.get("ObjectLockEnabled") in (True, "true", "Enabled"):
-            create["ObjectLockEnabledForBucket"] = True
-        s3.create_bucket(**create)
-        versioning = (props.get("VersioningConfiguration") or {}).get("Status")
-        if versioning:
-            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": versioning})
+        locked = props.get("ObjectLockEnabled") in (True, "true", "Enabled")
+        s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=locked)
+        # Object Lock turns versioning on by itself.
+        if (props.get("VersioningConfiguration") or {}).get("Status") == "Enabled" and not locked:
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
         lock = props.get("ObjectLockConfiguration")
-        if lock and create.get("ObjectLockEnabledForBucket"):
+        if locked and lock:
             s3.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration=lock)
+        if props.get("CorsConfiguration"):
+            rules = [
+                {
+                    "AllowedMethods": rule["AllowedMethods"],
+                    "AllowedOrigins": rule["AllowedOrigins"],
+                    "AllowedHeaders": rule.get("AllowedHeaders", []),
+                    "MaxAgeSeconds": int(rule.get("MaxAge", 0)),
+                }
+                for rule in props["CorsConfiguration"]["CorsRules"]
+            ]
+            s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})
         physical[logical_id] = name

@@ -40,6 +40,7 @@ from typing import Any
 from local import demo_carriers, demo_events
 from local.cognito import PASSWORD
 from local.demo_data import DEMO_API_KEY, DEMO_SHOP, HURRIED_API_KEY, HURRIED_SHOP
+from local.demo_evidence import attach_inspection_photo, upload_unboxing_video
 from local.demo_shopify import shopify_orders_and_emails
 from local.dynamodb_local import free_port
 
@@ -452,8 +453,8 @@ def reviewed(j: Journey) -> None:
 
 
 def evidence(j: Journey) -> None:
-    """A $180 order: an unboxing video first. Evidence upload comes with a later issue; until then
-    support approves after seeing the video elsewhere. Store credit after a needs_repair grade."""
+    """A $180 order: an unboxing video first, uploaded through the presigned POST and watched by
+    support before approving (local/demo_evidence.py). Store credit after a needs_repair grade."""
     order = j.order("", "180.00")
     created = j.request_return(order, "not_as_described", "store_credit", headers=_key(DEMO_API_KEY))
     rma = j.track("$180, evidence first, store credit", created, DEMO_API_KEY, "closed")
@@ -462,12 +463,12 @@ def evidence(j: Journey) -> None:
         created["status"] == "awaiting_evidence" and created["evidence_required"] is True,
     )
     j.wait("the workflow waits for evidence", j.staff_view(rma), lambda r: r.get("waiting_for") == "evidence")
-    j.say("note: uploading the unboxing video (presigned S3 upload) comes with a later issue;")
-    j.say("      until then support approves once they have seen it.")
+    upload_unboxing_video(j, rma, DEMO_API_KEY)
     j.approve(rma, "unboxing video checked")
     j.wait_label(rma)
     j.carrier(rma, "delivered")
     j.scan(rma, created["hub"]["hub_id"])
+    attach_inspection_photo(j, rma)
     inspected = j.inspect(rma, order["lines"][0]["line_id"], "needs_repair", "zip needs replacing")
     j.check(
         "needs_repair allows half the amount",

@@ -34,6 +34,7 @@ from local.from_template import (
 )
 from local.http_front import LocalRoute
 from local.notifications import give_notify_its_environment, start_ses
+from local.s3_events import S3EventPoller, s3_event_poller
 from local.stepfunctions import LocalStepFunctions
 from local.template import cached_template
 
@@ -49,6 +50,7 @@ class LocalStack:
     routes: list[LocalRoute] = field(default_factory=list)
     physical: dict[str, str] = field(default_factory=dict)  # logical id -> local name or ARN
     events: LocalEvents | None = None  # buses, queues, rules; streams and queues feeding functions
+    s3_events: S3EventPoller | None = None
 
     @property
     def storefront(self) -> ModuleType | None:
@@ -105,6 +107,8 @@ class LocalStack:
             for r in route_specs(template)
         ]
         self.events.connect({lid: getattr(m, functions[lid].attribute) for lid, m in self.modules.items()})
+        handlers = {lid: getattr(m, functions[lid].attribute) for lid, m in self.modules.items()}
+        self.s3_events = s3_event_poller(template, self.physical, handlers, boto3.client("s3")).start()
         return self
 
     def _tables(self, template: dict[str, Any]) -> None:
@@ -149,6 +153,8 @@ class LocalStack:
     def stop(self) -> None:
         if self.events is not None:
             self.events.stop()
+        if self.s3_events is not None:
+            self.s3_events.stop()
         if self.machine is not None:
             self.machine.close()
         self.aws.stop()

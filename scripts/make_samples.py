@@ -80,6 +80,12 @@ SAMPLES: dict[str, tuple[str, str, dict[str, str], Any]] = {
     "get_return": ("GET", f"/v1/returns/{SAMPLE_RMA}", {"x-api-key": DEMO_API_KEY}, None),
     "cancel_return": ("POST", f"/v1/returns/{SAMPLE_RMA}/cancel", {"x-api-key": DEMO_API_KEY}, None),
     "get_label": ("GET", f"/v1/returns/{SAMPLE_RMA}/label", {"x-api-key": DEMO_API_KEY}, None),
+    "post_evidence": (
+        "POST",
+        f"/v1/returns/{SAMPLE_RMA}/evidence",
+        {"x-api-key": DEMO_API_KEY},
+        {"kind": "video", "content_type": "video/mp4", "size": 24_000_000},
+    ),
     "get_policy": ("GET", "/v1/policy", {"x-api-key": DEMO_API_KEY}, None),
     "get_openapi": ("GET", "/v1/openapi.json", {}, None),
 }

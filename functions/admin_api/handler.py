@@ -9,12 +9,14 @@ library and shapes the response.
 # No `from __future__ import annotations`: Powertools reads the route signatures' real types.
 import gc
 import json
+import re
 import warnings
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -36,16 +38,27 @@ from boomerang.api.admin_schemas import (
 from boomerang.api.errors import (
     error_body,
 )
+from boomerang.api.evidence_schemas import (
+    EvidenceIn,
+    EvidenceListOut,
+    EvidenceOut,
+    EvidenceUploadOut,
+    EvidenceViewOut,
+    PrivacyOut,
+)
 from boomerang.api.resolver import error_responses, install_error_handlers, request_id
 from boomerang.api.routes import ADMIN_ROUTES, route_template
 from boomerang.auth.staff import StaffMember, authorize
 from boomerang.carriers.sandbox import SandboxCarrier
-from boomerang.config import AdminConfig
+from boomerang.config import AdminConfig, EvidenceConfig
 from boomerang.domain import rma as rma_numbers
-from boomerang.domain.errors import DomainError, NotFound, Unauthorized
+from boomerang.domain.errors import DomainError, NotFound, Unauthorized, Unprocessable
+from boomerang.domain.evidence import Uploader
 from boomerang.domain.status import ReturnStatus
 from boomerang.payments.sandbox import SandboxPayments
+from boomerang.services.evidence import EvidenceService, S3Clients, buckets_from
 from boomerang.services.policies import PolicySource
+from boomerang.services.privacy import PrivacyService, Subject, standard_holders
 from boomerang.services.workflow import ReturnWorkflow
 from boomerang.store.records import Repository
 from boomerang.workflow.engine import StepFunctionsEngine
@@ -205,6 +218,107 @@ def post_inspection(rma: RMA, body: InspectionIn) -> StaffReturnOut:
     logger.info("inspected", extra={"actor": member.actor})
     metrics.add_metric(name="WarehouseInspected", unit=MetricUnit.Count, value=1)
     return _staff_view(canonical)
+
+
+# --- evidence and a customer's data rights ---------------------------------------------------
+
+evidence_config = EvidenceConfig.from_env()
+evidence = EvidenceService(
+    repo,
+    workflow.policy_for,
+    buckets_from(
+        evidence_config.evidence_bucket, evidence_config.aws_region, evidence_config.evidence_regional_buckets
+    ),
+    S3Clients(),
+    lambda: clock(),
+)
+privacy = PrivacyService(standard_holders(repo), lambda: clock())
+EVIDENCE_ID = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="An evidence id")]
+EMAIL = Annotated[str, Path(min_length=3, max_length=960, description="The customer's email (URL-encoded)")]
+EMAIL_SHAPE = re.compile(r"^[^@\s/]+@[^@\s/]+\.[^@\s/]+$")
+SHOP = Annotated[str, Query(min_length=1, max_length=128, description="The shop id")]
+
+
+def _subject(email: str, shop: str) -> Subject:
+    # API Gateway may pass the path segment URL-encoded (%40): the email is checked once decoded.
+    decoded = unquote(email).strip()
+    if not EMAIL_SHAPE.fullmatch(decoded):
+        raise Unprocessable(
+            "Not an email address.",
+            code="validation_failed",
+            details=[{"field": "path.email", "code": "invalid_email", "message": "Not an email address."}],
+        )
+    logger.append_keys(shop=shop)
+    return Subject(shop, decoded)
+
+
+@app.post(
+    "/admin/v1/returns/<rma>/evidence",
+    summary="Attach inspection photos or video: answers a presigned POST (warehouse, admin)",
+    responses=ERRORS,
+    tags=["warehouse"],
+)
+@tracer.capture_method(capture_response=False)
+def attach_evidence(rma: RMA, body: EvidenceIn) -> Response[EvidenceUploadOut]:
+    member = _staff()
+    ret, _ = repo.get_return(_canonical(rma))
+    made = evidence.presign_upload(
+        ret, body.evidence_kind, body.content_type, body.size, Uploader.STAFF, member.actor, body.content_md5
+    )
+    return Response(
+        status_code=201, content_type=content_types.APPLICATION_JSON, body=EvidenceUploadOut.of(made)
+    )
+
+
+@app.get("/admin/v1/returns/<rma>/evidence", summary="A return's evidence", responses=ERRORS, tags=["staff"])
+@tracer.capture_method
+def list_evidence(rma: RMA) -> EvidenceListOut:
+    _staff()
+    ret, _ = repo.get_return(_canonical(rma))
+    return EvidenceListOut(items=[EvidenceOut.of(e) for e in ret.evidence])
+
+
+@app.get(
+    "/admin/v1/returns/<rma>/evidence/<evidence_id>",
+    summary="A short-lived URL to view one piece of evidence; the view goes on the timeline",
+    responses=ERRORS,
+    tags=["staff"],
+)
+@tracer.capture_method(capture_response=False)
+def view_evidence(rma: RMA, evidence_id: EVIDENCE_ID) -> EvidenceViewOut:
+    member = _staff()
+    view = evidence.view_url(_canonical(rma), evidence_id, member.actor)
+    logger.info("evidence viewed", extra={"evidence_id": evidence_id})
+    return EvidenceViewOut.of(view)
+
+
+@app.get(
+    "/admin/v1/customers/<email>/export",
+    summary="Everything the shop holds about a customer, as JSON (GDPR Art. 15/20; support, admin)",
+    responses=ERRORS,
+    tags=["privacy"],
+)
+@tracer.capture_method(capture_response=False)
+def export_customer(email: EMAIL, shop: SHOP) -> PrivacyOut:
+    _staff()
+    subject = _subject(email, shop)
+    logger.info("customer data exported")  # never the email
+    return PrivacyOut.model_validate(privacy.export(subject))
+
+
+@app.post(
+    "/admin/v1/customers/<email>/erase",
+    summary="Erase a customer's personal data; financial records and locked evidence kept (admin)",
+    responses=ERRORS,
+    tags=["privacy"],
+)
+@tracer.capture_method(capture_response=False)
+def erase_customer(email: EMAIL, shop: SHOP) -> PrivacyOut:
+    _staff()
+    done = privacy.erase(_subject(email, shop))
+    logger.info("customer data erased")
+    metrics.add_metric(name="CustomerErased", unit=MetricUnit.Count, value=1)
+    return PrivacyOut.model_validate(done)
 
 
 gc.freeze()  # and the same for what init built

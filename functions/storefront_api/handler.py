@@ -39,6 +39,7 @@ from boomerang.api.errors import (
     error_body,
     error_response,
 )
+from boomerang.api.evidence_schemas import EvidenceIn, EvidenceUploadOut
 from boomerang.api.label_schemas import LabelOut
 from boomerang.api.resolver import error_responses, install_error_handlers, request_id
 from boomerang.api.schemas import (
@@ -286,6 +287,43 @@ def get_label(rma: Annotated[str, Path(max_length=32)]) -> LabelOut:
     ret, _ = service.get_return(_caller(), rma)
     logger.append_keys(rma=ret.rma)
     return LabelOut.of(ret, labels, clock())
+
+
+_evidence: Any = None
+
+
+def _evidence_service() -> Any:
+    # Made on the first upload: the S3 client and the evidence code stay out of the cold start.
+    global _evidence
+    if _evidence is None:
+        from boomerang.config import EvidenceConfig
+        from boomerang.services.evidence import EvidenceService, S3Clients, buckets_from
+
+        env = EvidenceConfig.from_env()
+        buckets = buckets_from(env.evidence_bucket, env.aws_region, env.evidence_regional_buckets)
+        _evidence = EvidenceService(repo, policies, buckets, S3Clients(), clock)
+    return _evidence
+
+
+@app.post(
+    "/v1/returns/<rma>/evidence",
+    summary="Upload an unboxing photo or video: answers a presigned POST (type, size range, 15 minutes)",
+    responses=ERRORS,
+    tags=["returns"],
+)
+@tracer.capture_method(capture_response=False)
+def post_evidence(rma: Annotated[str, Path(max_length=32)], body: EvidenceIn) -> Response[EvidenceUploadOut]:
+    from boomerang.domain.evidence import Uploader
+
+    ret, _ = service.get_return(_caller(), rma)
+    logger.append_keys(shop=ret.shop, order_id=ret.order_id, rma=ret.rma)
+    made = _evidence_service().presign_upload(
+        ret, body.evidence_kind, body.content_type, body.size, Uploader.CUSTOMER, "customer", body.content_md5
+    )
+    metrics.add_metric(name="EvidenceUploadOffered", unit=MetricUnit.Count, value=1)
+    return Response(
+        status_code=201, content_type=content_types.APPLICATION_JSON, body=EvidenceUploadOut.of(made)
+    )
 
 
 @app.get("/v1/policy", summary="The shop's current return policy", responses=ERRORS, tags=["policy"])

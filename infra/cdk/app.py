@@ -6,13 +6,20 @@ Context values (`-c key=value`):
   admin_mfa_required  "true": staff must sign in with a TOTP second factor (default: optional)
   notify_sender the address customer emails come from, through SES (default: none, emails stay in
                 the sandbox); SES mails it a verification link on deploy
+  evidence_regions  JSON, region -> hub ids whose evidence stays there,
+                e.g. '{"eu-central-1": ["eu-pl-gls"]}': a RegionalEvidenceStack per region
+                (default: every return's evidence in the home bucket)
+  home_region   the main stack's region, needed with evidence_regions (default: CDK_DEFAULT_REGION)
 """
 
 from __future__ import annotations
 
-from aws_cdk import App, Aspects
+import os
+
+from aws_cdk import App, Aspects, Environment
 from cdk_nag import AwsSolutionsChecks
 
+from infra.cdk.constructs.evidence_buckets import RegionalEvidenceStack, evidence_regions
 from infra.cdk.stacks.boomerang_stack import BoomerangStack
 
 DEFAULT_STACK_NAME = "Boomerang"
@@ -28,7 +35,20 @@ def build_app(app: App | None = None) -> tuple[App, BoomerangStack]:
         web_acl_arn=app.node.try_get_context("web_acl_arn") or None,
         admin_mfa_required=str(app.node.try_get_context("admin_mfa_required") or "").lower() == "true",
         notify_sender=app.node.try_get_context("notify_sender") or None,
+        evidence_regions=evidence_regions(app.node.try_get_context("evidence_regions")),
     )
+    regions = evidence_regions(app.node.try_get_context("evidence_regions"))
+    home_region = app.node.try_get_context("home_region") or os.environ.get("CDK_DEFAULT_REGION")
+    if regions and not home_region:
+        raise ValueError("evidence_regions needs the home region: -c home_region=<region>")
+    for region in regions:
+        RegionalEvidenceStack(
+            app,
+            f"{stack.stack_name}-evidence-{region}",
+            home_stack_name=stack.stack_name,
+            home_region=str(home_region),
+            env=Environment(region=region),
+        )
     # Every synth is checked; a finding without a suppression fails `cdk synth`.
     Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
     return app, stack

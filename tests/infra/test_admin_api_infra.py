@@ -4,6 +4,7 @@ with their Cognito authorizer on the storefront's REST API, the function and its
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -20,6 +21,11 @@ EXPECTED_ADMIN_ROUTES = {
     ("POST", "/admin/v1/returns/{rma}/reject"),
     ("POST", "/admin/v1/warehouse/scans"),
     ("POST", "/admin/v1/returns/{rma}/inspection"),
+    ("POST", "/admin/v1/returns/{rma}/evidence"),
+    ("GET", "/admin/v1/returns/{rma}/evidence"),
+    ("GET", "/admin/v1/returns/{rma}/evidence/{evidence_id}"),
+    ("GET", "/admin/v1/customers/{email}/export"),
+    ("POST", "/admin/v1/customers/{email}/erase"),
 }
 GROUPS = {"support", "warehouse", "finance", "admin"}
 
@@ -111,8 +117,9 @@ def test_every_admin_route_has_the_cognito_authorizer_and_proxies_to_the_admin_f
         assert integration["Type"] == "AWS_PROXY"
         assert json.dumps(_arn(admin_function[0])) in json.dumps(integration["Uri"])
         assert method["RequestValidatorId"] == _ref(validator_id)
-        if "{rma}" in route[1]:
-            assert method["RequestParameters"] == {"method.request.path.rma": True}
+        parameters = {f"method.request.path.{name}": True for name in re.findall(r"{(\w+)}", route[1])}
+        if parameters:
+            assert method["RequestParameters"] == parameters
         else:
             assert "RequestParameters" not in method
     # And no storefront route goes to the admin function or has the staff authorizer.
@@ -258,6 +265,7 @@ def test_admin_function_environment(
     env = props["Environment"]["Variables"]
     assert set(env) == {
         "TABLE_NAME",
+        "EVIDENCE_BUCKET",
         "STATE_MACHINE_ARN",
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
@@ -313,4 +321,16 @@ def test_admin_role_grants_exactly_what_the_function_does(
     for index in ("gsi1", "gsi2", "gsi3"):
         index_arn = {"Fn::Join": ["", [_arn(table_id), f"/index/{index}"]]}
         expected[json.dumps(index_arn, sort_keys=True)] = {"dynamodb:Query"}
+    # Evidence: presigned uploads (warehouse) and viewing URLs, under returns/ only.
+    bucket_id = admin_function[1]["Environment"]["Variables"]["EVIDENCE_BUCKET"]["Ref"]
+    evidence_objects = {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/returns/*"]]}
+    expected[json.dumps(evidence_objects, sort_keys=True)] = {
+        "s3:PutObject",
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+    }
+    key_id = synthesized.resources[bucket_id]["Properties"]["BucketEncryption"][
+        "ServerSideEncryptionConfiguration"
+    ][0]["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]["Fn::GetAtt"][0]
+    expected[json.dumps(_arn(key_id), sort_keys=True)] = {"kms:GenerateDataKey", "kms:Decrypt"}
     assert granted == expected

@@ -26,6 +26,7 @@ EXPECTED_ROUTES = {
     ("GET", "/v1/returns/{rma}"),
     ("POST", "/v1/returns/{rma}/cancel"),
     ("GET", "/v1/returns/{rma}/label"),
+    ("POST", "/v1/returns/{rma}/evidence"),
     ("GET", "/v1/policy"),
     ("GET", "/v1/openapi.json"),
 }
@@ -222,6 +223,7 @@ def test_function_environment(
         "LOG_LEVEL",
         "STATE_MACHINE_ARN",
         "LABEL_BUCKET_NAME",
+        "EVIDENCE_BUCKET",
     }
     state_machine_id, _ = synthesized.one("AWS::StepFunctions::StateMachine")
     assert env["STATE_MACHINE_ARN"] == _ref(state_machine_id)
@@ -389,7 +391,9 @@ def test_stage_logs_traces_and_throttles(synthesized: Synthesized) -> None:
     ]
     access_log = stage["AccessLogSetting"]
     assert json.loads(access_log["Format"]) == ACCESS_LOG_FORMAT
-    assert {"request_id", "ip", "method", "path", "status", "latency_ms"} <= set(ACCESS_LOG_FORMAT)
+    assert {"request_id", "ip", "method", "resource_path", "status", "latency_ms"} <= set(ACCESS_LOG_FORMAT)
+    # Never the request path: /admin/v1/customers/{email}/... carries an email.
+    assert "$context.path" not in json.dumps(ACCESS_LOG_FORMAT)
     access_log_group = re.search(r'"Ref": "(\w+)"', json.dumps(access_log["DestinationArn"]))
     assert access_log_group
     props = synthesized.resources[access_log_group.group(1)]
@@ -436,7 +440,14 @@ def test_gateway_errors_use_the_api_error_body(synthesized: Synthesized) -> None
 
 def test_outputs(synthesized: Synthesized, table_id: str) -> None:
     outputs = synthesized.template.to_json()["Outputs"]
-    assert set(outputs) == {"ApiUrl", "TableName", "StateMachineArn", "UserPoolId", "UserPoolClientId"}
+    assert set(outputs) == {
+        "ApiUrl",
+        "TableName",
+        "StateMachineArn",
+        "UserPoolId",
+        "UserPoolClientId",
+        "EvidenceBucket",
+    }
     assert outputs["TableName"]["Value"] == _ref(table_id)
     assert "execute-api" in json.dumps(outputs["ApiUrl"]["Value"])
 

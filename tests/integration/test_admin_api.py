@@ -399,6 +399,27 @@ def _requests(rma: str) -> dict[tuple[str, str], tuple[str, Any, dict[str, list[
             {"items": [{"line_id": "L1", "grade": "scrap"}]},
             None,
         ),
+        ("POST", "/admin/v1/returns/{rma}/evidence"): (
+            f"/admin/v1/returns/{rma}/evidence",
+            {"kind": "photo", "content_type": "image/jpeg", "size": 100},
+            None,
+        ),
+        ("GET", "/admin/v1/returns/{rma}/evidence"): (f"/admin/v1/returns/{rma}/evidence", None, None),
+        ("GET", "/admin/v1/returns/{rma}/evidence/{evidence_id}"): (
+            f"/admin/v1/returns/{rma}/evidence/{'0' * 32}",
+            None,
+            None,
+        ),
+        ("GET", "/admin/v1/customers/{email}/export"): (
+            "/admin/v1/customers/ada%40example.com/export",
+            None,
+            {"shop": ["x"]},
+        ),
+        ("POST", "/admin/v1/customers/{email}/erase"): (
+            "/admin/v1/customers/ada%40example.com/erase",
+            None,
+            {"shop": ["x"]},
+        ),
     }
 
 

@@ -72,6 +72,8 @@ def test_samples_through_the_handler(at_sample_time: ModuleType) -> None:
     status, cancelled = send(module, with_rma(load("cancel_return"), rma))
     assert status == 200
     assert cancelled["status"] == "cancelled"
+    status, refused = send(module, with_rma(load("post_evidence"), rma))
+    assert status == 409 and refused["error"]["code"] == "evidence_not_expected"
     status, policy = send(module, load("get_policy"))
     assert status == 200
     assert policy["policy_id"] == "default"

@@ -40,6 +40,11 @@ ROUTES = (
     Route("POST", "/admin/v1/returns/{rma}/reject", "rejectReturn"),
     Route("POST", "/admin/v1/warehouse/scans", "scanParcel"),
     Route("POST", "/admin/v1/returns/{rma}/inspection", "inspectReturn"),
+    Route("POST", "/admin/v1/returns/{rma}/evidence", "attachEvidence"),
+    Route("GET", "/admin/v1/returns/{rma}/evidence", "listEvidence"),
+    Route("GET", "/admin/v1/returns/{rma}/evidence/{evidence_id}", "viewEvidence"),
+    Route("GET", "/admin/v1/customers/{email}/export", "exportCustomerData"),
+    Route("POST", "/admin/v1/customers/{email}/erase", "eraseCustomerData"),
 )
 
 # API Gateway's own answer when the authorizer refuses the token (missing, expired, not the pool's),

@@ -52,6 +52,7 @@ ROUTES = (
     Route("GET", "/v1/returns/{rma}", "getReturn"),
     Route("POST", "/v1/returns/{rma}/cancel", "cancelReturn"),
     Route("GET", "/v1/returns/{rma}/label", "getReturnLabel"),
+    Route("POST", "/v1/returns/{rma}/evidence", "requestEvidenceUpload"),
     Route("GET", "/v1/policy", "getPolicy"),
     Route("GET", "/v1/openapi.json", "getOpenApi"),
 )
@@ -64,7 +65,6 @@ ACCESS_LOG_FORMAT = {
     "user_agent": "$context.identity.userAgent",
     "request_time": "$context.requestTime",
     "method": "$context.httpMethod",
-    "path": "$context.path",
     "resource_path": "$context.resourcePath",
     "protocol": "$context.protocol",
     "status": "$context.status",

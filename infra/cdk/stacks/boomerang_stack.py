@@ -19,6 +19,7 @@ from infra.cdk.constructs.event_bus import EventBus
 from infra.cdk.constructs.klaviyo import KlaviyoEvents
 from infra.cdk.constructs.label_bucket import LabelBucket
 from infra.cdk.constructs.outbound_webhooks import OutboundWebhooks
+from infra.cdk.constructs.evidence_buckets import EvidenceStore
 from infra.cdk.constructs.return_workflow import ReturnWorkflow
 from infra.cdk.constructs.session_key import SessionSigningKey
 from infra.cdk.constructs.shopify_webhooks import ShopifyWebhooks
@@ -39,6 +40,7 @@ class BoomerangStack(Stack):
         web_acl_arn: str | None = None,
         admin_mfa_required: bool = False,
         notify_sender: str | None = None,
+        evidence_regions: dict[str, list[str]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -139,6 +141,21 @@ class BoomerangStack(Stack):
             code_dir=REPO_ROOT / "functions" / "webhooks_shopify",
             layer=core_layer.layer,
             tables=tables,
+        # Evidence: buckets, the upload check, presigned uploads (customers, warehouse), staff views.
+        evidence = EvidenceStore(
+            self,
+            "Evidence",
+            code_dir=REPO_ROOT / "functions" / "evidence_uploaded",
+            layer=core_layer.layer,
+            tables=tables,
+            state_machine_arn=workflow.state_machine_arn,
+            regions=evidence_regions,
+        )
+        evidence.grant_upload(storefront.function)
+        evidence.grant_upload(admin.function)
+        evidence.grant_view(admin.role)
+        CfnOutput(
+            self, "EvidenceBucket", value=evidence.bucket.bucket_name, description="Evidence (home region)"
         )
 
         CfnOutput(

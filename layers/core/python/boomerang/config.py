@@ -111,3 +111,12 @@ class ShopifyWebhookConfig(FromEnv):
     # Shopify caps a webhook payload well under this; larger is not Shopify.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     secret_cache_seconds: int = Field(default=300, ge=0)
+
+
+class EvidenceConfig(FromEnv):
+    """The evidence buckets, for every function that presigns, records or shows evidence."""
+
+    evidence_bucket: str = ""
+    # JSON: hub id -> {"bucket", "region"} (from the CDK context `evidence_regions`).
+    evidence_regional_buckets: str = ""
+    aws_region: str = "us-east-1"

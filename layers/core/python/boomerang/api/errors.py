@@ -43,6 +43,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "route_not_found": "No such route.",
         "subscription_not_found": "No such webhook subscription for the shop.",
         "dead_letter_not_found": "No such dead-lettered webhook delivery (or it was redriven already).",
+        "evidence_not_found": "The return has no evidence with that id.",
     },
     409: {
         "stale_version": "Someone changed the record since it was read; read again and retry.",
@@ -50,6 +51,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "idempotency_key_reused": "The Idempotency-Key was used with another body.",
         "request_in_progress": "A request with this Idempotency-Key is still running.",
         "wrong_hub": "The scanned parcel belongs to another hub: set it aside.",
+        "evidence_not_expected": "The return's status takes no (more) evidence from this uploader.",
     },
     413: {"payload_too_large": "The body is over the size limit."},
     429: {"throttled": "Too many requests; retry with backoff (API Gateway's stage throttling)."},
@@ -68,6 +70,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "invalid_rma": "A scanned or typed code is not an RMA number (its check character fails).",
         "inspection_incomplete": "An inspection must grade every item of the return once.",
         "unmappable_order": "A storefront order lacks what a returnable order needs (email, country).",
+        "evidence_not_acceptable": "The declared file's type or size is outside the policy.",
     },
     500: {"internal_error": "The server failed; the request id finds it in the logs."},
 }

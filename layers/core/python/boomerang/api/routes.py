@@ -17,6 +17,7 @@ STOREFRONT_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/v1/returns/{rma}"),
     ("POST", "/v1/returns/{rma}/cancel"),
     ("GET", "/v1/returns/{rma}/label"),
+    ("POST", "/v1/returns/{rma}/evidence"),
     ("GET", "/v1/policy"),
     ("GET", "/v1/openapi.json"),
 )
@@ -29,6 +30,11 @@ ADMIN_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/admin/v1/returns/{rma}/reject"),
     ("POST", "/admin/v1/warehouse/scans"),
     ("POST", "/admin/v1/returns/{rma}/inspection"),
+    ("POST", "/admin/v1/returns/{rma}/evidence"),
+    ("GET", "/admin/v1/returns/{rma}/evidence"),
+    ("GET", "/admin/v1/returns/{rma}/evidence/{evidence_id}"),
+    ("GET", "/admin/v1/customers/{email}/export"),
+    ("POST", "/admin/v1/customers/{email}/erase"),
 )
 
 # Carrier tracking webhooks: their own function; the body's signature authenticates the caller.

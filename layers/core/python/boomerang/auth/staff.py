@@ -32,6 +32,11 @@ ADMIN_PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/admin/v1/returns/{rma}/reject"): frozenset({SUPPORT, ADMIN}),
     ("POST", "/admin/v1/warehouse/scans"): frozenset({WAREHOUSE, ADMIN}),
     ("POST", "/admin/v1/returns/{rma}/inspection"): frozenset({WAREHOUSE, ADMIN}),
+    ("POST", "/admin/v1/returns/{rma}/evidence"): frozenset({WAREHOUSE, ADMIN}),
+    ("GET", "/admin/v1/returns/{rma}/evidence"): _EVERYONE,
+    ("GET", "/admin/v1/returns/{rma}/evidence/{evidence_id}"): _EVERYONE,
+    ("GET", "/admin/v1/customers/{email}/export"): frozenset({SUPPORT, ADMIN}),
+    ("POST", "/admin/v1/customers/{email}/erase"): frozenset({ADMIN}),
 }
 
 # Separators seen in `cognito:groups` as API Gateway passes it: "a,b", "[a b]", "a, b", '["a","b"]'.

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from boomerang.domain.evidence import Evidence
 from boomerang.domain.money import Currency, Money
 from boomerang.domain.status import ReturnStatus
 
@@ -312,6 +313,7 @@ class Return(Record):
     task_token: str | None = Field(default=None, max_length=8192)
     escalated: bool = False
     carrier_exception: CarrierException | None = None
+    evidence: list[Evidence] = Field(default_factory=list)
 
     @property
     def amount(self) -> Money:

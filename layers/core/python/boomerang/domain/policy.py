@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from boomerang.domain.errors import Unprocessable
+from boomerang.domain.evidence import EvidencePolicy
 from boomerang.domain.models import (
     Decision,
     Effect,
@@ -124,6 +125,7 @@ class Policy(Strict):
     # Refund when the carrier reports delivery, before inspection: only where these conditions hold.
     refund_on_delivery: When | None = None
     timeouts: Timeouts = Field(default_factory=Timeouts)
+    evidence: EvidencePolicy = Field(default_factory=EvidencePolicy)
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:

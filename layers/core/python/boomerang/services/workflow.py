@@ -466,6 +466,16 @@ class ReturnWorkflow:
             inspection=inspection,
         )
 
+    @retry_stale
+    def evidence_arrived(self, rma: str, source: str) -> Return:
+        """The customer's evidence is recorded (services/evidence.py): staff review it next."""
+        ret = self._get(rma)
+        if ret.status is not S.AWAITING_EVIDENCE:
+            return ret  # a second upload, or news that came after a decision
+        return self._move(
+            ret, S.PENDING_REVIEW, "Evidence received; staff review it before approval.", source
+        )
+
     # --- news from carriers and payment providers ---------------------------------------------
 
     @retry_stale

@@ -8,6 +8,7 @@ Records (pk | sk | indexes):
 - API key, hashed: APIKEY#<sha256> | APIKEY
 - policy version: SHOP#<shop> | POLICY#<version, 6 digits>; current policy: SHOP#<shop> | POLICY#CURRENT
 - order: SHOP#<shop>#ORDER#<order_id> | ORDER; gsi1: SHOP#<shop>#ORDERNO#<order_number> | ORDER
+  gsi3 (a customer's orders, for export and erasure): SHOP#<shop>#CUSTOMER#<customer_ref>#ORDERS | <order_id>
 - customer (recent returns): SHOP#<shop>#CUSTOMER#<customer_ref> | CUSTOMER
 - return: RETURN#<rma> | RETURN;
   gsi1 (by order): SHOP#<shop>#ORDER#<order_id> | <created_at>;
@@ -81,6 +82,10 @@ def customer_pk(shop_id: str, customer_ref: str) -> str:
 
 def customer(shop_id: str, customer_ref: str) -> dict[str, str]:
     return {PK: customer_pk(shop_id, customer_ref), SK: CUSTOMER_SK}
+
+
+def customer_orders_pk(shop_id: str, customer_ref: str) -> str:
+    return f"{customer_pk(shop_id, customer_ref)}#ORDERS"
 
 
 def return_pk(rma: str) -> str:

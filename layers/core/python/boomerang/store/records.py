@@ -13,6 +13,7 @@ from boomerang.domain.errors import NotFound, StaleVersion
 from boomerang.domain.models import Order, Return, TimelineEntry
 from boomerang.domain.policy import Policy, load_policy
 from boomerang.domain.status import ReturnStatus, transition
+from boomerang.services.customers import customer_ref
 from boomerang.store import keys
 from boomerang.store.dynamo import (
     InvalidCursor,
@@ -127,7 +128,8 @@ class Repository:
             TableName=self.table,
             Key=to_item(keys.order(order.shop, order.order_id)),
             UpdateExpression=(
-                "SET doc = :doc, gsi1pk = :g1, gsi1sk = :sk, returned = if_not_exists(returned, :empty), "
+                "SET doc = :doc, gsi1pk = :g1, gsi1sk = :sk, gsi3pk = :g3, gsi3sk = :g3sk, "
+                "returned = if_not_exists(returned, :empty), "
                 "version = if_not_exists(version, :zero) + :one"
             ),
             ExpressionAttributeValues=to_item(
@@ -135,6 +137,11 @@ class Repository:
                     ":doc": doc,
                     ":g1": keys.order_number_pk(order.shop, order.order_number),
                     ":sk": keys.ORDER_SK,
+                    # The customer's orders, for their data rights (services/privacy.py).
+                    ":g3": keys.customer_orders_pk(
+                        order.shop, customer_ref(order.shop, order.customer_email)
+                    ),
+                    ":g3sk": order.order_id,
                     ":empty": {},
                     ":zero": 0,
                     ":one": 1,

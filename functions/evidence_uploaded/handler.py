@@ -1,0 +1,78 @@
+"""An evidence upload arrived (S3 "Object Created" through EventBridge): check it, record it on its
+return and resume the workflow's evidence wait, or refuse it so the customer can upload again.
+
+Thin: the checks and the writes are boomerang.services.evidence. Every step there is idempotent
+(evidence is recorded once per evidence id; the wait moves once), so EventBridge's retries and a
+redelivered event change nothing. Logs carry the RMA, never the object's content or the uploader.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from boomerang.carriers.sandbox import SandboxCarrier
+from boomerang.config import EvidenceConfig, WorkflowConfig
+from boomerang.payments.sandbox import SandboxPayments
+from boomerang.services.evidence import EvidenceService, S3Clients, buckets_from
+from boomerang.services.policies import PolicySource
+from boomerang.services.workflow import ReturnWorkflow
+from boomerang.store.records import Repository
+from boomerang.workflow.engine import StepFunctionsEngine
+
+config = WorkflowConfig.from_env()
+evidence_config = EvidenceConfig.from_env()
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+repo = Repository(config.table_name)
+policies = PolicySource(repo, config.policy_cache_seconds)
+
+
+def clock() -> datetime:
+    return datetime.now(UTC)
+
+
+workflow = ReturnWorkflow(
+    repo,
+    policies,
+    StepFunctionsEngine(config.state_machine_arn),
+    SandboxCarrier(),
+    SandboxPayments(),
+    lambda: clock(),
+)
+service = EvidenceService(
+    repo,
+    policies,
+    buckets_from(
+        evidence_config.evidence_bucket, evidence_config.aws_region, evidence_config.evidence_regional_buckets
+    ),
+    S3Clients(),
+    lambda: clock(),
+    workflow,
+)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+@event_source(data_class=S3EventBridgeNotificationEvent)
+def handler(event: S3EventBridgeNotificationEvent, context: LambdaContext) -> dict[str, Any]:
+    detail = event.detail
+    outcome = service.record_upload(detail.bucket.name, detail.object.key, detail.object.version_id)
+    if outcome is None:
+        metrics.add_metric(name="EvidenceIgnored", unit=MetricUnit.Count, value=1)
+        return {"recorded": False}
+    logger.append_keys(rma=outcome.rma, evidence_id=outcome.evidence_id)
+    if outcome.recorded:
+        logger.info("evidence recorded")
+        metrics.add_metric(name="EvidenceRecorded", unit=MetricUnit.Count, value=1)
+    else:
+        logger.info("evidence refused", extra={"codes": [p["code"] for p in outcome.problems]})
+        metrics.add_metric(name="EvidenceRefused", unit=MetricUnit.Count, value=1)
+    return {"rma": outcome.rma, "evidence_id": outcome.evidence_id, "recorded": outcome.recorded}

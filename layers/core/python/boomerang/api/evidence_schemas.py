@@ -1,0 +1,111 @@
+"""Request and response bodies of evidence uploads and views, and of a customer's data rights."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from boomerang.api.schemas import Body, Email, utc
+from boomerang.domain.evidence import Evidence, EvidenceKind
+
+if TYPE_CHECKING:  # not at runtime: the storefront's cold start does not load the evidence service
+    from boomerang.services.evidence import PresignedUpload, ViewUrl
+
+ContentType = Annotated[str, StringConstraints(pattern=r"^[a-z]+/[a-z0-9.+-]+$", max_length=100)]
+Md5Base64 = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{22}==$")]
+Shop = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class EvidenceIn(Body):
+    kind: Literal["photo", "video"] = Field(description="An unboxing or inspection photo or video")
+    content_type: ContentType = Field(
+        examples=["video/mp4"], description="The file's MIME type, sent again on upload"
+    )
+    size: int = Field(ge=1, description="The file's size in bytes; the policy caps each kind (video: 500 MB)")
+    content_md5: Md5Base64 | None = Field(
+        default=None, description="The file's MD5, base64 (as Content-MD5): S3 then accepts only that file"
+    )
+
+    @property
+    def evidence_kind(self) -> EvidenceKind:
+        return EvidenceKind(self.kind)
+
+
+class UploadFormOut(BaseModel):
+    method: Literal["POST"] = "POST"
+    url: str
+    fields: dict[str, str] = Field(
+        description="Send every field, then the file as the form's last part, `file`"
+    )
+    expires_at: str
+    max_bytes: int
+
+
+class EvidenceUploadOut(BaseModel):
+    """Where and how to upload: an S3 presigned POST, limited to the declared content type, the
+    policy's size range and 15 minutes. The upload is recorded on the return once S3 has it."""
+
+    evidence_id: str
+    upload: UploadFormOut
+
+    @classmethod
+    def of(cls, made: PresignedUpload) -> EvidenceUploadOut:
+        return cls(
+            evidence_id=made.evidence_id,
+            upload=UploadFormOut(
+                url=made.url, fields=made.fields, expires_at=utc(made.expires_at), max_bytes=made.max_bytes
+            ),
+        )
+
+
+class EvidenceOut(BaseModel):
+    evidence_id: str
+    kind: str
+    content_type: str
+    size: int
+    checksum_sha256: str
+    uploaded_by: str
+    uploaded_at: str
+    retain_until: str = Field(description="Kept (Object Lock) until then for disputes; deleted after")
+
+    @classmethod
+    def of(cls, e: Evidence) -> EvidenceOut:
+        return cls(
+            evidence_id=e.evidence_id,
+            kind=e.kind.value,
+            content_type=e.content_type,
+            size=e.size,
+            checksum_sha256=e.checksum_sha256,
+            uploaded_by=e.uploaded_by,
+            uploaded_at=utc(e.uploaded_at),
+            retain_until=utc(e.retain_until),
+        )
+
+
+class EvidenceListOut(BaseModel):
+    items: list[EvidenceOut]
+
+
+class EvidenceViewOut(BaseModel):
+    evidence_id: str
+    url: str = Field(description="A short-lived GET URL; this view is recorded on the return's timeline")
+    expires_at: str
+
+    @classmethod
+    def of(cls, view: ViewUrl) -> EvidenceViewOut:
+        return cls(evidence_id=view.evidence_id, url=view.url, expires_at=utc(view.expires_at))
+
+
+class PrivacyOut(BaseModel):
+    """A data-rights answer: the export, or what erasure anonymized, deleted and kept (and why)."""
+
+    shop: str
+    records: dict[str, Any]
+    email: str | None = None
+    exported_at: str | None = None
+    erased_at: str | None = None
+    automated_decisions: str | None = None
+
+
+__all__ = ["Email", "Shop"]
