@@ -16,10 +16,10 @@ from infra.cdk.constructs.core_layer import CoreLayer, layer_requirements
 from infra.cdk.constructs.customer_email import CustomerEmail
 from infra.cdk.constructs.data_table import DataTables
 from infra.cdk.constructs.event_bus import EventBus
+from infra.cdk.constructs.evidence_buckets import EvidenceStore
 from infra.cdk.constructs.klaviyo import KlaviyoEvents
 from infra.cdk.constructs.label_bucket import LabelBucket
 from infra.cdk.constructs.outbound_webhooks import OutboundWebhooks
-from infra.cdk.constructs.evidence_buckets import EvidenceStore
 from infra.cdk.constructs.return_workflow import ReturnWorkflow
 from infra.cdk.constructs.session_key import SessionSigningKey
 from infra.cdk.constructs.shopify_webhooks import ShopifyWebhooks
@@ -141,6 +141,8 @@ class BoomerangStack(Stack):
             code_dir=REPO_ROOT / "functions" / "webhooks_shopify",
             layer=core_layer.layer,
             tables=tables,
+        )
+
         # Evidence: buckets, the upload check, presigned uploads (customers, warehouse), staff views.
         evidence = EvidenceStore(
             self,
