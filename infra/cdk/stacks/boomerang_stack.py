@@ -16,6 +16,7 @@ from infra.cdk.constructs.data_table import DataTables
 from infra.cdk.constructs.return_workflow import ReturnWorkflow
 from infra.cdk.constructs.session_key import SessionSigningKey
 from infra.cdk.constructs.storefront_api import StorefrontApi
+from infra.cdk.constructs.tickets_api import TicketsApi
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -78,6 +79,20 @@ class BoomerangStack(Stack):
             tables=tables,
             state_machine_arn=workflow.state_machine_arn,
             mfa_required=admin_mfa_required,
+        )
+
+        # Support tickets: /v1/tickets and /admin/v1/tickets on the same REST API, and system tickets
+        # (pass the events bus as `bus=` once there is one, to feed them).
+        TicketsApi(
+            self,
+            "Tickets",
+            storefront=storefront,
+            admin=admin,
+            api_code_dir=REPO_ROOT / "functions" / "tickets_api",
+            system_code_dir=REPO_ROOT / "functions" / "system_tickets",
+            layer=core_layer.layer,
+            tables=tables,
+            session_key=session_key,
         )
 
         CfnOutput(

@@ -34,6 +34,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "return_not_found": "No such return, or not yours.",
         "invalid_rma": "Not an RMA number: wrong characters, length or check character (a typo).",
         "route_not_found": "No such route.",
+        "ticket_not_found": "No such ticket, or not yours (a customer token reaches its own tickets only).",
     },
     409: {
         "stale_version": "Someone changed the record since it was read; read again and retry.",
@@ -41,6 +42,10 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "idempotency_key_reused": "The Idempotency-Key was used with another body.",
         "request_in_progress": "A request with this Idempotency-Key is still running.",
         "wrong_hub": "The scanned parcel belongs to another hub: set it aside.",
+        "ticket_closed": "The ticket is closed; a customer opens a new one.",
+        "illegal_ticket_transition": "The ticket's status does not allow this (both states named).",
+        "merge_conflict": "A ticket cannot be merged into itself.",
+        "ticket_full": "The ticket has as many messages as it may hold; open a new one.",
     },
     413: {"payload_too_large": "The body is over the size limit."},
     429: {"throttled": "Too many requests; retry with backoff (API Gateway's stage throttling)."},
@@ -58,6 +63,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "shop_required": "A session without an API key must name the shop.",
         "invalid_rma": "A scanned or typed code is not an RMA number (its check character fails).",
         "inspection_incomplete": "An inspection must grade every item of the return once.",
+        "unknown_event_type": "No system ticket is opened for this event type.",
     },
     500: {"internal_error": "The server failed; the request id finds it in the logs."},
 }
