@@ -94,7 +94,8 @@ def test_every_admin_route_has_the_cognito_authorizer_and_proxies_to_the_admin_f
     )
 
     admin_routes = {route for route in api_methods if route[1].startswith("/admin") and route[0] != "OPTIONS"}
-    assert admin_routes == EXPECTED_ADMIN_ROUTES
+    # The ticket API's staff routes share the authorizer (test_tickets_infra.py).
+    assert {r for r in admin_routes if not r[1].startswith("/admin/v1/tickets")} == EXPECTED_ADMIN_ROUTES
     for route in EXPECTED_ADMIN_ROUTES:
         method = api_methods[route]
         assert method["AuthorizationType"] == "COGNITO_USER_POOLS", route

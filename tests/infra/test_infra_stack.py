@@ -12,6 +12,7 @@ from infra.cdk.constructs.admin_api import ADMIN_GATEWAY_ERRORS
 from infra.cdk.constructs.storefront_api import ACCESS_LOG_FORMAT, CORS_ALLOW_HEADERS, GATEWAY_ERRORS
 from tests.infra.conftest import REPO_ROOT, Synthesized, synthesize
 from tests.infra.test_admin_api_infra import EXPECTED_ADMIN_ROUTES
+from tests.infra.test_tickets_infra import EXPECTED_TICKET_ROUTES
 
 pytestmark = pytest.mark.infra
 
@@ -313,8 +314,9 @@ def test_every_route_exists_with_lambda_proxy_integration(
     api_methods: dict[tuple[str, str], dict[str, Any]], function: tuple[str, dict[str, Any]]
 ) -> None:
     routes = {route for route in api_methods if route[0] != "OPTIONS"}
-    # The storefront's routes and the staff API's (test_admin_api_infra.py), nothing else.
-    assert routes == EXPECTED_ROUTES | EXPECTED_ADMIN_ROUTES
+    # The storefront's routes, the staff API's (test_admin_api_infra.py) and the ticket API's
+    # (test_tickets_infra.py), nothing else.
+    assert routes == EXPECTED_ROUTES | EXPECTED_ADMIN_ROUTES | EXPECTED_TICKET_ROUTES
     assert not EXPECTED_ROUTES & EXPECTED_ADMIN_ROUTES
     function_id = function[0]
     for route in EXPECTED_ROUTES:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from boomerang.api.routes import ADMIN_ROUTES, STOREFRONT_ROUTES
+from boomerang.tickets.routes import TICKET_ADMIN_ROUTES, TICKET_ROUTES
 from local.from_template import function_specs, route_specs, table_specs
 from local.tables import idempotency_table, main_table
 from tests.infra.conftest import Synthesized
@@ -15,8 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_routes_are_the_apis_routes_with_their_authorizers(synthesized: Synthesized) -> None:
     template = synthesized.template.to_json()
     routes = route_specs(template)
-    assert {(r.method, r.path) for r in routes} == set(STOREFRONT_ROUTES) | set(ADMIN_ROUTES)
-    assert {(r.method, r.path) for r in routes if r.cognito} == set(ADMIN_ROUTES)
+    public, staff = set(STOREFRONT_ROUTES) | set(TICKET_ROUTES), set(ADMIN_ROUTES) | set(TICKET_ADMIN_ROUTES)
+    assert {(r.method, r.path) for r in routes} == public | staff
+    assert {(r.method, r.path) for r in routes if r.cognito} == staff
 
 
 def test_every_function_names_a_module_and_handler_that_exist(synthesized: Synthesized) -> None:
