@@ -183,6 +183,9 @@ def main() -> None:
     DOC.parent.mkdir(exist_ok=True)
     DOC.write_text(report + "\n", encoding="utf-8")
     print(f"\nWritten to {DOC.relative_to(ROOT)}")
+    from bench import tickets  # classifier accuracy and the ticket handler's cold start
+
+    tickets.main()
     if failed:
         print(
             f"bench: {len(failed)} operation(s) failed: {[(o.name, o.status) for o in failed]}",

@@ -39,6 +39,7 @@ from typing import Any
 
 from local.cognito import PASSWORD
 from local.demo_data import DEMO_API_KEY, DEMO_SHOP, HURRIED_API_KEY, HURRIED_SHOP
+from local.demo_tickets import refund_question_in_german
 from local.dynamodb_local import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -575,6 +576,7 @@ JOURNEYS: list[tuple[str, Callable[[Journey], None]]] = [
     ("expiry: a label never used", expiry),
     ("cancelled by the customer", cancelled),
     ("refund failed", refund_failed),
+    ("ticket: where is my refund? (German)", refund_question_in_german),
 ]
 SLOW = {"expiry"}  # run alongside the others: most of its time is the label's validity
 
