@@ -23,7 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from boomerang.tickets.lexicon import NGRAM_WEIGHT, concepts_in
+from boomerang.tickets.lexicon import NGRAM_WEIGHT, concepts_in, fold
 
 MODEL_PATH = Path(__file__).with_name("classifier_model.json")
 
@@ -96,7 +96,7 @@ def normalize(text: str) -> str:
     text = _TAG.sub(" ", text)
     text = _ORDER_CODE.sub(" 0 ", text)
     text = _DIGITS.sub("0", text)
-    return " ".join(text.lower().split())
+    return " ".join(fold(text.lower()).split())
 
 
 def category_features(text: str) -> dict[str, float]:

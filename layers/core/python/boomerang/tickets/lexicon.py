@@ -9,10 +9,14 @@ makes a few hundred labeled tickets enough for six languages.
 
 from __future__ import annotations
 
+import unicodedata
+
 # One line per language (en, es, de, fr, zh, ja) within each concept.
 # fmt: off
 CONCEPTS: dict[str, tuple[str, ...]] = {
     "refund": (
+        "charged twice", "debite deux fois", "doppelt abgebucht", "cobraron dos veces",
+        "重复扣款", "二重に請求", "money hits",
         "refund", "money back", "reimburs", "my money", "credited", "paid back",
         "reembols", "mi dinero", "el dinero", "devuelto el dinero",
         "erstatt", "geld zurück", "zurückgebucht", "rückbuch", "gutschrift", "mein geld", "betrag",
@@ -38,6 +42,8 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "返品", "返送",
     ),
     "start_return": (
+        "can it go back", "already own", "ya tienen una", "haben schon eine", "en ont deja", "已经有了",
+        "すでに持って", "能退", "return window", "ruckgaberecht", "jours de retour",
         "how do i", "label", "form", "is it too late", "can i send", "would like to", "i want to",
         "etiqueta", "formulario", "quiero", "quisiera", "se puede", "puedo",
         "etikett", "rücksendeschein", "anmelden", "möchte", "ist eine", "noch möglich", "kann ich",
@@ -47,6 +53,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "ラベル", "手続き", "できますか", "したいです", "可能でしょうか",
     ),
     "exchange": (
+        "に替え", "替えて",
         "exchange", "swap", "trade", "instead", "the difference", "same size", "same one",
         "cambi", "en vez de", "la diferencia", "misma talla",
         "umtausch", "tausch", "aufpreis", "gleiche größe",
@@ -63,6 +70,8 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "色", "紺", "緑", "黒", "白", "グレー",
     ),
     "damage": (
+        "leak", "fuit", "tropft", "pierde agua", "漏", "漏れ", "crumb", "miettes", "zerbrosel", "migas", "渣",
+        "粉々", "bent", "tordu", "verbogen", "doblad", "变形", "曲が",
         "broke", "broken", "crack", "smash", "scratch", "damag", "dent", "torn", "tear", "defect", "ruin",
         "wet", "shatter", "doesn't work", "does not work",
         "roto", "rota", "rompi", "raya", "rayad", "estropead", "dañad", "golpe", "defect", "mojad",
@@ -75,6 +84,8 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "割れ", "壊れ", "ひび", "傷", "破損", "不良", "水濡れ", "潰れ", "動きません",
     ),
     "wrong": (
+        "my order was for", "ordered the", "bestellt hatte ich", "bestellt war", "j'avais commande",
+        "yo pedi", "订的是", "买的是", "注文したのは", "頼んだのに",
         "wrong", "instead of", "someone else", "received a", "got a", "different from what",
         "not what i ordered", "sent me", "totally different",
         "equivocad", "en lugar de", "nada que ver", "me llegaron", "me mandaron", "me enviaron", "venía un",
@@ -84,6 +95,9 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "違う", "間違", "他の人", "のに", "違います", "来ました", "届きました",
     ),
     "missing": (
+        "there are only", "solo hay", "sind aber nur", "n'y en a que",
+        "只有0", "只到了", "しか入って", "しか届いて", "never came", "nunca llego", "kam nur eins",
+        "没来", "来ていません",
         "missing", "not in the box", "not included", "only 0", "empty", "the rest", "didn't come",
         "was not in", "were not",
         "falta", "vacío", "vacio", "solo llegaron", "no venía", "no venian", "no venían",
@@ -93,16 +107,20 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "入っていません", "入っていな", "足りません", "空", "欠品", "しか",
     ),
     "size": (
+        "collar", "cuello", "kragen", "col de la", "领", "襟",
         "size", "small", "big", "large", "tight", "loose", "too long", "petite", "fits", "fit ",
         "run large", "run small",
         "talla", "pequeñ", "grande", "aprieta", "larg", "corta", "queda",
         "größe", "grösse", "klein", "groß", "eng", "weit", "zu lang", "kurzgröße", "fällt", "fallen",
-        "sitzt", "nummer",
+        "sitzt", "nummer grosser", "nummer kleiner",
         "taille", "petit", "grand", "serre", "trop long", "au-dessus",
         "码", "碼", "太小", "太大", "偏大", "偏小", "紧", "緊", "太長", "太长", "短", "尺寸", "0号",
         "サイズ", "小さ", "大き", "きつ", "長すぎ", "丈", "0号",
     ),
     "tracking": (
+        "awaiting pickup", "pendiente de recogida", "wartet auf abholung", "attente d'enlevement", "等待揽收",
+        "集荷待ち", "courier", "livreur", "zusteller", "repartidor", "派送员", "配達員", "supposed to ship",
+        "devait partir", "tenia que salir", "发出", "出荷",
         "track", "where is my", "arrive", "delivery", "shipped", "shipping", "carrier", "lost",
         "package", "parcel", "hasn't moved", "update",
         "seguimiento", "paquete", "llega", "enviaron", "reparto", "perdido", "paquetería", "aviso",
@@ -125,8 +143,16 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "发货前", "小时前", "発送前", "時間前",
     ),
     "account": (
-        "account", "email address", "password", "cuenta", "correo", "konto", "e-mail", "compte",
-        "账户", "賬戶", "邮箱", "郵箱", "アカウント", "メールアドレス",
+        "email address", "password", "my account details", "delete my account", "my data",
+        "correo electronico", "contrasena", "borren mi cuenta", "mis datos",
+        "kundenkonto", "e-mail-adresse", "passwort", "mein konto", "meine daten",
+        "adresse e-mail", "mot de passe", "supprimer mon compte", "mes donnees",
+        "账户", "賬戶", "邮箱", "郵箱", "注销", "删除", "アカウント", "メールアドレス", "個人データ", "削除",
+    ),
+    "store": (
+        "physical store", "try things on", "try on", "tienda fisica", "probarme", "ladengeschaft",
+        "anprobieren",
+        "boutique", "essayer", "实体店", "试穿", "実店舗", "試着",
     ),
     "invoice": (
         "invoice", "vat", "receipt", "factura", "nif", "rechnung", "ust-id", "facture", "tva",
@@ -155,6 +181,25 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
 NGRAM_WEIGHT = 0.02
 
 
+def fold(text: str) -> str:
+    """Latin letters without their accents ("é" -> "e", "ü" -> "u"; "ß" stays): customers type
+    both. Other scripts are left alone (a Japanese dakuten is a combining mark too)."""
+    out = []
+    for ch in text:
+        if "\u00c0" <= ch <= "\u024f" and ch != "ß":
+            base = unicodedata.normalize("NFKD", ch)[0]
+            out.append(base if base.isascii() else ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+# Stems compared with normalized (folded, lower-case) text, so they are folded the same way.
+_FOLDED: dict[str, tuple[str, ...]] = {
+    name: tuple(dict.fromkeys(fold(stem.lower()) for stem in stems)) for name, stems in CONCEPTS.items()
+}
+
+
 def concepts_in(normalized: str) -> list[str]:
     """The concepts whose stems occur in the normalized text (each once)."""
-    return [name for name, stems in CONCEPTS.items() if any(stem in normalized for stem in stems)]
+    return [name for name, stems in _FOLDED.items() if any(stem in normalized for stem in stems)]
