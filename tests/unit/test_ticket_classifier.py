@@ -93,10 +93,11 @@ def test_held_out_accuracy_does_not_regress(labeled: list) -> None:
     """Floors a little under the measured figures (docs/TICKETS.md), so a change that makes the
     classifier worse fails here; the figures themselves are reported by `make bench`."""
     evaluation = cross_validate(labeled, k=5)
-    assert evaluation.overall.accuracy >= 0.88
+    assert evaluation.overall.accuracy >= 0.92
     assert evaluation.language_detection.accuracy >= 0.99
-    blind = load_labeled(DATA / "tickets_holdout")
     model = train(labeled, 0.6)
-    right = sum(model.classify(s.text).category == s.category for s in blind)
-    assert right / len(blind) >= 0.75
-    assert all(model.classify(s.text).language == s.language for s in blind)
+    for blind_set, floor in (("tickets_holdout", 0.78), ("tickets_holdout2", 0.70)):
+        blind = load_labeled(DATA / blind_set)
+        right = sum(model.classify(s.text).category == s.category for s in blind)
+        assert right / len(blind) >= floor, blind_set
+        assert all(model.classify(s.text).language == s.language for s in blind)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from boomerang.domain.errors import NotFound, StaleVersion
+from boomerang.services.retry import retry_stale
 from boomerang.store import keys
 from boomerang.store.dynamo import (
     cancellation_reasons,
@@ -213,6 +215,27 @@ class TicketRepository:
             cursor = page.next_cursor
             if cursor is None:
                 return tickets
+
+    def anonymize_customer(self, shop: str, customer_ref: str, at: datetime) -> list[str]:
+        """GDPR erasure for tickets: replace the customer's personal data (contact, subject, every
+        message body) in all their tickets, keep the tickets. Safe to run again. The ticket ids."""
+        done = []
+        for summary in self.all_of_customer(shop, customer_ref):
+            self._anonymize(summary.ticket_id, at)
+            done.append(summary.ticket_id)
+        return done
+
+    @retry_stale
+    def _anonymize(self, ticket_id: str, at: datetime) -> None:
+        ticket, messages = self.get(ticket_id)
+        cleaned, rewritten = anonymized(ticket, messages)
+        # Messages first: if the ticket write then loses a race, the retry finds them done.
+        self.rewrite_messages(ticket_id, rewritten)
+        if ticket.anonymized and not rewritten:
+            return
+        changed = cleaned.next_version(at)
+        event = Event("ticket.anonymized", {"ticket_id": ticket_id})
+        self.save(TicketChange(changed, ticket.version, [], [event]))
 
     def outbox_events(self, ticket_id: str) -> list[dict[str, Any]]:
         got = self.ddb.query(

@@ -42,7 +42,6 @@ from boomerang.tickets.repository import (
     TicketChange,
     TicketPage,
     TicketRepository,
-    anonymized,
 )
 
 # A customer's ticket lands in support's queue; finance and admin get system tickets.
@@ -417,24 +416,9 @@ class TicketService:
         return [self.tickets.get(t.ticket_id) for t in self.tickets.all_of_customer(shop, customer_ref)]
 
     def anonymize_customer(self, shop: str, customer_ref: str) -> list[str]:
-        """Replace the customer's personal data in their tickets (contact, subject, messages); the
-        tickets stay. Safe to run again. Returns the ticket ids touched."""
-        done = []
-        for summary in self.tickets.all_of_customer(shop, customer_ref):
-            self._anonymize(summary.ticket_id)
-            done.append(summary.ticket_id)
-        return done
-
-    @retry_stale
-    def _anonymize(self, ticket_id: str) -> None:
-        ticket, messages = self.tickets.get(ticket_id)
-        cleaned, rewritten = anonymized(ticket, messages)
-        self.tickets.rewrite_messages(ticket_id, rewritten)
-        if ticket.anonymized and not rewritten:
-            return
-        changed = cleaned.next_version(self.clock())
-        event = Event("ticket.anonymized", {"ticket_id": ticket_id})
-        self.tickets.save(_change(changed, ticket.version, [], [event]))
+        """Replace the customer's personal data in their tickets; the tickets stay (see
+        TicketRepository.anonymize_customer). Safe to run again. Returns the ticket ids touched."""
+        return self.tickets.anonymize_customer(shop, customer_ref, self.clock())
 
     # --- shared --------------------------------------------------------------------------------------
 
