@@ -7,6 +7,7 @@ import importlib
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -497,3 +498,15 @@ def test_a_customers_tickets_are_listed_and_anonymized_and_kept(
     assert ticket.anonymized and ticket.category and ticket.status.value == "pending_customer"
     assert [m.body for m in messages] == ["[erased]", "[erased]"]
     assert [e["type"] for e in tickets.tickets.outbox_events(tid)].count("ticket.anonymized") == 1
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "events" / "samples" / "eventbridge"
+
+
+@pytest.mark.parametrize("sample", sorted(p.name for p in SAMPLES.glob("*.json")))
+def test_the_committed_eventbridge_samples_open_one_ticket_each(system: ModuleType, sample: str) -> None:
+    event = json.loads((SAMPLES / sample).read_text())
+    first = system.handler(event, LambdaContext(function_name="system_tickets"))
+    assert first["status"] == "opened", first
+    again = system.handler(event, LambdaContext(function_name="system_tickets"))
+    assert again == {"status": "duplicate", "ticket_id": first["ticket_id"]}
