@@ -194,6 +194,9 @@ def main() -> None:
     print(f"\nWritten to {DOC.relative_to(ROOT)}")
     if not demo_passed:
         print("bench: a demo journey failed; the label costs cover the returns it made", file=sys.stderr)
+    from bench import tickets  # classifier accuracy and the ticket handler's cold start
+
+    tickets.main()
     if failed:
         print(
             f"bench: {len(failed)} operation(s) failed: {[(o.name, o.status) for o in failed]}",

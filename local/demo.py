@@ -42,6 +42,7 @@ from local.cognito import PASSWORD
 from local.demo_data import DEMO_API_KEY, DEMO_SHOP, HURRIED_API_KEY, HURRIED_SHOP
 from local.demo_evidence import attach_inspection_photo, upload_unboxing_video
 from local.demo_shopify import shopify_orders_and_emails
+from local.demo_tickets import refund_question_in_german
 from local.dynamodb_local import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -583,6 +584,7 @@ JOURNEYS: list[tuple[str, Callable[[Journey], None]]] = [
     ("labels and carrier webhooks: 17TRACK exception, GB -> origin", demo_carriers.seventeen_track_exception),
     ("events out: an ERP's webhook receives every event", demo_events.erp_webhook),
     ("Shopify order in, emails out (German customer)", shopify_orders_and_emails),
+    ("ticket: where is my refund? (German)", refund_question_in_german),
 ]
 SLOW = {"expiry"}  # run alongside the others: most of its time is the label's validity
 

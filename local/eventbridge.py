@@ -96,6 +96,26 @@ class QueueFeed:
             self._thread.join(timeout=5)
 
 
+@dataclass
+class RuleTargetFeed(QueueFeed):
+    """A function that is a rule's target, as EventBridge invokes it: one event at a time. Locally
+    the rule delivers to a stand-in queue on moto (moto's rules cannot invoke in-process
+    functions); a failed invocation leaves the event on the queue, to be retried as EventBridge
+    retries it."""
+
+    def poll(self) -> int:
+        got = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size)
+        messages = got.get("Messages", [])
+        for m in messages:
+            try:
+                self.handler(json.loads(m["Body"]), LambdaContext(function_name=self.function_name))
+            except Exception:
+                log.exception("rule target %s failed; the event stays for a retry", self.function_name)
+                continue
+            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
+        return len(messages)
+
+
 def sqs_record(message: dict[str, Any], queue_url: str) -> dict[str, Any]:
     attributes = message.get("Attributes", {})
     return {
@@ -123,6 +143,8 @@ class LocalEvents:
     endpoint: str
     streams: list[StreamFeed] = field(default_factory=list)
     queues: list[QueueFeed] = field(default_factory=list)
+    # Stand-in queue URL -> the function (logical id) a rule targets directly.
+    function_targets: dict[str, str] = field(default_factory=dict)
 
     def deploy(self) -> LocalEvents:
         """Buses, queues and rules on moto; the functions' SDK clients pointed at it."""
@@ -157,6 +179,14 @@ class LocalEvents:
                 for t in props.get("Targets", [])
                 if (q := _ref(t["Arn"])) in arns
             ]
+            functions = of_type(self.template, "AWS::Lambda::Function")
+            for t in props.get("Targets", []):
+                function = _ref(t["Arn"])
+                if function in functions:
+                    url = sqs.create_queue(QueueName=f"{logical_id}-{t['Id']}"[:80])["QueueUrl"]
+                    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+                    targets.append({"Id": t["Id"], "Arn": arn["QueueArn"]})
+                    self.function_targets[url] = function
             if not targets or "EventPattern" not in props:
                 continue
             events.put_rule(Name=logical_id, EventBusName=bus, EventPattern=json.dumps(props["EventPattern"]))
@@ -188,6 +218,9 @@ class LocalEvents:
                         int(props.get("BatchSize", 10)),
                     ).start()
                 )
+        for url, function in self.function_targets.items():
+            if function in handlers:
+                self.queues.append(RuleTargetFeed(url, handlers[function], function).start())
         return self
 
     def drain(self) -> None:

@@ -14,6 +14,7 @@ from infra.cdk.constructs.storefront_api import ACCESS_LOG_FORMAT, CORS_ALLOW_HE
 from tests.infra.conftest import REPO_ROOT, Synthesized, synthesize
 from tests.infra.test_admin_api_infra import EXPECTED_ADMIN_ROUTES
 from tests.infra.test_carrier_infra import EXPECTED_CARRIER_WEBHOOK_ROUTES
+from tests.infra.test_tickets_infra import EXPECTED_TICKET_ROUTES
 
 pytestmark = pytest.mark.infra
 
@@ -323,13 +324,15 @@ def test_every_route_exists_with_lambda_proxy_integration(
     api_methods: dict[tuple[str, str], dict[str, Any]], function: tuple[str, dict[str, Any]]
 ) -> None:
     routes = {route for route in api_methods if route[0] != "OPTIONS"}
-    # The storefront's routes, the staff API's (test_admin_api_infra.py), the inbound webhooks
-    # (carriers, Shopify) and the staff webhook routes (test_events_infra.py), nothing else.
+    # The storefront's routes, the staff API's (test_admin_api_infra.py), the ticket API's
+    # (test_tickets_infra.py), the inbound webhooks (carriers, Shopify) and the staff webhook routes
+    # (test_events_infra.py), nothing else.
     from infra.cdk.constructs.outbound_webhooks import ROUTES as WEBHOOK_ROUTES
 
     assert routes == (
         EXPECTED_ROUTES
         | EXPECTED_ADMIN_ROUTES
+        | EXPECTED_TICKET_ROUTES
         | EXPECTED_CARRIER_WEBHOOK_ROUTES
         | set(SHOPIFY_WEBHOOK_ROUTES)
         | {(r.method, r.path) for r in WEBHOOK_ROUTES}

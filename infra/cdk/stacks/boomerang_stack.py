@@ -24,6 +24,7 @@ from infra.cdk.constructs.return_workflow import ReturnWorkflow
 from infra.cdk.constructs.session_key import SessionSigningKey
 from infra.cdk.constructs.shopify_webhooks import ShopifyWebhooks
 from infra.cdk.constructs.storefront_api import StorefrontApi
+from infra.cdk.constructs.tickets_api import TicketsApi
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -158,6 +159,21 @@ class BoomerangStack(Stack):
         evidence.grant_view(admin.role)
         CfnOutput(
             self, "EvidenceBucket", value=evidence.bucket.bucket_name, description="Evidence (home region)"
+        )
+
+        # Support tickets: /v1/tickets and /admin/v1/tickets on the same REST API, and system tickets
+        # opened from the bus's events (carrier exceptions, refund failures, disputes, dead letters).
+        TicketsApi(
+            self,
+            "Tickets",
+            storefront=storefront,
+            admin=admin,
+            api_code_dir=REPO_ROOT / "functions" / "tickets_api",
+            system_code_dir=REPO_ROOT / "functions" / "system_tickets",
+            layer=core_layer.layer,
+            tables=tables,
+            session_key=session_key,
+            bus=bus.bus,
         )
 
         CfnOutput(

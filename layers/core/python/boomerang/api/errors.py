@@ -44,6 +44,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "subscription_not_found": "No such webhook subscription for the shop.",
         "dead_letter_not_found": "No such dead-lettered webhook delivery (or it was redriven already).",
         "evidence_not_found": "The return has no evidence with that id.",
+        "ticket_not_found": "No such ticket, or not yours (a customer token reaches its own tickets only).",
     },
     409: {
         "stale_version": "Someone changed the record since it was read; read again and retry.",
@@ -52,6 +53,10 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "request_in_progress": "A request with this Idempotency-Key is still running.",
         "wrong_hub": "The scanned parcel belongs to another hub: set it aside.",
         "evidence_not_expected": "The return's status takes no (more) evidence from this uploader.",
+        "ticket_closed": "The ticket is closed; a customer opens a new one.",
+        "illegal_ticket_transition": "The ticket's status does not allow this (both states named).",
+        "merge_conflict": "A ticket cannot be merged into itself.",
+        "ticket_full": "The ticket has as many messages as it may hold; open a new one.",
     },
     413: {"payload_too_large": "The body is over the size limit."},
     429: {"throttled": "Too many requests; retry with backoff (API Gateway's stage throttling)."},
@@ -71,6 +76,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "inspection_incomplete": "An inspection must grade every item of the return once.",
         "unmappable_order": "A storefront order lacks what a returnable order needs (email, country).",
         "evidence_not_acceptable": "The declared file's type or size is outside the policy.",
+        "unknown_event_type": "No system ticket is opened for this event type.",
     },
     500: {"internal_error": "The server failed; the request id finds it in the logs."},
 }

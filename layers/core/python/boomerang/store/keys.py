@@ -23,6 +23,12 @@ Records (pk | sk | indexes):
 - Shopify product type: SHOP#<shop>#PRODUCT#<product_id> | PRODUCT
 - Shopify webhook seen (dedup, TTL 7 days): SHOPIFYHOOK#<domain>#<X-Shopify-Webhook-Id> | WEBHOOK
 - notification template override: SHOP#<shop> | TEMPLATE#<language>#<template>
+- ticket: TICKET#<ticket_id> | TICKET;
+  gsi2 (a customer's tickets): SHOP#<shop>#CUSTOMER#<customer_ref>#TICKETS | <created_at>#<ticket_id>;
+  gsi3 (queue): SHOP#<shop>#TQUEUE#<group>#<status> | <created_at>#<ticket_id>
+- ticket message: TICKET#<ticket_id> | MSG#<number, 5 digits>
+- ticket outbox event: OUTBOX#TICKET#<ticket_id> | <version, 6 digits>#<n>
+- system ticket's source event: SHOP#<shop>#TICKETSOURCE#<event id> | TICKETSOURCE (dedupe)
 
 Access patterns: return by RMA with its timeline (Query pk), returns of an order (gsi1), a customer's
 returns since a time (gsi2, sk >= time), returns by status, oldest first (gsi3: the review queue).
@@ -168,3 +174,38 @@ def shopify_webhook(domain: str, webhook_id: str) -> dict[str, str]:
 
 def notification_template(shop_id: str, language: str, template: str) -> dict[str, str]:
     return {PK: f"SHOP#{shop_id}", SK: f"{TEMPLATE_PREFIX}{language}#{template}"}
+
+
+# --- tickets (boomerang.tickets) ------------------------------------------------------------------
+
+TICKET_SK = "TICKET"
+MESSAGE_PREFIX = "MSG#"
+
+
+def ticket_pk(ticket_id: str) -> str:
+    return f"TICKET#{ticket_id}"
+
+
+def ticket(ticket_id: str) -> dict[str, str]:
+    return {PK: ticket_pk(ticket_id), SK: TICKET_SK}
+
+
+def ticket_message(ticket_id: str, number: int) -> dict[str, str]:
+    return {PK: ticket_pk(ticket_id), SK: f"{MESSAGE_PREFIX}{number:05d}"}
+
+
+def ticket_outbox(ticket_id: str, version: int, n: int) -> dict[str, str]:
+    return outbox(f"TICKET#{ticket_id}", version, n)
+
+
+def customer_tickets_pk(shop_id: str, customer_ref: str) -> str:
+    # Its own partition, not the customer's returns one: a query for returns never meets a ticket.
+    return f"{customer_pk(shop_id, customer_ref)}#TICKETS"
+
+
+def ticket_queue_pk(shop_id: str, group: str, status: str) -> str:
+    return f"SHOP#{shop_id}#TQUEUE#{group}#{status}"
+
+
+def ticket_source(shop_id: str, event_id: str) -> dict[str, str]:
+    return {PK: f"SHOP#{shop_id}#TICKETSOURCE#{event_id}", SK: "TICKETSOURCE"}

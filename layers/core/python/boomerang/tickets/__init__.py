@@ -1,0 +1,1 @@
+"""Support tickets: model, status table, SLA, classification, repository and service."""
