@@ -349,6 +349,20 @@ class Journey:
                 break
         self.check(f"{rma} is in the {status} queue", False)
 
+    def wait_system_ticket(self, rma: str, group: str, shop: str = DEMO_SHOP) -> dict[str, Any]:
+        """The ticket the system opened for the return (from a domain event on the bus), as the
+        group's open queue lists it."""
+
+        def fetch() -> dict[str, Any]:
+            query = f"/admin/v1/tickets?shop={shop}&group={group}&status=open&limit=100"
+            page = self.api.call("GET", query, headers=self.api.staff(group))
+            found = [t for t in page["items"] if t.get("rma") == rma]
+            return found[0] if found else {}
+
+        ticket = self.wait(f"a system ticket for {rma} in the {group} queue", fetch, bool)
+        self.say(f"{group} (staff API): ticket {ticket['ticket_id']}: {ticket['subject']}")
+        return ticket
+
     def scan(self, rma: str, hub: str) -> None:
         staff = self.api.call(
             "POST", "/admin/v1/warehouse/scans", {"code": rma, "hub": hub}, self.api.staff("warehouse")

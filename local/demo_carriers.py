@@ -137,3 +137,5 @@ def seventeen_track_exception(j: Journey) -> None:
     j.wait_status(rma, "in_transit")
     _post(j, "17track", "17track_exception_returning", tracking)
     j.wait_status(rma, "in_transit", event="return.carrier_exception")
+    ticket = j.wait_system_ticket(rma, "support")
+    j.check("the exception opened a support ticket about tracking", ticket.get("category") == "tracking")

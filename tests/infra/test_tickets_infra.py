@@ -85,10 +85,11 @@ def test_functions_have_no_scan_and_only_what_they_use(synthesized: Synthesized)
     assert "IDEMPOTENCY_TABLE_NAME" not in props["Environment"]["Variables"]
 
 
-def test_no_rule_without_a_bus(synthesized: Synthesized) -> None:
-    assert synthesized.of_type("AWS::Events::Rule") == {} or all(
-        "SystemTicket" not in key for key in synthesized.of_type("AWS::Events::Rule")
-    )
+def test_the_stack_feeds_system_tickets_from_its_event_bus(synthesized: Synthesized) -> None:
+    rules = [r for key, r in synthesized.of_type("AWS::Events::Rule").items() if "SystemTicket" in key]
+    assert len(rules) == 1
+    (bus_id,) = synthesized.of_type("AWS::Events::EventBus")
+    assert rules[0]["Properties"]["EventBusName"] == {"Ref": bus_id}
 
 
 def test_given_a_bus_a_rule_feeds_system_events_to_the_function_with_a_dead_letter_queue(

@@ -211,7 +211,7 @@ def test_a_new_holder_plugs_into_export_and_erasure(repo: Repository) -> None:
     seen: list[str] = []
 
     class Tickets:
-        name = "tickets"
+        name = "loyalty_points"
 
         def export(self, subject: Subject) -> list[dict[str, Any]]:
             return [{"ticket_id": "T1", "email": subject.email}]
@@ -225,8 +225,10 @@ def test_a_new_holder_plugs_into_export_and_erasure(repo: Repository) -> None:
     privacy = PrivacyService(standard_holders(repo))
     privacy.register(Tickets())
     subject = Subject(SHOP, f"nobody.{uuid.uuid4().hex[:6]}@example.com")
-    assert privacy.export(subject)["records"]["tickets"] == [{"ticket_id": "T1", "email": subject.email}]
-    assert privacy.erase(subject)["records"]["tickets"]["anonymized"] == ["T1"]
+    assert privacy.export(subject)["records"]["loyalty_points"] == [
+        {"ticket_id": "T1", "email": subject.email}
+    ]
+    assert privacy.erase(subject)["records"]["loyalty_points"]["anonymized"] == ["T1"]
     assert seen == [subject.customer_ref]
 
 

@@ -490,8 +490,18 @@ def test_a_customers_tickets_are_listed_and_anonymized_and_kept(
     assert [t.ticket_id for t, _ in exported] == [tid]
     assert len(exported[0][1]) == 2
 
-    assert service.anonymize_customer(order.shop, cref) == [tid]
-    assert service.anonymize_customer(order.shop, cref) == [tid]  # again: harmless
+    # The staff's GDPR export and erasure (services/privacy.py) cover tickets.
+    from boomerang.services.privacy import PrivacyService, Subject, standard_holders
+
+    privacy = PrivacyService(standard_holders(repo))
+    subject = Subject(order.shop, order.customer_email)
+    records = privacy.export(subject)["records"]["tickets"]
+    assert [r["ticket_id"] for r in records] == [tid]
+    assert [m["body"] for m in records[0]["messages"]][1] == "Hi Ana, checking now."
+    assert privacy.erase(subject)["records"]["tickets"]["anonymized"] == [tid]
+    # Nothing leads from the person to the ticket any more; running it again is harmless.
+    assert privacy.export(subject)["records"]["tickets"] == []
+    assert service.anonymize_customer(order.shop, cref) == []
     ticket, messages = tickets.tickets.get(tid)
     dumped = ticket.model_dump_json() + "".join(m.model_dump_json() for m in messages)
     assert "Ana" not in dumped and "Calle" not in dumped and order.customer_email not in dumped

@@ -294,5 +294,15 @@ class EvidenceHolder:
 
 def standard_holders(repo: Repository) -> list[PersonalDataHolder]:
     """Every record type of this library that can hold a person's data. Evidence and orders are read
-    before the returns holder replaces the customer reference they are found through."""
-    return [OrderHolder(repo), CustomerHolder(repo), EvidenceHolder(repo), ReturnHolder(repo)]
+    before the returns holder replaces the customer reference they are found through. Support
+    tickets live in the same table."""
+    from boomerang.tickets.privacy import TicketHolder  # tickets build on this module
+    from boomerang.tickets.repository import TicketRepository
+
+    return [
+        OrderHolder(repo),
+        CustomerHolder(repo),
+        EvidenceHolder(repo),
+        ReturnHolder(repo),
+        TicketHolder(TicketRepository(repo.table, repo.ddb)),
+    ]

@@ -231,7 +231,7 @@ class TicketRepository:
         cleaned, rewritten = anonymized(ticket, messages)
         # Messages first: if the ticket write then loses a race, the retry finds them done.
         self.rewrite_messages(ticket_id, rewritten)
-        if ticket.anonymized and not rewritten:
+        if ticket.anonymized and ticket.customer_ref is None and not rewritten:
             return
         changed = cleaned.next_version(at)
         event = Event("ticket.anonymized", {"ticket_id": ticket_id})
@@ -262,4 +262,8 @@ def anonymized(ticket: Ticket, messages: list[Message]) -> tuple[Ticket, list[Me
     ticket itself (category, status, links, times) stays for the merchant's statistics."""
     contact = Contact(name=ERASED, email=None) if ticket.contact else None
     erased = [m.model_copy(update={"body": ERASED}) for m in messages if m.body != ERASED]
-    return ticket.model_copy(update={"contact": contact, "subject": ERASED, "anonymized": True}), erased
+    # The customer reference goes too: nothing leads from the person to the ticket any more.
+    cleaned = ticket.model_copy(
+        update={"contact": contact, "subject": ERASED, "anonymized": True, "customer_ref": None}
+    )
+    return cleaned, erased
