@@ -31,6 +31,7 @@ from local.from_template import (
 )
 from local.http_front import LocalRoute
 from local.stepfunctions import LocalStepFunctions
+from local.stripe_local import configure_stripe
 from local.template import cached_template
 
 STACK_NAME = "Boomerang"
@@ -69,6 +70,7 @@ class LocalStack:
         os.environ.update(self.aws.function_environment())
         self._tables(template)
         self._secrets(template)
+        configure_stripe(template, self.physical)
         self._user_pool(template)
         functions = function_specs(template)
         machine_ids = set(of_type(template, "AWS::StepFunctions::StateMachine"))

@@ -29,6 +29,7 @@ from boomerang.api.admin_schemas import (
     ApproveIn,
     InspectionIn,
     QueueOut,
+    RefundRetryIn,
     RejectIn,
     ScanIn,
     StaffReturnOut,
@@ -44,7 +45,9 @@ from boomerang.config import AdminConfig
 from boomerang.domain import rma as rma_numbers
 from boomerang.domain.errors import DomainError, NotFound, Unauthorized
 from boomerang.domain.status import ReturnStatus
+from boomerang.payments.port import Payments
 from boomerang.payments.sandbox import SandboxPayments
+from boomerang.payments.secrets import SecretPayments
 from boomerang.services.policies import PolicySource
 from boomerang.services.workflow import ReturnWorkflow
 from boomerang.store.records import Repository
@@ -56,6 +59,10 @@ tracer = Tracer()
 metrics = Metrics()
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 repo = Repository(config.table_name)
+# Stripe through the deployment's secret (read on the first refund); the sandbox where none is named.
+payments: Payments = (
+    SecretPayments(config.stripe_secret_name) if config.stripe_secret_name else SandboxPayments()
+)
 
 
 def clock() -> datetime:
@@ -68,7 +75,7 @@ workflow = ReturnWorkflow(
     PolicySource(repo, config.policy_cache_seconds),
     StepFunctionsEngine(config.state_machine_arn),
     SandboxCarrier(),
-    SandboxPayments(),
+    payments,
     lambda: clock(),
 )
 
@@ -204,6 +211,22 @@ def post_inspection(rma: RMA, body: InspectionIn) -> StaffReturnOut:
     workflow.inspect(canonical, body.gradings(), member.actor)
     logger.info("inspected", extra={"actor": member.actor})
     metrics.add_metric(name="WarehouseInspected", unit=MetricUnit.Count, value=1)
+    return _staff_view(canonical)
+
+
+@app.post(
+    "/admin/v1/returns/<rma>/refund",
+    summary="Pay a failed refund another way: card again, store credit, PayPal or bank transfer (finance, admin)",
+    responses=ERRORS,
+    tags=["finance"],
+)
+@tracer.capture_method
+def retry_refund(rma: RMA, body: RefundRetryIn) -> StaffReturnOut:
+    member = _staff()
+    canonical = _canonical(rma)
+    workflow.retry_refund(canonical, body.method, member.actor, body.reference)
+    logger.info("refund paid another way", extra={"actor": member.actor, "method": body.method.value})
+    metrics.add_metric(name=f"RefundRetried_{body.method.value}", unit=MetricUnit.Count, value=1)
     return _staff_view(canonical)
 
 

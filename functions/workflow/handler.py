@@ -15,7 +15,9 @@ from boomerang.carriers.sandbox import SandboxCarrier
 from boomerang.config import WorkflowConfig
 from boomerang.domain.models import Wait
 from boomerang.domain.status import ReturnStatus
+from boomerang.payments.port import Payments
 from boomerang.payments.sandbox import SandboxPayments
+from boomerang.payments.secrets import SecretPayments
 from boomerang.services.policies import PolicySource
 from boomerang.services.workflow import ReturnWorkflow
 from boomerang.store.records import Repository
@@ -25,12 +27,16 @@ config = WorkflowConfig.from_env()
 logger = Logger()
 tracer = Tracer()
 repo = Repository(config.table_name)
+# Stripe through the deployment's secret (read on the first refund); the sandbox where none is named.
+payments: Payments = (
+    SecretPayments(config.stripe_secret_name) if config.stripe_secret_name else SandboxPayments()
+)
 workflow = ReturnWorkflow(
     repo,
     PolicySource(repo, config.policy_cache_seconds),
     StepFunctionsEngine(config.state_machine_arn),
     SandboxCarrier(),
-    SandboxPayments(),
+    payments,
     lambda: datetime.now(UTC),
 )
 

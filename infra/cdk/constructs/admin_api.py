@@ -30,7 +30,7 @@ STAFF_GROUPS = {
     "admin": (0, "Everything staff can do, and managing the shop"),
     "support": (10, "Review queue: approve and reject returns"),
     "warehouse": (20, "Receiving: scan parcels at a hub and grade their items"),
-    "finance": (30, "Refunds and their failures (read-only in the staff API for now)"),
+    "finance": (30, "Refunds and their failures: pay a failed refund another way"),
 }
 
 ROUTES = (
@@ -40,6 +40,7 @@ ROUTES = (
     Route("POST", "/admin/v1/returns/{rma}/reject", "rejectReturn"),
     Route("POST", "/admin/v1/warehouse/scans", "scanParcel"),
     Route("POST", "/admin/v1/returns/{rma}/inspection", "inspectReturn"),
+    Route("POST", "/admin/v1/returns/{rma}/refund", "retryRefund"),
 )
 
 # API Gateway's own answer when the authorizer refuses the token (missing, expired, not the pool's),

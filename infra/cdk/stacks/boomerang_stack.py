@@ -16,6 +16,7 @@ from infra.cdk.constructs.data_table import DataTables
 from infra.cdk.constructs.return_workflow import ReturnWorkflow
 from infra.cdk.constructs.session_key import SessionSigningKey
 from infra.cdk.constructs.storefront_api import StorefrontApi
+from infra.cdk.constructs.stripe_webhooks import StripeWebhooks
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -79,6 +80,19 @@ class BoomerangStack(Stack):
             state_machine_arn=workflow.state_machine_arn,
             mfa_required=admin_mfa_required,
         )
+
+        # Stripe: refunds (the workflow's resolve step, finance's card retry) and POST /webhooks/stripe.
+        stripe = StripeWebhooks(
+            self,
+            "StripeWebhooks",
+            storefront=storefront,
+            code_dir=REPO_ROOT / "functions" / "webhooks_stripe",
+            layer=core_layer.layer,
+            tables=tables,
+            state_machine_arn=workflow.state_machine_arn,
+        )
+        stripe.grant_refunds(workflow.functions["resolve"])
+        stripe.grant_refunds(admin.function)
 
         CfnOutput(
             self, "ApiUrl", value=storefront.api.url, description="Storefront API base URL (stage prod)"

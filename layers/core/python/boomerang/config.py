@@ -24,6 +24,8 @@ class WorkflowConfig(FromEnv):
     # Empty in the task functions: they resume waits by token and never start executions.
     state_machine_arn: str = ""
     policy_cache_seconds: int = Field(default=60, ge=0)
+    # The deployment's Stripe secret (boomerang.payments.secrets); empty: the sandbox adapter.
+    stripe_secret_name: str = ""
 
 
 class StorefrontConfig(FromEnv):
@@ -44,3 +46,16 @@ class AdminConfig(FromEnv):
     state_machine_arn: str = ""
     policy_cache_seconds: int = Field(default=60, ge=0)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Finance's card retry asks Stripe (boomerang.payments.secrets); empty: the sandbox adapter.
+    stripe_secret_name: str = ""
+
+
+class StripeWebhookConfig(FromEnv):
+    table_name: str = Field(min_length=3)
+    idempotency_table_name: str = Field(min_length=3)
+    # The deployment's Stripe secret (boomerang.payments.secrets): its webhook_secret signs events.
+    stripe_secret_name: str = Field(min_length=1)
+    state_machine_arn: str = ""
+    # Stripe's own limit for an event is far below this; anything larger is not Stripe.
+    max_body_bytes: int = Field(default=512 * 1024, ge=1024)
+    signature_tolerance_seconds: int = Field(default=300, ge=1, le=3600)

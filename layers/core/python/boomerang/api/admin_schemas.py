@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from boomerang.api.schemas import Body, MoneyIO, ReturnOut, utc
 from boomerang.domain.models import SHOPIFY_DISPOSITIONS, Grade, Identifier, Return, TimelineEntry
+from boomerang.domain.refund_failures import PayoutMethod, refund_failure
 from boomerang.services.workflow import Grading
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -93,12 +94,27 @@ class InspectionOut(BaseModel):
     inspected_at: str
 
 
+class RefundRetryIn(Body):
+    method: PayoutMethod = Field(
+        description=(
+            "card: the original payment again (a new attempt); store_credit: at once; paypal or "
+            "bank_transfer: paid by finance outside Boomerang, named by `reference`"
+        )
+    )
+    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)] | None = (
+        Field(default=None, description="The PayPal or bank transfer payout's id (required for those)")
+    )
+
+
 class RefundOut(BaseModel):
     method: str
     amount: MoneyIO
     status: str
     reference: str | None
     failure_reason: str | None
+    attempt: int = 1
+    paid_via: str | None = None
+    failure_note: str | None = Field(default=None, description="What the failure means, for finance")
 
 
 class FailureOut(BaseModel):
@@ -121,6 +137,7 @@ class StaffReturnOut(ReturnOut):
     waiting_for: str | None = Field(
         description="What the workflow waits for (review, evidence, carrier, inspection, settlement...)"
     )
+    dispute: str | None = Field(default=None, description="The payment's dispute: nothing refunds it again")
 
     @classmethod
     def of_staff(cls, ret: Return, timeline: list[TimelineEntry] | None = None) -> StaffReturnOut:
@@ -159,6 +176,9 @@ class StaffReturnOut(ReturnOut):
                 status=refund.status,
                 reference=refund.reference,
                 failure_reason=refund.failure_reason,
+                attempt=refund.attempt,
+                paid_via=refund.paid_via,
+                failure_note=refund_failure(refund.failure_reason).staff_note if refund.status == "failed" else None,
             ),
             failure=None
             if failure is None
@@ -166,6 +186,7 @@ class StaffReturnOut(ReturnOut):
             received_at_hub=ret.received_at_hub,
             escalated=ret.escalated,
             waiting_for=ret.waiting_for.value if ret.waiting_for else None,
+            dispute=ret.dispute,
         )
 
 

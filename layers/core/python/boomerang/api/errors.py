@@ -17,6 +17,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "idempotency_key_required": "A POST that creates something needs an Idempotency-Key header.",
         "invalid_cursor": "The list cursor was not one this API gave out.",
         "bad_request": "The request cannot be read.",
+        "invalid_signature": "A webhook's signature is missing, does not match the raw body, or is too old.",
     },
     401: {
         "unauthenticated": "No credentials: no API key or customer token; on /admin, no staff sign-in.",
@@ -41,6 +42,9 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "idempotency_key_reused": "The Idempotency-Key was used with another body.",
         "request_in_progress": "A request with this Idempotency-Key is still running.",
         "wrong_hub": "The scanned parcel belongs to another hub: set it aside.",
+        "return_disputed": "The return's payment is disputed (chargeback): nothing is refunded again.",
+        "refund_not_failed": "Only a return whose refund failed can be paid another way.",
+        "credit_already_spent": "This store credit spend is already recorded.",
     },
     413: {"payload_too_large": "The body is over the size limit."},
     429: {"throttled": "Too many requests; retry with backoff (API Gateway's stage throttling)."},
@@ -58,8 +62,13 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "shop_required": "A session without an API key must name the shop.",
         "invalid_rma": "A scanned or typed code is not an RMA number (its check character fails).",
         "inspection_incomplete": "An inspection must grade every item of the return once.",
+        "method_not_possible": "The refund failure rules out that payout method (e.g. a lost card).",
+        "refund_refused": "The payment provider refused the refund; details name the reason.",
+        "insufficient_credit": "The store credit balance is less than the amount to spend.",
     },
     500: {"internal_error": "The server failed; the request id finds it in the logs."},
+    502: {"payment_provider_misconfigured": "The payment integration is misconfigured (e.g. its key)."},
+    503: {"payment_provider_unavailable": "The payment provider is unavailable; retry shortly."},
 }
 
 

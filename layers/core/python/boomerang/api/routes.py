@@ -28,6 +28,7 @@ ADMIN_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/admin/v1/returns/{rma}/reject"),
     ("POST", "/admin/v1/warehouse/scans"),
     ("POST", "/admin/v1/returns/{rma}/inspection"),
+    ("POST", "/admin/v1/returns/{rma}/refund"),
 )
 
 _PARAMETER = re.compile(r"(\{\w+\})")

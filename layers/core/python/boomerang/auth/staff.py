@@ -32,6 +32,7 @@ ADMIN_PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/admin/v1/returns/{rma}/reject"): frozenset({SUPPORT, ADMIN}),
     ("POST", "/admin/v1/warehouse/scans"): frozenset({WAREHOUSE, ADMIN}),
     ("POST", "/admin/v1/returns/{rma}/inspection"): frozenset({WAREHOUSE, ADMIN}),
+    ("POST", "/admin/v1/returns/{rma}/refund"): frozenset({FINANCE, ADMIN}),
 }
 
 # Separators seen in `cognito:groups` as API Gateway passes it: "a,b", "[a b]", "a, b", '["a","b"]'.

@@ -216,6 +216,10 @@ class Refund(Record):
     status: str  # pending, succeeded, failed
     reference: str | None = None
     failure_reason: str | None = None
+    # Which request to the provider this is (1, 2, ...): the idempotency key is per return and attempt.
+    attempt: int = Field(default=1, ge=1)
+    # How it is paid: card (the provider), store_credit, paypal or bank_transfer (by finance).
+    paid_via: str | None = None
 
 
 class Failure(Record):
@@ -287,6 +291,8 @@ class Return(Record):
     waiting_for: Wait | None = None
     task_token: str | None = Field(default=None, max_length=8192)
     escalated: bool = False
+    # The provider's dispute (chargeback) id: dispute handling decides, nothing refunds it again.
+    dispute: str | None = None
 
     @property
     def amount(self) -> Money:

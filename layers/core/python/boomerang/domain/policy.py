@@ -28,6 +28,7 @@ from boomerang.domain.models import (
     Resolution,
 )
 from boomerang.domain.money import Money
+from boomerang.domain.refunds import RefundTerms
 
 SHOPIFY_REASONS = (
     "size_too_small",
@@ -124,6 +125,8 @@ class Policy(Strict):
     # Refund when the carrier reports delivery, before inspection: only where these conditions hold.
     refund_on_delivery: When | None = None
     timeouts: Timeouts = Field(default_factory=Timeouts)
+    # Fees deducted from refunds and the bonus for choosing store credit (none by default).
+    refunds: RefundTerms = Field(default_factory=RefundTerms)
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from boomerang.domain.models import Return
+from boomerang.domain.refund_failures import refund_failure
 from boomerang.domain.status import ReturnStatus as S
 
 
@@ -72,5 +73,8 @@ def message_for(ret: Return, reason: str | None = None) -> Message | None:
         "reason": reason or "it does not meet the return policy.",
     }
     subject, body = template
+    if ret.status is S.REFUND_FAILED:
+        # What happens next depends on why it failed: the refund failure catalogue says it.
+        body = refund_failure(ret.refund.failure_reason if ret.refund else None).customer_text
     # Translations come with the email channel (issue 8); until then every locale reads English.
     return Message(f"return.{ret.status.value}", "en", subject.format(**values), body.format(**values))

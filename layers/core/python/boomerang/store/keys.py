@@ -15,6 +15,11 @@ Records (pk | sk | indexes):
   gsi3 (by status): SHOP#<shop>#STATUS#<status> | <created_at>#<rma>
 - timeline entry: RETURN#<rma> | TIMELINE#<version, 6 digits>#<n>
 - outbox event: OUTBOX#<rma> | <version, 6 digits>#<n> (read by the publisher from the stream)
+- payment reference (a Stripe charge or payment intent) refunded by a return:
+  PAYMENT#<reference> | RETURN#<rma> (a dispute on the charge finds its returns)
+- store credit, per customer and currency: CREDIT#<shop>#<customer_ref>#<currency> | BALANCE;
+  its ledger entries: same pk | ENTRY#<rma>#<kind>#<ref> (kind issue or spend; every entry names
+  the return whose credit it issues or spends, so a repeated write of one entry is refused)
 
 Access patterns: return by RMA with its timeline (Query pk), returns of an order (gsi1), a customer's
 returns since a time (gsi2, sk >= time), returns by status, oldest first (gsi3: the review queue).
@@ -93,3 +98,29 @@ def timeline(rma: str, version: int) -> dict[str, str]:
 
 def outbox(rma: str, version: int, n: int) -> dict[str, str]:
     return {PK: f"OUTBOX#{rma}", SK: f"{version:06d}#{n}"}
+
+
+def payment(reference: str, rma: str) -> dict[str, str]:
+    return {PK: payment_pk(reference), SK: f"RETURN#{rma}"}
+
+
+def payment_pk(reference: str) -> str:
+    return f"PAYMENT#{reference}"
+
+
+def credit_pk(shop_id: str, customer_ref: str, currency: str) -> str:
+    return f"CREDIT#{shop_id}#{customer_ref}#{currency}"
+
+
+CREDIT_BALANCE_SK = "BALANCE"
+CREDIT_ENTRY_PREFIX = "ENTRY#"
+
+
+def credit_balance(shop_id: str, customer_ref: str, currency: str) -> dict[str, str]:
+    return {PK: credit_pk(shop_id, customer_ref, currency), SK: CREDIT_BALANCE_SK}
+
+
+def credit_entry(
+    shop_id: str, customer_ref: str, currency: str, rma: str, kind: str, ref: str
+) -> dict[str, str]:
+    return {PK: credit_pk(shop_id, customer_ref, currency), SK: f"{CREDIT_ENTRY_PREFIX}{rma}#{kind}#{ref}"}
