@@ -216,7 +216,7 @@ def post_inspection(rma: RMA, body: InspectionIn) -> StaffReturnOut:
 
 @app.post(
     "/admin/v1/returns/<rma>/refund",
-    summary="Pay a failed refund another way: card again, store credit, PayPal or bank transfer (finance, admin)",
+    summary="Pay a failed refund another way: card, store credit, PayPal or bank transfer (finance, admin)",
     responses=ERRORS,
     tags=["finance"],
 )

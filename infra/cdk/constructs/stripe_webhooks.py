@@ -29,7 +29,7 @@ from infra.cdk.constructs.storefront_api import StorefrontApi
 
 SERVICE_NAME = "webhooks_stripe"
 WEBHOOK_PATH = "/webhooks/stripe"
-SECRET_DESCRIPTION = "Boomerang: Stripe API key and webhook signing secret (JSON)"
+SECRET_DESCRIPTION = "Boomerang: Stripe API key and webhook signing secret (JSON)"  # noqa: S105 (a description)
 
 
 class StripeWebhooks(Construct):

@@ -17,6 +17,7 @@ from boomerang.domain.refund_failures import PayoutMethod, refund_failure
 from boomerang.services.workflow import Grading
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+PayoutReference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
 # Our grades, and Shopify's return dispositions that map onto them (boomerang.domain.models).
 GradeName = Literal[
@@ -101,8 +102,8 @@ class RefundRetryIn(Body):
             "bank_transfer: paid by finance outside Boomerang, named by `reference`"
         )
     )
-    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)] | None = (
-        Field(default=None, description="The PayPal or bank transfer payout's id (required for those)")
+    reference: PayoutReference | None = Field(
+        default=None, description="The PayPal or bank transfer payout's id (required for those)"
     )
 
 
@@ -178,7 +179,9 @@ class StaffReturnOut(ReturnOut):
                 failure_reason=refund.failure_reason,
                 attempt=refund.attempt,
                 paid_via=refund.paid_via,
-                failure_note=refund_failure(refund.failure_reason).staff_note if refund.status == "failed" else None,
+                failure_note=(
+                    refund_failure(refund.failure_reason).staff_note if refund.status == "failed" else None
+                ),
             ),
             failure=None
             if failure is None
