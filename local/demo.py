@@ -39,6 +39,7 @@ from typing import Any
 
 from local.cognito import PASSWORD
 from local.demo_data import DEMO_API_KEY, DEMO_SHOP, HURRIED_API_KEY, HURRIED_SHOP
+from local.demo_stripe import STRIPE_JOURNEYS
 from local.dynamodb_local import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -552,7 +553,7 @@ def refund_failed(j: Journey) -> None:
     j.wait_label(rma)
     j.carrier(rma, "delivered")
     j.wait_refund_requested(rma)
-    j.payment(rma, "failed", "expired_card")
+    j.payment(rma, "failed", "expired_or_canceled_card")
     j.wait_status(rma, "refund_failed", event="customer.notified.refund_failed")
     final = j.wait(
         "the workflow waits for finance's retry",
@@ -562,7 +563,7 @@ def refund_failed(j: Journey) -> None:
     refund = final.get("refund") or {}
     j.check(
         f"the failure is recorded: {refund.get('status')} ({refund.get('failure_reason')})",
-        refund.get("status") == "failed" and refund.get("failure_reason") == "expired_card",
+        refund.get("status") == "failed" and refund.get("failure_reason") == "expired_or_canceled_card",
     )
     j.say("note: finance's retry / store-credit action comes with the payments issue.")
 
@@ -575,6 +576,7 @@ JOURNEYS: list[tuple[str, Callable[[Journey], None]]] = [
     ("expiry: a label never used", expiry),
     ("cancelled by the customer", cancelled),
     ("refund failed", refund_failed),
+    *STRIPE_JOURNEYS,
 ]
 SLOW = {"expiry"}  # run alongside the others: most of its time is the label's validity
 

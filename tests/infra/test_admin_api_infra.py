@@ -20,6 +20,7 @@ EXPECTED_ADMIN_ROUTES = {
     ("POST", "/admin/v1/returns/{rma}/reject"),
     ("POST", "/admin/v1/warehouse/scans"),
     ("POST", "/admin/v1/returns/{rma}/inspection"),
+    ("POST", "/admin/v1/returns/{rma}/refund"),
 }
 GROUPS = {"support", "warehouse", "finance", "admin"}
 
@@ -255,6 +256,7 @@ def test_admin_function_environment(
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
         "LOG_LEVEL",
+        "STRIPE_SECRET_NAME",  # finance's card retry asks Stripe
     }
     assert env["TABLE_NAME"] == _ref(table_id)
     assert env["POWERTOOLS_SERVICE_NAME"] == "admin_api"
@@ -306,4 +308,11 @@ def test_admin_role_grants_exactly_what_the_function_does(
     for index in ("gsi1", "gsi2", "gsi3"):
         index_arn = {"Fn::Join": ["", [_arn(table_id), f"/index/{index}"]]}
         expected[json.dumps(index_arn, sort_keys=True)] = {"dynamodb:Query"}
+    # The Stripe secret, for finance's card retry (tests/infra/test_stripe_infra.py).
+    stripe_secret = next(
+        key
+        for key, r in synthesized.of_type("AWS::SecretsManager::Secret").items()
+        if "api_key" in json.dumps(r["Properties"].get("GenerateSecretString"))
+    )
+    expected[json.dumps(_ref(stripe_secret), sort_keys=True)] = {"secretsmanager:GetSecretValue"}
     assert granted == expected

@@ -15,6 +15,7 @@ from tests.infra.test_admin_api_infra import EXPECTED_ADMIN_ROUTES
 
 pytestmark = pytest.mark.infra
 
+SESSION_KEY_DESCRIPTION = "Boomerang: HMAC key signing customer session tokens"
 EXPECTED_ROUTES = {
     ("POST", "/v1/orders"),
     ("POST", "/v1/sessions"),
@@ -165,6 +166,7 @@ def test_layer_ships_the_pinned_runtime_dependencies_without_the_aws_sdk() -> No
     assert layer_requirements(REPO_ROOT / "pyproject.toml") == [
         "aws-lambda-powertools[tracer]==3.37.0",
         "pydantic==2.14.4",
+        "stripe==16.1.0",
     ]
 
 
@@ -203,7 +205,7 @@ def test_function_configuration(synthesized: Synthesized, function: tuple[str, d
 def test_function_environment(
     synthesized: Synthesized, function: tuple[str, dict[str, Any]], table_id: str, idempotency_table_id: str
 ) -> None:
-    secret_id, _ = synthesized.one("AWS::SecretsManager::Secret")
+    secret_id, _ = synthesized.one("AWS::SecretsManager::Secret", Description=SESSION_KEY_DESCRIPTION)
     env = function[1]["Environment"]["Variables"]
     assert set(env) == {
         "TABLE_NAME",
@@ -228,7 +230,7 @@ def test_function_environment(
 
 
 def test_session_signing_key_is_generated_by_secrets_manager(synthesized: Synthesized) -> None:
-    _, secret = synthesized.one("AWS::SecretsManager::Secret")
+    _, secret = synthesized.one("AWS::SecretsManager::Secret", Description=SESSION_KEY_DESCRIPTION)
     assert secret["GenerateSecretString"] == {"ExcludePunctuation": True, "PasswordLength": 64}
     assert "SecretString" not in secret
 
@@ -269,7 +271,7 @@ def test_role_grants_exactly_what_the_function_does(
     table_id: str,
     idempotency_table_id: str,
 ) -> None:
-    secret_id, _ = synthesized.one("AWS::SecretsManager::Secret")
+    secret_id, _ = synthesized.one("AWS::SecretsManager::Secret", Description=SESSION_KEY_DESCRIPTION)
     granted: dict[str, set[str]] = {}
     for st in function_statements:
         for resource in _resources(st):
@@ -313,8 +315,9 @@ def test_every_route_exists_with_lambda_proxy_integration(
     api_methods: dict[tuple[str, str], dict[str, Any]], function: tuple[str, dict[str, Any]]
 ) -> None:
     routes = {route for route in api_methods if route[0] != "OPTIONS"}
-    # The storefront's routes and the staff API's (test_admin_api_infra.py), nothing else.
-    assert routes == EXPECTED_ROUTES | EXPECTED_ADMIN_ROUTES
+    # The storefront's routes, the staff API's (test_admin_api_infra.py) and the Stripe webhook
+    # (test_stripe_infra.py), nothing else.
+    assert routes == EXPECTED_ROUTES | EXPECTED_ADMIN_ROUTES | {("POST", "/webhooks/stripe")}
     assert not EXPECTED_ROUTES & EXPECTED_ADMIN_ROUTES
     function_id = function[0]
     for route in EXPECTED_ROUTES:

@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_routes_are_the_apis_routes_with_their_authorizers(synthesized: Synthesized) -> None:
     template = synthesized.template.to_json()
     routes = route_specs(template)
-    assert {(r.method, r.path) for r in routes} == set(STOREFRONT_ROUTES) | set(ADMIN_ROUTES)
+    webhooks = {("POST", "/webhooks/stripe")}
+    assert {(r.method, r.path) for r in routes} == set(STOREFRONT_ROUTES) | set(ADMIN_ROUTES) | webhooks
     assert {(r.method, r.path) for r in routes if r.cognito} == set(ADMIN_ROUTES)
 
 
