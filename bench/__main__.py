@@ -40,6 +40,8 @@ def main() -> None:
     startup = local_startup.measure()
 
     print("Starting the local stack (DynamoDB Local, moto, the synthesized state machine)...", flush=True)
+    from bench.refunds import refunds_per_return, webhook_latency
+    from bench.refunds import report as refunds_report
     from bench.workflow import label_timing, transitions
     from local.demo_data import seed_shop
     from local.stack import LocalStack
@@ -54,6 +56,8 @@ def main() -> None:
         print("Timing returns to their label through the local stack...", flush=True)
         labels = label_timing(stack, runs=int(os.environ.get("BENCH_LABEL_RUNS", "20")))
         journeys = transitions(stack)
+        print("Counting refunds over the demo journeys; timing the Stripe webhook...", flush=True)
+        refunds = refunds_report(refunds_per_return(stack), webhook_latency(stack))
     finally:
         stack.stop()
 
@@ -176,6 +180,7 @@ def main() -> None:
             "## Cost per 1,000 returns (from the counted operations)",
             "One return = " + ", ".join(JOURNEY) + ". Prices: bench/cost.py (us-east-1 list prices).",
             _table(["service", "usage per 1,000 returns", "cost"], cost_rows),
+            *refunds,
         ]
     )
     print()
