@@ -399,6 +399,11 @@ def _requests(rma: str) -> dict[tuple[str, str], tuple[str, Any, dict[str, list[
             {"items": [{"line_id": "L1", "grade": "scrap"}]},
             None,
         ),
+        ("POST", "/admin/v1/returns/{rma}/refund"): (
+            f"/admin/v1/returns/{rma}/refund",
+            {"method": "store_credit"},
+            None,
+        ),
     }
 
 
