@@ -456,3 +456,17 @@ def test_a_configuration_error_in_resolve_changes_nothing(repo: Repository, flow
         flow.resolve(ret.rma)  # the state machine records it on the return and alarms
     stored = repo.get_return(ret.rma)[0]
     assert stored.status is S.DELIVERED and stored.version == ret.version
+
+
+def test_finance_card_retry_during_an_outage_answers_503_and_changes_nothing(
+    repo: Repository, flow: ReturnWorkflow, payments: CountingPayments, staff_api: StaffApi, admin: ModuleType
+) -> None:
+    ret = failed_with(repo, flow, "declined")
+    payments.unavailable = 1
+    admin.workflow.payments = payments
+    path = f"/admin/v1/returns/{ret.rma}/refund"
+    status, body = staff_api.call("POST", path, {"method": "card"}, groups="finance")
+    assert status == 503 and body["error"]["code"] == "payment_provider_unavailable"
+    assert repo.get_return(ret.rma)[0].version == ret.version
+    status, body = staff_api.call("POST", path, {"method": "card"}, groups="finance")
+    assert status == 200 and body["refund"]["attempt"] == 2  # the same attempt, asked again

@@ -18,7 +18,7 @@ from typing import Any
 
 from boomerang.carriers.port import Carrier
 from boomerang.domain import rma as rma_numbers
-from boomerang.domain.errors import Conflict, NotFound, Unprocessable
+from boomerang.domain.errors import Conflict, DomainError, NotFound, Unprocessable
 from boomerang.domain.models import (
     Acceptance,
     Failure,
@@ -59,14 +59,14 @@ log = logging.getLogger(__name__)
 RESOLVED = frozenset({S.REFUNDED, S.CREDITED, S.EXCHANGED, S.CLOSED, S.REFUND_FAILED})
 
 
-class PaymentsUnavailable(Conflict):
+class PaymentsUnavailable(DomainError):
     """The payment provider is rate limiting, failing or unreachable: retry the same request later."""
 
     code = "payment_provider_unavailable"
     http_status = 503
 
 
-class PaymentsMisconfigured(Conflict):
+class PaymentsMisconfigured(DomainError):
     """The payment integration is misconfigured (e.g. a bad Stripe key): an administrator must fix it."""
 
     code = "payment_provider_misconfigured"
