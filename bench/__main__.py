@@ -41,6 +41,8 @@ def main() -> None:
     startup = local_startup.measure()
 
     print("Starting the local stack (DynamoDB Local, moto, the synthesized state machine)...", flush=True)
+    from bench.refunds import refunds_per_return, webhook_latency
+    from bench.refunds import report as refunds_report
     from bench.workflow import label_timing, transitions
     from local.demo_data import seed_shop
     from local.stack import LocalStack
@@ -57,6 +59,8 @@ def main() -> None:
         journeys = transitions(stack)
         print("Timing events out: a return's request to its webhook delivery...", flush=True)
         event_timing = bench_events.through_stack(stack)
+        print("Counting refunds over the demo journeys; timing the Stripe webhook...", flush=True)
+        refunds = refunds_report(refunds_per_return(stack), webhook_latency(stack))
     finally:
         stack.stop()
 
@@ -185,6 +189,7 @@ def main() -> None:
             _table(["service", "usage per 1,000 returns", "cost"], cost_rows),
             label_costs.section(hub_rows),
             *bench_events.section(event_timing, bench_events.cold()),
+            *refunds,
         ]
     )
     print()

@@ -42,6 +42,7 @@ from local.cognito import PASSWORD
 from local.demo_data import DEMO_API_KEY, DEMO_SHOP, HURRIED_API_KEY, HURRIED_SHOP
 from local.demo_evidence import attach_inspection_photo, upload_unboxing_video
 from local.demo_shopify import shopify_orders_and_emails
+from local.demo_stripe import STRIPE_JOURNEYS
 from local.demo_tickets import refund_question_in_german
 from local.dynamodb_local import free_port
 
@@ -570,7 +571,7 @@ def refund_failed(j: Journey) -> None:
     j.wait_label(rma)
     j.carrier(rma, "delivered")
     j.wait_refund_requested(rma)
-    j.payment(rma, "failed", "expired_card")
+    j.payment(rma, "failed", "expired_or_canceled_card")
     j.wait_status(rma, "refund_failed", event="customer.notified.refund_failed")
     final = j.wait(
         "the workflow waits for finance's retry",
@@ -580,7 +581,7 @@ def refund_failed(j: Journey) -> None:
     refund = final.get("refund") or {}
     j.check(
         f"the failure is recorded: {refund.get('status')} ({refund.get('failure_reason')})",
-        refund.get("status") == "failed" and refund.get("failure_reason") == "expired_card",
+        refund.get("status") == "failed" and refund.get("failure_reason") == "expired_or_canceled_card",
     )
     j.say("note: finance's retry / store-credit action comes with the payments issue.")
 
@@ -599,6 +600,7 @@ JOURNEYS: list[tuple[str, Callable[[Journey], None]]] = [
     ("events out: an ERP's webhook receives every event", demo_events.erp_webhook),
     ("Shopify order in, emails out (German customer)", shopify_orders_and_emails),
     ("ticket: where is my refund? (German)", refund_question_in_german),
+    *STRIPE_JOURNEYS,
 ]
 SLOW = {"expiry"}  # run alongside the others: most of its time is the label's validity
 

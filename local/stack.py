@@ -36,6 +36,7 @@ from local.http_front import LocalRoute
 from local.notifications import give_notify_its_environment, start_ses
 from local.s3_events import S3EventPoller, s3_event_poller
 from local.stepfunctions import LocalStepFunctions
+from local.stripe_local import configure_stripe
 from local.template import cached_template
 
 STACK_NAME = "Boomerang"
@@ -79,6 +80,7 @@ class LocalStack:
         use_local_webhook_secrets(template, self.physical)
         create_buckets(template, self.physical, boto3.client("s3"))
         start_ses(template, self.aws.moto_endpoint)  # SES on moto, the template's senders verified
+        configure_stripe(template, self.physical)
         self._user_pool(template)
         self.events = LocalEvents(template, self.physical, self.aws.moto_endpoint).deploy()
         functions = function_specs(template)

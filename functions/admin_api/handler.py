@@ -31,6 +31,7 @@ from boomerang.api.admin_schemas import (
     ApproveIn,
     InspectionIn,
     QueueOut,
+    RefundRetryIn,
     RejectIn,
     ScanIn,
     StaffReturnOut,
@@ -55,7 +56,9 @@ from boomerang.domain import rma as rma_numbers
 from boomerang.domain.errors import DomainError, NotFound, Unauthorized, Unprocessable
 from boomerang.domain.evidence import Uploader
 from boomerang.domain.status import ReturnStatus
+from boomerang.payments.port import Payments
 from boomerang.payments.sandbox import SandboxPayments
+from boomerang.payments.secrets import SecretPayments
 from boomerang.services.evidence import EvidenceService, S3Clients, buckets_from
 from boomerang.services.policies import PolicySource
 from boomerang.services.privacy import PrivacyService, Subject, standard_holders
@@ -69,6 +72,10 @@ tracer = Tracer()
 metrics = Metrics()
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 repo = Repository(config.table_name)
+# Stripe through the deployment's secret (read on the first refund); the sandbox where none is named.
+payments: Payments = (
+    SecretPayments(config.stripe_secret_name) if config.stripe_secret_name else SandboxPayments()
+)
 
 
 def clock() -> datetime:
@@ -81,7 +88,7 @@ workflow = ReturnWorkflow(
     PolicySource(repo, config.policy_cache_seconds),
     StepFunctionsEngine(config.state_machine_arn),
     SandboxCarrier(),
-    SandboxPayments(),
+    payments,
     lambda: clock(),
 )
 
@@ -319,6 +326,22 @@ def erase_customer(email: EMAIL, shop: SHOP) -> PrivacyOut:
     logger.info("customer data erased")
     metrics.add_metric(name="CustomerErased", unit=MetricUnit.Count, value=1)
     return PrivacyOut.model_validate(done)
+
+
+@app.post(
+    "/admin/v1/returns/<rma>/refund",
+    summary="Pay a failed refund another way: card, store credit, PayPal or bank transfer (finance, admin)",
+    responses=ERRORS,
+    tags=["finance"],
+)
+@tracer.capture_method
+def retry_refund(rma: RMA, body: RefundRetryIn) -> StaffReturnOut:
+    member = _staff()
+    canonical = _canonical(rma)
+    workflow.retry_refund(canonical, body.method, member.actor, body.reference)
+    logger.info("refund paid another way", extra={"actor": member.actor, "method": body.method.value})
+    metrics.add_metric(name=f"RefundRetried_{body.method.value}", unit=MetricUnit.Count, value=1)
+    return _staff_view(canonical)
 
 
 gc.freeze()  # and the same for what init built

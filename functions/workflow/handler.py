@@ -17,7 +17,9 @@ from boomerang.config import WorkflowConfig
 from boomerang.domain.models import Wait
 from boomerang.domain.status import ReturnStatus
 from boomerang.notify.factory import bind_lambda_context, notifier_from
+from boomerang.payments.port import Payments
 from boomerang.payments.sandbox import SandboxPayments
+from boomerang.payments.secrets import SecretPayments
 from boomerang.services.policies import PolicySource
 from boomerang.services.workflow import ReturnWorkflow
 from boomerang.store.records import Repository
@@ -27,13 +29,17 @@ config = WorkflowConfig.from_env()
 logger = Logger()
 tracer = Tracer()
 repo = Repository(config.table_name)
+# Stripe through the deployment's secret (read on the first refund); the sandbox where none is named.
+payments: Payments = (
+    SecretPayments(config.stripe_secret_name) if config.stripe_secret_name else SandboxPayments()
+)
 workflow = ReturnWorkflow(
     repo,
     PolicySource(repo, config.policy_cache_seconds),
     StepFunctionsEngine(config.state_machine_arn),
     # The label step renders the label PDF into the label bucket; other steps buy no labels.
     SandboxCarrier(LabelStore(config.label_bucket_name) if config.label_bucket_name else None),
-    SandboxPayments(),
+    payments,
     lambda: datetime.now(UTC),
     notifier=notifier_from(config, repo),  # SES in the stack, the sandbox where no sender is configured
 )

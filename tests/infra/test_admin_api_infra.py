@@ -26,6 +26,7 @@ EXPECTED_ADMIN_ROUTES = {
     ("GET", "/admin/v1/returns/{rma}/evidence/{evidence_id}"),
     ("GET", "/admin/v1/customers/{email}/export"),
     ("POST", "/admin/v1/customers/{email}/erase"),
+    ("POST", "/admin/v1/returns/{rma}/refund"),
 }
 GROUPS = {"support", "warehouse", "finance", "admin"}
 
@@ -271,6 +272,7 @@ def test_admin_function_environment(
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
         "LOG_LEVEL",
+        "STRIPE_SECRET_NAME",  # finance's card retry asks Stripe
     }
     assert env["TABLE_NAME"] == _ref(table_id)
     assert env["POWERTOOLS_SERVICE_NAME"] == "admin_api"
@@ -334,4 +336,11 @@ def test_admin_role_grants_exactly_what_the_function_does(
         "ServerSideEncryptionConfiguration"
     ][0]["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]["Fn::GetAtt"][0]
     expected[json.dumps(_arn(key_id), sort_keys=True)] = {"kms:GenerateDataKey", "kms:Decrypt"}
+    # The Stripe secret, for finance's card retry (tests/infra/test_stripe_infra.py).
+    stripe_secret = next(
+        key
+        for key, r in synthesized.of_type("AWS::SecretsManager::Secret").items()
+        if "api_key" in json.dumps(r["Properties"].get("GenerateSecretString"))
+    )
+    expected[json.dumps(_ref(stripe_secret), sort_keys=True)] = {"secretsmanager:GetSecretValue"}
     assert granted == expected

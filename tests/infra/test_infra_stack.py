@@ -174,6 +174,7 @@ def test_layer_ships_the_pinned_runtime_dependencies_without_the_aws_sdk() -> No
         "reportlab==5.1.0",
         "easypost==10.7.0",
         "klaviyo-api==25.0.0",
+        "stripe==16.1.0",
     ]
 
 
@@ -325,8 +326,8 @@ def test_every_route_exists_with_lambda_proxy_integration(
 ) -> None:
     routes = {route for route in api_methods if route[0] != "OPTIONS"}
     # The storefront's routes, the staff API's (test_admin_api_infra.py), the ticket API's
-    # (test_tickets_infra.py), the inbound webhooks (carriers, Shopify) and the staff webhook routes
-    # (test_events_infra.py), nothing else.
+    # (test_tickets_infra.py), the inbound webhooks (carriers, Shopify, Stripe) and the staff webhook
+    # routes (test_events_infra.py), nothing else.
     from infra.cdk.constructs.outbound_webhooks import ROUTES as WEBHOOK_ROUTES
 
     assert routes == (
@@ -335,6 +336,7 @@ def test_every_route_exists_with_lambda_proxy_integration(
         | EXPECTED_TICKET_ROUTES
         | EXPECTED_CARRIER_WEBHOOK_ROUTES
         | set(SHOPIFY_WEBHOOK_ROUTES)
+        | {("POST", "/webhooks/stripe")}
         | {(r.method, r.path) for r in WEBHOOK_ROUTES}
     )
     assert not EXPECTED_ROUTES & EXPECTED_ADMIN_ROUTES

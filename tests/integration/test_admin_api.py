@@ -420,6 +420,11 @@ def _requests(rma: str) -> dict[tuple[str, str], tuple[str, Any, dict[str, list[
             None,
             {"shop": ["x"]},
         ),
+        ("POST", "/admin/v1/returns/{rma}/refund"): (
+            f"/admin/v1/returns/{rma}/refund",
+            {"method": "store_credit"},
+            None,
+        ),
     }
 
 

@@ -30,7 +30,7 @@ STAFF_GROUPS = {
     "admin": (0, "Everything staff can do, and managing the shop"),
     "support": (10, "Review queue: approve and reject returns"),
     "warehouse": (20, "Receiving: scan parcels at a hub and grade their items"),
-    "finance": (30, "Refunds and their failures (read-only in the staff API for now)"),
+    "finance": (30, "Refunds and their failures: pay a failed refund another way"),
 }
 
 ROUTES = (
@@ -45,6 +45,7 @@ ROUTES = (
     Route("GET", "/admin/v1/returns/{rma}/evidence/{evidence_id}", "viewEvidence"),
     Route("GET", "/admin/v1/customers/{email}/export", "exportCustomerData"),
     Route("POST", "/admin/v1/customers/{email}/erase", "eraseCustomerData"),
+    Route("POST", "/admin/v1/returns/{rma}/refund", "retryRefund"),
 )
 
 # API Gateway's own answer when the authorizer refuses the token (missing, expired, not the pool's),

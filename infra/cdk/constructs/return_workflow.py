@@ -42,6 +42,9 @@ LAMBDA_SERVICE_ERRORS = [
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
 ]
+# Raised by the resolve step when the payment provider rate-limits, fails (5xx) or times out
+# (boomerang.payments.port): the same request, with the same idempotency key, is asked again later.
+PAYMENT_PROVIDER_UNAVAILABLE = "PaymentProviderUnavailable"
 
 
 class ReturnWorkflow(Construct):
@@ -200,6 +203,13 @@ class ReturnWorkflow(Construct):
         begin = self._task("Begin", "decide", "$")
         issue_label = self._task("Issue label", "issue_label", "$.label")
         resolve = self._task("Resolve", "resolve", "$.resolved")
+        # Retriers are tried in order; this one precedes nothing else that matches the error.
+        resolve.add_retry(
+            errors=[PAYMENT_PROVIDER_UNAVAILABLE],
+            interval=Duration.seconds(5),
+            max_attempts=6,
+            backoff_rate=2,
+        )
         close = notify("resolved", self._task("Close", "close", "$.closed").next(done))
 
         await_review = self._wait("Await review", "review", "$.timeouts.review_seconds")
@@ -294,10 +304,19 @@ class ReturnWorkflow(Construct):
             notify("received", resolve, "received"),
         )
 
+        refund_failed = notify("refund failed", await_refund_retry, "refund_failed")
         resolved = on(
             "$.resolved.status",
             "Resolved",
-            {"refund_pending": await_settlement, "credited": close, "exchanged": close, "closed": done},
+            {
+                "refund_pending": await_settlement,
+                "credited": close,
+                "exchanged": close,
+                "closed": done,
+                # The provider refused the refund (or the charge is disputed); or news came first.
+                "refund_failed": refund_failed,
+                "refunded": close,
+            },
         )
         resolve.next(resolved)
 
@@ -306,7 +325,7 @@ class ReturnWorkflow(Construct):
             "Settled",
             {
                 "refunded": close,
-                "refund_failed": notify("refund failed", await_refund_retry, "refund_failed"),
+                "refund_failed": refund_failed,
             },
         )
         wire(await_settlement, escalate("settlement", await_settlement), settled)

@@ -24,6 +24,7 @@ from infra.cdk.constructs.return_workflow import ReturnWorkflow
 from infra.cdk.constructs.session_key import SessionSigningKey
 from infra.cdk.constructs.shopify_webhooks import ShopifyWebhooks
 from infra.cdk.constructs.storefront_api import StorefrontApi
+from infra.cdk.constructs.stripe_webhooks import StripeWebhooks
 from infra.cdk.constructs.tickets_api import TicketsApi
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -110,6 +111,18 @@ class BoomerangStack(Stack):
             tables=tables,
             state_machine_arn=workflow.state_machine_arn,
         )
+        # Stripe: refunds (the workflow's resolve step, finance's card retry) and POST /webhooks/stripe.
+        stripe = StripeWebhooks(
+            self,
+            "StripeWebhooks",
+            storefront=storefront,
+            code_dir=REPO_ROOT / "functions" / "webhooks_stripe",
+            layer=core_layer.layer,
+            tables=tables,
+            state_machine_arn=workflow.state_machine_arn,
+        )
+        stripe.grant_refunds(workflow.functions["resolve"])
+        stripe.grant_refunds(admin.function)
         # Events out: the outbox to EventBridge, and from there to subscribers' webhooks.
         bus = EventBus(
             self, "Events", code_dir=REPO_ROOT / "functions" / "outbox_publisher", layer=core_layer.layer,

@@ -40,6 +40,9 @@ class WorkflowConfig(FromEnv):
             raise ValueError("NOTIFIER=ses needs NOTIFY_SENDER, a verified SES sender address")
         return self
 
+    # The deployment's Stripe secret (boomerang.payments.secrets); empty: the sandbox adapter.
+    stripe_secret_name: str = ""
+
 
 class StorefrontConfig(FromEnv):
     table_name: str = Field(min_length=3)
@@ -120,3 +123,16 @@ class EvidenceConfig(FromEnv):
     # JSON: hub id -> {"bucket", "region"} (from the CDK context `evidence_regions`).
     evidence_regional_buckets: str = ""
     aws_region: str = "us-east-1"
+    # Finance's card retry asks Stripe (boomerang.payments.secrets); empty: the sandbox adapter.
+    stripe_secret_name: str = ""
+
+
+class StripeWebhookConfig(FromEnv):
+    table_name: str = Field(min_length=3)
+    idempotency_table_name: str = Field(min_length=3)
+    # The deployment's Stripe secret (boomerang.payments.secrets): its webhook_secret signs events.
+    stripe_secret_name: str = Field(min_length=1)
+    state_machine_arn: str = ""
+    # Stripe's own limit for an event is far below this; anything larger is not Stripe.
+    max_body_bytes: int = Field(default=512 * 1024, ge=1024)
+    signature_tolerance_seconds: int = Field(default=300, ge=1, le=3600)

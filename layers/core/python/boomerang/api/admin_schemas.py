@@ -13,9 +13,11 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from boomerang.api.schemas import Body, MoneyIO, ReturnOut, utc
 from boomerang.domain.models import SHOPIFY_DISPOSITIONS, Grade, Identifier, Return, TimelineEntry
+from boomerang.domain.refund_failures import PayoutMethod, refund_failure
 from boomerang.services.workflow import Grading
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+PayoutReference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
 # Our grades, and Shopify's return dispositions that map onto them (boomerang.domain.models).
 GradeName = Literal[
@@ -93,12 +95,27 @@ class InspectionOut(BaseModel):
     inspected_at: str
 
 
+class RefundRetryIn(Body):
+    method: PayoutMethod = Field(
+        description=(
+            "card: the original payment again (a new attempt); store_credit: at once; paypal or "
+            "bank_transfer: paid by finance outside Boomerang, named by `reference`"
+        )
+    )
+    reference: PayoutReference | None = Field(
+        default=None, description="The PayPal or bank transfer payout's id (required for those)"
+    )
+
+
 class RefundOut(BaseModel):
     method: str
     amount: MoneyIO
     status: str
     reference: str | None
     failure_reason: str | None
+    attempt: int = 1
+    paid_via: str | None = None
+    failure_note: str | None = Field(default=None, description="What the failure means, for finance")
 
 
 class FailureOut(BaseModel):
@@ -133,6 +150,7 @@ class StaffReturnOut(ReturnOut):
         description="What the workflow waits for (review, evidence, carrier, inspection, settlement...)"
     )
     carrier_exception: CarrierExceptionOut | None = None
+    dispute: str | None = Field(default=None, description="The payment's dispute: nothing refunds it again")
 
     @classmethod
     def of_staff(cls, ret: Return, timeline: list[TimelineEntry] | None = None) -> StaffReturnOut:
@@ -171,6 +189,11 @@ class StaffReturnOut(ReturnOut):
                 status=refund.status,
                 reference=refund.reference,
                 failure_reason=refund.failure_reason,
+                attempt=refund.attempt,
+                paid_via=refund.paid_via,
+                failure_note=(
+                    refund_failure(refund.failure_reason).staff_note if refund.status == "failed" else None
+                ),
             ),
             failure=None
             if failure is None
@@ -183,6 +206,7 @@ class StaffReturnOut(ReturnOut):
             else CarrierExceptionOut(
                 **ret.carrier_exception.model_dump(exclude={"at"}), at=utc(ret.carrier_exception.at)
             ),
+            dispute=ret.dispute,
         )
 
 

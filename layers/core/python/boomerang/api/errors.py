@@ -19,6 +19,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "bad_request": "The request cannot be read.",
         "malformed_webhook": "A signed webhook whose body is not the provider's event shape.",
         "missing_webhook_header": "A webhook lacks its provider's topic or event id header.",
+        "invalid_signature": "A webhook's signature is missing, does not match the raw body, or is too old.",
     },
     401: {
         "unauthenticated": "No credentials: no API key or customer token; on /admin, no staff sign-in.",
@@ -57,6 +58,9 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "illegal_ticket_transition": "The ticket's status does not allow this (both states named).",
         "merge_conflict": "A ticket cannot be merged into itself.",
         "ticket_full": "The ticket has as many messages as it may hold; open a new one.",
+        "return_disputed": "The return's payment is disputed (chargeback): nothing is refunded again.",
+        "refund_not_failed": "Only a return whose refund failed can be paid another way.",
+        "credit_already_spent": "This store credit spend is already recorded.",
     },
     413: {"payload_too_large": "The body is over the size limit."},
     429: {"throttled": "Too many requests; retry with backoff (API Gateway's stage throttling)."},
@@ -77,8 +81,13 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "unmappable_order": "A storefront order lacks what a returnable order needs (email, country).",
         "evidence_not_acceptable": "The declared file's type or size is outside the policy.",
         "unknown_event_type": "No system ticket is opened for this event type.",
+        "method_not_possible": "The refund failure rules out that payout method (e.g. a lost card).",
+        "refund_refused": "The payment provider refused the refund; details name the reason.",
+        "insufficient_credit": "The store credit balance is less than the amount to spend.",
     },
     500: {"internal_error": "The server failed; the request id finds it in the logs."},
+    502: {"payment_provider_misconfigured": "The payment integration is misconfigured (e.g. its key)."},
+    503: {"payment_provider_unavailable": "The payment provider is unavailable; retry shortly."},
 }
 
 

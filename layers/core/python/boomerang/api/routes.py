@@ -35,6 +35,7 @@ ADMIN_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/admin/v1/returns/{rma}/evidence/{evidence_id}"),
     ("GET", "/admin/v1/customers/{email}/export"),
     ("POST", "/admin/v1/customers/{email}/erase"),
+    ("POST", "/admin/v1/returns/{rma}/refund"),
 )
 
 # Carrier tracking webhooks: their own function; the body's signature authenticates the caller.

@@ -37,6 +37,7 @@ ADMIN_PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/admin/v1/returns/{rma}/evidence/{evidence_id}"): _EVERYONE,
     ("GET", "/admin/v1/customers/{email}/export"): frozenset({SUPPORT, ADMIN}),
     ("POST", "/admin/v1/customers/{email}/erase"): frozenset({ADMIN}),
+    ("POST", "/admin/v1/returns/{rma}/refund"): frozenset({FINANCE, ADMIN}),
 }
 
 # Separators seen in `cognito:groups` as API Gateway passes it: "a,b", "[a b]", "a, b", '["a","b"]'.

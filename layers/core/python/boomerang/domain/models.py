@@ -227,6 +227,10 @@ class Refund(Record):
     status: str  # pending, succeeded, failed
     reference: str | None = None
     failure_reason: str | None = None
+    # Which request to the provider this is (1, 2, ...): the idempotency key is per return and attempt.
+    attempt: int = Field(default=1, ge=1)
+    # How it is paid: card (the provider), store_credit, paypal or bank_transfer (by finance).
+    paid_via: str | None = None
 
 
 class Failure(Record):
@@ -314,6 +318,8 @@ class Return(Record):
     escalated: bool = False
     carrier_exception: CarrierException | None = None
     evidence: list[Evidence] = Field(default_factory=list)
+    # The provider's dispute (chargeback) id: dispute handling decides, nothing refunds it again.
+    dispute: str | None = None
 
     @property
     def amount(self) -> Money:

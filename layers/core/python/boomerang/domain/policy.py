@@ -29,6 +29,7 @@ from boomerang.domain.models import (
     Resolution,
 )
 from boomerang.domain.money import Money
+from boomerang.domain.refunds import RefundTerms
 
 SHOPIFY_REASONS = (
     "size_too_small",
@@ -126,6 +127,8 @@ class Policy(Strict):
     refund_on_delivery: When | None = None
     timeouts: Timeouts = Field(default_factory=Timeouts)
     evidence: EvidencePolicy = Field(default_factory=EvidencePolicy)
+    # Fees deducted from refunds and the bonus for choosing store credit (none by default).
+    refunds: RefundTerms = Field(default_factory=RefundTerms)
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from boomerang.domain.models import Return
+from boomerang.domain.refund_failures import refund_failure
 from boomerang.domain.status import ReturnStatus as S
 
 
@@ -90,6 +91,12 @@ def message_for(ret: Return, reason: str | None = None, options: str | None = No
     filled = {"carrier": "the carrier", "valid_until": "", "reason": "it does not meet the return policy."}
     filled |= values
     subject, body = template
+    if ret.status is S.REFUND_FAILED:
+        # What happens next depends on why it failed: the refund failure catalogue says it, in
+        # English here; the email channel picks the same next steps in the customer's language.
+        failure = refund_failure(ret.refund.failure_reason if ret.refund else None)
+        body = failure.customer_text
+        values["next_steps"] = failure.next_steps
     # This English text is what the sandbox keeps; the email channel (notify/ses.py) renders the
     # customer's language from the template files with `values`.
     return Message(

@@ -99,6 +99,10 @@ class SesNotifier:
             "order_number": order.order_number,
             **message.values,
         }
+        # A refund failure names its next steps (dispute, retry, checking): that language's text.
+        steps = message.values.get("next_steps")
+        if steps and "options" not in message.values:
+            values["options"] = values.get(f"options_{steps}", values["options"])
         subject, body = template.render(values)
         return Email(order.customer_email, language, message.template, subject, body)
 

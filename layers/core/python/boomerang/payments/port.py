@@ -1,4 +1,4 @@
-"""What Boomerang asks of a payment integration."""
+"""What Boomerang asks of a payment integration, and the three ways a refund request can fail."""
 
 from __future__ import annotations
 
@@ -9,6 +9,29 @@ from boomerang.domain.money import Money
 
 
 class Payments(Protocol):
-    def refund(self, ret: Return, amount: Money, idempotency_key: str) -> Refund:
-        """Ask for a refund; it settles later (the provider's webhook says how)."""
+    def refund(
+        self, ret: Return, amount: Money, idempotency_key: str, payment_reference: str | None = None
+    ) -> Refund:
+        """Ask for a refund of `amount` on the order's payment (`payment_reference`: a Stripe charge
+        or payment intent); it settles later (the provider's webhook says how). The same key asks
+        once, however often it is called."""
         ...
+
+
+class PaymentProviderUnavailable(Exception):
+    """Rate limited, a 5xx or a timeout: the same request (same key) may be retried with backoff.
+    The workflow's state machine retries the step on this error's name."""
+
+
+class PaymentConfigurationError(Exception):
+    """The integration is misconfigured (bad or missing key, missing permission): staff must act;
+    nothing is told to the customer."""
+
+
+class RefundRefused(Exception):
+    """The provider refused this refund for a reason of the payment (unusable method, disputed
+    charge ...): `reason` is a key of boomerang.domain.refund_failures.CATALOGUE."""
+
+    def __init__(self, reason: str, message: str = ""):
+        super().__init__(message or reason)
+        self.reason = reason

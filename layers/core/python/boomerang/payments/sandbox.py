@@ -1,5 +1,6 @@
-"""A payment provider that accepts every refund as pending: settlement comes from a (simulated)
-webhook. The reference is derived from the idempotency key, so a retried step asks once."""
+"""A payment provider that accepts every refund as pending: settlement comes from a (simulated or
+signed sample) webhook. The reference is derived from the idempotency key, so a retried step asks
+once."""
 
 from __future__ import annotations
 
@@ -13,10 +14,19 @@ class SandboxPayments:
     def __init__(self) -> None:
         self.requests: dict[str, Refund] = {}
 
-    def refund(self, ret: Return, amount: Money, idempotency_key: str) -> Refund:
+    def refund(
+        self, ret: Return, amount: Money, idempotency_key: str, payment_reference: str | None = None
+    ) -> Refund:
         if idempotency_key not in self.requests:
-            reference = "re_sbx_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:20]
             self.requests[idempotency_key] = Refund(
-                method=Resolution.REFUND, amount=amount, status="pending", reference=reference
+                method=Resolution.REFUND,
+                amount=amount,
+                status="pending",
+                reference=sandbox_reference(idempotency_key),
+                paid_via="card",
             )
         return self.requests[idempotency_key]
+
+
+def sandbox_reference(idempotency_key: str) -> str:
+    return "re_sbx_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:20]

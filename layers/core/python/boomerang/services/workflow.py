@@ -18,7 +18,7 @@ from typing import Any
 
 from boomerang.carriers.port import Carrier
 from boomerang.domain import rma as rma_numbers
-from boomerang.domain.errors import Conflict, NotFound, Unprocessable
+from boomerang.domain.errors import Conflict, DomainError, NotFound, Unprocessable
 from boomerang.domain.models import (
     Acceptance,
     Failure,
@@ -34,19 +34,45 @@ from boomerang.domain.models import (
 )
 from boomerang.domain.money import Money
 from boomerang.domain.policy import Policy, RequestedItem
+from boomerang.domain.refund_failures import HOW_LONG, PayoutMethod, refund_failure
+from boomerang.domain.refunds import quote_refund, store_credit_amount
 from boomerang.domain.status import ReturnStatus, event_type
 from boomerang.notify.messages import message_for
 from boomerang.notify.port import Notifier
 from boomerang.notify.sandbox import SandboxNotifier
-from boomerang.payments.port import Payments
+from boomerang.payments.port import (
+    PaymentConfigurationError,
+    PaymentProviderUnavailable,
+    Payments,
+    RefundRefused,
+)
 from boomerang.services.decisions import decide_request, recent_returns
 from boomerang.services.retry import retry_stale
+from boomerang.services.store_credit import StoreCredit
+from boomerang.store.payment_index import payment_index_put, returns_for_payment
 from boomerang.store.records import Event, Repository, ReturnChange, moved
 from boomerang.store.tracking import tracking_put
 from boomerang.workflow.engine import WorkflowEngine
 
 S = ReturnStatus
 log = logging.getLogger(__name__)
+# Where resolving has nothing left to do: a retried step, or news (a webhook, finance) came first.
+RESOLVED = frozenset({S.REFUNDED, S.CREDITED, S.EXCHANGED, S.CLOSED, S.REFUND_FAILED})
+
+
+class PaymentsUnavailable(DomainError):
+    """The payment provider is rate limiting, failing or unreachable: retry the same request later."""
+
+    code = "payment_provider_unavailable"
+    http_status = 503
+
+
+class PaymentsMisconfigured(DomainError):
+    """The payment integration is misconfigured (e.g. a bad Stripe key): an administrator must fix it."""
+
+    code = "payment_provider_misconfigured"
+    http_status = 502
+
 
 # Which statuses end each wait: the news the waiting task is resumed with.
 WAIT_ENDS: dict[Wait, frozenset[ReturnStatus]] = {
@@ -93,6 +119,7 @@ class ReturnWorkflow:
         self.payments = payments
         self.clock = clock
         self.notifier = notifier or SandboxNotifier()
+        self.credit = StoreCredit(repo)
 
     # --- the shared write ---------------------------------------------------------------------
 
@@ -103,7 +130,9 @@ class ReturnWorkflow:
         message: str,
         actor: str,
         data: dict[str, Any] | None = None,
-        extra: list[dict[str, Any]] | None = None,
+        *,
+        extra_items: list[dict[str, Any]] | None = None,
+        extra_events: list[Event] | None = None,
         **changes: Any,
     ) -> Return:
         """Write `ret` in `target` (checked by the status table) with its timeline entry and event;
@@ -120,7 +149,8 @@ class ReturnWorkflow:
             event_type(target),
             {"rma": new.rma, "order_id": new.order_id, "status": target.value, **(data or {})},
         )
-        self.repo.save(ReturnChange(new, ret.version, [entry], [event], extra or []))
+        events = [event, *(extra_events or [])]
+        self.repo.save(ReturnChange(new, ret.version, [entry], events, extra_items or []))
         if token:
             try:
                 self.engine.resume(token, {"rma": new.rma, "status": target.value})
@@ -199,57 +229,157 @@ class ReturnWorkflow:
             "workflow",
             {"carrier": label.carrier, "tracking_number": label.tracking_number},
             # Carrier webhooks find the return by its tracking number: indexed with the label.
-            extra=[tracking_put(self.repo, label.tracking_number, ret.rma, ret.shop, label.carrier)],
+            extra_items=[tracking_put(self.repo, label.tracking_number, ret.rma, ret.shop, label.carrier)],
             label=label,
         )
         return {"rma": rma, "status": done.status.value}
 
     @retry_stale
     def resolve(self, rma: str) -> dict[str, Any]:
-        """Pay what policy allows: the inspection's refund, or the whole amount where policy refunds
-        on delivery. Store credit and exchanges settle at once; a card refund waits for settlement."""
+        """Pay what policy allows (boomerang.domain.refunds: grades, fees, earlier refunds on the
+        charge, never more than captured). Store credit and exchanges settle at once; a card refund
+        waits for the provider's webhook. A refused refund goes to refund_failed with its reason; a
+        provider outage raises PaymentProviderUnavailable (the state machine retries the step with
+        backoff; the idempotency key stays the same); a configuration error raises for staff."""
         ret = self._get(rma)
-        if (
-            ret.inspection is not None
-            and ret.inspection.refund_total.amount == 0
-            and ret.status is S.INSPECTED
-        ):
+        if ret.status in RESOLVED:
+            return {"rma": rma, "status": ret.status.value}
+        if ret.status is S.REFUND_PENDING and ret.refund is not None and ret.refund.status == "pending":
+            return {"rma": rma, "status": ret.status.value}  # a retried step: already asked
+        policy = self.policy_for(ret.shop)
+        order = self.repo.get_order(ret.shop, ret.order_id)
+        quote = quote_refund(ret, policy.refunds, order.total, self._earlier_refunds(ret))
+        amount = quote.amount
+        if amount.amount == 0 and ret.status is S.INSPECTED:
             closed = self._move(
-                ret, S.CLOSED, "Nothing to refund: the inspection graded every item unrefundable.", "workflow"
+                ret,
+                S.CLOSED,
+                "Nothing to refund: the inspection graded every item unrefundable"
+                + (
+                    ", or fees and earlier refunds leave nothing."
+                    if ret.inspection and ret.inspection.refund_total.amount
+                    else "."
+                ),
+                "workflow",
             )
             return {"rma": rma, "status": closed.status.value}
-        amount = ret.inspection.refund_total if ret.inspection else ret.amount
         reason = (
             "Refund on delivery, as the policy allows for this return."
             if ret.inspection is None
-            else f"Refund after inspection: {ret.inspection.refund_total}."
+            else f"Refund after inspection: {amount}."
         )
+        if quote.return_shipping_fee.amount or any(line.restocking_fee.amount for line in quote.lines):
+            fees = sum(line.restocking_fee.amount for line in quote.lines) + quote.return_shipping_fee.amount
+            reason += (
+                f" Fees deducted as the policy sets them: {Money(amount=fees, currency=amount.currency)}."
+            )
+        if ret.dispute and ret.resolution is not Resolution.EXCHANGE:
+            return self._refund_refused(ret, amount, "charge_disputed", 1)
         if ret.resolution is Resolution.REFUND:
-            if ret.status is S.REFUND_PENDING and ret.refund is not None and ret.refund.status == "pending":
-                return {"rma": rma, "status": ret.status.value}  # a retried step: already asked
             # Asked first (idempotent by key), then saved with the move in one write: a payment
             # webhook can never find the return pending without the refund it settles.
-            previous = ret.refund.reference if ret.refund and ret.refund.status == "failed" else None
-            key = f"{ret.rma}:refund:{'retry-' + previous if previous else 'first'}"
-            refund = self.payments.refund(ret, amount, key)
+            attempt = 1
+            try:
+                refund = self.payments.refund(ret, amount, refund_key(rma, attempt), order.payment_reference)
+            except RefundRefused as exc:
+                return self._refund_refused(ret, amount, exc.reason, attempt)
+            refund = refund.model_copy(update={"attempt": attempt, "paid_via": "card"})
             data = {"amount": amount.amount, "currency": amount.currency, "reference": refund.reference}
+            index = (
+                [payment_index_put(self.repo, order.payment_reference, rma, ret.shop, ret.order_id)]
+                if order.payment_reference
+                else []
+            )
             self._move(
-                ret, S.REFUND_PENDING, f"{reason} {amount} requested.", "workflow", data, refund=refund
+                ret,
+                S.REFUND_PENDING,
+                f"{reason} {amount} requested.",
+                "workflow",
+                data,
+                extra_items=index,
+                refund=refund,
             )
             return {"rma": rma, "status": S.REFUND_PENDING.value}
         if ret.status is not S.REFUND_PENDING:
             ret = self._move(ret, S.REFUND_PENDING, reason, "workflow")
-        target = S.CREDITED if ret.resolution is Resolution.STORE_CREDIT else S.EXCHANGED
-        what = f"Store credit of {amount} issued." if target is S.CREDITED else "Exchange sent."
+        if ret.resolution is Resolution.STORE_CREDIT:
+            credit, bonus = store_credit_amount(amount, policy.refunds)
+            done = self._issue_credit(ret, credit, bonus, "workflow", ret.refund.attempt if ret.refund else 1)
+            return {"rma": rma, "status": done.status.value}
         done = self._move(
             ret,
-            target,
-            what,
+            S.EXCHANGED,
+            "Exchange sent.",
             "workflow",
             {"amount": amount.amount, "currency": amount.currency},
             refund=Refund(method=ret.resolution, amount=amount, status="succeeded"),
         )
         return {"rma": rma, "status": done.status.value}
+
+    def _earlier_refunds(self, ret: Return) -> Money:
+        """What other returns of the order asked or got back on the same charge."""
+        total = Money.zero(ret.amount.currency)
+        for other in self.repo.returns_of_order(ret.shop, ret.order_id, limit=100).items:
+            refund = other.refund
+            if other.rma == ret.rma or refund is None or refund.method is not Resolution.REFUND:
+                continue
+            if refund.status in ("pending", "succeeded") and refund.paid_via in (None, "card"):
+                total = total + refund.amount
+        return total
+
+    def _refund_refused(self, ret: Return, amount: Money, reason: str, attempt: int) -> dict[str, Any]:
+        failure = refund_failure(reason)
+        refund = Refund(
+            method=Resolution.REFUND,
+            amount=amount,
+            status="failed",
+            failure_reason=failure.reason,
+            attempt=attempt,
+            paid_via="card",
+        )
+        if ret.status is not S.REFUND_PENDING:
+            ret = self._move(
+                ret, S.REFUND_PENDING, f"Refund of {amount} requested.", "workflow", refund=refund
+            )
+        changes: dict[str, Any] = {"refund": refund}
+        if failure.disputed:
+            changes["dispute"] = ret.dispute or "disputed"
+        done = self._move(
+            ret,
+            S.REFUND_FAILED,
+            f"The refund was refused ({failure.reason}): {failure.staff_note}",
+            "workflow",
+            {"failure_reason": failure.reason, "method": "card"},
+            **changes,
+        )
+        return {"rma": ret.rma, "status": done.status.value}
+
+    def _issue_credit(self, ret: Return, credit: Money, bonus: Money, actor: str, attempt: int) -> Return:
+        items = self.credit.issue_items(ret.shop, ret.customer_ref, ret.rma, credit, bonus, self.clock())
+        what = f"Store credit of {credit} issued" + (
+            f", including a {bonus} bonus for choosing store credit." if bonus.amount else "."
+        )
+        data = {"amount": credit.amount, "currency": credit.currency, "bonus": bonus.amount}
+        issued = Event(
+            "store_credit.issued",
+            {"rma": ret.rma, "order_id": ret.order_id, "customer_ref": ret.customer_ref, **data},
+        )
+        return self._move(
+            ret,
+            S.CREDITED,
+            what,
+            actor,
+            data,
+            extra_items=items,
+            extra_events=[issued],
+            refund=Refund(
+                method=Resolution.STORE_CREDIT,
+                amount=credit,
+                status="succeeded",
+                attempt=attempt,
+                paid_via=PayoutMethod.STORE_CREDIT.value,
+            ),
+        )
 
     @retry_stale
     def notify(self, rma: str, announce: ReturnStatus | None = None) -> dict[str, Any]:
@@ -490,10 +620,21 @@ class ReturnWorkflow:
         return self._move(ret, status, what, source, items=items if status is S.IN_TRANSIT else ret.items)
 
     @retry_stale
-    def settlement(self, rma: str, succeeded: bool, source: str, failure_reason: str | None = None) -> Return:
+    def settlement(
+        self,
+        rma: str,
+        succeeded: bool,
+        source: str,
+        failure_reason: str | None = None,
+        reference: str | None = None,
+    ) -> Return:
+        """The provider's news of a refund. Only the pending refund it names (when it names one) is
+        settled: a repeated, late or out-of-order event, or news of an earlier attempt, changes nothing."""
         ret = self._get(rma)
         if ret.status is not S.REFUND_PENDING or ret.refund is None or ret.refund.status != "pending":
             return ret  # stale or repeated news: the refund it settles is settled already
+        if reference is not None and ret.refund.reference != reference:
+            return ret  # news of another refund (an earlier attempt, or one made outside Boomerang)
         if succeeded:
             refund = ret.refund.model_copy(update={"status": "succeeded"})
             return self._move(
@@ -504,14 +645,146 @@ class ReturnWorkflow:
                 {"amount": refund.amount.amount, "currency": refund.amount.currency},
                 refund=refund,
             )
-        refund = ret.refund.model_copy(
-            update={"status": "failed", "failure_reason": failure_reason or "unknown"}
-        )
+        failure = refund_failure(failure_reason)
+        refund = ret.refund.model_copy(update={"status": "failed", "failure_reason": failure.reason})
+        changes: dict[str, Any] = {"refund": refund}
+        if failure.disputed:
+            changes["dispute"] = ret.dispute or "disputed"
         return self._move(
             ret,
             S.REFUND_FAILED,
-            f"The refund failed ({refund.failure_reason}); finance will pay another way.",
+            f"The refund failed ({failure.reason}): {failure.staff_note}",
             source,
-            {"reason": refund.failure_reason},
-            refund=refund,
+            {"failure_reason": failure.reason, "method": refund.paid_via or "card"},
+            **changes,
         )
+
+    # --- refunds: finance's other ways to pay, and disputes ------------------------------------
+
+    @retry_stale
+    def retry_refund(
+        self, rma: str, method: PayoutMethod, actor: str, reference: str | None = None
+    ) -> Return:
+        """Finance pays a failed refund another way: the card again (a new attempt, a new
+        idempotency key), store credit at once, or PayPal / bank transfer paid by finance outside
+        Boomerang (`reference` is their payout's id). A disputed return is never paid again."""
+        ret = self._get(rma)
+        if ret.dispute:
+            raise Conflict(
+                f"Return {rma} is disputed ({ret.dispute}): the dispute decides; nothing is refunded again.",
+                code="return_disputed",
+            )
+        if ret.status is not S.REFUND_FAILED or ret.refund is None:
+            raise Conflict(
+                f"Return {rma} is {ret.status.value}: only a failed refund is paid another way.",
+                code="refund_not_failed",
+                details=[{"status": ret.status.value}],
+            )
+        amount, attempt = ret.refund.amount, ret.refund.attempt + 1
+        if method is PayoutMethod.STORE_CREDIT:
+            return self._issue_credit(ret, amount, Money.zero(amount.currency), actor, attempt)
+        if method is PayoutMethod.CARD:
+            failure = refund_failure(ret.refund.failure_reason)
+            if not failure.card_retry:
+                raise Unprocessable(
+                    f"The card cannot take this refund ({failure.reason}): choose store credit, PayPal or "
+                    "bank transfer.",
+                    code="method_not_possible",
+                    details=[{"field": "method", "failure_reason": failure.reason}],
+                )
+            order = self.repo.get_order(ret.shop, ret.order_id)
+            try:
+                refund = self.payments.refund(ret, amount, refund_key(rma, attempt), order.payment_reference)
+            except RefundRefused as exc:
+                refused = refund_failure(exc.reason)
+                raise Unprocessable(
+                    f"The provider refused the refund again ({refused.reason}): {refused.staff_note}",
+                    code="refund_refused",
+                    details=[{"failure_reason": refused.reason}],
+                ) from exc
+            except PaymentProviderUnavailable as exc:
+                raise PaymentsUnavailable("The payment provider is unavailable; retry shortly.") from exc
+            except PaymentConfigurationError as exc:
+                raise PaymentsMisconfigured(f"The payment integration is misconfigured: {exc}") from exc
+            index = (
+                [payment_index_put(self.repo, order.payment_reference, rma, ret.shop, ret.order_id)]
+                if order.payment_reference
+                else []
+            )
+            return self._move(
+                ret,
+                S.REFUND_PENDING,
+                f"Finance retried the refund of {amount} to the card (attempt {attempt}).",
+                actor,
+                {"amount": amount.amount, "currency": amount.currency, "reference": refund.reference},
+                extra_items=index,
+                refund=refund.model_copy(update={"attempt": attempt, "paid_via": "card"}),
+            )
+        if not reference:
+            raise Unprocessable(
+                f"Name the {method.value} payout's reference.",
+                code="validation_failed",
+                details=[{"field": "reference", "code": "missing", "message": "Required for this method."}],
+            )
+        paid = Refund(
+            method=Resolution.REFUND,
+            amount=amount,
+            status="pending",
+            reference=f"{method.value}:{reference}",
+            attempt=attempt,
+            paid_via=method.value,
+        )
+        ret = self._move(
+            ret,
+            S.REFUND_PENDING,
+            f"Finance pays {amount} by {method.value.replace('_', ' ')}.",
+            actor,
+            {"amount": amount.amount, "currency": amount.currency, "method": method.value},
+            refund=paid,
+        )
+        return self._move(
+            ret,
+            S.REFUNDED,
+            f"Paid {amount} by {method.value.replace('_', ' ')} (reference {reference}); it reaches the "
+            f"customer in {HOW_LONG[method]}.",
+            actor,
+            {"amount": amount.amount, "currency": amount.currency, "method": method.value},
+            refund=paid.model_copy(update={"status": "succeeded"}),
+        )
+
+    def dispute_created(
+        self, charge: str, payment_intent: str | None, dispute: str, source: str
+    ) -> list[Return]:
+        """A dispute (chargeback) on a payment: every return refunding it is marked, so nothing
+        refunds it again; a pending refund is failed by the provider itself."""
+        rmas = returns_for_payment(self.repo, charge)
+        if payment_intent:
+            rmas += [r for r in returns_for_payment(self.repo, payment_intent) if r not in rmas]
+        return [self._mark_disputed(rma, charge, dispute, source) for rma in rmas]
+
+    @retry_stale
+    def _mark_disputed(self, rma: str, charge: str, dispute: str, source: str) -> Return:
+        ret = self._get(rma)
+        if ret.dispute == dispute:
+            return ret  # a repeated event
+        at = self.clock()
+        entry = TimelineEntry(
+            version=ret.version + 1,
+            at=at,
+            status=ret.status,
+            event="dispute.created",
+            message="The customer disputed the payment with their bank: dispute handling decides; "
+            "nothing is refunded again.",
+            actor=source,
+        )
+        marked = ret.model_copy(update={"dispute": dispute, "version": ret.version + 1, "updated_at": at})
+        event = Event(
+            "dispute.created", {"rma": rma, "order_id": ret.order_id, "charge": charge, "dispute": dispute}
+        )
+        self.repo.save(ReturnChange(marked, ret.version, [entry], [event]))
+        return marked
+
+
+def refund_key(rma: str, attempt: int) -> str:
+    """The provider's idempotency key: one per return and attempt, so a retried step asks once."""
+    return f"boomerang:{rma}:refund:{attempt}"

@@ -29,6 +29,11 @@ Records (pk | sk | indexes):
 - ticket message: TICKET#<ticket_id> | MSG#<number, 5 digits>
 - ticket outbox event: OUTBOX#TICKET#<ticket_id> | <version, 6 digits>#<n>
 - system ticket's source event: SHOP#<shop>#TICKETSOURCE#<event id> | TICKETSOURCE (dedupe)
+- payment reference (a Stripe charge or payment intent) refunded by a return:
+  PAYMENT#<reference> | RETURN#<rma> (a dispute on the charge finds its returns)
+- store credit, per customer and currency: CREDIT#<shop>#<customer_ref>#<currency> | BALANCE;
+  its ledger entries: same pk | ENTRY#<rma>#<kind>#<ref> (kind issue or spend; every entry names
+  the return whose credit it issues or spends, so a repeated write of one entry is refused)
 
 Access patterns: return by RMA with its timeline (Query pk), returns of an order (gsi1), a customer's
 returns since a time (gsi2, sk >= time), returns by status, oldest first (gsi3: the review queue).
@@ -209,3 +214,29 @@ def ticket_queue_pk(shop_id: str, group: str, status: str) -> str:
 
 def ticket_source(shop_id: str, event_id: str) -> dict[str, str]:
     return {PK: f"SHOP#{shop_id}#TICKETSOURCE#{event_id}", SK: "TICKETSOURCE"}
+
+
+def payment(reference: str, rma: str) -> dict[str, str]:
+    return {PK: payment_pk(reference), SK: f"RETURN#{rma}"}
+
+
+def payment_pk(reference: str) -> str:
+    return f"PAYMENT#{reference}"
+
+
+def credit_pk(shop_id: str, customer_ref: str, currency: str) -> str:
+    return f"CREDIT#{shop_id}#{customer_ref}#{currency}"
+
+
+CREDIT_BALANCE_SK = "BALANCE"
+CREDIT_ENTRY_PREFIX = "ENTRY#"
+
+
+def credit_balance(shop_id: str, customer_ref: str, currency: str) -> dict[str, str]:
+    return {PK: credit_pk(shop_id, customer_ref, currency), SK: CREDIT_BALANCE_SK}
+
+
+def credit_entry(
+    shop_id: str, customer_ref: str, currency: str, rma: str, kind: str, ref: str
+) -> dict[str, str]:
+    return {PK: credit_pk(shop_id, customer_ref, currency), SK: f"{CREDIT_ENTRY_PREFIX}{rma}#{kind}#{ref}"}

@@ -1,0 +1,105 @@
+"""Refunds through Stripe, on the official `stripe` SDK (imported here only: the storefront never
+loads it).
+
+One refund per return and attempt: the idempotency key (`boomerang:<rma>:refund:<attempt>`) makes
+a retried step, a retried Lambda or the SDK's own network retry ask Stripe once. The refund carries
+the RMA in its metadata, so the webhook finds the return. Stripe refunds in the charge's currency;
+the adapter refuses an answer in another currency than the return's.
+
+Errors become the port's three kinds: rate limit, 5xx and connection errors ->
+PaymentProviderUnavailable (retried with backoff by the state machine); authentication and
+permission errors, an idempotency key reused with other parameters -> PaymentConfigurationError
+(staff); a refusal of the payment (e.g. `payment_method_unusable`, `charge_disputed`) -> RefundRefused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import stripe
+
+from boomerang.domain.models import Refund, Resolution, Return
+from boomerang.domain.money import Money
+from boomerang.payments.port import PaymentConfigurationError, PaymentProviderUnavailable, RefundRefused
+
+# Stripe's answer to a refund request that the payment cannot take; anything else is our error.
+REFUSALS = frozenset(
+    {
+        "payment_method_unusable",
+        "charge_disputed",
+        "charge_already_refunded",
+        "charge_expired_for_refund",
+        "refund_disputed_payment",
+        "insufficient_funds",
+        "balance_insufficient",
+    }
+)
+_REASON_OF_CODE = {"refund_disputed_payment": "charge_disputed", "balance_insufficient": "insufficient_funds"}
+
+
+class StripePayments:
+    def __init__(self, client: stripe.StripeClient):
+        self.client = client
+
+    @classmethod
+    def with_key(
+        cls, api_key: str, http_client: stripe.HTTPClient | None = None, max_network_retries: int = 2
+    ) -> StripePayments:
+        return cls(
+            stripe.StripeClient(api_key, http_client=http_client, max_network_retries=max_network_retries)
+        )
+
+    def refund(
+        self, ret: Return, amount: Money, idempotency_key: str, payment_reference: str | None = None
+    ) -> Refund:
+        if not payment_reference:
+            raise RefundRefused("no_payment_reference", "The order has no Stripe charge or payment intent.")
+        target = "payment_intent" if payment_reference.startswith("pi_") else "charge"
+        params: dict[str, Any] = {
+            target: payment_reference,
+            "amount": amount.amount,
+            "reason": "requested_by_customer",
+            # Ids only: the webhook finds the return by its RMA.
+            "metadata": {
+                "rma": ret.rma,
+                "shop": ret.shop,
+                "order_id": ret.order_id,
+                "currency": amount.currency,
+                "idempotency_key": idempotency_key,
+            },
+        }
+        try:
+            made = self.client.v1.refunds.create(params=params, options={"idempotency_key": idempotency_key})  # type: ignore[arg-type]
+        except (stripe.RateLimitError, stripe.APIConnectionError) as exc:
+            raise PaymentProviderUnavailable(f"Stripe: {type(exc).__name__}") from exc
+        except (stripe.AuthenticationError, stripe.PermissionError, stripe.IdempotencyError) as exc:
+            raise PaymentConfigurationError(
+                f"Stripe: {type(exc).__name__}: {exc.user_message or exc.code}"
+            ) from exc
+        except stripe.InvalidRequestError as exc:
+            code = str(exc.code or "")
+            if code in REFUSALS:
+                raise RefundRefused(_REASON_OF_CODE.get(code, code), f"Stripe refused: {code}") from exc
+            raise PaymentConfigurationError(
+                f"Stripe refused the request as invalid ({code or exc.http_status})"
+            ) from exc
+        except stripe.APIError as exc:
+            # 5xx: Stripe's own failure; the same key may be asked again.
+            raise PaymentProviderUnavailable(f"Stripe: {type(exc).__name__} {exc.http_status}") from exc
+        except stripe.StripeError as exc:
+            if exc.http_status is not None and exc.http_status >= 500:
+                raise PaymentProviderUnavailable(f"Stripe: {exc.http_status}") from exc
+            raise PaymentConfigurationError(f"Stripe: {type(exc).__name__}") from exc
+        if str(made.currency).upper() != amount.currency:
+            raise PaymentConfigurationError(
+                f"Stripe refunded in {str(made.currency).upper()}, the return is in {amount.currency}"
+            )
+        if made.status in ("failed", "canceled"):
+            raise RefundRefused(str(getattr(made, "failure_reason", None) or "unknown"))
+        return Refund(
+            method=Resolution.REFUND,
+            amount=Money(amount=int(made.amount), currency=amount.currency),
+            status="pending",  # settled by the webhook (refund.created / refund.updated)
+            reference=str(made.id),
+            paid_via="card",
+        )
