@@ -45,7 +45,9 @@ def test_webhook_function_reads_its_three_secrets_by_name_and_nothing_is_in_its_
     _, props = synthesized.function("webhooks_carriers")
     env = props["Environment"]["Variables"]
     secrets = {
-        lid: r for lid, r in synthesized.of_type("AWS::SecretsManager::Secret").items() if "webhook" in str(r)
+        lid: r
+        for lid, r in synthesized.of_type("AWS::SecretsManager::Secret").items()
+        if lid.startswith("CarrierWebhooks")
     }
     assert len(secrets) == 3
     for variable in ("EASYPOST_WEBHOOK_SECRET_NAME", "AFTERSHIP_WEBHOOK_SECRET_NAME",

@@ -64,6 +64,8 @@ class AdminConfig(FromEnv):
     state_machine_arn: str = ""
     policy_cache_seconds: int = Field(default=60, ge=0)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Finance's card retry asks Stripe (boomerang.payments.secrets); empty: the sandbox adapter.
+    stripe_secret_name: str = ""
 
 
 class CarrierWebhooksConfig(FromEnv):

@@ -52,9 +52,8 @@ class TrackingService:
         source = f"carrier:{update.provider}"
         if update.status is TrackingStatus.DELIVERED or update.status in MOVING:
             target = S.DELIVERED if update.status is TrackingStatus.DELIVERED else S.IN_TRANSIT
-            before = self.workflow.repo.get_return(rma)[0].version
-            ret = self.workflow.carrier_update(rma, target, source)
-            return TrackingOutcome("moved" if ret.version != before else "ignored", rma, ret.status.value)
+            ret, moved = self.workflow.carrier_news(rma, target, source)
+            return TrackingOutcome("moved" if moved else "ignored", rma, ret.status.value)
         if update.status in EXCEPTIONS:
             return self._exception(rma, update, source)
         return TrackingOutcome("ignored", rma)

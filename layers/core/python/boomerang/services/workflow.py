@@ -608,16 +608,22 @@ class ReturnWorkflow:
 
     # --- news from carriers and payment providers ---------------------------------------------
 
-    @retry_stale
     def carrier_update(self, rma: str, status: ReturnStatus, source: str) -> Return:
+        return self.carrier_news(rma, status, source)[0]
+
+    @retry_stale
+    def carrier_news(self, rma: str, status: ReturnStatus, source: str) -> tuple[Return, bool]:
+        """The return after the carrier's news, and whether this news moved it (the workflow may
+        move it on meanwhile, so a changed version alone does not say)."""
         ret = self._get(rma)
         if ret.status is status or status not in (S.IN_TRANSIT, S.DELIVERED):
-            return ret  # a repeated or late scan never moves a return backwards
+            return ret, False  # a repeated or late scan never moves a return backwards
         if ret.status not in (S.LABEL_ISSUED, S.IN_TRANSIT):
-            return ret
+            return ret, False
         items = [i.model_copy(update={"reception": Reception.IN_TRANSIT}) for i in ret.items]
         what = "In transit." if status is S.IN_TRANSIT else f"Delivered to {ret.hub.name}."
-        return self._move(ret, status, what, source, items=items if status is S.IN_TRANSIT else ret.items)
+        news = items if status is S.IN_TRANSIT else ret.items
+        return self._move(ret, status, what, source, items=news), True
 
     @retry_stale
     def settlement(
