@@ -563,8 +563,8 @@ def cancelled(j: Journey) -> None:
 
 
 def refund_failed(j: Journey) -> None:
-    """The card refund fails: the return waits for finance's recovery (its staff action comes with
-    the payments issue)."""
+    """The card refund fails: the customer is told the options, finance gets a ticket and the return
+    waits for finance's recovery (paying it another way: the Stripe journeys)."""
     order = j.order("", "20.00")
     created = j.request_return(order, "size_too_small", "refund", headers=_key(DEMO_API_KEY))
     rma = j.track("card refund fails", created, DEMO_API_KEY, "refund_failed")
@@ -583,7 +583,8 @@ def refund_failed(j: Journey) -> None:
         f"the failure is recorded: {refund.get('status')} ({refund.get('failure_reason')})",
         refund.get("status") == "failed" and refund.get("failure_reason") == "expired_or_canceled_card",
     )
-    j.say("note: finance's retry / store-credit action comes with the payments issue.")
+    ticket = j.wait_system_ticket(rma, "finance")
+    j.check("finance's ticket is about the refund", ticket.get("category") == "refund_status")
 
 
 JOURNEYS: list[tuple[str, Callable[[Journey], None]]] = [
