@@ -45,7 +45,7 @@ CATEGORIES: tuple[str, ...] = (
 DEFAULT_THRESHOLD = 0.6
 # How much each group of category features weighs (each group is scaled to this length).
 WORD_WEIGHT = 1.0
-GRAM_WEIGHT = 1.0
+GRAM_WEIGHT = 1.5
 
 _TAG = re.compile(r"<[^>]{0,200}>")
 _DIGITS = re.compile(r"[0-9]+")
