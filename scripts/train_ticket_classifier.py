@@ -2,8 +2,8 @@
 
     .venv/bin/python -m scripts.train_ticket_classifier
 
-Deterministic: the same labeled tickets give the same file. tests/data/tickets_holdout/ is never
-read here: it is the blind test set `make bench` reports separately.
+Deterministic: the same labeled tickets give the same file. The blind sets (tests/data/tickets_holdout,
+tickets_holdout2, tickets_blind3) are never read here: `make bench` reports them separately.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ def main() -> None:
     model = train(samples, DEFAULT_THRESHOLD)
     document = {
         "trained_on": f"tests/data/tickets ({len(samples)} tickets)",
+        "category_model": "multinomial logistic regression (boomerang/tickets/training.py)",
         "threshold": DEFAULT_THRESHOLD,
         "language": model.language_model.to_json(),
         "category": model.category_model.to_json(),
