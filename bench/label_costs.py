@@ -120,6 +120,8 @@ def measure() -> tuple[bool, list[HubRow]]:
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     port = free_port()
     server = make_server("127.0.0.1", port)
+    # Serving before anything can fail: shutdown() would wait for serve_forever forever otherwise.
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     stack = LocalStack()
     try:
         stack.start()
@@ -133,7 +135,6 @@ def measure() -> tuple[bool, list[HubRow]]:
         server.login = stack.staff.login
         server.simulations = simulations(stack.workflow.workflow)
         server.routes = stack.routes
-        threading.Thread(target=server.serve_forever, daemon=True).start()
         passed = demo.run_all(f"http://127.0.0.1:{port}")
         repo = stack.storefront.repo
         return passed, summarize(returns_in_table(repo.ddb, repo.table))
@@ -143,8 +144,33 @@ def measure() -> tuple[bool, list[HubRow]]:
         stack.stop()
 
 
+def measure_in_own_process() -> tuple[bool, list[HubRow]]:
+    """`measure` in a fresh Python: the functions' modules (and their clients) are imported once per
+    process, so a second local stack in the process that ran one would talk to the first's ports."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.label_costs", "--json"], capture_output=True, text=True, check=False
+    )
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    rows = [
+        HubRow(**{**r, "label_cost": Decimal(r["label_cost"]), "origin_cost": Decimal(r["origin_cost"])})
+        for r in found["rows"]
+    ]
+    return bool(found["passed"]) and done.returncode == 0, rows
+
+
 if __name__ == "__main__":
+    import json
+    import sys
+    from dataclasses import asdict
+
     ok, rows = measure()
-    print()
-    print(section(rows))
+    if "--json" in sys.argv:
+        print(json.dumps({"passed": ok, "rows": [asdict(r) for r in rows]}, default=str))
+    else:
+        print()
+        print(section(rows))
     raise SystemExit(0 if ok else 1)
