@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from boomerang.api.routes import STOREFRONT_ROUTES
 from local.apigw_events import match_route, rest_event
@@ -86,13 +87,30 @@ SAMPLES: dict[str, tuple[str, str, dict[str, str], Any]] = {
         {"x-api-key": DEMO_API_KEY},
         {"kind": "video", "content_type": "video/mp4", "size": 24_000_000},
     ),
+    "get_store_credit": (
+        "GET",
+        "/v1/store-credit?currency=USD&customer_email=ada@example.com",
+        {"x-api-key": DEMO_API_KEY},
+        None,
+    ),
+    "post_store_credit_spend": (
+        "POST",
+        "/v1/store-credit/spend",
+        {"x-api-key": DEMO_API_KEY, "Idempotency-Key": "sample-spend-credit-1"},
+        {
+            "customer_email": "ada@example.com",
+            "amount": {"amount": "10.00", "currency": "USD"},
+            "reference": "checkout-5001",
+        },
+    ),
     "get_policy": ("GET", "/v1/policy", {"x-api-key": DEMO_API_KEY}, None),
     "get_openapi": ("GET", "/v1/openapi.json", {}, None),
 }
 
 
 def build(name: str) -> dict[str, Any]:
-    method, path, headers, body = SAMPLES[name]
+    method, target, headers, body = SAMPLES[name]
+    path, _, query = target.partition("?")
     found = match_route(STOREFRONT_ROUTES, method, path)
     assert found, path
     resource, params = found
@@ -106,6 +124,7 @@ def build(name: str) -> dict[str, Any]:
         path_parameters=params,
         headers=sent,
         body=json.dumps(body) if body is not None else None,
+        query=parse_qs(query) or None,
         source_ip="203.0.113.10",
     )
     # Stable ids and times, so regenerating changes nothing.

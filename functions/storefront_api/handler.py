@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Header, Path
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import (
@@ -35,6 +35,13 @@ gc.freeze()
 
 
 from boomerang.api.auth import Authenticator
+from boomerang.api.credit_schemas import (
+    CreditAccountOut,
+    CreditSpendIn,
+    CreditSpendOut,
+    account_out,
+    spend_out,
+)
 from boomerang.api.errors import (
     error_body,
     error_response,
@@ -56,7 +63,8 @@ from boomerang.api.schemas import (
 )
 from boomerang.carriers.labels import LabelStore
 from boomerang.config import StorefrontConfig
-from boomerang.domain.errors import BadRequest, Unprocessable
+from boomerang.domain.errors import BadRequest, Forbidden, Unprocessable
+from boomerang.domain.money import Money
 from boomerang.domain.policy import RequestedItem
 from boomerang.services.policies import PolicySource
 from boomerang.services.returns import ReturnRequest, ReturnsService
@@ -330,6 +338,119 @@ def post_evidence(rma: Annotated[str, Path(max_length=32)], body: EvidenceIn) ->
 @tracer.capture_method
 def get_policy() -> PolicyOut:
     return PolicyOut.of(policies(_caller().shop))
+
+
+# --- store credit -----------------------------------------------------------------------------
+
+
+def _store_credit() -> Any:
+    # Imported on first use: the ledger's code stays out of the cold start.
+    from boomerang.services.store_credit import StoreCredit
+
+    return StoreCredit(repo)
+
+
+def _credit_customer(caller: Any, customer_email: str | None) -> str:
+    """The customer_ref whose credit the call reaches: a token's own customer; with the API key,
+    the shop's customer named by email (required)."""
+    from boomerang.services.customers import customer_ref
+
+    if caller.is_customer:
+        if customer_email is not None:
+            raise Forbidden(
+                "A customer token reaches its own store credit only; leave out customer_email.",
+                code="api_key_required",
+            )
+        return str(caller.customer_ref)
+    if not customer_email:
+        raise Unprocessable(
+            "Name the customer (customer_email) when calling with the storefront's API key.",
+            code="validation_failed",
+            details=[
+                {"field": "customer_email", "code": "missing", "message": "Field required with an API key."}
+            ],
+        )
+    return customer_ref(caller.shop, customer_email)
+
+
+@app.get(
+    "/v1/store-credit",
+    summary="A customer's store credit in one currency: balance and ledger entries, oldest first",
+    responses=ERRORS,
+    tags=["store-credit"],
+)
+@tracer.capture_method
+def get_store_credit(
+    currency: Annotated[str, Query(pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. USD")],
+    customer_email: Annotated[
+        str | None, Query(max_length=320, description="The shop's customer; with the API key only")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=4096, description="next_cursor of the last page")] = None,
+) -> CreditAccountOut:
+    caller = _caller()
+    logger.append_keys(shop=caller.shop)
+    account = _store_credit().account(caller.shop, _credit_customer(caller, customer_email), currency)
+    return account_out(account, limit, cursor)
+
+
+def _spend_credit_once(call: dict[str, Any]) -> dict[str, Any]:
+    """Spend; Powertools idempotency stores the answer (status and body) under the Idempotency-Key."""
+    request = call["request"]
+    amount = Money(amount=request["amount"], currency=request["currency"])
+    account, spent = _store_credit().spend_once(
+        call["shop"], request["customer_ref"], amount, request["reference"], clock()
+    )
+    if spent:
+        metrics.add_metric(name="StoreCreditSpent", unit=MetricUnit.Count, value=1)
+    body = spend_out(account, request["reference"], amount).model_dump(mode="json")
+    return {"status": 201 if spent else 200, "body": body}
+
+
+spend_credit_once: Callable[..., dict[str, Any]] = idempotent_function(
+    data_keyword_argument="call", config=idempotency, persistence_store=idempotency_store
+)(_spend_credit_once)
+
+
+@app.post(
+    "/v1/store-credit/spend",
+    summary="Spend a customer's store credit on a checkout (storefront API key); one spend per reference",
+    responses=ERRORS,
+    tags=["store-credit"],
+)
+@tracer.capture_method
+def post_store_credit_spend(
+    body: CreditSpendIn,
+    idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=255)] = None,
+) -> Response[CreditSpendOut]:
+    if not idempotency_key:
+        raise BadRequest(
+            "Send an Idempotency-Key header (any unique string up to 255 characters).",
+            code="idempotency_key_required",
+            details=[{"field": "Idempotency-Key", "code": "missing", "message": "Header required."}],
+        )
+    caller = _caller()
+    if caller.is_customer:
+        raise Forbidden(
+            "Only the storefront's server (API key) may spend store credit.", code="api_key_required"
+        )
+    logger.append_keys(shop=caller.shop)
+    amount = body.amount.to_money()
+    # The customer as its one-way reference: the idempotency record holds no email.
+    request = {
+        "customer_ref": _credit_customer(caller, body.customer_email),
+        "amount": amount.amount,
+        "currency": amount.currency,
+        "reference": body.reference,
+    }
+    result = spend_credit_once(
+        call={"key": f"{caller.shop}:{idempotency_key}", "shop": caller.shop, "request": request}
+    )
+    return Response(
+        status_code=int(result["status"]),
+        content_type=content_types.APPLICATION_JSON,
+        body=CreditSpendOut.model_validate(result["body"]),
+    )
 
 
 @app.get("/v1/openapi.json", summary="This API's OpenAPI document", tags=["meta"], include_in_schema=False)

@@ -28,6 +28,8 @@ EXPECTED_ROUTES = {
     ("POST", "/v1/returns/{rma}/cancel"),
     ("GET", "/v1/returns/{rma}/label"),
     ("POST", "/v1/returns/{rma}/evidence"),
+    ("GET", "/v1/store-credit"),
+    ("POST", "/v1/store-credit/spend"),
     ("GET", "/v1/policy"),
     ("GET", "/v1/openapi.json"),
 }
@@ -361,6 +363,9 @@ def test_idempotency_key_is_required_on_post_returns(
         "method.request.header.Idempotency-Key": True
     }
     assert api_methods[("GET", "/v1/returns/{rma}")]["RequestParameters"] == {"method.request.path.rma": True}
+    assert api_methods[("POST", "/v1/store-credit/spend")]["RequestParameters"] == {
+        "method.request.header.Idempotency-Key": True
+    }
 
 
 def test_requests_are_validated(

@@ -74,6 +74,22 @@ def test_samples_through_the_handler(at_sample_time: ModuleType) -> None:
     assert cancelled["status"] == "cancelled"
     status, refused = send(module, with_rma(load("post_evidence"), rma))
     assert status == 409 and refused["error"]["code"] == "evidence_not_expected"
+    # Store credit: the sample customer gets credit for the sample return (as the workflow would
+    # issue it), reads it and spends part of it at a checkout.
+    from boomerang.domain.money import Money
+    from boomerang.services.customers import customer_ref
+    from boomerang.services.store_credit import StoreCredit
+
+    ref = customer_ref("demo", "ada@example.com")
+    credit = Money(amount=3900, currency="USD")
+    items = StoreCredit(module.repo).issue_items("demo", ref, rma, credit, Money.zero("USD"), SAMPLE_NOW)
+    module.repo.ddb.transact_write_items(TransactItems=items)
+    status, account = send(module, load("get_store_credit"))
+    assert status == 200, account
+    assert rma in [e["rma"] for e in account["items"] if e["kind"] == "issue"]
+    status, spent = send(module, load("post_store_credit_spend"))
+    assert status == 201, spent
+    assert spent["reference"] == "checkout-5001" and spent["amount"] == {"amount": "10.00", "currency": "USD"}
     status, policy = send(module, load("get_policy"))
     assert status == 200
     assert policy["policy_id"] == "default"

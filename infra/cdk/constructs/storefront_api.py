@@ -53,6 +53,8 @@ ROUTES = (
     Route("POST", "/v1/returns/{rma}/cancel", "cancelReturn"),
     Route("GET", "/v1/returns/{rma}/label", "getReturnLabel"),
     Route("POST", "/v1/returns/{rma}/evidence", "requestEvidenceUpload"),
+    Route("GET", "/v1/store-credit", "getStoreCredit"),
+    Route("POST", "/v1/store-credit/spend", "spendStoreCredit", required_headers=(IDEMPOTENCY_KEY_HEADER,)),
     Route("GET", "/v1/policy", "getPolicy"),
     Route("GET", "/v1/openapi.json", "getOpenApi"),
 )

@@ -18,6 +18,8 @@ STOREFRONT_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/v1/returns/{rma}/cancel"),
     ("GET", "/v1/returns/{rma}/label"),
     ("POST", "/v1/returns/{rma}/evidence"),
+    ("GET", "/v1/store-credit"),
+    ("POST", "/v1/store-credit/spend"),
     ("GET", "/v1/policy"),
     ("GET", "/v1/openapi.json"),
 )

@@ -47,6 +47,11 @@ class CreditAccount:
                 first_at[e.rma] = min(first_at.get(e.rma, e.at), e.at)
         return [(rma, left[rma]) for rma in sorted(first_at, key=lambda r: (first_at[r], r)) if left[rma] > 0]
 
+    def spent_on(self, spend_id: str) -> int | None:
+        """Minor units already spent under `spend_id` (None: no such spend)."""
+        parts = [-e.amount.amount for e in self.entries if e.kind == "spend" and e.ref == spend_id]
+        return sum(parts) if parts else None
+
 
 class StoreCredit:
     def __init__(self, repo: Repository):
@@ -112,6 +117,28 @@ class StoreCredit:
                 )
         return CreditAccount(Money(amount=balance, currency=currency), version, entries)
 
+    def spend_once(
+        self, shop: str, customer_ref: str, amount: Money, spend_id: str, at: datetime
+    ) -> tuple[CreditAccount, bool]:
+        """Spend as `spend`, but the same spend_id with the same amount answers the spend already
+        recorded: (account, False). The same spend_id with another amount is refused (409).
+        True: this call spent."""
+        try:
+            return self.spend(shop, customer_ref, amount, spend_id, at), True
+        except Conflict as exc:
+            if exc.code != "credit_already_spent":
+                raise
+            account = self.account(shop, customer_ref, amount.currency)
+            if account.spent_on(spend_id) != amount.amount:
+                raise Conflict(
+                    f"Spend {spend_id} is already recorded with another amount.",
+                    code="credit_already_spent",
+                    details=[
+                        {"field": "reference", "code": "credit_already_spent", "message": "Spent before."}
+                    ],
+                ) from exc
+            return account, False
+
     @retry_stale
     def spend(
         self, shop: str, customer_ref: str, amount: Money, spend_id: str, at: datetime
@@ -123,6 +150,19 @@ class StoreCredit:
         account = self.account(shop, customer_ref, amount.currency)
         if any(e.kind == "spend" and e.ref == spend_id for e in account.entries):
             raise Conflict(f"Spend {spend_id} is already recorded.", code="credit_already_spent")
+        if account.version == 0:
+            # Credit is kept per currency: none was ever issued to the customer in this one.
+            raise Unprocessable(
+                f"The customer has no store credit in {amount.currency}.",
+                code="insufficient_credit",
+                details=[
+                    {
+                        "field": "amount.currency",
+                        "code": "no_credit_in_currency",
+                        "message": "No credit in this currency.",
+                    }
+                ],
+            )
         if account.balance.amount < amount.amount:
             raise Unprocessable(
                 f"The store credit balance is {account.balance}, less than {amount}.",
