@@ -95,7 +95,7 @@ def test_the_stack_feeds_system_tickets_from_its_event_bus(synthesized: Synthesi
 def test_given_a_bus_a_rule_feeds_system_events_to_the_function_with_a_dead_letter_queue(
     synthesized: Synthesized,
 ) -> None:
-    # The stack as the integrator will wire it: TicketsApi(..., bus=<the events branch's bus>).
+    # The construct on its own, given a bus: TicketsApi(..., bus=<an events bus>).
     from infra.cdk.constructs.admin_api import AdminApi
     from infra.cdk.constructs.data_table import DataTables
     from infra.cdk.constructs.session_key import SessionSigningKey

@@ -215,3 +215,29 @@ def test_a_shops_override_replaces_the_text_for_that_shop_and_language(
     assert mails_to(ours)[-1]["body"] == "EUR 53.10 sind unterwegs."
     assert mails_to(theirs)[-1]["subject"].startswith("Ihre Erstattung")  # another shop: the library's
     assert mails_to(english)[-1]["subject"].startswith("Your refund")  # another language
+
+
+@pytest.mark.parametrize(
+    ("failure_reason", "steps"),
+    [
+        ("charge_disputed", "options_dispute"),
+        ("insufficient_funds", "options_retry"),
+        ("charge_already_refunded", "options_checking"),
+        ("expired_or_canceled_card", "options"),
+    ],
+)
+@pytest.mark.parametrize("language", ["de", "zh", "fr"])
+def test_a_refund_failure_names_its_next_steps_in_the_customers_language(
+    notifier: SesNotifier, repo: Repository, failure_reason: str, steps: str, language: str
+) -> None:
+    order = an_order(repo, language)
+    failed = Refund(method=Resolution.REFUND, amount=EUR, status="failed", failure_reason=failure_reason)
+    ret = a_return(order, ReturnStatus.REFUND_FAILED).model_copy(update={"refund": failed})
+    message = message_for(ret)
+    assert message is not None
+    notifier.send(ret, message)
+    body = mails_to(order)[-1]["body"]
+    texts = catalogue(language).defaults
+    assert texts[steps] in body
+    # Only that one: a disputed payment never reads "choose another way to be paid".
+    assert all(texts[other] not in body for other in texts if other.startswith("options") and other != steps)

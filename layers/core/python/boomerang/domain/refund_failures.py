@@ -1,5 +1,6 @@
 """Why a refund failed and what happens next: one catalogue for the workflow, finance and the
-customer's message (the notifications branch translates these texts; keep them here only).
+customer's message. These texts are English (the sandbox channel and the timeline); the email
+templates in each language (notify/templates) carry the same next steps, picked by `next_steps`.
 
 Keys are Stripe's refund `failure_reason` values and the API error codes Stripe answers a refund
 request with; anything else reads as `unknown`.
