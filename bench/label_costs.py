@@ -114,7 +114,7 @@ def measure() -> tuple[bool, list[HubRow]]:
     from local.demo_data import DEMO_API_KEY, demo_orders, seed_hurried_shop, seed_shop
     from local.dynamodb_local import free_port
     from local.http_front import invoke, make_server
-    from local.simulations import simulations
+    from local.shopify import seed_shopify
     from local.stack import LocalStack
 
     warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -128,13 +128,11 @@ def measure() -> tuple[bool, list[HubRow]]:
         assert stack.storefront is not None and stack.workflow is not None
         seed_shop(stack.storefront.repo)
         seed_hurried_shop(stack.storefront.repo)
+        seed_shopify(stack.storefront.repo)  # the Shopify journey's shop domain and app secret
         headers = {"x-api-key": DEMO_API_KEY, "Content-Type": "application/json"}
         for order in demo_orders():
             invoke(stack.routes, "POST", "/v1/orders", headers, json.dumps(order))
-        server.claims_for = stack.staff.claims
-        server.login = stack.staff.login
-        server.simulations = simulations(stack.workflow.workflow)
-        server.routes = stack.routes
+        stack.serve_on(server)
         passed = demo.run_all(f"http://127.0.0.1:{port}")
         repo = stack.storefront.repo
         return passed, summarize(returns_in_table(repo.ddb, repo.table))

@@ -20,7 +20,7 @@ from local.apigw_events import LambdaContext, rest_event
 from local.demo_data import DEMO_API_KEY, seed_hurried_shop
 from local.dynamodb_local import free_port
 from local.http_front import invoke, make_server
-from local.simulations import simulations
+from local.shopify import seed_shopify
 from local.stack import LocalStack
 from local.stripe_local import LOCAL_WEBHOOK_SECRET, sample_event, stripe_signature
 
@@ -55,11 +55,10 @@ def refunds_per_return(stack: LocalStack) -> RefundCount:
 
     assert stack.workflow is not None and stack.admin is not None and stack.storefront is not None
     seed_hurried_shop(stack.storefront.repo)
+    seed_shopify(stack.storefront.repo)  # the Shopify journey's shop domain and app secret
     port = free_port()
     server = make_server("127.0.0.1", port, stack.routes)
-    server.claims_for = stack.staff.claims
-    server.login = stack.staff.login
-    server.simulations = simulations(stack.workflow.workflow)
+    stack.serve_on(server)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     # Only what these journeys ask: other measurements may have refunded on the same stack before.
     before = set(_sandbox_requests(stack.workflow.workflow.payments)) | set(

@@ -18,9 +18,7 @@ from typing import Any
 from local.cognito import PASSWORD
 from local.demo_data import DEMO_API_KEY, DEMO_SHOP, demo_orders, seed_hurried_shop, seed_shop
 from local.http_front import invoke, make_server
-from local.notifications import mail_routes
 from local.shopify import seed_shopify
-from local.simulations import simulations
 
 
 def _fail(message: str) -> None:
@@ -118,10 +116,7 @@ def main() -> None:
             status, _, body = invoke(stack.routes, "POST", "/v1/orders", headers, json.dumps(order))
             if status >= 300:
                 _fail(f"loading demo order {order['order_id']} failed: {status} {body}")
-        server.claims_for = stack.staff.claims
-        server.login = stack.staff.login
-        server.simulations = {**simulations(stack.workflow.workflow), **mail_routes()}  # + POST /local/mails
-        server.routes = stack.routes
+        stack.serve_on(server)
         base = f"http://{host}:{port}"
         print(_usage(base), flush=True)
         print(f"Ready in {time.monotonic() - started:.1f} s: serving {base}", flush=True)

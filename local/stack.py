@@ -113,6 +113,18 @@ class LocalStack:
         self.s3_events = s3_event_poller(template, self.physical, handlers, boto3.client("s3")).start()
         return self
 
+    def serve_on(self, server: Any) -> None:
+        """Point a local HTTP front (local/http_front.py) at this stack: its routes, the staff sign-in,
+        and the /local/* helpers (simulated carrier and payment news, the mails SES on moto kept)."""
+        from local.notifications import mail_routes
+        from local.simulations import simulations
+
+        assert self.workflow is not None, "the stack is not started"
+        server.claims_for = self.staff.claims
+        server.login = self.staff.login
+        server.simulations = {**simulations(self.workflow.workflow), **mail_routes()}
+        server.routes = self.routes
+
     def _tables(self, template: dict[str, Any]) -> None:
         ddb = boto3.client("dynamodb")
         for logical_id, spec in table_specs(template, STACK_NAME).items():
