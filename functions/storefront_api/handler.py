@@ -13,13 +13,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
-    IdempotencyConfig,
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
@@ -47,8 +46,9 @@ from boomerang.api.errors import (
     error_response,
 )
 from boomerang.api.evidence_schemas import EvidenceIn, EvidenceUploadOut
+from boomerang.api.idempotency import request_idempotency, require_idempotency_key
 from boomerang.api.label_schemas import LabelOut
-from boomerang.api.resolver import error_responses, install_error_handlers, request_id
+from boomerang.api.resolver import STOREFRONT_CORS, error_responses, install_error_handlers, request_id
 from boomerang.api.schemas import (
     EligibilityOut,
     LineEligibilityOut,
@@ -63,7 +63,7 @@ from boomerang.api.schemas import (
 )
 from boomerang.carriers.labels import LabelStore
 from boomerang.config import StorefrontConfig
-from boomerang.domain.errors import BadRequest, Forbidden, Unprocessable
+from boomerang.domain.errors import Forbidden, Unprocessable
 from boomerang.domain.money import Money
 from boomerang.domain.policy import RequestedItem
 from boomerang.services.policies import PolicySource
@@ -96,21 +96,11 @@ policies = PolicySource(repo, config.policy_cache_seconds)
 engine = StepFunctionsEngine(config.state_machine_arn) if config.state_machine_arn else None
 service = ReturnsService(repo, policies, _signing_key, timedelta(seconds=config.session_ttl_seconds), engine)
 auth = Authenticator(repo, _signing_key, config.api_key_cache_seconds)
-idempotency = IdempotencyConfig(
-    event_key_jmespath="key",
-    payload_validation_jmespath="request",
-    expires_after_seconds=24 * 3600,
-    raise_on_no_idempotency_key=True,
-)
+idempotency = request_idempotency()
 # One DynamoDB client for both tables: each client costs a parse of the service model at cold start.
 idempotency_store = DynamoDBPersistenceLayer(table_name=config.idempotency_table_name, boto3_client=repo.ddb)
 
-cors = CORSConfig(
-    allow_origin="*",
-    allow_headers=["Content-Type", "Authorization", "Idempotency-Key", "x-api-key"],
-    max_age=600,
-)
-app = APIGatewayRestResolver(enable_validation=True, cors=cors)
+app = APIGatewayRestResolver(enable_validation=True, cors=STOREFRONT_CORS)
 # No enable_swagger(): it imports Powertools' OpenAPI models (~200 ms) at every cold start;
 # /v1/openapi.json builds the document on request instead.
 
@@ -245,12 +235,7 @@ def post_return(
     body: ReturnIn,
     idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=255)] = None,
 ) -> Response[ReturnOut]:
-    if not idempotency_key:
-        raise BadRequest(
-            "Send an Idempotency-Key header (any unique string up to 255 characters).",
-            code="idempotency_key_required",
-            details=[{"field": "Idempotency-Key", "code": "missing", "message": "Header required."}],
-        )
+    require_idempotency_key(idempotency_key)
     caller = _caller()
     logger.append_keys(shop=caller.shop, order_id=body.order_id)
     result = create_return_once(
@@ -423,12 +408,7 @@ def post_store_credit_spend(
     body: CreditSpendIn,
     idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=255)] = None,
 ) -> Response[CreditSpendOut]:
-    if not idempotency_key:
-        raise BadRequest(
-            "Send an Idempotency-Key header (any unique string up to 255 characters).",
-            code="idempotency_key_required",
-            details=[{"field": "Idempotency-Key", "code": "missing", "message": "Header required."}],
-        )
+    require_idempotency_key(idempotency_key)
     caller = _caller()
     if caller.is_customer:
         raise Forbidden(

@@ -15,13 +15,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
-    IdempotencyConfig,
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
@@ -36,7 +35,8 @@ gc.freeze()
 
 from boomerang.api.auth import Authenticator
 from boomerang.api.errors import error_body, error_response
-from boomerang.api.resolver import error_responses, install_error_handlers, request_id
+from boomerang.api.idempotency import request_idempotency, require_idempotency_key
+from boomerang.api.resolver import STOREFRONT_CORS, error_responses, install_error_handlers, request_id
 from boomerang.api.routes import route_template
 from boomerang.api.schemas import utc
 from boomerang.api.ticket_schemas import (
@@ -55,7 +55,7 @@ from boomerang.api.ticket_schemas import (
 )
 from boomerang.auth.principal import Principal
 from boomerang.auth.staff import StaffMember, member_from_claims, require
-from boomerang.domain.errors import BadRequest, DomainError, Unauthorized
+from boomerang.domain.errors import DomainError, Unauthorized
 from boomerang.store.records import Repository
 from boomerang.tickets.classifier import default_classifier
 from boomerang.tickets.config import TicketsApiConfig
@@ -86,20 +86,10 @@ def clock() -> datetime:
 
 service = TicketService(tickets, repo, default_classifier, lambda: clock())
 auth = Authenticator(repo, _signing_key, config.api_key_cache_seconds)
-idempotency = IdempotencyConfig(
-    event_key_jmespath="key",
-    payload_validation_jmespath="request",
-    expires_after_seconds=24 * 3600,
-    raise_on_no_idempotency_key=True,
-)
+idempotency = request_idempotency()
 idempotency_store = DynamoDBPersistenceLayer(table_name=config.idempotency_table_name, boto3_client=repo.ddb)
 
-cors = CORSConfig(
-    allow_origin="*",
-    allow_headers=["Content-Type", "Authorization", "Idempotency-Key", "x-api-key"],
-    max_age=600,
-)
-app = APIGatewayRestResolver(enable_validation=True, cors=cors)
+app = APIGatewayRestResolver(enable_validation=True, cors=STOREFRONT_CORS)
 ERRORS = error_responses()
 install_error_handlers(app, logger, metrics)
 TICKET_ID = Annotated[str, Path(max_length=32, description="The ticket id, e.g. TK-3F9A1C2B7D0E")]
@@ -122,16 +112,6 @@ def _caller() -> Principal:
     caller = auth.principal(app.current_event.headers, clock())
     logger.append_keys(shop=caller.shop)
     return caller
-
-
-def _needs_key(key: str | None) -> str:
-    if not key:
-        raise BadRequest(
-            "Send an Idempotency-Key header (any unique string up to 255 characters).",
-            code="idempotency_key_required",
-            details=[{"field": "Idempotency-Key", "code": "missing", "message": "Header required."}],
-        )
-    return key
 
 
 def _customer_id(caller: Principal) -> str:
@@ -193,7 +173,7 @@ message_once: Callable[..., dict[str, Any]] = idempotent_function(
 @app.post("/v1/tickets", summary="Open a support ticket", responses=ERRORS, tags=["tickets"])
 @tracer.capture_method
 def post_ticket(body: TicketIn, idempotency_key: IDEMPOTENCY_KEY = None) -> Response[TicketOut]:
-    key = _needs_key(idempotency_key)
+    key = require_idempotency_key(idempotency_key)
     caller = _caller()
     result = open_once(call={"key": f"{_customer_id(caller)}:{key}", "request": body.model_dump(mode="json")})
     return Response(
@@ -221,7 +201,7 @@ def get_ticket(ticket_id: TICKET_ID) -> TicketOut:
 def post_message(
     ticket_id: TICKET_ID, body: MessageIn, idempotency_key: IDEMPOTENCY_KEY = None
 ) -> Response[TicketOut]:
-    key = _needs_key(idempotency_key)
+    key = require_idempotency_key(idempotency_key)
     caller = _caller()
     result = message_once(
         call={
@@ -386,7 +366,10 @@ def _refuse(event: dict[str, Any], status: int, code: str, message: str, details
     rid = (event.get("requestContext") or {}).get("requestId")
     return {
         "statusCode": status,
-        "headers": {"Content-Type": content_types.APPLICATION_JSON, **cors.to_dict(headers.get("origin"))},
+        "headers": {
+            "Content-Type": content_types.APPLICATION_JSON,
+            **STOREFRONT_CORS.to_dict(headers.get("origin")),
+        },
         "body": json.dumps(error_body(code, message, details, rid)),
     }
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
     ResponseValidationError,
@@ -16,6 +16,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from boomerang.api.errors import ERROR_CODES, domain_error_response, error_response, validation_details
 from boomerang.api.schemas import ErrorOut
 from boomerang.domain.errors import DomainError
+
+# Browsers call the storefront-facing functions (returns, tickets) with these headers.
+STOREFRONT_CORS = CORSConfig(
+    allow_origin="*",
+    allow_headers=["Content-Type", "Authorization", "Idempotency-Key", "x-api-key"],
+    max_age=600,
+)
 
 
 def error_responses() -> dict[int | str, Any]:
