@@ -40,6 +40,7 @@ from boomerang.domain.status import ReturnStatus, event_type
 from boomerang.notify.messages import message_for
 from boomerang.notify.port import Notifier
 from boomerang.notify.sandbox import SandboxNotifier
+from boomerang.orchestration.step_functions import WorkflowEngine
 from boomerang.payments.port import (
     PaymentConfigurationError,
     PaymentProviderUnavailable,
@@ -52,7 +53,6 @@ from boomerang.services.store_credit import StoreCredit
 from boomerang.store.payment_index import payment_index_put, returns_for_payment
 from boomerang.store.records import Event, Repository, ReturnChange, moved
 from boomerang.store.tracking import tracking_put
-from boomerang.workflow.engine import WorkflowEngine
 
 S = ReturnStatus
 log = logging.getLogger(__name__)
