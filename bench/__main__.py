@@ -44,7 +44,7 @@ def main() -> None:
     from bench.refunds import refunds_per_return, webhook_latency
     from bench.refunds import report as refunds_report
     from bench.workflow import label_timing, transitions
-    from local.demo_data import seed_shop
+    from local.demo.data import seed_shop
     from local.stack import LocalStack
 
     stack = LocalStack()

@@ -11,7 +11,7 @@ from types import ModuleType
 from typing import Any
 
 from boomerang.api.routes import STOREFRONT_ROUTES
-from local.demo_data import DEMO_API_KEY
+from local.demo.data import DEMO_API_KEY
 from local.http_front import invoke, routes_for
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from bench.cold_start import _run
 from bench.workflow import _order, _post
 from boomerang.outbound.subscriptions import SubscriptionIn
-from local.demo_data import DEMO_API_KEY, DEMO_SHOP
+from local.demo.data import DEMO_API_KEY, DEMO_SHOP
 from local.dynamodb_local import free_port
 from local.http_front import make_server
 from local.stack import LocalStack

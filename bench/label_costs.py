@@ -110,8 +110,8 @@ def measure() -> tuple[bool, list[HubRow]]:
     """Stand up the local stack with its HTTP front, walk every demo journey, read the returns back."""
     import json
 
-    from local import demo
-    from local.demo_data import DEMO_API_KEY, demo_orders, seed_hurried_shop, seed_shop
+    from local.demo.data import DEMO_API_KEY, demo_orders, seed_hurried_shop, seed_shop
+    from local.demo.runner import run_all
     from local.dynamodb_local import free_port
     from local.http_front import invoke, make_server
     from local.shopify import seed_shopify
@@ -133,7 +133,7 @@ def measure() -> tuple[bool, list[HubRow]]:
         for order in demo_orders():
             invoke(stack.routes, "POST", "/v1/orders", headers, json.dumps(order))
         stack.serve_on(server)
-        passed = demo.run_all(f"http://127.0.0.1:{port}")
+        passed = run_all(f"http://127.0.0.1:{port}")
         repo = stack.storefront.repo
         return passed, summarize(returns_in_table(repo.ddb, repo.table))
     finally:

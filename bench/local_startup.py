@@ -12,7 +12,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from local.demo_data import DEMO_API_KEY
+from local.demo.data import DEMO_API_KEY
 from local.dynamodb_local import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,7 +17,7 @@ from typing import Any
 from boomerang.domain.models import Wait
 from boomerang.domain.status import ReturnStatus as S
 from local.apigw_events import LambdaContext, rest_event
-from local.demo_data import DEMO_API_KEY, seed_hurried_shop
+from local.demo.data import DEMO_API_KEY, seed_hurried_shop
 from local.dynamodb_local import free_port
 from local.http_front import invoke, make_server
 from local.shopify import seed_shopify
@@ -51,7 +51,9 @@ def _sandbox_requests(payments: Any) -> dict[str, Any]:
 def refunds_per_return(stack: LocalStack) -> RefundCount:
     """Every `make demo` journey but the slow expiry one, then the refund requests the workflow's
     and the staff API's payment adapters received, per return (keys: boomerang:<rma>:refund:<n>)."""
-    from local import demo
+    from local.demo.harness import Api
+    from local.demo.journeys import JOURNEYS, SLOW
+    from local.demo.runner import run_journey
 
     assert stack.workflow is not None and stack.admin is not None and stack.storefront is not None
     seed_hurried_shop(stack.storefront.repo)
@@ -64,14 +66,14 @@ def refunds_per_return(stack: LocalStack) -> RefundCount:
     before = set(_sandbox_requests(stack.workflow.workflow.payments)) | set(
         _sandbox_requests(stack.admin.workflow.payments)
     )
-    api = demo.Api(f"http://127.0.0.1:{port}")
+    api = Api(f"http://127.0.0.1:{port}")
     run_id = "bench" + uuid.uuid4().hex[:4]
     done = []
     try:
-        for n, (title, walk) in enumerate(demo.JOURNEYS, start=1):
-            if walk.__name__ in demo.SLOW:
+        for n, (title, walk) in enumerate(JOURNEYS, start=1):
+            if walk.__name__ in SLOW:
                 continue
-            done.append(demo.run_journey(api, run_id, n, title, walk))
+            done.append(run_journey(api, run_id, n, title, walk))
     finally:
         server.shutdown()
         server.server_close()

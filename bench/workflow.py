@@ -17,7 +17,7 @@ from bench.dynamodb_calls import Counter
 from boomerang.domain.models import Grade, Wait
 from boomerang.domain.status import ReturnStatus as S
 from boomerang.services.workflow import Grading
-from local.demo_data import DEMO_API_KEY
+from local.demo.data import DEMO_API_KEY
 from local.dynamodb_local import free_port
 from local.http_front import make_server
 from local.stack import LocalStack

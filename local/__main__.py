@@ -16,7 +16,7 @@ import warnings
 from typing import Any
 
 from local.cognito import PASSWORD
-from local.demo_data import DEMO_API_KEY, DEMO_SHOP, demo_orders, seed_hurried_shop, seed_shop
+from local.demo.data import DEMO_API_KEY, DEMO_SHOP, demo_orders, seed_hurried_shop, seed_shop
 from local.http_front import invoke, make_server
 from local.shopify import seed_shopify
 

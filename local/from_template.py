@@ -7,7 +7,7 @@ than DynamoDB Local and cannot fetch the functions' code assets):
 - AWS::DynamoDB::Table -> CreateTable on DynamoDB Local (keys, indexes, TTL as the template says);
 - AWS::SecretsManager::Secret (GenerateSecretString) -> CreateSecret on moto with a random value;
 - AWS::Cognito::UserPool, UserPoolGroup, UserPoolClient -> the same on moto (local/cognito.py);
-- AWS::StepFunctions::StateMachine -> local/stepfunctions.py (moto executes the definition);
+- AWS::StepFunctions::StateMachine -> local/stepfunctions/ (moto executes the definition);
 - AWS::Lambda::Function -> the module under its `boomerang:code` metadata, imported in-process with
   the function's Environment, Refs resolved to the local resources;
 - AWS::ApiGateway::Resource/Method -> the local front's routes (AWS_PROXY to a function; NONE or

@@ -9,7 +9,7 @@ import boto3
 from boomerang.shopify import APP_SECRET_PREFIX
 from boomerang.store.records import Repository
 from boomerang.store.shopify import ShopifyConnection, ShopifyStore
-from local.demo_data import DEMO_SHOP
+from local.demo.data import DEMO_SHOP
 
 DEMO_SHOPIFY_DOMAIN = "demo.myshopify.com"
 # A fixed value so the demo (another process) can sign; it only ever opens the local demo shop.

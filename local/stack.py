@@ -1,7 +1,7 @@
 """The whole stack on this machine, stood up from the template production deploys
 (local/from_template.py says how each resource type is translated): DynamoDB Local and moto's
 server (local/environment.py), the state machine executed by moto with its task Lambdas
-in-process (local/stepfunctions.py), the template's API routes behind a local API Gateway
+in-process (local/stepfunctions/), the template's API routes behind a local API Gateway
 (local/http_front.py), and staff sign-in on moto's Cognito (local/cognito.py).
 
 Each function's module is imported with the Environment the template gives it, its Refs resolved

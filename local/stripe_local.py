@@ -1,6 +1,6 @@
 """Stripe in the local stack: the template's Stripe secret holds the sandbox key and a webhook
 signing secret this module knows, so the local stack refunds through the sandbox adapter and
-`make demo` (local/demo_stripe.py) can post events signed as Stripe signs them."""
+`make demo` (local/demo/stripe.py) can post events signed as Stripe signs them."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 
 from boomerang.api.routes import STOREFRONT_ROUTES
 from local.apigw_events import match_route, rest_event
-from local.demo_data import DEMO_API_KEY
+from local.demo.data import DEMO_API_KEY
 
 OUT = Path(__file__).resolve().parent.parent / "events" / "samples" / "apigw"
 SAMPLE_RMA = "HNH-WWZ-BLY"  # tests replace it with one they create

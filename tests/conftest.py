@@ -16,7 +16,7 @@ import pytest
 from boomerang.api.routes import ADMIN_ROUTES, STOREFRONT_ROUTES
 from boomerang.store.records import Repository
 from local.apigw_events import LambdaContext, match_route, rest_event
-from local.demo_data import DEMO_API_KEY, seed_shop
+from local.demo.data import DEMO_API_KEY, seed_shop
 
 
 @pytest.fixture(scope="session")

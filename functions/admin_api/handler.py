@@ -56,6 +56,7 @@ from boomerang.domain import rma as rma_numbers
 from boomerang.domain.errors import DomainError, NotFound, Unauthorized, Unprocessable
 from boomerang.domain.evidence import Uploader
 from boomerang.domain.status import ReturnStatus
+from boomerang.orchestration.step_functions import StepFunctionsEngine
 from boomerang.payments.port import Payments
 from boomerang.payments.sandbox import SandboxPayments
 from boomerang.payments.secrets import SecretPayments
@@ -64,7 +65,6 @@ from boomerang.services.policies import PolicySource
 from boomerang.services.privacy import PrivacyService, Subject, standard_holders
 from boomerang.services.workflow import ReturnWorkflow
 from boomerang.store.records import Repository
-from boomerang.workflow.engine import StepFunctionsEngine
 
 config = AdminConfig.from_env()
 logger = Logger()

@@ -18,12 +18,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from boomerang.carriers.sandbox import SandboxCarrier
 from boomerang.config import EvidenceConfig, WorkflowConfig
+from boomerang.orchestration.step_functions import StepFunctionsEngine
 from boomerang.payments.sandbox import SandboxPayments
 from boomerang.services.evidence import EvidenceService, S3Clients, buckets_from
 from boomerang.services.policies import PolicySource
 from boomerang.services.workflow import ReturnWorkflow
 from boomerang.store.records import Repository
-from boomerang.workflow.engine import StepFunctionsEngine
 
 config = WorkflowConfig.from_env()
 evidence_config = EvidenceConfig.from_env()

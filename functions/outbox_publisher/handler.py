@@ -21,7 +21,7 @@ gc.freeze()
 
 from boomerang.config import OutboxPublisherConfig
 from boomerang.events.outbox import Envelope, envelope_of, publish
-from boomerang.workflow.engine import StepFunctionsEngine
+from boomerang.orchestration.step_functions import StepFunctionsEngine
 
 config = OutboxPublisherConfig.from_env()
 logger = Logger()

@@ -66,10 +66,10 @@ from boomerang.config import StorefrontConfig
 from boomerang.domain.errors import Forbidden, Unprocessable
 from boomerang.domain.money import Money
 from boomerang.domain.policy import RequestedItem
+from boomerang.orchestration.step_functions import StepFunctionsEngine
 from boomerang.services.policies import PolicySource
 from boomerang.services.returns import ReturnRequest, ReturnsService
 from boomerang.store.records import Repository
-from boomerang.workflow.engine import StepFunctionsEngine
 
 config = StorefrontConfig.from_env()
 logger = Logger()

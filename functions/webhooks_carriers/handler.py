@@ -39,12 +39,12 @@ from boomerang.carriers.tracking import (
     parse,
 )
 from boomerang.config import CarrierWebhooksConfig
+from boomerang.orchestration.step_functions import StepFunctionsEngine
 from boomerang.payments.sandbox import SandboxPayments
 from boomerang.services.policies import PolicySource
 from boomerang.services.tracking import TrackingService
 from boomerang.services.workflow import ReturnWorkflow
 from boomerang.store.records import Repository
-from boomerang.workflow.engine import StepFunctionsEngine
 
 config = CarrierWebhooksConfig.from_env()
 logger = Logger()

@@ -33,13 +33,13 @@ gc.freeze()
 from boomerang.api.errors import error_body
 from boomerang.carriers.sandbox import SandboxCarrier
 from boomerang.config import StripeWebhookConfig
+from boomerang.orchestration.step_functions import StepFunctionsEngine
 from boomerang.payments.port import PaymentConfigurationError
 from boomerang.payments.secrets import SecretPayments, stripe_secret
 from boomerang.services.policies import PolicySource
 from boomerang.services.stripe_events import StripeEvents
 from boomerang.services.workflow import ReturnWorkflow
 from boomerang.store.records import Repository
-from boomerang.workflow.engine import StepFunctionsEngine
 
 config = StripeWebhookConfig.from_env()
 logger = Logger()

@@ -17,13 +17,13 @@ from boomerang.config import WorkflowConfig
 from boomerang.domain.models import Wait
 from boomerang.domain.status import ReturnStatus
 from boomerang.notify.factory import bind_lambda_context, notifier_from
+from boomerang.orchestration.step_functions import StepFunctionsEngine
 from boomerang.payments.port import Payments
 from boomerang.payments.sandbox import SandboxPayments
 from boomerang.payments.secrets import SecretPayments
 from boomerang.services.policies import PolicySource
 from boomerang.services.workflow import ReturnWorkflow
 from boomerang.store.records import Repository
-from boomerang.workflow.engine import StepFunctionsEngine
 
 config = WorkflowConfig.from_env()
 logger = Logger()

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from local.demo import JOURNEYS
+from local.demo.journeys import JOURNEYS
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 300

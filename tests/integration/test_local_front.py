@@ -9,7 +9,7 @@ import pytest
 
 from boomerang.api.routes import STOREFRONT_ROUTES
 from local.apigw_events import LambdaContext, match_route, rest_event
-from local.demo_data import DEMO_API_KEY
+from local.demo.data import DEMO_API_KEY
 from local.http_front import invoke, routes_for
 
 KEY = {"x-api-key": DEMO_API_KEY, "Content-Type": "application/json"}

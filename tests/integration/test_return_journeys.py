@@ -22,9 +22,9 @@ from boomerang.domain.errors import Conflict, IllegalTransition
 from boomerang.domain.models import Grade, Wait
 from boomerang.domain.policy import Timeouts, default_policy
 from boomerang.domain.status import ReturnStatus as S
+from boomerang.orchestration.step_functions import StepFunctionsEngine
 from boomerang.services.workflow import Grading, ReturnWorkflow
 from boomerang.store.records import Repository
-from boomerang.workflow.engine import StepFunctionsEngine
 from infra.cdk.constructs.return_workflow import STEPS
 from local.stepfunctions import LocalStepFunctions
 from tests.integration.test_storefront_api import order_body

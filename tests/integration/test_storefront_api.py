@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from local.demo_data import DEMO_API_KEY
+from local.demo.data import DEMO_API_KEY
 
 OTHER_KEY = "bk_other_local_only_key_000000000000"
 

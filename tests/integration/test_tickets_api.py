@@ -23,7 +23,7 @@ from boomerang.services.returns import ReturnRequest, ReturnsService
 from boomerang.store.records import Repository
 from boomerang.tickets.routes import TICKET_ADMIN_ROUTES, TICKET_ROUTES
 from local.apigw_events import LambdaContext, match_route, rest_event
-from local.demo_data import DEMO_API_KEY, DEMO_SHOP
+from local.demo.data import DEMO_API_KEY, DEMO_SHOP
 from tests.conftest import answer, staff_claims
 
 NOW = datetime.now(UTC)

@@ -30,11 +30,11 @@ from boomerang.domain.policy import (
 )
 from boomerang.domain.routing import choose_hub
 from boomerang.domain.status import CANCELLABLE, ReturnStatus, event_type, transition
+from boomerang.orchestration.step_functions import WorkflowEngine
 from boomerang.services.customers import customer_ref
 from boomerang.services.decisions import decide_request, recent_returns
 from boomerang.services.retry import retry_stale
 from boomerang.store.records import Event, Repository, ReturnChange, RmaTaken, iso, moved
-from boomerang.workflow.engine import WorkflowEngine
 
 _RMA_ATTEMPTS = 3
 

@@ -10,7 +10,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from local.demo import Journey
+    from local.demo.harness import Journey
 
 # The first bytes of an MP4 ("ftyp" box) and some padding: a small but real-shaped video file.
 DEMO_VIDEO = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(range(256)) * 64

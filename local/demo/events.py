@@ -9,11 +9,11 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from boomerang.outbound.signing import EVENT_ID_HEADER, SIGNATURE_HEADER, verify
-from local.demo_data import DEMO_API_KEY, DEMO_SHOP
+from local.demo.data import DEMO_API_KEY, DEMO_SHOP
 from local.webhook_receiver import WebhookReceiver
 
 if TYPE_CHECKING:
-    from local.demo import Journey
+    from local.demo.harness import Journey
 
 SUBSCRIPTIONS = "/admin/v1/webhooks/subscriptions"
 DELIVERY_TIMEOUT = 30.0

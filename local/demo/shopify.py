@@ -20,16 +20,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from boomerang.shopify.signature import sign
-from local.demo_data import DEMO_API_KEY
+from local.demo.data import DEMO_API_KEY
 from local.shopify import DEMO_SHOPIFY_DOMAIN, DEMO_SHOPIFY_SECRET
 
-if TYPE_CHECKING:  # local.demo registers this journey: no import back at run time
-    from local.demo import Journey
+if TYPE_CHECKING:  # local/demo/journeys.py lists this journey: no import back at run time
+    from local.demo.harness import Journey
 
 HTTP_TIMEOUT = 30.0
 KEY = {"x-api-key": DEMO_API_KEY}
 
-SAMPLES = Path(__file__).resolve().parent.parent / "events" / "samples" / "shopify"
+SAMPLES = Path(__file__).resolve().parents[2] / "events" / "samples" / "shopify"
 TOPICS = {
     "orders_create": "orders/create",
     "orders_fulfilled": "orders/fulfilled",

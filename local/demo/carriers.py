@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from local.carrier_signing import WEBHOOK_SECRETS, sample, signed_headers
-from local.demo_data import DEMO_API_KEY
+from local.demo.data import DEMO_API_KEY
 
 if TYPE_CHECKING:
-    from local.demo import Journey
+    from local.demo.harness import Journey
 
 KEY = {"x-api-key": DEMO_API_KEY}
 

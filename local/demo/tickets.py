@@ -1,15 +1,15 @@
 """`make demo`'s ticket journey: a customer asks "where is my refund?" in German through the ticket
 API; support sees the return's status and a suggested reply in German, sends it, and the customer
-reads it. Registered in local/demo.py's JOURNEYS."""
+reads it. Listed in local/demo/journeys.py."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from local.demo_data import DEMO_API_KEY, DEMO_SHOP
+from local.demo.data import DEMO_API_KEY, DEMO_SHOP
 
-if TYPE_CHECKING:  # local.demo imports this module to register the journey
-    from local.demo import Journey
+if TYPE_CHECKING:  # local/demo/journeys.py imports this module to list the journey
+    from local.demo.harness import Journey
 
 
 def refund_question_in_german(j: Journey) -> None:

@@ -8,11 +8,11 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from local.demo_data import DEMO_API_KEY
+from local.demo.data import DEMO_API_KEY
 from local.stripe_local import LOCAL_WEBHOOK_SECRET, sample_event, stripe_signature
 
 if TYPE_CHECKING:
-    from local.demo import Journey
+    from local.demo.harness import Journey
 
 
 def _key() -> dict[str, str]:

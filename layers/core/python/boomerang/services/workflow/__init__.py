@@ -1,0 +1,162 @@
+"""A return's way from request to close: the steps the state machine runs, and the news from
+people and systems that moves it on.
+
+ReturnWorkflow is the one entry point (the workflow function, the APIs, the webhooks call it);
+each part of the journey lives in a module of its own and ReturnWorkflow routes to it:
+
+    core.py        the dependencies, the transactional move, the waits' tables, errors, refund_key
+    decision.py    decide; staff approve / reject
+    shipping.py    the return label; carrier news (in transit, delivered)
+    receipt.py     evidence arriving; the warehouse scan; inspection (Grading)
+    resolution.py  resolve: refund amount, card refund, store credit, exchange sent
+    settlement.py  the provider's news of a refund; finance's retry_refund; disputes
+    lifecycle.py   hold a wait, expire, escalate, notify, close, record_failure
+
+A new phase (exchanges are next: exchange.py) is a Phase subclass built in ReturnWorkflow.__init__
+with the others, and its public steps get a one-line route below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from boomerang.carriers.port import Carrier
+from boomerang.domain.models import Return, Wait
+from boomerang.domain.policy import Policy
+from boomerang.domain.refund_failures import PayoutMethod
+from boomerang.domain.status import ReturnStatus
+from boomerang.notify.port import Notifier
+from boomerang.orchestration.step_functions import WorkflowEngine
+from boomerang.payments.port import Payments
+from boomerang.services.workflow.core import (
+    WAIT_ENDS,
+    WAIT_FROM,
+    PaymentsMisconfigured,
+    PaymentsUnavailable,
+    Phase,
+    WorkflowCore,
+    refund_key,
+)
+from boomerang.services.workflow.decision import DecisionPhase
+from boomerang.services.workflow.lifecycle import LifecyclePhase
+from boomerang.services.workflow.receipt import Grading, ReceiptPhase
+from boomerang.services.workflow.resolution import RESOLVED, ResolutionPhase
+from boomerang.services.workflow.settlement import SettlementPhase
+from boomerang.services.workflow.shipping import ShippingPhase
+from boomerang.store.records import Repository
+
+__all__ = [
+    "RESOLVED",
+    "WAIT_ENDS",
+    "WAIT_FROM",
+    "Grading",
+    "PaymentsMisconfigured",
+    "PaymentsUnavailable",
+    "Phase",
+    "ReturnWorkflow",
+    "WorkflowCore",
+    "refund_key",
+]
+
+
+class ReturnWorkflow(WorkflowCore):
+    """Routes each step and each piece of news to the phase that owns it. The dependencies live on
+    this object (WorkflowCore): the phases read them from here, so replacing one (a test's engine,
+    `make local`'s notifier) reaches every phase."""
+
+    def __init__(
+        self,
+        repo: Repository,
+        policy_for: Callable[[str], Policy],
+        engine: WorkflowEngine,
+        carrier: Carrier,
+        payments: Payments,
+        clock: Callable[[], datetime],
+        notifier: Notifier | None = None,
+    ):
+        super().__init__(repo, policy_for, engine, carrier, payments, clock, notifier)
+        self.lifecycle = LifecyclePhase(self)
+        self.deciding = DecisionPhase(self)
+        self.shipping = ShippingPhase(self)
+        self.receiving = ReceiptPhase(self)
+        self.resolving = ResolutionPhase(self)
+        self.settling = SettlementPhase(self, self.resolving)
+        # exchange.py (ExchangePhase) joins here.
+
+    # --- steps the state machine runs ---------------------------------------------------------
+
+    def decide(self, rma: str) -> dict[str, Any]:
+        return self.deciding.decide(rma)
+
+    def hold(self, rma: str, wait: Wait, token: str) -> None:
+        self.lifecycle.hold(rma, wait, token)
+
+    def issue_label(self, rma: str) -> dict[str, Any]:
+        return self.shipping.issue_label(rma)
+
+    def resolve(self, rma: str) -> dict[str, Any]:
+        return self.resolving.resolve(rma)
+
+    def notify(self, rma: str, announce: ReturnStatus | None = None) -> dict[str, Any]:
+        return self.lifecycle.notify(rma, announce)
+
+    def close(self, rma: str) -> dict[str, Any]:
+        return self.lifecycle.close(rma)
+
+    def expire(self, rma: str, wait: Wait) -> dict[str, Any]:
+        return self.lifecycle.expire(rma, wait)
+
+    def escalate(self, rma: str, wait: Wait) -> dict[str, Any]:
+        return self.lifecycle.escalate(rma, wait)
+
+    def record_failure(self, rma: str, step: str, error: str, cause: str) -> dict[str, Any]:
+        return self.lifecycle.record_failure(rma, step, error, cause)
+
+    # --- news from staff and the warehouse ----------------------------------------------------
+
+    def approve(self, rma: str, actor: str, note: str | None = None) -> Return:
+        return self.deciding.approve(rma, actor, note)
+
+    def reject(self, rma: str, actor: str, reason: str) -> Return:
+        return self.deciding.reject(rma, actor, reason)
+
+    def scan(self, code: str, hub_id: str, actor: str) -> Return:
+        return self.receiving.scan(code, hub_id, actor)
+
+    def inspect(self, rma: str, grades: list[Grading], actor: str) -> Return:
+        return self.receiving.inspect(rma, grades, actor)
+
+    def evidence_arrived(self, rma: str, source: str) -> Return:
+        return self.receiving.evidence_arrived(rma, source)
+
+    # --- news from carriers and payment providers ---------------------------------------------
+
+    def carrier_update(self, rma: str, status: ReturnStatus, source: str) -> Return:
+        return self.shipping.carrier_update(rma, status, source)
+
+    def carrier_news(self, rma: str, status: ReturnStatus, source: str) -> tuple[Return, bool]:
+        return self.shipping.carrier_news(rma, status, source)
+
+    def settlement(
+        self,
+        rma: str,
+        succeeded: bool,
+        source: str,
+        failure_reason: str | None = None,
+        reference: str | None = None,
+    ) -> Return:
+        return self.settling.settlement(rma, succeeded, source, failure_reason, reference)
+
+    # --- refunds: finance's other ways to pay, and disputes ------------------------------------
+
+    def retry_refund(
+        self, rma: str, method: PayoutMethod, actor: str, reference: str | None = None
+    ) -> Return:
+        return self.settling.retry_refund(rma, method, actor, reference)
+
+    def dispute_created(
+        self, charge: str, payment_intent: str | None, dispute: str, source: str
+    ) -> list[Return]:
+        return self.settling.dispute_created(charge, payment_intent, dispute, source)

@@ -1,0 +1,71 @@
+"""Decision: whether a return goes ahead. The decide step (the policy, for a return not decided
+in its request) and staff approving or rejecting one held for review."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from boomerang.domain.models import Acceptance, Return
+from boomerang.domain.policy import RequestedItem
+from boomerang.domain.status import ReturnStatus
+from boomerang.services.decisions import decide_request, recent_returns
+from boomerang.services.retry import retry_stale
+from boomerang.services.workflow.core import Phase, S
+
+
+class DecisionPhase(Phase):
+    @retry_stale
+    def decide(self, rma: str) -> dict[str, Any]:
+        """The decide step. A return requested through the storefront was decided in the request;
+        one still `requested` is decided here by the same code. Either way the workflow gets what
+        it branches on and how long each wait may last."""
+        ret = self.core.get(rma)
+        policy = self.core.policy_for(ret.shop)
+        if ret.status is S.REQUESTED:
+            now = self.core.clock()
+            order = self.core.repo.get_order(ret.shop, ret.order_id)
+            prior = recent_returns(
+                self.core.repo.get_customer(ret.shop, ret.customer_ref), now, excluding=ret.rma
+            )
+            items = [
+                RequestedItem(line_id=i.line_id, quantity=i.quantity, reason=i.reason) for i in ret.items
+            ]
+            decision, status = decide_request(policy, order, items, len(prior), now)
+            ret = self.core.move(
+                ret,
+                status,
+                " ".join(rule.message for rule in decision.rules),
+                f"policy:v{policy.version}",
+                {"outcome": decision.outcome.value},
+                decision=decision,
+            )
+        timeouts = policy.timeouts
+        return {
+            "rma": rma,
+            "status": ret.status.value,
+            "refund_on_delivery": ret.decision.refund_on_delivery,
+            "timeouts": {f"{name}_seconds": int(value.total_seconds()) for name, value in timeouts},
+        }
+
+    @retry_stale
+    def approve(self, rma: str, actor: str, note: str | None = None) -> Return:
+        message = f"Approved by staff{': ' + note if note else ''}."
+        return self._staff_decision(rma, S.APPROVED, Acceptance.ACCEPTED, message, actor, {})
+
+    @retry_stale
+    def reject(self, rma: str, actor: str, reason: str) -> Return:
+        message = f"Rejected by staff: {reason}"
+        return self._staff_decision(rma, S.REJECTED, Acceptance.REJECTED, message, actor, {"reason": reason})
+
+    def _staff_decision(
+        self,
+        rma: str,
+        target: ReturnStatus,
+        acceptance: Acceptance,
+        message: str,
+        actor: str,
+        data: dict[str, Any],
+    ) -> Return:
+        ret = self.core.get(rma)
+        items = [i.model_copy(update={"acceptance": acceptance}) for i in ret.items]
+        return self.core.move(ret, target, message, actor, {"decided_by": actor, **data}, items=items)

@@ -1,0 +1,196 @@
+"""Settlement: how a refund ends. The provider's news of a refund, finance paying a failed refund
+another way (card again, store credit, PayPal or bank transfer), and disputes (chargebacks) that stop
+any further refund."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from boomerang.domain.errors import Conflict, Unprocessable
+from boomerang.domain.models import Refund, Resolution, Return, TimelineEntry
+from boomerang.domain.money import Money
+from boomerang.domain.refund_failures import HOW_LONG, PayoutMethod, refund_failure
+from boomerang.payments.port import PaymentConfigurationError, PaymentProviderUnavailable, RefundRefused
+from boomerang.services.retry import retry_stale
+from boomerang.services.workflow.core import (
+    PaymentsMisconfigured,
+    PaymentsUnavailable,
+    Phase,
+    S,
+    WorkflowCore,
+    refund_key,
+)
+from boomerang.services.workflow.resolution import ResolutionPhase
+from boomerang.store.payment_index import payment_index_put, returns_for_payment
+from boomerang.store.records import Event, ReturnChange
+
+
+class SettlementPhase(Phase):
+    def __init__(self, core: WorkflowCore, resolution: ResolutionPhase):
+        super().__init__(core)
+        self.resolution = resolution  # finance's store credit is issued as resolving issues it
+
+    @retry_stale
+    def settlement(
+        self,
+        rma: str,
+        succeeded: bool,
+        source: str,
+        failure_reason: str | None = None,
+        reference: str | None = None,
+    ) -> Return:
+        """The provider's news of a refund. Only the pending refund it names (when it names one) is
+        settled: a repeated, late or out-of-order event, or news of an earlier attempt, changes nothing."""
+        ret = self.core.get(rma)
+        if ret.status is not S.REFUND_PENDING or ret.refund is None or ret.refund.status != "pending":
+            return ret  # stale or repeated news: the refund it settles is settled already
+        if reference is not None and ret.refund.reference != reference:
+            return ret  # news of another refund (an earlier attempt, or one made outside Boomerang)
+        if succeeded:
+            refund = ret.refund.model_copy(update={"status": "succeeded"})
+            return self.core.move(
+                ret,
+                S.REFUNDED,
+                f"Refunded {refund.amount}; banks take 5-10 business days to show it.",
+                source,
+                {"amount": refund.amount.amount, "currency": refund.amount.currency},
+                refund=refund,
+            )
+        failure = refund_failure(failure_reason)
+        refund = ret.refund.model_copy(update={"status": "failed", "failure_reason": failure.reason})
+        changes: dict[str, Any] = {"refund": refund}
+        if failure.disputed:
+            changes["dispute"] = ret.dispute or "disputed"
+        return self.core.move(
+            ret,
+            S.REFUND_FAILED,
+            f"The refund failed ({failure.reason}): {failure.staff_note}",
+            source,
+            {"failure_reason": failure.reason, "method": refund.paid_via or "card"},
+            **changes,
+        )
+
+    @retry_stale
+    def retry_refund(
+        self, rma: str, method: PayoutMethod, actor: str, reference: str | None = None
+    ) -> Return:
+        """Finance pays a failed refund another way: the card again (a new attempt, a new
+        idempotency key), store credit at once, or PayPal / bank transfer paid by finance outside
+        Boomerang (`reference` is their payout's id). A disputed return is never paid again."""
+        ret = self.core.get(rma)
+        if ret.dispute:
+            raise Conflict(
+                f"Return {rma} is disputed ({ret.dispute}): the dispute decides; nothing is refunded again.",
+                code="return_disputed",
+            )
+        if ret.status is not S.REFUND_FAILED or ret.refund is None:
+            raise Conflict(
+                f"Return {rma} is {ret.status.value}: only a failed refund is paid another way.",
+                code="refund_not_failed",
+                details=[{"status": ret.status.value}],
+            )
+        amount, attempt = ret.refund.amount, ret.refund.attempt + 1
+        if method is PayoutMethod.STORE_CREDIT:
+            return self.resolution.issue_credit(ret, amount, Money.zero(amount.currency), actor, attempt)
+        if method is PayoutMethod.CARD:
+            failure = refund_failure(ret.refund.failure_reason)
+            if not failure.card_retry:
+                raise Unprocessable(
+                    f"The card cannot take this refund ({failure.reason}): choose store credit, PayPal or "
+                    "bank transfer.",
+                    code="method_not_possible",
+                    details=[{"field": "method", "failure_reason": failure.reason}],
+                )
+            order = self.core.repo.get_order(ret.shop, ret.order_id)
+            try:
+                refund = self.core.payments.refund(
+                    ret, amount, refund_key(rma, attempt), order.payment_reference
+                )
+            except RefundRefused as exc:
+                refused = refund_failure(exc.reason)
+                raise Unprocessable(
+                    f"The provider refused the refund again ({refused.reason}): {refused.staff_note}",
+                    code="refund_refused",
+                    details=[{"failure_reason": refused.reason}],
+                ) from exc
+            except PaymentProviderUnavailable as exc:
+                raise PaymentsUnavailable("The payment provider is unavailable; retry shortly.") from exc
+            except PaymentConfigurationError as exc:
+                raise PaymentsMisconfigured(f"The payment integration is misconfigured: {exc}") from exc
+            index = (
+                [payment_index_put(self.core.repo, order.payment_reference, rma, ret.shop, ret.order_id)]
+                if order.payment_reference
+                else []
+            )
+            return self.core.move(
+                ret,
+                S.REFUND_PENDING,
+                f"Finance retried the refund of {amount} to the card (attempt {attempt}).",
+                actor,
+                {"amount": amount.amount, "currency": amount.currency, "reference": refund.reference},
+                extra_items=index,
+                refund=refund.model_copy(update={"attempt": attempt, "paid_via": "card"}),
+            )
+        if not reference:
+            raise Unprocessable(
+                f"Name the {method.value} payout's reference.",
+                code="validation_failed",
+                details=[{"field": "reference", "code": "missing", "message": "Required for this method."}],
+            )
+        paid = Refund(
+            method=Resolution.REFUND,
+            amount=amount,
+            status="pending",
+            reference=f"{method.value}:{reference}",
+            attempt=attempt,
+            paid_via=method.value,
+        )
+        ret = self.core.move(
+            ret,
+            S.REFUND_PENDING,
+            f"Finance pays {amount} by {method.value.replace('_', ' ')}.",
+            actor,
+            {"amount": amount.amount, "currency": amount.currency, "method": method.value},
+            refund=paid,
+        )
+        return self.core.move(
+            ret,
+            S.REFUNDED,
+            f"Paid {amount} by {method.value.replace('_', ' ')} (reference {reference}); it reaches the "
+            f"customer in {HOW_LONG[method]}.",
+            actor,
+            {"amount": amount.amount, "currency": amount.currency, "method": method.value},
+            refund=paid.model_copy(update={"status": "succeeded"}),
+        )
+
+    def dispute_created(
+        self, charge: str, payment_intent: str | None, dispute: str, source: str
+    ) -> list[Return]:
+        """A dispute (chargeback) on a payment: every return refunding it is marked, so nothing
+        refunds it again; a pending refund is failed by the provider itself."""
+        rmas = returns_for_payment(self.core.repo, charge)
+        if payment_intent:
+            rmas += [r for r in returns_for_payment(self.core.repo, payment_intent) if r not in rmas]
+        return [self._mark_disputed(rma, charge, dispute, source) for rma in rmas]
+
+    @retry_stale
+    def _mark_disputed(self, rma: str, charge: str, dispute: str, source: str) -> Return:
+        ret = self.core.get(rma)
+        if ret.dispute == dispute:
+            return ret  # a repeated event
+        at = self.core.clock()
+        entry = TimelineEntry(
+            version=ret.version + 1,
+            at=at,
+            status=ret.status,
+            event="dispute.created",
+            message="The customer disputed the payment with their bank: dispute handling decides; "
+            "nothing is refunded again.",
+            actor=source,
+        )
+        marked = ret.model_copy(update={"dispute": dispute, "version": ret.version + 1, "updated_at": at})
+        event = Event(
+            "dispute.created", {"rma": rma, "order_id": ret.order_id, "charge": charge, "dispute": dispute}
+        )
+        self.core.repo.save(ReturnChange(marked, ret.version, [entry], [event]))
+        return marked

@@ -1,1 +1,0 @@
-"""The return's workflow engine (Step Functions) as seen from the library."""

@@ -1,0 +1,40 @@
+"""Every journey `make demo` walks, in the order it reports them: (title, walk). A new capability
+adds its journeys in a module of its own here (local/demo/<capability>.py) and lists them below."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from local.demo import carriers as demo_carriers
+from local.demo import events as demo_events
+from local.demo.harness import Journey
+from local.demo.returns import (
+    auto_approved_and_refunded,
+    cancelled,
+    evidence,
+    expiry,
+    refund_failed,
+    reviewed,
+    scrap,
+)
+from local.demo.shopify import shopify_orders_and_emails
+from local.demo.stripe import STRIPE_JOURNEYS
+from local.demo.tickets import refund_question_in_german
+
+JOURNEYS: list[tuple[str, Callable[[Journey], None]]] = [
+    ("auto-approved and refunded on delivery", auto_approved_and_refunded),
+    ("reviewed: approved and rejected by support", reviewed),
+    ("evidence first ($180 order)", evidence),
+    ("inspection with a scrap grade", scrap),
+    ("expiry: a label never used", expiry),
+    ("cancelled by the customer", cancelled),
+    ("refund failed", refund_failed),
+    ("labels and carrier webhooks: EasyPost, US -> New Jersey", demo_carriers.easypost_us),
+    ("labels and carrier webhooks: AfterShip, Germany -> Poland", demo_carriers.aftership_eu),
+    ("labels and carrier webhooks: 17TRACK exception, GB -> origin", demo_carriers.seventeen_track_exception),
+    ("events out: an ERP's webhook receives every event", demo_events.erp_webhook),
+    ("Shopify order in, emails out (German customer)", shopify_orders_and_emails),
+    ("ticket: where is my refund? (German)", refund_question_in_german),
+    *STRIPE_JOURNEYS,
+]
+SLOW = {"expiry"}  # run alongside the others: most of its time is the label's validity
