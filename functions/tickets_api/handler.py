@@ -37,7 +37,7 @@ from boomerang.api.auth import Authenticator
 from boomerang.api.errors import error_body, error_response
 from boomerang.api.idempotency import request_idempotency, require_idempotency_key
 from boomerang.api.resolver import STOREFRONT_CORS, error_responses, install_error_handlers, request_id
-from boomerang.api.routes import route_template
+from boomerang.api.routes import TICKET_ADMIN_PERMISSIONS, TICKET_ADMIN_ROUTES, route_template
 from boomerang.api.schemas import utc
 from boomerang.api.ticket_schemas import (
     AssignIn,
@@ -55,14 +55,13 @@ from boomerang.api.ticket_schemas import (
 )
 from boomerang.auth.principal import Principal
 from boomerang.auth.staff import StaffMember, member_from_claims, require
+from boomerang.classifier.model import default_classifier
+from boomerang.config import TicketsApiConfig
 from boomerang.domain.errors import DomainError, Unauthorized
+from boomerang.domain.tickets import Channel, Contact, Group, TicketStatus
+from boomerang.services.tickets import NewTicket, TicketService
 from boomerang.store.records import Repository
-from boomerang.tickets.classifier import default_classifier
-from boomerang.tickets.config import TicketsApiConfig
-from boomerang.tickets.model import Channel, Contact, Group, TicketStatus
-from boomerang.tickets.repository import TicketRepository
-from boomerang.tickets.routes import TICKET_ADMIN_PERMISSIONS, TICKET_ADMIN_ROUTES
-from boomerang.tickets.service import NewTicket, TicketService
+from boomerang.store.tickets import TicketRepository
 
 config = TicketsApiConfig.from_env()
 logger = Logger()
