@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.cold_start import ENV, _run
-from boomerang.tickets.classifier import CATEGORIES, DEFAULT_THRESHOLD, LANGUAGES, MODEL_PATH
-from boomerang.tickets.training import Evaluation, Tally, cross_validate, evaluate, load_labeled, train
+from boomerang.classifier.model import DEFAULT_THRESHOLD, LANGUAGES, MODEL_PATH
+from boomerang.classifier.training import Evaluation, Tally, cross_validate, evaluate, load_labeled, train
+from boomerang.domain.tickets import CATEGORIES
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -41,7 +42,7 @@ print((time.perf_counter() - t) * 1000)
 _FIRST_CLASSIFICATION = """
 import time
 import functions.tickets_api.handler
-from boomerang.tickets.classifier import default_classifier
+from boomerang.classifier.model import default_classifier
 t = time.perf_counter()
 default_classifier().classify("Where is my refund? RMA K7Q-4M2-XAC")
 print((time.perf_counter() - t) * 1000)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from boomerang.tickets.classifier import DEFAULT_THRESHOLD, MODEL_PATH
-from boomerang.tickets.training import load_labeled, train
+from boomerang.classifier.model import DEFAULT_THRESHOLD, MODEL_PATH
+from boomerang.classifier.training import load_labeled, train
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELED = ROOT / "tests" / "data" / "tickets"
@@ -23,7 +23,7 @@ def main() -> None:
     model = train(samples, DEFAULT_THRESHOLD)
     document = {
         "trained_on": f"tests/data/tickets ({len(samples)} tickets)",
-        "category_model": "multinomial logistic regression (boomerang/tickets/training.py)",
+        "category_model": "multinomial logistic regression (boomerang/classifier/training.py)",
         "threshold": DEFAULT_THRESHOLD,
         "language": model.language_model.to_json(),
         "category": model.category_model.to_json(),

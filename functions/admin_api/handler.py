@@ -1,23 +1,21 @@
 """Staff (admin) API: the queues and the human steps of a return's workflow (review, warehouse scan,
 inspection) for the merchant's support, warehouse, finance and admin staff.
 
-Thin: API Gateway's Cognito User Pools authorizer has verified the staff ID token; this checks the
-caller's groups against the route (boomerang.auth.staff), validates the body, calls the workflow
-library and shapes the response.
+Wiring only: API Gateway's Cognito User Pools authorizer has verified the staff ID token; this
+checks the caller's groups against the route (boomerang.auth.staff) before routing, and holds the
+configuration, what the routes use (built once, at cold start), the resolver with the routes of
+boomerang.api.staff and the Lambda entry point.
 """
 
-# No `from __future__ import annotations`: Powertools reads the route signatures' real types.
 import gc
 import json
-import re
+import sys
 import warnings
 from datetime import UTC, datetime
-from typing import Annotated, Any
-from urllib.parse import unquote
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -27,42 +25,23 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 gc.freeze()
 
 
-from boomerang.api.admin_schemas import (
-    ApproveIn,
-    InspectionIn,
-    QueueOut,
-    RefundRetryIn,
-    RejectIn,
-    ScanIn,
-    StaffReturnOut,
-)
-from boomerang.api.errors import (
-    error_body,
-)
-from boomerang.api.evidence_schemas import (
-    EvidenceIn,
-    EvidenceListOut,
-    EvidenceOut,
-    EvidenceUploadOut,
-    EvidenceViewOut,
-    PrivacyOut,
-)
-from boomerang.api.resolver import error_responses, install_error_handlers, request_id
+from boomerang.api.errors import error_body
+from boomerang.api.resolver import install_error_handlers
 from boomerang.api.routes import ADMIN_ROUTES, route_template
-from boomerang.auth.staff import StaffMember, authorize
+from boomerang.api.staff import customers, decisions, refunds, returns, warehouse
+from boomerang.api.staff import evidence as evidence_routes
+from boomerang.api.staff.deps import deps as staff_deps
+from boomerang.auth.staff import authorize
 from boomerang.carriers.sandbox import SandboxCarrier
 from boomerang.config import AdminConfig, EvidenceConfig
-from boomerang.domain import rma as rma_numbers
-from boomerang.domain.errors import DomainError, NotFound, Unauthorized, Unprocessable
-from boomerang.domain.evidence import Uploader
-from boomerang.domain.status import ReturnStatus
+from boomerang.domain.errors import DomainError
 from boomerang.orchestration.step_functions import StepFunctionsEngine
 from boomerang.payments.port import Payments
 from boomerang.payments.sandbox import SandboxPayments
 from boomerang.payments.secrets import SecretPayments
 from boomerang.services.evidence import EvidenceService, S3Clients, buckets_from
 from boomerang.services.policies import PolicySource
-from boomerang.services.privacy import PrivacyService, Subject, standard_holders
+from boomerang.services.privacy import PrivacyService, standard_holders
 from boomerang.services.workflow import ReturnWorkflow
 from boomerang.store.records import Repository
 
@@ -91,144 +70,6 @@ workflow = ReturnWorkflow(
     payments,
     lambda: clock(),
 )
-
-cors = CORSConfig(allow_origin="*", allow_headers=["Content-Type", "Authorization"], max_age=600)
-app = APIGatewayRestResolver(enable_validation=True, cors=cors)
-
-ERRORS = error_responses()
-install_error_handlers(app, logger, metrics)
-RMA = Annotated[str, Path(max_length=32, description="The RMA number, e.g. K7Q-4M2-XAC")]
-
-
-def _request_id() -> str | None:
-    return request_id(app)
-
-
-# --- routes -----------------------------------------------------------------------------------
-
-
-def _staff() -> StaffMember:
-    """The caller, authorized for this route by `handler` before routing."""
-    member = app.context.get("staff")
-    if not isinstance(member, StaffMember):
-        raise Unauthorized("Sign in: the admin API needs a staff ID token.", code="unauthenticated")
-    return member
-
-
-def _canonical(rma: str) -> str:
-    # A path that is not an RMA number answers as a missing return (as the storefront does).
-    try:
-        canonical = rma_numbers.normalize(rma)
-    except rma_numbers.InvalidRma as exc:
-        raise NotFound(str(exc), code="invalid_rma") from exc
-    logger.append_keys(rma=canonical)
-    return canonical
-
-
-def _staff_view(rma: str) -> StaffReturnOut:
-    ret, timeline = repo.get_return(rma)
-    logger.append_keys(shop=ret.shop, order_id=ret.order_id)
-    return StaffReturnOut.of_staff(ret, timeline)
-
-
-@app.get(
-    "/admin/v1/returns",
-    summary="A queue: a shop's returns in one status, oldest first (support, warehouse, finance, admin)",
-    responses=ERRORS,
-    tags=["staff"],
-)
-@tracer.capture_method
-def list_returns(
-    shop: Annotated[str, Query(min_length=1, max_length=128, description="The shop id")],
-    status: Annotated[ReturnStatus, Query(description="The queue, e.g. pending_review")],
-    limit: Annotated[int, Query(ge=1, le=100)] = 25,
-    cursor: Annotated[str | None, Query(max_length=4096, description="next_cursor of the last page")] = None,
-) -> QueueOut:
-    _staff()
-    logger.append_keys(shop=shop)
-    page = repo.returns_by_status(shop, status, limit, cursor)
-    return QueueOut(items=[StaffReturnOut.of_staff(r) for r in page.items], next_cursor=page.next_cursor)
-
-
-@app.get(
-    "/admin/v1/returns/<rma>",
-    summary="A return with everything staff need: timeline, label, inspection, refund, failure, wait",
-    responses=ERRORS,
-    tags=["staff"],
-)
-@tracer.capture_method
-def get_return(rma: RMA) -> StaffReturnOut:
-    _staff()
-    return _staff_view(_canonical(rma))
-
-
-@app.post(
-    "/admin/v1/returns/<rma>/approve",
-    summary="Approve a return waiting for review (support, admin)",
-    responses=ERRORS,
-    tags=["staff"],
-)
-@tracer.capture_method
-def approve_return(rma: RMA, body: ApproveIn) -> StaffReturnOut:
-    member = _staff()
-    canonical = _canonical(rma)
-    workflow.approve(canonical, member.actor, body.note)
-    logger.info("approved", extra={"actor": member.actor})
-    metrics.add_metric(name="StaffApproved", unit=MetricUnit.Count, value=1)
-    return _staff_view(canonical)
-
-
-@app.post(
-    "/admin/v1/returns/<rma>/reject",
-    summary="Reject a return waiting for review, with the reason (support, admin)",
-    responses=ERRORS,
-    tags=["staff"],
-)
-@tracer.capture_method
-def reject_return(rma: RMA, body: RejectIn) -> StaffReturnOut:
-    member = _staff()
-    canonical = _canonical(rma)
-    workflow.reject(canonical, member.actor, body.reason)
-    logger.info("rejected", extra={"actor": member.actor})
-    metrics.add_metric(name="StaffRejected", unit=MetricUnit.Count, value=1)
-    return _staff_view(canonical)
-
-
-@app.post(
-    "/admin/v1/warehouse/scans",
-    summary="The warehouse scanned a parcel's RMA at a hub: the return is received (warehouse, admin)",
-    responses=ERRORS,
-    tags=["warehouse"],
-)
-@tracer.capture_method
-def post_scan(body: ScanIn) -> StaffReturnOut:
-    member = _staff()
-    logger.append_keys(hub=body.hub)
-    received = workflow.scan(body.code, body.hub, member.actor)
-    logger.append_keys(rma=received.rma)
-    logger.info("received", extra={"actor": member.actor})
-    metrics.add_metric(name="WarehouseReceived", unit=MetricUnit.Count, value=1)
-    return _staff_view(received.rma)
-
-
-@app.post(
-    "/admin/v1/returns/<rma>/inspection",
-    summary="Grade every item of a received return; the grades decide the refund (warehouse, admin)",
-    responses=ERRORS,
-    tags=["warehouse"],
-)
-@tracer.capture_method
-def post_inspection(rma: RMA, body: InspectionIn) -> StaffReturnOut:
-    member = _staff()
-    canonical = _canonical(rma)
-    workflow.inspect(canonical, body.gradings(), member.actor)
-    logger.info("inspected", extra={"actor": member.actor})
-    metrics.add_metric(name="WarehouseInspected", unit=MetricUnit.Count, value=1)
-    return _staff_view(canonical)
-
-
-# --- evidence and a customer's data rights ---------------------------------------------------
-
 evidence_config = EvidenceConfig.from_env()
 evidence = EvidenceService(
     repo,
@@ -240,108 +81,15 @@ evidence = EvidenceService(
     lambda: clock(),
 )
 privacy = PrivacyService(standard_holders(repo), lambda: clock())
-EVIDENCE_ID = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="An evidence id")]
-EMAIL = Annotated[str, Path(min_length=3, max_length=960, description="The customer's email (URL-encoded)")]
-EMAIL_SHAPE = re.compile(r"^[^@\s/]+@[^@\s/]+\.[^@\s/]+$")
-SHOP = Annotated[str, Query(min_length=1, max_length=128, description="The shop id")]
 
+# The routes read what this module built (boomerang.api.dependencies).
+staff_deps.install(sys.modules[__name__])
 
-def _subject(email: str, shop: str) -> Subject:
-    # API Gateway may pass the path segment URL-encoded (%40): the email is checked once decoded.
-    decoded = unquote(email).strip()
-    if not EMAIL_SHAPE.fullmatch(decoded):
-        raise Unprocessable(
-            "Not an email address.",
-            code="validation_failed",
-            details=[{"field": "path.email", "code": "invalid_email", "message": "Not an email address."}],
-        )
-    logger.append_keys(shop=shop)
-    return Subject(shop, decoded)
-
-
-@app.post(
-    "/admin/v1/returns/<rma>/evidence",
-    summary="Attach inspection photos or video: answers a presigned POST (warehouse, admin)",
-    responses=ERRORS,
-    tags=["warehouse"],
-)
-@tracer.capture_method(capture_response=False)
-def attach_evidence(rma: RMA, body: EvidenceIn) -> Response[EvidenceUploadOut]:
-    member = _staff()
-    ret, _ = repo.get_return(_canonical(rma))
-    made = evidence.presign_upload(
-        ret, body.evidence_kind, body.content_type, body.size, Uploader.STAFF, member.actor, body.content_md5
-    )
-    return Response(
-        status_code=201, content_type=content_types.APPLICATION_JSON, body=EvidenceUploadOut.of(made)
-    )
-
-
-@app.get("/admin/v1/returns/<rma>/evidence", summary="A return's evidence", responses=ERRORS, tags=["staff"])
-@tracer.capture_method
-def list_evidence(rma: RMA) -> EvidenceListOut:
-    _staff()
-    ret, _ = repo.get_return(_canonical(rma))
-    return EvidenceListOut(items=[EvidenceOut.of(e) for e in ret.evidence])
-
-
-@app.get(
-    "/admin/v1/returns/<rma>/evidence/<evidence_id>",
-    summary="A short-lived URL to view one piece of evidence; the view goes on the timeline",
-    responses=ERRORS,
-    tags=["staff"],
-)
-@tracer.capture_method(capture_response=False)
-def view_evidence(rma: RMA, evidence_id: EVIDENCE_ID) -> EvidenceViewOut:
-    member = _staff()
-    view = evidence.view_url(_canonical(rma), evidence_id, member.actor)
-    logger.info("evidence viewed", extra={"evidence_id": evidence_id})
-    return EvidenceViewOut.of(view)
-
-
-@app.get(
-    "/admin/v1/customers/<email>/export",
-    summary="Everything the shop holds about a customer, as JSON (GDPR Art. 15/20; support, admin)",
-    responses=ERRORS,
-    tags=["privacy"],
-)
-@tracer.capture_method(capture_response=False)
-def export_customer(email: EMAIL, shop: SHOP) -> PrivacyOut:
-    _staff()
-    subject = _subject(email, shop)
-    logger.info("customer data exported")  # never the email
-    return PrivacyOut.model_validate(privacy.export(subject))
-
-
-@app.post(
-    "/admin/v1/customers/<email>/erase",
-    summary="Erase a customer's personal data; financial records and locked evidence kept (admin)",
-    responses=ERRORS,
-    tags=["privacy"],
-)
-@tracer.capture_method(capture_response=False)
-def erase_customer(email: EMAIL, shop: SHOP) -> PrivacyOut:
-    _staff()
-    done = privacy.erase(_subject(email, shop))
-    logger.info("customer data erased")
-    metrics.add_metric(name="CustomerErased", unit=MetricUnit.Count, value=1)
-    return PrivacyOut.model_validate(done)
-
-
-@app.post(
-    "/admin/v1/returns/<rma>/refund",
-    summary="Pay a failed refund another way: card, store credit, PayPal or bank transfer (finance, admin)",
-    responses=ERRORS,
-    tags=["finance"],
-)
-@tracer.capture_method
-def retry_refund(rma: RMA, body: RefundRetryIn) -> StaffReturnOut:
-    member = _staff()
-    canonical = _canonical(rma)
-    workflow.retry_refund(canonical, body.method, member.actor, body.reference)
-    logger.info("refund paid another way", extra={"actor": member.actor, "method": body.method.value})
-    metrics.add_metric(name=f"RefundRetried_{body.method.value}", unit=MetricUnit.Count, value=1)
-    return _staff_view(canonical)
+cors = CORSConfig(allow_origin="*", allow_headers=["Content-Type", "Authorization"], max_age=600)
+app = APIGatewayRestResolver(enable_validation=True, cors=cors)
+for routes in (returns, decisions, warehouse, evidence_routes, customers, refunds):
+    app.include_router(routes.router)
+install_error_handlers(app, logger, metrics)
 
 
 gc.freeze()  # and the same for what init built

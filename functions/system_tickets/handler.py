@@ -18,12 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 gc.freeze()
 
+from boomerang.classifier.model import default_classifier
+from boomerang.config import SystemTicketsConfig
 from boomerang.domain.models import Identifier
+from boomerang.services.tickets import SYSTEM_TICKETS, TicketService
 from boomerang.store.records import Repository
-from boomerang.tickets.classifier import default_classifier
-from boomerang.tickets.config import SystemTicketsConfig
-from boomerang.tickets.repository import TicketRepository
-from boomerang.tickets.service import SYSTEM_TICKETS, TicketService
+from boomerang.store.tickets import TicketRepository
 
 config = SystemTicketsConfig.from_env()
 logger = Logger()

@@ -9,8 +9,9 @@ from boomerang.api.routes import (
     CARRIER_WEBHOOK_ROUTES,
     SHOPIFY_WEBHOOK_ROUTES,
     STOREFRONT_ROUTES,
+    TICKET_ADMIN_ROUTES,
+    TICKET_ROUTES,
 )
-from boomerang.tickets.routes import TICKET_ADMIN_ROUTES, TICKET_ROUTES
 from local.from_template import function_specs, route_specs, table_specs
 from local.tables import idempotency_table, main_table
 from tests.infra.conftest import Synthesized

@@ -13,8 +13,8 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 
-from boomerang.tickets.routes import TICKET_ADMIN_ROUTES, TICKET_ROUTES
-from boomerang.tickets.service import SYSTEM_TICKETS
+from boomerang.api.routes import TICKET_ADMIN_ROUTES, TICKET_ROUTES
+from boomerang.services.tickets import SYSTEM_TICKETS
 from infra.cdk.constructs import tickets_api
 from tests.infra.conftest import Synthesized
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from boomerang.api.routes import TICKET_ADMIN_ROUTES, TICKET_ROUTES
 from boomerang.auth import customer_tokens
 from boomerang.auth.principal import Principal
 from boomerang.domain.models import Order, OrderLine, Resolution, Return
@@ -21,7 +22,6 @@ from boomerang.domain.policy import RequestedItem, default_policy
 from boomerang.services.customers import customer_ref
 from boomerang.services.returns import ReturnRequest, ReturnsService
 from boomerang.store.records import Repository
-from boomerang.tickets.routes import TICKET_ADMIN_ROUTES, TICKET_ROUTES
 from local.apigw_events import LambdaContext, match_route, rest_event
 from local.demo.data import DEMO_API_KEY, DEMO_SHOP
 from tests.conftest import answer, staff_claims

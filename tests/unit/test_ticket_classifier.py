@@ -11,15 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from boomerang.tickets.classifier import (
-    CATEGORIES,
+from boomerang.classifier.model import (
     LANGUAGES,
     MODEL_PATH,
     UNKNOWN_LANGUAGE,
     default_classifier,
     normalize,
 )
-from boomerang.tickets.training import (
+from boomerang.classifier.training import (
     Labeled,
     folds,
     held_out_scores,
@@ -28,6 +27,7 @@ from boomerang.tickets.training import (
     train_category,
     train_language,
 )
+from boomerang.domain.tickets import CATEGORIES
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 # Floors a few points under the figures measured by `make bench` (docs/TICKETS.md).
@@ -116,7 +116,7 @@ def test_classifying_imports_no_numpy() -> None:
     """The Lambda reads the weights with pure Python: numpy is for training only."""
     code = (
         "import sys\n"
-        "from boomerang.tickets.classifier import default_classifier\n"
+        "from boomerang.classifier.model import default_classifier\n"
         "default_classifier().classify('Where is my refund?')\n"
         "assert 'numpy' not in sys.modules, 'numpy imported'\n"
     )

@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from boomerang.classifier.model import LANGUAGES
 from boomerang.domain.models import Decision, HubChoice, Outcome, Resolution, Return, ReturnItem
 from boomerang.domain.money import Money
 from boomerang.domain.status import ReturnStatus
-from boomerang.tickets.classifier import CATEGORIES, LANGUAGES
-from boomerang.tickets.model import (
+from boomerang.domain.ticket_replies import STAGE, suggested_refund_reply, templates
+from boomerang.domain.tickets import (
+    CATEGORIES,
     SLA,
     TRANSITIONS,
     AuthorKind,
@@ -28,8 +30,7 @@ from boomerang.tickets.model import (
     priority_for,
     ticket_transition,
 )
-from boomerang.tickets.replies import STAGE, suggested_refund_reply, templates
-from boomerang.tickets.repository import ERASED, anonymized
+from boomerang.store.tickets import ERASED, anonymized
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 T = TicketStatus

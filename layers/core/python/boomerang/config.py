@@ -138,3 +138,17 @@ class StripeWebhookConfig(FromEnv):
     # Stripe's own limit for an event is far below this; anything larger is not Stripe.
     max_body_bytes: int = Field(default=512 * 1024, ge=1024)
     signature_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+
+
+# The ticket functions.
+class TicketsApiConfig(FromEnv):
+    table_name: str = Field(min_length=3)
+    idempotency_table_name: str = Field(min_length=3)
+    session_secret_name: str = Field(min_length=1)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    api_key_cache_seconds: int = Field(default=300, ge=0)
+
+
+class SystemTicketsConfig(FromEnv):
+    # One ticket per source event is kept by a conditional write on the table itself.
+    table_name: str = Field(min_length=3)

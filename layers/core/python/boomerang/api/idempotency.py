@@ -4,7 +4,15 @@ takes it: the header is required, and a repeat with the same key answers what th
 
 from __future__ import annotations
 
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+import os
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import (
+    BasePersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
 
 from boomerang.domain.errors import BadRequest
 
@@ -27,3 +35,22 @@ def require_idempotency_key(key: str | None) -> str:
             details=[{"field": "Idempotency-Key", "code": "missing", "message": "Header required."}],
         )
     return key
+
+
+def idempotent_call(
+    function: Callable[..., dict[str, Any]],
+    scope: str,
+    config: IdempotencyConfig,
+    store: BasePersistenceLayer,
+) -> Callable[..., dict[str, Any]]:
+    """`function(call={"key": ..., "request": ...})`, answered once per key (see request_idempotency).
+
+    Powertools keys its records `<Lambda function name>.<module>.<function>#<hash>`. The functions
+    were first defined in their handler module, `scope` (its `__name__`): the records keep that
+    prefix, so an answer stored before the routes moved into the library is still found.
+    """
+    prefix = f"{os.getenv('AWS_LAMBDA_FUNCTION_NAME', 'test-func')}.{scope}.{function.__qualname__}"
+    once: Callable[..., dict[str, Any]] = idempotent_function(
+        function, data_keyword_argument="call", config=config, persistence_store=store, key_prefix=prefix
+    )
+    return once

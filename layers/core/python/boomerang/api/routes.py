@@ -1,13 +1,15 @@
 """The APIs' routes, in API Gateway's path syntax: the CDK stack creates exactly these.
 
-The storefront and the staff (admin) API share one REST API but are two functions with separate
-route tables: a route is in exactly one of them.
+The storefront, the staff (admin) and the ticket API share one REST API but are separate
+functions with separate route tables: a route is in exactly one of them.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+
+from boomerang.auth.staff import ADMIN, FINANCE, STAFF_GROUPS, SUPPORT
 
 STOREFRONT_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/v1/orders"),
@@ -39,6 +41,31 @@ ADMIN_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/admin/v1/customers/{email}/erase"),
     ("POST", "/admin/v1/returns/{rma}/refund"),
 )
+
+# Tickets: their own function. Storefront side: a storefront API key or a customer token.
+TICKET_ROUTES: tuple[tuple[str, str], ...] = (
+    ("POST", "/v1/tickets"),
+    ("GET", "/v1/tickets/{ticket_id}"),
+    ("POST", "/v1/tickets/{ticket_id}/messages"),
+)
+
+_EVERYONE = frozenset(STAFF_GROUPS)
+_AGENTS = frozenset({SUPPORT, FINANCE, ADMIN})  # who answers customers and works ticket queues
+
+# Staff side: Cognito User Pools authorizer; (method, route) -> the groups that may call it (as
+# boomerang.auth.staff does for the returns' admin routes).
+TICKET_ADMIN_PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "/admin/v1/tickets"): _EVERYONE,
+    ("GET", "/admin/v1/tickets/{ticket_id}"): _EVERYONE,
+    ("POST", "/admin/v1/tickets/{ticket_id}/assign"): _AGENTS,
+    ("POST", "/admin/v1/tickets/{ticket_id}/replies"): _AGENTS,
+    ("POST", "/admin/v1/tickets/{ticket_id}/notes"): _EVERYONE,
+    ("POST", "/admin/v1/tickets/{ticket_id}/status"): _AGENTS,
+    ("POST", "/admin/v1/tickets/{ticket_id}/category"): _AGENTS,
+    ("POST", "/admin/v1/tickets/{ticket_id}/merge"): frozenset({SUPPORT, ADMIN}),
+    ("POST", "/admin/v1/tickets/{ticket_id}/link"): _AGENTS,
+}
+TICKET_ADMIN_ROUTES: tuple[tuple[str, str], ...] = tuple(TICKET_ADMIN_PERMISSIONS)
 
 # Carrier tracking webhooks: their own function; the body's signature authenticates the caller.
 CARRIER_WEBHOOK_ROUTES: tuple[tuple[str, str], ...] = (

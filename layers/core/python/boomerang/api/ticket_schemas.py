@@ -13,8 +13,7 @@ from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from boomerang.api.schemas import Body, Email, Locale, utc
 from boomerang.domain.models import Identifier, Return
-from boomerang.tickets.classifier import CATEGORIES
-from boomerang.tickets.model import MAX_MESSAGE_CHARS, Group, Message, Ticket, TicketStatus
+from boomerang.domain.tickets import CATEGORIES, MAX_MESSAGE_CHARS, Group, Message, Ticket, TicketStatus
 
 _CONTROL = frozenset(chr(c) for c in range(32) if chr(c) not in "\n\r\t") | {"\x7f"}
 

@@ -34,6 +34,7 @@ from boomerang.services.retry import retry_stale
 from boomerang.store import keys
 from boomerang.store.dynamo import from_item, to_item
 from boomerang.store.records import Event, Repository, ReturnChange, iso
+from boomerang.store.tickets import TicketRepository
 
 ERASED_EMAIL = "erased@erased.invalid"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -292,13 +293,33 @@ class EvidenceHolder:
         return done
 
 
+class TicketHolder:
+    """Support tickets: a customer's tickets with their messages are exported, and anonymized on
+    erasure (contact, subject, message bodies and the link to the customer replaced; the ticket kept
+    for the merchant's statistics)."""
+
+    name = "tickets"
+
+    def __init__(self, tickets: TicketRepository):
+        self.tickets = tickets
+
+    def export(self, subject: Subject) -> list[dict[str, Any]]:
+        found = []
+        for summary in self.tickets.all_of_customer(subject.shop, subject.customer_ref):
+            ticket, messages = self.tickets.get(summary.ticket_id)
+            doc = ticket.model_dump(mode="json")
+            doc["messages"] = [m.model_dump(mode="json") for m in messages]
+            found.append(doc)
+        return found
+
+    def erase(self, subject: Subject, at: datetime) -> Erasure:
+        return Erasure(anonymized=self.tickets.anonymize_customer(subject.shop, subject.customer_ref, at))
+
+
 def standard_holders(repo: Repository) -> list[PersonalDataHolder]:
     """Every record type of this library that can hold a person's data. Evidence and orders are read
     before the returns holder replaces the customer reference they are found through. Support
     tickets live in the same table."""
-    from boomerang.tickets.privacy import TicketHolder  # tickets build on this module
-    from boomerang.tickets.repository import TicketRepository
-
     return [
         OrderHolder(repo),
         CustomerHolder(repo),

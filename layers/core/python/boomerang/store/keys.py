@@ -181,7 +181,7 @@ def notification_template(shop_id: str, language: str, template: str) -> dict[st
     return {PK: f"SHOP#{shop_id}", SK: f"{TEMPLATE_PREFIX}{language}#{template}"}
 
 
-# --- tickets (boomerang.tickets) ------------------------------------------------------------------
+# --- tickets (boomerang.store.tickets) ------------------------------------------------------------
 
 TICKET_SK = "TICKET"
 MESSAGE_PREFIX = "MSG#"

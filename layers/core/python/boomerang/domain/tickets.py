@@ -15,13 +15,25 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from boomerang.domain.errors import Conflict
 from boomerang.domain.models import UtcDatetime
-from boomerang.tickets.classifier import CATEGORIES
 
 TICKET_ID_PATTERN = r"^TK-[0-9A-F]{12}$"
 TicketId = Annotated[str, StringConstraints(pattern=TICKET_ID_PATTERN)]
 MAX_MESSAGE_CHARS = 5000
 MAX_MESSAGES = 500
 TRIAGE = "triage"  # the queue of tickets whose category a person must set
+# What a ticket is about: set by the classifier (boomerang.classifier), or by a person in triage.
+CATEGORIES: tuple[str, ...] = (
+    "return_request",
+    "refund_status",
+    "exchange_request",
+    "damaged_item",
+    "wrong_item",
+    "missing_item",
+    "size_issue",
+    "tracking",
+    "cancel_order",
+    "other",
+)
 
 
 class Channel(StrEnum):

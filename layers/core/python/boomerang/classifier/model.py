@@ -29,18 +29,6 @@ MODEL_PATH = Path(__file__).with_name("classifier_model.json")
 LANGUAGES: tuple[str, ...] = ("en", "zh", "es", "de", "fr", "ja")
 LATIN_LANGUAGES: tuple[str, ...] = ("en", "es", "de", "fr")
 UNKNOWN_LANGUAGE = "und"  # BCP 47's "undetermined"
-CATEGORIES: tuple[str, ...] = (
-    "return_request",
-    "refund_status",
-    "exchange_request",
-    "damaged_item",
-    "wrong_item",
-    "missing_item",
-    "size_issue",
-    "tracking",
-    "cancel_order",
-    "other",
-)
 # Below this confidence a ticket waits in the triage queue for a person to categorize it.
 DEFAULT_THRESHOLD = 0.6
 # How much each group of category features weighs (each group is scaled to this length).

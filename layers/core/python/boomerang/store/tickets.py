@@ -11,6 +11,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from boomerang.domain.errors import NotFound, StaleVersion
+from boomerang.domain.tickets import Contact, Message, Ticket
 from boomerang.services.retry import retry_stale
 from boomerang.store import keys
 from boomerang.store.dynamo import (
@@ -22,7 +23,6 @@ from boomerang.store.dynamo import (
     to_item,
 )
 from boomerang.store.records import Event, _check_start_key, iso
-from boomerang.tickets.model import Contact, Message, Ticket
 
 ERASED = "[erased]"
 

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from boomerang.tickets.classifier import (
-    CATEGORIES,
+from boomerang.classifier.model import (
     LATIN_LANGUAGES,
     Classification,
     LinearModel,
@@ -27,6 +26,7 @@ from boomerang.tickets.classifier import (
     category_features,
     language_features,
 )
+from boomerang.domain.tickets import CATEGORIES
 
 # Category model: L2 penalty (per ticket, on the mean loss), optimizer steps, the features kept
 # (seen in at least MIN_DOCUMENTS training tickets; a feature whose largest weight rounds under

@@ -14,14 +14,12 @@ from datetime import datetime
 from typing import Any
 
 from boomerang.auth.principal import Principal
+from boomerang.classifier.model import LANGUAGES, UNKNOWN_LANGUAGE, TicketClassifier
 from boomerang.domain import rma as rma_numbers
 from boomerang.domain.errors import Conflict, NotFound, Unprocessable
 from boomerang.domain.models import Return
-from boomerang.services.customers import customer_ref as customer_ref_of
-from boomerang.services.retry import retry_stale
-from boomerang.store.records import Event, Repository
-from boomerang.tickets.classifier import LANGUAGES, UNKNOWN_LANGUAGE, TicketClassifier
-from boomerang.tickets.model import (
+from boomerang.domain.ticket_replies import base_language, suggested_refund_reply
+from boomerang.domain.tickets import (
     MAX_MESSAGES,
     AuthorKind,
     Channel,
@@ -36,8 +34,10 @@ from boomerang.tickets.model import (
     priority_for,
     ticket_transition,
 )
-from boomerang.tickets.replies import base_language, suggested_refund_reply
-from boomerang.tickets.repository import (
+from boomerang.services.customers import customer_ref as customer_ref_of
+from boomerang.services.retry import retry_stale
+from boomerang.store.records import Event, Repository
+from boomerang.store.tickets import (
     DuplicateSource,
     TicketChange,
     TicketPage,

@@ -33,7 +33,7 @@ STAGE: dict[S, str] = {
 }
 
 # Per language, per stage; {rma} and {amount} are filled in, nothing else of the return is shown.
-TEMPLATES_PATH = Path(__file__).with_name("replies.json")
+TEMPLATES_PATH = Path(__file__).with_name("ticket_replies.json")
 
 
 @cache

@@ -1,0 +1,29 @@
+"""What the staff routes use, built once by functions/admin_api/handler.py at cold start and
+installed there (see boomerang.api.dependencies)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from boomerang.api.dependencies import Installed
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Logger, Metrics
+
+    from boomerang.services.evidence import EvidenceService
+    from boomerang.services.privacy import PrivacyService
+    from boomerang.services.workflow import ReturnWorkflow
+    from boomerang.store.records import Repository
+
+
+@runtime_checkable
+class StaffDeps(Protocol):
+    logger: Logger
+    metrics: Metrics
+    repo: Repository
+    workflow: ReturnWorkflow  # staff news resumes the workflow's waits
+    evidence: EvidenceService
+    privacy: PrivacyService
+
+
+deps: Installed[StaffDeps] = Installed(StaffDeps)

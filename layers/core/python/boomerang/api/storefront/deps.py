@@ -1,0 +1,53 @@
+"""What the storefront routes use, built once by functions/storefront_api/handler.py at cold start
+and installed there (see boomerang.api.dependencies)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from boomerang.api.dependencies import Installed
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Logger, Metrics
+    from aws_lambda_powertools.event_handler.api_gateway import Router
+    from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer, IdempotencyConfig
+
+    from boomerang.api.auth import Authenticator
+    from boomerang.auth.principal import Principal
+    from boomerang.carriers.labels import LabelStore
+    from boomerang.orchestration.step_functions import WorkflowEngine
+    from boomerang.services.evidence import EvidenceService
+    from boomerang.services.policies import PolicySource
+    from boomerang.services.returns import ReturnsService
+    from boomerang.store.records import Repository
+
+
+@runtime_checkable
+class StorefrontDeps(Protocol):
+    logger: Logger
+    metrics: Metrics
+    repo: Repository
+    policies: PolicySource
+    service: ReturnsService
+    auth: Authenticator
+    engine: WorkflowEngine | None  # None: no state machine configured
+    labels: LabelStore | None  # None: carrier-hosted labels only
+    idempotency: IdempotencyConfig
+    idempotency_store: BasePersistenceLayer
+    idempotency_scope: str  # the handler module's name: see boomerang.api.idempotency.idempotent_call
+
+    def clock(self) -> datetime: ...
+
+    def evidence_service(self) -> EvidenceService:
+        """Made on the first upload: the S3 client and the evidence code stay out of the cold start."""
+        ...
+
+
+deps: Installed[StorefrontDeps] = Installed(StorefrontDeps)
+
+
+def caller(router: Router) -> Principal:
+    """Who is calling: a storefront API key or a customer token."""
+    d = deps()
+    return d.auth.principal(router.current_event.headers, d.clock())

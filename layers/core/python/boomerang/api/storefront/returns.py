@@ -1,0 +1,100 @@
+"""Returns: request one (the policy decides in the same request), read it, cancel it."""
+
+# No `from __future__ import annotations`: see orders.py.
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Tracer
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path
+from aws_lambda_powertools.metrics import MetricUnit
+
+from boomerang.api.idempotency import idempotent_call, require_idempotency_key
+from boomerang.api.schemas import ReturnIn, ReturnOut
+from boomerang.api.storefront import ERRORS
+from boomerang.api.storefront.deps import caller, deps
+from boomerang.domain.policy import RequestedItem
+from boomerang.services.returns import ReturnRequest
+
+router = Router()  # type: ignore[no-untyped-call]
+tracer = Tracer()
+
+
+def _create_return_once(call: dict[str, Any]) -> dict[str, Any]:
+    """Create the return; Powertools idempotency stores the answer under the Idempotency-Key."""
+    d = deps()
+    who = caller(router)
+    body = ReturnIn.model_validate(call["request"])
+    request = ReturnRequest(
+        order_id=body.order_id,
+        items=[RequestedItem(line_id=i.line_id, quantity=i.quantity, reason=i.reason) for i in body.items],
+        resolution=body.resolution,
+        notes={i.line_id: i.note for i in body.items if i.note},
+        locale=body.locale,
+    )
+    created = d.service.create_return(who, request, d.clock())
+    d.logger.append_keys(rma=created.rma)
+    if d.engine is not None:
+        try:
+            d.engine.start(created.rma)
+        except Exception:
+            # The return is saved and answered either way. A failed start is logged and counted
+            # (the metric is what on-call watches); the outbox publisher starts it again on the
+            # `return.requested` event, which is safe: executions are named by the RMA.
+            d.logger.exception("workflow start failed")
+            d.metrics.add_metric(name="WorkflowStartFailed", unit=MetricUnit.Count, value=1)
+    d.logger.info(
+        "return created", extra={"status": created.status.value, "outcome": created.decision.outcome}
+    )
+    d.metrics.add_metric(
+        name=f"ReturnDecision_{created.decision.outcome.value}", unit=MetricUnit.Count, value=1
+    )
+    return ReturnOut.of(created).model_dump(mode="json")
+
+
+@router.post(
+    "/v1/returns",
+    summary="Request a return; the policy decides in the same request",
+    responses=ERRORS,
+    tags=["returns"],
+)
+@tracer.capture_method
+def post_return(
+    body: ReturnIn,
+    idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=255)] = None,
+) -> Response[ReturnOut]:
+    require_idempotency_key(idempotency_key)
+    d = deps()
+    who = caller(router)
+    d.logger.append_keys(shop=who.shop, order_id=body.order_id)
+    create_return_once = idempotent_call(
+        _create_return_once, d.idempotency_scope, d.idempotency, d.idempotency_store
+    )
+    result = create_return_once(
+        call={"key": f"{who.shop}:{idempotency_key}", "request": body.model_dump(mode="json")}
+    )
+    return Response(
+        status_code=201, content_type=content_types.APPLICATION_JSON, body=ReturnOut.model_validate(result)
+    )
+
+
+@router.get(
+    "/v1/returns/<rma>", summary="A return with its decision and timeline", responses=ERRORS, tags=["returns"]
+)
+@tracer.capture_method
+def get_return(rma: Annotated[str, Path(max_length=32)]) -> ReturnOut:
+    d = deps()
+    ret, timeline = d.service.get_return(caller(router), rma)
+    d.logger.append_keys(rma=ret.rma)
+    return ReturnOut.of(ret, timeline)
+
+
+@router.post(
+    "/v1/returns/<rma>/cancel", summary="Cancel a return before it ships", responses=ERRORS, tags=["returns"]
+)
+@tracer.capture_method
+def cancel_return(rma: Annotated[str, Path(max_length=32)]) -> ReturnOut:
+    d = deps()
+    ret, timeline = d.service.cancel_return(caller(router), rma, d.clock())
+    d.logger.append_keys(rma=ret.rma)
+    return ReturnOut.of(ret, timeline)

@@ -1,1 +1,0 @@
-"""Support tickets: model, status table, SLA, classification, repository and service."""
