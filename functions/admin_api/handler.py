@@ -280,9 +280,9 @@ def attach_evidence(rma: RMA, body: EvidenceIn) -> Response[EvidenceUploadOut]:
 @app.get("/admin/v1/returns/<rma>/evidence", summary="A return's evidence", responses=ERRORS, tags=["staff"])
 @tracer.capture_method
 def list_evidence(rma: RMA) -> EvidenceListOut:
-    _staff()
-    ret, _ = repo.get_return(_canonical(rma))
-    return EvidenceListOut(items=[EvidenceOut.of(e) for e in ret.evidence])
+    member = _staff()
+    # The listing checks each file is still there (a file found gone goes on the timeline, alarmed).
+    return EvidenceListOut(items=[EvidenceOut.of(e) for e in evidence.listing(_canonical(rma), member.actor)])
 
 
 @app.get(

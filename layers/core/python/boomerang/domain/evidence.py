@@ -124,21 +124,39 @@ class EvidencePolicy(BaseModel):
             )
         return found
 
+    def mismatches(self, offer: EvidenceOffer, size: int, content_type: str) -> list[dict[str, str]]:
+        """What was stored against what was offered: its size and type (checked before any byte is
+        read, so a lie about a 5 GB file costs nothing)."""
+        found: list[dict[str, str]] = []
+        if size != offer.size:
+            found.append(
+                {
+                    "field": "size",
+                    "code": "size_mismatch",
+                    "message": f"The file has {size} bytes, not the {offer.size} declared.",
+                }
+            )
+        if content_type != offer.content_type:
+            found.append(
+                {
+                    "field": "content_type",
+                    "code": "content_type_mismatch",
+                    "message": "The file was sent as another type.",
+                }
+            )
+        return found
+
     def content_problems(
         self, offer: EvidenceOffer, size: int, content_type: str, facts: MediaFacts
     ) -> list[dict[str, str]]:
         """What is wrong with what was stored under an offer: its size and type against the offer's,
         and its bytes (as boomerang.media read them) against the kind and the policy. Empty: accepted."""
-        found: list[dict[str, str]] = []
+        found = self.mismatches(offer, size, content_type)
 
         def problem(field: str, code: str, message: str) -> None:
             found.append({"field": field, "code": code, "message": message})
 
         kind = offer.kind
-        if size != offer.size:
-            problem("size", "size_mismatch", f"The file has {size} bytes, not the {offer.size} declared.")
-        if content_type != offer.content_type:
-            problem("content_type", "content_type_mismatch", "The file was sent as another type.")
         if not facts.decoded:
             code = "not_a_video" if kind is EvidenceKind.VIDEO else "not_a_photo"
             problem("file", code, f"The file is not a {kind.value} that can be read ({facts.error}).")
@@ -385,6 +403,10 @@ def retain_until(uploaded_at: datetime, policy: EvidencePolicy) -> datetime:
 # them equal): the current version expires (a delete marker) after the default retention plus a
 # margin, and the data itself one day after that, or once its lock ends if a policy kept it longer.
 LIFECYCLE_EXPIRY_DAYS = 180 + 30
+# Object Lock's two modes, a per-deployment choice (CDK context `evidence_lock_mode`): in governance
+# mode a principal holding s3:BypassGovernanceRetention could lift a lock (no Boomerang function
+# does, and the bucket policy denies it to everyone); in compliance mode no one can, root included.
+LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 NONCURRENT_EXPIRY_DAYS = 1
 
 
