@@ -10,6 +10,8 @@ Context values (`-c key=value`):
                 e.g. '{"eu-central-1": ["eu-pl-gls"]}': a RegionalEvidenceStack per region
                 (default: every return's evidence in the home bucket)
   home_region   the main stack's region, needed with evidence_regions (default: CDK_DEFAULT_REGION)
+  evidence_lock_mode  governance (default) or compliance: the Object Lock mode of every evidence
+                bucket, its default retention and what the upload check writes (docs/EVIDENCE.md)
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import os
 from aws_cdk import App, Aspects, Environment
 from cdk_nag import AwsSolutionsChecks
 
-from infra.cdk.constructs.evidence_buckets import RegionalEvidenceStack, evidence_regions
+from infra.cdk.constructs.evidence_buckets import RegionalEvidenceStack, evidence_regions, lock_mode
 from infra.cdk.stacks.boomerang_stack import BoomerangStack
 
 DEFAULT_STACK_NAME = "Boomerang"
@@ -28,6 +30,7 @@ DEFAULT_STACK_NAME = "Boomerang"
 def build_app(app: App | None = None) -> tuple[App, BoomerangStack]:
     """The app as `cdk synth` builds it, cdk-nag AwsSolutions checks included."""
     app = app or App()
+    mode = lock_mode(app.node.try_get_context("evidence_lock_mode"))
     stack = BoomerangStack(
         app,
         app.node.try_get_context("stack_name") or DEFAULT_STACK_NAME,
@@ -36,6 +39,7 @@ def build_app(app: App | None = None) -> tuple[App, BoomerangStack]:
         admin_mfa_required=str(app.node.try_get_context("admin_mfa_required") or "").lower() == "true",
         notify_sender=app.node.try_get_context("notify_sender") or None,
         evidence_regions=evidence_regions(app.node.try_get_context("evidence_regions")),
+        evidence_lock_mode=mode,
     )
     regions = evidence_regions(app.node.try_get_context("evidence_regions"))
     home_region = app.node.try_get_context("home_region") or os.environ.get("CDK_DEFAULT_REGION")
@@ -47,6 +51,7 @@ def build_app(app: App | None = None) -> tuple[App, BoomerangStack]:
             f"{stack.stack_name}-evidence-{region}",
             home_stack_name=stack.stack_name,
             home_region=str(home_region),
+            mode=mode,
             env=Environment(region=region),
         )
     # Every synth is checked; a finding without a suppression fails `cdk synth`.

@@ -9,12 +9,14 @@ import urllib.request
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from local.sample_media import sample_photo, sample_video
+
 if TYPE_CHECKING:
     from local.demo.harness import Journey
 
-# The first bytes of an MP4 ("ftyp" box) and some padding: a small but real-shaped video file.
-DEMO_VIDEO = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(range(256)) * 64
-DEMO_PHOTO = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(1024) + b"\xff\xd9"
+# Real files, made on the spot (local/sample_media.py): the upload check reads what they are.
+DEMO_VIDEO = sample_video(seconds=4)
+DEMO_PHOTO = sample_photo()
 
 
 def form_post(url: str, fields: dict[str, str], content: bytes, content_type: str) -> int:
@@ -47,7 +49,7 @@ def upload_unboxing_video(j: Journey, rma: str, api_key: str) -> None:
     offer: dict[str, Any] = j.api.call("POST", f"/v1/returns/{rma}/evidence", body, {"x-api-key": api_key})
     upload = offer["upload"]
     j.say(
-        f"storefront: presigned POST for a video (up to {upload['max_bytes'] // (1024 * 1024)} MB, "
+        f"storefront: presigned POST for a video (exactly {upload['max_bytes']} bytes, "
         f"until {upload['expires_at']})"
     )
     status = form_post(upload["url"], upload["fields"], DEMO_VIDEO, "video/mp4")

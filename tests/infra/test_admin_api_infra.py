@@ -268,6 +268,7 @@ def test_admin_function_environment(
     assert set(env) == {
         "TABLE_NAME",
         "EVIDENCE_BUCKET",
+        "EVIDENCE_QUARANTINE_BUCKET",
         "STATE_MACHINE_ARN",
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
@@ -324,14 +325,18 @@ def test_admin_role_grants_exactly_what_the_function_does(
     for index in ("gsi1", "gsi2", "gsi3"):
         index_arn = {"Fn::Join": ["", [_arn(table_id), f"/index/{index}"]]}
         expected[json.dumps(index_arn, sort_keys=True)] = {"dynamodb:Query"}
-    # Evidence: presigned uploads (warehouse) and viewing URLs, under returns/ only.
+    # Evidence: viewing URLs under returns/ (and listing, so a missing file answers 404), presigned
+    # uploads (warehouse) under the staff offer prefix of the quarantine bucket only.
     bucket_id = admin_function[1]["Environment"]["Variables"]["EVIDENCE_BUCKET"]["Ref"]
+    quarantine_id = admin_function[1]["Environment"]["Variables"]["EVIDENCE_QUARANTINE_BUCKET"]["Ref"]
     evidence_objects = {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/returns/*"]]}
-    expected[json.dumps(evidence_objects, sort_keys=True)] = {
-        "s3:PutObject",
-        "s3:GetObject",
-        "s3:GetObjectVersion",
+    expected[json.dumps(evidence_objects, sort_keys=True)] = {"s3:GetObject", "s3:GetObjectVersion"}
+    expected[json.dumps({"Fn::GetAtt": [bucket_id, "Arn"]}, sort_keys=True)] = {
+        "s3:ListBucket",
+        "s3:ListBucketVersions",
     }
+    staff_offers = {"Fn::Join": ["", [{"Fn::GetAtt": [quarantine_id, "Arn"]}, "/offers/*/staff/*"]]}
+    expected[json.dumps(staff_offers, sort_keys=True)] = {"s3:PutObject"}
     key_id = synthesized.resources[bucket_id]["Properties"]["BucketEncryption"][
         "ServerSideEncryptionConfiguration"
     ][0]["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]["Fn::GetAtt"][0]

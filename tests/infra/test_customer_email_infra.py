@@ -31,7 +31,9 @@ def notify_function(synthesized: Synthesized) -> dict[str, Any]:
     return found[0]
 
 
-def test_the_sender_is_an_ses_identity_the_notify_task_alone_sends_from(with_sender: Synthesized) -> None:
+def test_the_sender_is_an_ses_identity_the_notify_task_and_evidence_check_alone_send_from(
+    with_sender: Synthesized,
+) -> None:
     identities = with_sender.of_type("AWS::SES::EmailIdentity")
     assert [r["Properties"]["EmailIdentity"] for r in identities.values()] == [SENDER]
     props = notify_function(with_sender)
@@ -43,9 +45,18 @@ def test_the_sender_is_an_ses_identity_the_notify_task_alone_sends_from(with_sen
     # arn:...:identity/<Ref of the identity>, i.e. that one sender.
     resource = json.dumps(sends[0]["Resource"])
     assert ':identity/", {"Ref": "' + next(iter(identities)) + '"}' in resource
+    # The evidence check tells a customer of a refused upload, through the same sender.
+    _, evidence = with_sender.function("evidence_uploaded")
+    assert (
+        evidence["Environment"]["Variables"]["NOTIFIER"],
+        evidence["Environment"]["Variables"]["NOTIFY_SENDER"],
+    ) == (
+        "ses",
+        SENDER,
+    )
     # No other function may send mail.
     for other in with_sender.of_type("AWS::Lambda::Function").values():
-        if other["Properties"] is not props:
+        if other["Properties"] is not props and other["Properties"] is not evidence:
             statements = json.dumps(with_sender.role_statements(other["Properties"]))
             assert "ses:SendEmail" not in statements
 

@@ -228,6 +228,7 @@ def test_function_environment(
         "STATE_MACHINE_ARN",
         "LABEL_BUCKET_NAME",
         "EVIDENCE_BUCKET",
+        "EVIDENCE_QUARANTINE_BUCKET",
     }
     state_machine_id, _ = synthesized.one("AWS::StepFunctions::StateMachine")
     assert env["STATE_MACHINE_ARN"] == _ref(state_machine_id)

@@ -241,3 +241,26 @@ def test_a_refund_failure_names_its_next_steps_in_the_customers_language(
     assert texts[steps] in body
     # Only that one: a disputed payment never reads "choose another way to be paid".
     assert all(texts[other] not in body for other in texts if other.startswith("options") and other != steps)
+
+
+@pytest.mark.parametrize(
+    ("order_locale", "language"), [("de", "de"), ("zh-CN", "zh"), ("es-MX", "es"), ("fr", "fr"), (None, "en")]
+)
+def test_a_refused_upload_is_explained_in_the_customers_language(
+    notifier: SesNotifier, repo: Repository, order_locale: str | None, language: str
+) -> None:
+    from boomerang.notify.messages import evidence_refused
+
+    order = an_order(repo, order_locale)
+    ret = a_return(order, ReturnStatus.AWAITING_EVIDENCE)
+    message = evidence_refused(ret, "too_short", "a" * 32)
+    assert message.body.startswith("We could not accept") and "too short" in message.body  # English kept
+    notifier.send(ret, message)
+    # A second refusal of the same return is another email (each offer's refusal is sent once).
+    notifier.send(ret, evidence_refused(ret, "not_a_video", "b" * 32))
+    notifier.send(ret, evidence_refused(ret, "not_a_video", "b" * 32))
+    first, second = mails_to(order)
+    texts = catalogue(language)
+    assert ret.rma in first["subject"] and texts.defaults["evidence_too_short"] in first["body"]
+    assert texts.defaults["evidence_not_a_video"] in second["body"]
+    assert "$" not in first["subject"] + first["body"]

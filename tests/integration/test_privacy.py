@@ -105,10 +105,14 @@ def people(repo: Repository, local_aws: Any) -> dict[str, Any]:
             "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 180}},
         },
     )
+    # Uploads land in a quarantine bucket (no lock) and are locked in the evidence bucket once checked.
+    quarantine = f"quarantine-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=quarantine)
+    s3.put_bucket_versioning(Bucket=quarantine, VersioningConfiguration={"Status": "Enabled"})
     evidence = EvidenceService(
         repo,
         lambda s: default_policy(),
-        EvidenceBuckets(BucketChoice(bucket, "us-east-1"), {}),
+        EvidenceBuckets(BucketChoice(bucket, "us-east-1", quarantine), {}),
         S3Clients(),
         clock,
         flow,
@@ -117,7 +121,8 @@ def people(repo: Repository, local_aws: Any) -> dict[str, Any]:
         with_video, EvidenceKind.VIDEO, "video/mp4", len(VIDEO), Uploader.CUSTOMER, "customer"
     )
     _post(made.url, made.fields, VIDEO, "video/mp4")
-    evidence.record_upload(bucket, made.key, s3.head_object(Bucket=bucket, Key=made.key)["VersionId"])
+    evidence.record_upload(quarantine, made.key, s3.head_object(Bucket=quarantine, Key=made.key)["VersionId"])
+    [recorded] = repo.get_return(with_video.rma)[0].evidence
 
     never_returned = _order(repo, ada, 5000)
     bob_order = _order(repo, bob, 3000, payment="pi_bob_1")
@@ -129,7 +134,7 @@ def people(repo: Repository, local_aws: Any) -> dict[str, Any]:
         "ada_returns": {refunded.rma, with_video.rma},
         "refunded": refunded.rma,
         "with_video": with_video.rma,
-        "evidence_key": made.key,
+        "evidence_key": recorded.key,
         "bucket": bucket,
         "bob_order": bob_order.order_id,
         "bob_return": bob_return.rma,

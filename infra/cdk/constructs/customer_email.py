@@ -29,10 +29,16 @@ class CustomerEmail(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.identity = ses.EmailIdentity(self, "Sender", identity=ses.Identity.email(sender))
-        notify_function.add_environment("NOTIFIER", "ses")
-        notify_function.add_environment("NOTIFY_SENDER", sender)
-        notify_function.add_environment("IDEMPOTENCY_TABLE_NAME", tables.idempotency_table.table_name)
-        tables.grant_idempotency_access(notify_function)
-        notify_function.add_to_role_policy(
+        self.sender = sender
+        self.tables = tables
+        self.grant_send(notify_function)
+
+    def grant_send(self, function: lambda_.Function) -> None:
+        """A function that emails customers (the notify step; the evidence check's refusals)."""
+        function.add_environment("NOTIFIER", "ses")
+        function.add_environment("NOTIFY_SENDER", self.sender)
+        function.add_environment("IDEMPOTENCY_TABLE_NAME", self.tables.idempotency_table.table_name)
+        self.tables.grant_idempotency_access(function)
+        function.add_to_role_policy(
             iam.PolicyStatement(actions=["ses:SendEmail"], resources=[self.identity.email_identity_arn])
         )

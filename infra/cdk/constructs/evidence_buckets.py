@@ -1,27 +1,35 @@
 """Evidence storage: unboxing and inspection videos kept safe for disputes.
 
-Each evidence bucket: Block Public Access, TLS only, versioning, a customer managed KMS key,
-Object Lock in governance mode with a default retention (180 days; a shop's policy may keep an
-object longer, set per object by the upload function), lifecycle to Glacier Instant Retrieval after
-30 days, expiry after the retention plus a margin, noncurrent versions expired (a version still
-locked is deleted only once its lock ends), browser POST uploads (CORS), and S3 events to
-EventBridge. A server access log bucket records every request.
+Two buckets per region (docs/EVIDENCE.md):
+- the quarantine bucket, where presigned POSTs land (`offers/<rma>/<customer|staff>/<offer id>`): no
+  Object Lock, versioned (each upload is its own version, checked by version), every object expired
+  after a day; S3 events to EventBridge run the upload check;
+- the evidence bucket, where the check writes what passed (`returns/...`) with an explicit retention:
+  Object Lock in the deployment's mode (context `evidence_lock_mode`: governance, the default, or
+  compliance) with a default retention (180 days) besides, lifecycle to Glacier Instant Retrieval
+  after 30 days, expiry after the retention plus a margin, noncurrent versions expired (a version
+  still locked is deleted only once its lock ends). Its bucket policy denies
+  s3:BypassGovernanceRetention to every principal, so in governance mode too no one lifts a lock
+  without first changing the bucket policy (a CloudTrail-visible act).
+Both: Block Public Access, TLS only, the region's customer managed KMS key, server access logs.
+
+No function can lift a lock: the upload check may write into the evidence bucket only with Object
+Lock headers of the deployment's mode and at least the default retention (IAM conditions), holds
+no bypass, no delete and no version delete there; the API functions may only sign uploads under
+their uploader's offer prefix of the quarantine bucket (storefront `offers/*/customer/*`, admin
+`offers/*/staff/*`) and staff read evidence. A file found gone raises `EvidenceMissing` (alarm here).
 
 Regional buckets (context `evidence_regions`, e.g. `{"eu-central-1": ["eu-pl-gls"]}`: region -> the hub
 ids whose returns keep their evidence there) are made by `RegionalEvidenceStack`, one stack per
 region, named deterministically so the home stack's functions can reach them without cross-region
 references; their S3 events are forwarded to the home region's default event bus.
 
-`EvidenceStore` composes the home bucket and the upload function (functions/evidence_uploaded) fed
-by an EventBridge rule on "Object Created" in any evidence bucket, and grants the API functions
-what they need: presigning uploads (PutObject + the key's GenerateDataKey) and viewing (GetObject +
-Decrypt).
+The upload check, its grants and alarms: infra/cdk/constructs/evidence_store.py.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from aws_cdk import Aws, Duration, RemovalPolicy, Stack
@@ -29,15 +37,10 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
-from infra.cdk.constructs.data_table import DataTables
-from infra.cdk.constructs.lambda_function import BoomerangFunction
-
-SERVICE_NAME = "evidence_uploaded"
 DEFAULT_RETENTION_DAYS = 180
 GLACIER_IR_AFTER_DAYS = 30
 EXPIRY_MARGIN_DAYS = 30
@@ -46,11 +49,27 @@ EXPIRY_MARGIN_DAYS = 30
 NONCURRENT_EXPIRY_DAYS = 1
 ACCESS_LOG_DAYS = 400
 KEY_PREFIX = "returns/"
+OFFER_PREFIX = "offers/"
+# An upload is checked within minutes; what is left in quarantine after a day goes.
+QUARANTINE_DAYS = 1
+LOCK_MODES = {"governance": "GOVERNANCE", "compliance": "COMPLIANCE"}
 
 
 def regional_bucket_name(stack_name: str, region: str) -> str:
     """A regional bucket's name, known to the home stack without a cross-region reference."""
     return f"{stack_name.lower()}-evidence-{region}-{Aws.ACCOUNT_ID}"
+
+
+def regional_quarantine_name(stack_name: str, region: str) -> str:
+    return f"{stack_name.lower()}-quarantine-{region}-{Aws.ACCOUNT_ID}"
+
+
+def lock_mode(raw: Any) -> str:
+    """The `evidence_lock_mode` context value: governance (default) or compliance."""
+    value = str(raw or "governance").lower()
+    if value not in LOCK_MODES:
+        raise ValueError("evidence_lock_mode: governance or compliance")
+    return LOCK_MODES[value]
 
 
 class EvidenceBucket(Construct):
@@ -62,8 +81,10 @@ class EvidenceBucket(Construct):
         construct_id: str,
         *,
         retention_days: int = DEFAULT_RETENTION_DAYS,
+        mode: str = "GOVERNANCE",
         cors_allow_origins: list[str] | None = None,
         bucket_name: str | None = None,
+        quarantine_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.key = kms.Key(
@@ -107,17 +128,13 @@ class EvidenceBucket(Construct):
             bucket_key_enabled=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             object_lock_enabled=True,
-            object_lock_default_retention=s3.ObjectLockRetention.governance(Duration.days(retention_days)),
+            object_lock_default_retention=(
+                s3.ObjectLockRetention.compliance(Duration.days(retention_days))
+                if mode == "COMPLIANCE"
+                else s3.ObjectLockRetention.governance(Duration.days(retention_days))
+            ),
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="evidence/",
-            cors=[
-                s3.CorsRule(
-                    allowed_methods=[s3.HttpMethods.POST],
-                    allowed_origins=cors_allow_origins or ["*"],
-                    allowed_headers=["*"],
-                    max_age=3600,
-                )
-            ],
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="evidence-lifecycle",
@@ -136,9 +153,53 @@ class EvidenceBucket(Construct):
             ],
             removal_policy=RemovalPolicy.RETAIN,
         )
+        # No one lifts a lock, in governance mode too: not a function, not an administrator, unless
+        # this statement is first removed from the bucket policy.
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="NoGovernanceBypass",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:BypassGovernanceRetention"],
+                resources=[self.bucket.arn_for_objects("*")],
+            )
+        )
+        # Uploads land here, unlocked, until the upload check has read them: browsers POST (CORS).
+        self.quarantine = s3.Bucket(
+            self,
+            "Quarantine",
+            bucket_name=quarantine_name,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="quarantine/",
+            cors=[
+                s3.CorsRule(
+                    allowed_methods=[s3.HttpMethods.POST],
+                    allowed_origins=cors_allow_origins or ["*"],
+                    allowed_headers=["*"],
+                    max_age=3600,
+                )
+            ],
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="quarantine-expiry",
+                    expiration=Duration.days(QUARANTINE_DAYS),
+                    noncurrent_version_expiration=Duration.days(QUARANTINE_DAYS),
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                ),
+                s3.LifecycleRule(id="quarantine-delete-markers", expired_object_delete_marker=True),
+            ],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
         # S3 events to EventBridge, set on the resource itself: the L2 `event_bridge_enabled` would add
         # a custom-resource Lambda to do what CloudFormation does natively.
-        cfn_bucket = self.bucket.node.default_child
+        cfn_bucket = self.quarantine.node.default_child
         assert isinstance(cfn_bucket, s3.CfnBucket)
         cfn_bucket.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
             event_bridge_configuration=s3.CfnBucket.EventBridgeConfigurationProperty(
@@ -152,11 +213,22 @@ class RegionalEvidenceStack(Stack):
     the home region's default event bus, where the upload function's rule picks them up."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, home_stack_name: str, home_region: str, **kwargs: Any
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        home_stack_name: str,
+        home_region: str,
+        mode: str = "GOVERNANCE",
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         made = EvidenceBucket(
-            self, "Evidence", bucket_name=regional_bucket_name(home_stack_name, self.region)
+            self,
+            "Evidence",
+            mode=mode,
+            bucket_name=regional_bucket_name(home_stack_name, self.region),
+            quarantine_name=regional_quarantine_name(home_stack_name, self.region),
         )
         home_bus = events.EventBus.from_event_bus_arn(
             self, "HomeBus", f"arn:{Aws.PARTITION}:events:{home_region}:{Aws.ACCOUNT_ID}:event-bus/default"
@@ -165,154 +237,17 @@ class RegionalEvidenceStack(Stack):
             self,
             "ForwardUploads",
             description="Evidence uploads in this region, to the home region's upload function",
-            event_pattern=_uploads_pattern([made.bucket.bucket_name]),
+            event_pattern=uploads_pattern([made.quarantine.bucket_name]),
             targets=[targets.EventBus(home_bus)],
         )
 
 
-def _uploads_pattern(bucket_names: list[str]) -> events.EventPattern:
+def uploads_pattern(bucket_names: list[str]) -> events.EventPattern:
     return events.EventPattern(
         source=["aws.s3"],
         detail_type=["Object Created"],
-        detail={"bucket": {"name": bucket_names}, "object": {"key": [{"prefix": KEY_PREFIX}]}},
+        detail={"bucket": {"name": bucket_names}, "object": {"key": [{"prefix": OFFER_PREFIX}]}},
     )
-
-
-class EvidenceStore(Construct):
-    """The home evidence bucket, the regional buckets' names, and the upload function."""
-
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        code_dir: Path,
-        layer: lambda_.ILayerVersion,
-        tables: DataTables,
-        state_machine_arn: str,
-        retention_days: int = DEFAULT_RETENTION_DAYS,
-        regions: dict[str, list[str]] | None = None,
-        cors_allow_origins: list[str] | None = None,
-    ) -> None:
-        super().__init__(scope, construct_id)
-        stack = Stack.of(self)
-        self.home = EvidenceBucket(
-            self, "Home", retention_days=retention_days, cors_allow_origins=cors_allow_origins
-        )
-        self.bucket = self.home.bucket
-        self.regions = dict(regions or {})
-        regional = {region: regional_bucket_name(stack.stack_name, region) for region in self.regions}
-        # What every evidence function reads: the home bucket and, per hub, a regional one.
-        self.environment: dict[str, str] = {"EVIDENCE_BUCKET": self.bucket.bucket_name}
-        if regional:
-            self.environment["EVIDENCE_REGIONAL_BUCKETS"] = stack.to_json_string(
-                {
-                    hub: {"bucket": regional[region], "region": region}
-                    for region, hubs in self.regions.items()
-                    for hub in hubs
-                }
-            )
-
-        made = BoomerangFunction(
-            self,
-            "Uploaded",
-            code_dir=code_dir,
-            handler="handler.handler",
-            description="Boomerang evidence upload check: records evidence on its return, resumes the wait",
-            layer=layer,
-            memory_size=1024,
-            # Reading a 500 MB video back for its SHA-256 takes a while.
-            timeout_seconds=300,
-            environment={
-                "TABLE_NAME": tables.table.table_name,
-                "STATE_MACHINE_ARN": state_machine_arn,
-                "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
-                **self.environment,
-            },
-        )
-        self.function = made.function
-        tables.grant_request_path_access(made.role)
-        made.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["states:SendTaskSuccess", "states:SendTaskFailure"], resources=[state_machine_arn]
-            )
-        )
-        self._grant(
-            made.role,
-            [
-                "s3:GetObject",
-                "s3:GetObjectVersion",
-                "s3:PutObjectRetention",
-                "s3:DeleteObjectVersion",
-                # Refused uploads only: the default retention locked them on arrival.
-                "s3:BypassGovernanceRetention",
-            ],
-            ["kms:Decrypt"],
-        )
-        events.Rule(
-            self,
-            "Uploads",
-            description="An evidence upload arrived: check and record it",
-            event_pattern=_uploads_pattern([self.bucket.bucket_name, *regional.values()]),
-            targets=[
-                targets.LambdaFunction(self.function, retry_attempts=8, max_event_age=Duration.hours(6))
-            ],
-        )
-
-    def bucket_arns(self) -> list[str]:
-        stack = Stack.of(self)
-        return [
-            self.bucket.bucket_arn,
-            *[f"arn:{Aws.PARTITION}:s3:::{regional_bucket_name(stack.stack_name, r)}" for r in self.regions],
-        ]
-
-    def _grant(self, role: iam.IRole, s3_actions: list[str], kms_actions: list[str]) -> None:
-        NagSuppressions.add_resource_suppressions(
-            role,
-            [
-                NagPackSuppression(
-                    id="AwsSolutions-IAM5",
-                    reason=(
-                        "Evidence objects are keyed returns/<rma>/...: the policy names each evidence "
-                        "bucket and the returns/ prefix; the RMA is known only per request. KMS on a "
-                        "regional key is limited to S3's use of it (kms:ViaService)."
-                    ),
-                    applies_to=[{"regex": "/^Resource::.*/returns/\\*$/g"}, "Resource::*"],
-                )
-            ],
-            apply_to_children=True,
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=s3_actions, resources=[f"{arn}/{KEY_PREFIX}*" for arn in self.bucket_arns()]
-            )
-        )
-        # Regional keys are in other stacks: S3 uses them on the caller's behalf, so the grant is by
-        # service (kms:ViaService) rather than by key ARN.
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=kms_actions, resources=[self.home.key.key_arn])
-        )
-        if self.regions:
-            role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=kms_actions,
-                    resources=["*"],
-                    conditions={
-                        "StringEquals": {"kms:ViaService": [f"s3.{r}.amazonaws.com" for r in self.regions]}
-                    },
-                )
-            )
-
-    def grant_upload(self, function: lambda_.Function) -> None:
-        """Presigned POSTs for evidence uploads (storefront: customers; admin: the warehouse)."""
-        assert function.role is not None
-        self._grant(function.role, ["s3:PutObject"], ["kms:GenerateDataKey"])
-        for name, value in self.environment.items():
-            function.add_environment(name, value)
-
-    def grant_view(self, role: iam.IRole) -> None:
-        """Short-lived viewing URLs for staff."""
-        self._grant(role, ["s3:GetObject", "s3:GetObjectVersion"], ["kms:Decrypt"])
 
 
 def evidence_regions(raw: Any) -> dict[str, list[str]]:

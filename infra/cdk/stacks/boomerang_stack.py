@@ -16,7 +16,7 @@ from infra.cdk.constructs.core_layer import CoreLayer, layer_requirements
 from infra.cdk.constructs.customer_email import CustomerEmail
 from infra.cdk.constructs.data_table import DataTables
 from infra.cdk.constructs.event_bus import EventBus
-from infra.cdk.constructs.evidence_buckets import EvidenceStore
+from infra.cdk.constructs.evidence_store import EvidenceStore
 from infra.cdk.constructs.klaviyo import KlaviyoEvents
 from infra.cdk.constructs.label_bucket import LabelBucket
 from infra.cdk.constructs.outbound_webhooks import OutboundWebhooks
@@ -43,6 +43,7 @@ class BoomerangStack(Stack):
         admin_mfa_required: bool = False,
         notify_sender: str | None = None,
         evidence_regions: dict[str, list[str]] | None = None,
+        evidence_lock_mode: str = "GOVERNANCE",
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -138,8 +139,9 @@ class BoomerangStack(Stack):
             tables=tables, bus=bus,
         )  # fmt: skip
         # Customer emails through SES once a sender is given (-c notify_sender=...); else the sandbox.
+        customer_email = None
         if notify_sender:
-            CustomerEmail(
+            customer_email = CustomerEmail(
                 self,
                 "CustomerEmail",
                 notify_function=workflow.functions["notify"],
@@ -165,11 +167,14 @@ class BoomerangStack(Stack):
             layer=core_layer.layer,
             tables=tables,
             state_machine_arn=workflow.state_machine_arn,
+            mode=evidence_lock_mode,
             regions=evidence_regions,
         )
-        evidence.grant_upload(storefront.function)
-        evidence.grant_upload(admin.function)
+        evidence.grant_upload(storefront.function, "customer")
+        evidence.grant_upload(admin.function, "staff")
         evidence.grant_view(admin.role)
+        if customer_email is not None:  # a refused upload is told to the customer
+            customer_email.grant_send(evidence.function)
         CfnOutput(
             self, "EvidenceBucket", value=evidence.bucket.bucket_name, description="Evidence (home region)"
         )

@@ -122,9 +122,13 @@ class EvidenceConfig(FromEnv):
     """The evidence buckets, for every function that presigns, records or shows evidence."""
 
     evidence_bucket: str = ""
-    # JSON: hub id -> {"bucket", "region"} (from the CDK context `evidence_regions`).
+    # Where presigned uploads land until checked (no Object Lock); the home region's.
+    evidence_quarantine_bucket: str = ""
+    # JSON: hub id -> {"bucket", "region", "quarantine"} (from the CDK context `evidence_regions`).
     evidence_regional_buckets: str = ""
     aws_region: str = "us-east-1"
+    # The Object Lock mode the upload check writes evidence with (CDK context `evidence_lock_mode`).
+    evidence_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = "GOVERNANCE"
     # Finance's card retry asks Stripe (boomerang.payments.secrets); empty: the sandbox adapter.
     stripe_secret_name: str = ""
 

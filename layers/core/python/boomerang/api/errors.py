@@ -45,6 +45,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "subscription_not_found": "No such webhook subscription for the shop.",
         "dead_letter_not_found": "No such dead-lettered webhook delivery (or it was redriven already).",
         "evidence_not_found": "The return has no evidence with that id.",
+        "evidence_missing": "The evidence is recorded but its file is gone (on the timeline, alarmed).",
         "ticket_not_found": "No such ticket, or not yours (a customer token reaches its own tickets only).",
     },
     409: {
@@ -54,6 +55,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "request_in_progress": "A request with this Idempotency-Key is still running.",
         "wrong_hub": "The scanned parcel belongs to another hub: set it aside.",
         "evidence_not_expected": "The return's status takes no (more) evidence from this uploader.",
+        "evidence_offer_limit": "The return had as many uploads offered as its policy allows (per uploader).",
         "ticket_closed": "The ticket is closed; a customer opens a new one.",
         "illegal_ticket_transition": "The ticket's status does not allow this (both states named).",
         "merge_conflict": "A ticket cannot be merged into itself.",

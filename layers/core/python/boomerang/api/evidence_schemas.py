@@ -10,7 +10,7 @@ from boomerang.api.schemas import Body, Email, utc
 from boomerang.domain.evidence import Evidence, EvidenceKind
 
 if TYPE_CHECKING:  # not at runtime: the storefront's cold start does not load the evidence service
-    from boomerang.services.evidence import PresignedUpload, ViewUrl
+    from boomerang.services.evidence import PresignedUpload, StillUrl, ViewUrl
 
 ContentType = Annotated[str, StringConstraints(pattern=r"^[a-z]+/[a-z0-9.+-]+$", max_length=100)]
 Md5Base64 = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{22}==$")]
@@ -22,7 +22,10 @@ class EvidenceIn(Body):
     content_type: ContentType = Field(
         examples=["video/mp4"], description="The file's MIME type, sent again on upload"
     )
-    size: int = Field(ge=1, description="The file's size in bytes; the policy caps each kind (video: 500 MB)")
+    size: int = Field(
+        ge=1,
+        description="The exact size in bytes (S3 takes no other); the policy caps each kind (video: 500 MB)",
+    )
     content_md5: Md5Base64 | None = Field(
         default=None, description="The file's MD5, base64 (as Content-MD5): S3 then accepts only that file"
     )
@@ -39,12 +42,14 @@ class UploadFormOut(BaseModel):
         description="Send every field, then the file as the form's last part, `file`"
     )
     expires_at: str
-    max_bytes: int
+    max_bytes: int = Field(description="The declared size: the form takes a file of exactly this size")
 
 
 class EvidenceUploadOut(BaseModel):
-    """Where and how to upload: an S3 presigned POST, limited to the declared content type, the
-    policy's size range and 15 minutes. The upload is recorded on the return once S3 has it."""
+    """Where and how to upload: an S3 presigned POST, an offer recorded on the return and
+    redeemed once, limited to the declared content type and size and 15 minutes. The file is
+    checked for what it is (a real video or photo, per the policy) once S3 has it, then recorded
+    on the return, or refused and deleted (the timeline and the customer's email say why)."""
 
     evidence_id: str
     upload: UploadFormOut
@@ -68,6 +73,14 @@ class EvidenceOut(BaseModel):
     uploaded_by: str
     uploaded_at: str
     retain_until: str = Field(description="Kept (Object Lock) until then for disputes; deleted after")
+    duration_seconds: float | None = Field(default=None, description="A video's length, measured")
+    width: int | None = None
+    height: int | None = None
+    stills: int = Field(default=0, description="Still frames to look at (the evidence view links them)")
+    location_removed: bool = Field(default=False, description="A photo's GPS position was removed")
+    missing_since: str | None = Field(
+        default=None, description="Set when a view or listing found the file gone (on the timeline, alarmed)"
+    )
 
     @classmethod
     def of(cls, e: Evidence) -> EvidenceOut:
@@ -80,6 +93,12 @@ class EvidenceOut(BaseModel):
             uploaded_by=e.uploaded_by,
             uploaded_at=utc(e.uploaded_at),
             retain_until=utc(e.retain_until),
+            duration_seconds=e.media.duration_seconds if e.media else None,
+            width=e.media.width if e.media else None,
+            height=e.media.height if e.media else None,
+            stills=len(e.stills),
+            location_removed=e.location_removed,
+            missing_since=utc(e.missing_since) if e.missing_since else None,
         )
 
 
@@ -87,14 +106,38 @@ class EvidenceListOut(BaseModel):
     items: list[EvidenceOut]
 
 
+class StillOut(BaseModel):
+    url: str = Field(
+        description="A short-lived GET URL of a JPEG (at most 640 px), as long-lived as the view's"
+    )
+    width: int
+    height: int
+    at_seconds: float | None = Field(
+        default=None, description="Where in the video; none for a photo's preview"
+    )
+
+    @classmethod
+    def of(cls, still: StillUrl) -> StillOut:
+        return cls(url=still.url, width=still.width, height=still.height, at_seconds=still.at_seconds)
+
+
 class EvidenceViewOut(BaseModel):
     evidence_id: str
     url: str = Field(description="A short-lived GET URL; this view is recorded on the return's timeline")
     expires_at: str
+    stills: list[StillOut] = Field(
+        default_factory=list,
+        description="Still frames of a video (or a photo's preview): see it before downloading",
+    )
 
     @classmethod
     def of(cls, view: ViewUrl) -> EvidenceViewOut:
-        return cls(evidence_id=view.evidence_id, url=view.url, expires_at=utc(view.expires_at))
+        return cls(
+            evidence_id=view.evidence_id,
+            url=view.url,
+            expires_at=utc(view.expires_at),
+            stills=[StillOut.of(s) for s in view.stills],
+        )
 
 
 class PrivacyOut(BaseModel):

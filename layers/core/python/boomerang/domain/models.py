@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from boomerang.domain.evidence import Evidence
+from boomerang.domain.evidence import Evidence, EvidenceOffer
 from boomerang.domain.money import Currency, Money
 from boomerang.domain.status import ReturnStatus
 
@@ -318,6 +318,8 @@ class Return(Record):
     escalated: bool = False
     carrier_exception: CarrierException | None = None
     evidence: list[Evidence] = Field(default_factory=list)
+    # Every presigned upload offered for this return (domain/evidence.py): an upload redeems one, once.
+    evidence_offers: list[EvidenceOffer] = Field(default_factory=list)
     # The provider's dispute (chargeback) id: dispute handling decides, nothing refunds it again.
     dispute: str | None = None
 

@@ -124,6 +124,32 @@ class StoreCreditIssued(EventData):
 class EvidenceRecorded(EventData):
     rma: str
     evidence_id: str | None = None
+    order_id: str | None = None
+    kind: Literal["photo", "video"] | None = None
+    size: int | None = Field(default=None, description="Bytes kept (a photo: its copy without GPS)")
+    checksum_sha256: str | None = Field(default=None, description="Of the bytes kept, base64")
+    retain_until: str | None = Field(default=None, description="Object Lock retention, ISO 8601 UTC")
+
+
+class EvidenceOffered(EventData):
+    rma: str
+    order_id: str
+    offer_id: str = Field(description="The presigned POST's offer; the evidence id once accepted")
+    kind: Literal["photo", "video"]
+    uploader: Literal["customer", "staff"]
+
+
+class EvidenceRefused(EventData):
+    rma: str
+    order_id: str
+    offer_id: str | None = None
+    codes: list[str] = Field(description="Why (domain/evidence.py problem codes, e.g. not_a_video)")
+
+
+class EvidenceMissing(EventData):
+    rma: str
+    order_id: str
+    evidence_ids: list[str] = Field(description="Recorded evidence whose file a view or listing found gone")
 
 
 class WebhookDeadLettered(EventData):
@@ -166,7 +192,10 @@ CATALOGUE: dict[str, dict[int, type[EventData]]] = {
     "workflow.failed": {1: WorkflowFailed},
     "dispute.created": {1: DisputeCreated},
     "store_credit.issued": {1: StoreCreditIssued},
+    "evidence.offered": {1: EvidenceOffered},
     "evidence.recorded": {1: EvidenceRecorded},
+    "evidence.refused": {1: EvidenceRefused},
+    "evidence.missing": {1: EvidenceMissing},
     "webhook.dead_lettered": {1: WebhookDeadLettered},
     "ticket.opened": {1: TicketOpened},
 }

@@ -21,6 +21,9 @@ class Message:
     body: str
     # What the text was filled with: an email channel renders the customer's language from these.
     values: dict[str, str] = field(default_factory=dict)
+    # What makes a message one of a kind for a channel that sends once (default: its template per
+    # return); a message a return may get more than once (a refused upload) names itself.
+    once_key: str = ""
 
 
 _EN: dict[S, tuple[str, str]] = {
@@ -101,4 +104,24 @@ def message_for(ret: Return, reason: str | None = None, options: str | None = No
     # customer's language from the template files with `values`.
     return Message(
         f"return.{ret.status.value}", "en", subject.format(**filled), body.format(**filled), values
+    )
+
+
+def evidence_refused(ret: Return, reason: str, offer_id: str) -> Message:
+    """A customer's upload was refused (boomerang.domain.evidence.customer_reason names why). The
+    English text is the en catalogue's; the email channel words `reason` in the customer's language
+    from that language's `evidence_<reason>` default."""
+    from boomerang.notify.templates import catalogue
+
+    english = catalogue("en")
+    template = english.templates["evidence.refused"]
+    text = english.defaults.get(f"evidence_{reason}", english.defaults["evidence_other"])
+    subject, body = template.render({"rma": ret.rma, "reason": text})
+    return Message(
+        "evidence.refused",
+        "en",
+        subject,
+        body,
+        {"rma": ret.rma, "evidence_problem": reason},
+        once_key=f"evidence.refused.{offer_id}",
     )

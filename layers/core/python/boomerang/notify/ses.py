@@ -103,6 +103,12 @@ class SesNotifier:
         steps = message.values.get("next_steps")
         if steps and "options" not in message.values:
             values["options"] = values.get(f"options_{steps}", values["options"])
+        # A refused upload says why in the customer's language (boomerang.domain.evidence).
+        problem = message.values.get("evidence_problem")
+        if problem and "reason" not in message.values:
+            values["reason"] = values.get(
+                f"evidence_{problem}", values.get("evidence_other", values["reason"])
+            )
         subject, body = template.render(values)
         return Email(order.customer_email, language, message.template, subject, body)
 
@@ -116,7 +122,7 @@ class SesNotifier:
     def send(self, ret: Return, message: Message) -> str:
         email = self.compose(ret, message)
         mail = {
-            "key": f"{ret.shop}:{ret.rma}:{message.template}",
+            "key": f"{ret.shop}:{ret.rma}:{message.once_key or message.template}",
             "to": email.to,
             "subject": email.subject,
             "body": email.body,

@@ -50,9 +50,11 @@ def attach_evidence(staff: Staff, rma: RMA, body: EvidenceIn) -> Response[Eviden
 )
 @tracer.capture_method
 def list_evidence(staff: Staff, rma: RMA) -> EvidenceListOut:
-    ret, _ = deps().repo.get_return(canonical(rma))
+    d = deps()
+    ret, _ = d.repo.get_return(canonical(rma))
     staff.reach(ret.shop)
-    return EvidenceListOut(items=[EvidenceOut.of(e) for e in ret.evidence])
+    # The listing checks each file is still there (a file found gone goes on the timeline, alarmed).
+    return EvidenceListOut(items=[EvidenceOut.of(e) for e in d.evidence.listing(ret.rma, staff.actor)])
 
 
 @router.get(
