@@ -42,7 +42,7 @@ class PaymentSource:
 
 PAYPAL_PREFIX = "paypal:"
 _SHOPIFY_ORDER = re.compile(r"^gid://shopify/Order/[0-9]{1,20}$")
-_STRIPE_ID = re.compile(r"^(pi|ch|py)_[A-Za-z0-9]{6,250}$")
+_STRIPE_ID = re.compile(r"^(pi|ch|py)_[A-Za-z0-9]{1,250}$")
 # PayPal's ids are upper-case letters and digits (17 for a capture); a little room either way.
 _PAYPAL_CAPTURE = re.compile(r"^[A-Z0-9]{10,40}$")
 
