@@ -136,3 +136,35 @@ def test_a_shops_carrier_is_per_hub_with_a_default_and_test_mode_is_explicit() -
     assert ProviderSettings().carrier_for("us-nj") is None
     assert ProviderSettings(mode=Mode.TEST).test_mode
     assert secret_name("boomerang/", "acme", "shopify-admin") == "boomerang/acme/shopify-admin"
+
+
+def test_post_orders_takes_the_shipping_address_and_each_lines_customs_data() -> None:
+    from boomerang.api.schemas import OrderIn, ReturnIn
+
+    body = {
+        "order_id": "2040",
+        "order_number": "#2040",
+        "customer": {"email": "anna@example.com", "country": "DE"},
+        "currency": "EUR",
+        "ordered_at": "2026-02-20T10:00:00Z",
+        "payment_reference": "paypal:9BT885563M275774M",
+        "shipping_address": {"name": "Anna Müller", "line1": "Friedrichstraße 123", "city": "Berlin",
+                             "postal_code": "10117", "country": "DE", "phone": "+49 30 1234567"},
+        "lines": [{"line_id": "L1", "sku": "SWEATER", "quantity": 1,
+                   "unit_price": {"amount": "89.00", "currency": "EUR"},
+                   "hs_code": "6110.11", "origin_country": "PT", "weight_grams": 300}],
+    }  # fmt: skip
+    order = OrderIn.model_validate(body).to_order("demo")
+    assert order.shipping_address is not None and order.shipping_address.city == "Berlin"
+    (line,) = order.lines
+    assert (line.hs_code, line.origin_country, line.weight_grams) == ("611011", "PT", 300)
+    with pytest.raises(ValidationError):
+        OrderIn.model_validate(
+            {**body, "shipping_address": {**body["shipping_address"], "country": "Germany"}}
+        )
+    corrected = ReturnIn.model_validate(
+        {"order_id": "2040", "items": [{"line_id": "L1", "quantity": 1, "reason": "size_too_small"}],
+         "resolution": "refund", "ship_from": {**body["shipping_address"], "line1": "Unter den Linden 1"}}
+    )  # fmt: skip
+    address = corrected.ship_from_address()
+    assert address is not None and address.line1 == "Unter den Linden 1"

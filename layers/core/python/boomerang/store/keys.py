@@ -173,6 +173,11 @@ def shopify_product(shop_id: str, product_id: str) -> dict[str, str]:
     return {PK: f"SHOP#{shop_id}#PRODUCT#{product_id}", SK: PRODUCT_SK}
 
 
+# A SKU's customs data from Shopify's inventory items: SHOP#<shop>#SKU#<sku> | CUSTOMS
+def shopify_sku_customs(shop_id: str, sku: str) -> dict[str, str]:
+    return {PK: f"SHOP#{shop_id}#SKU#{sku}", SK: "CUSTOMS"}
+
+
 def shopify_webhook(domain: str, webhook_id: str) -> dict[str, str]:
     return {PK: f"SHOPIFYHOOK#{domain}#{webhook_id}", SK: WEBHOOK_SK}
 
