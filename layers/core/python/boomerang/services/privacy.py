@@ -253,6 +253,10 @@ class CustomerHolder:
         )
         if got.get("Attributes"):
             done.deleted.append(subject.customer_ref)
+        # An email suppression (bounce, complaint) is kept by the same reference: gone with it.
+        self.repo.ddb.delete_item(
+            TableName=self.repo.table, Key=to_item(keys.email_suppression(subject.shop, subject.customer_ref))
+        )
         return done
 
 

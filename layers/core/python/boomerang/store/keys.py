@@ -95,6 +95,11 @@ def customer(shop_id: str, customer_ref: str) -> dict[str, str]:
     return {PK: customer_pk(shop_id, customer_ref), SK: CUSTOMER_SK}
 
 
+# No more email to this customer (an SES bounce or complaint): beside the customer record.
+def email_suppression(shop_id: str, customer_ref: str) -> dict[str, str]:
+    return {PK: customer_pk(shop_id, customer_ref), SK: "EMAIL_SUPPRESSED"}
+
+
 def customer_orders_pk(shop_id: str, customer_ref: str) -> str:
     return f"{customer_pk(shop_id, customer_ref)}#ORDERS"
 
