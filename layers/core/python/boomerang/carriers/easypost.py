@@ -28,7 +28,7 @@ from typing import Any
 
 from boomerang.carriers.customs_invoice import render_invoice
 from boomerang.carriers.labels import LabelStore
-from boomerang.carriers.port import CarrierUnavailable, LabelRefused
+from boomerang.carriers.port import CarrierUnavailable, LabelRefused, NoRate
 from boomerang.domain.customs import CustomsDeclaration
 from boomerang.domain.labels import DEFAULT_PARCEL, OUNCE_GRAMS, LabelRequest
 from boomerang.domain.models import Address, Hub, Label, Return
@@ -198,7 +198,5 @@ def _carrier_error(exc: Exception) -> Exception:
     if isinstance(exc, TimeoutError | HttpError) or status == 429 or status >= 500:
         return CarrierUnavailable(f"EasyPost: {code} ({status or 'no answer'})")
     if isinstance(exc, FilteringError):
-        return LabelRefused(
-            "EasyPost offered no rate within the hub's carriers and service levels", code="no_rate"
-        )
+        return NoRate("EasyPost offered no rate within the hub's carriers and service levels")
     return LabelRefused(f"EasyPost refused the shipment: {code} ({status})")

@@ -44,3 +44,9 @@ class LabelRefused(DomainError):
 
     code = "label_refused"
     http_status = 422
+
+
+class NoRate(LabelRefused):
+    """No rate within the hub's carriers and service levels (and the shop's carrier accounts)."""
+
+    code = "no_rate"
