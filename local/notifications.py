@@ -23,8 +23,11 @@ from local.from_template import function_specs, resolve
 Simulation = Callable[[dict[str, Any]], tuple[int, Any]]
 
 
-def start_ses(template: dict[str, Any], moto_endpoint: str) -> list[str]:
-    """Point SES at moto's server and verify the template's sender identities; the senders."""
+def start_ses(
+    template: dict[str, Any], moto_endpoint: str, physical: dict[str, str] | None = None
+) -> list[str]:
+    """Point SES at moto's server and verify the template's sender identities (the senders are
+    answered); create its configuration sets, named in `physical` for the functions' environment."""
     os.environ["AWS_ENDPOINT_URL_SES"] = moto_endpoint
     os.environ["AWS_ENDPOINT_URL_SESV2"] = moto_endpoint
     senders = [
@@ -35,6 +38,13 @@ def start_ses(template: dict[str, Any], moto_endpoint: str) -> list[str]:
     ses = boto3.client("ses", endpoint_url=moto_endpoint)
     for sender in senders:
         ses.verify_email_identity(EmailAddress=sender)
+    sesv2 = boto3.client("sesv2", endpoint_url=moto_endpoint)
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::SES::ConfigurationSet":
+            name = f"{logical_id}-local"
+            sesv2.create_configuration_set(ConfigurationSetName=name)
+            if physical is not None:
+                physical[logical_id] = name
     return senders
 
 

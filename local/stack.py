@@ -79,7 +79,7 @@ class LocalStack:
         self._secrets(template)
         use_local_webhook_secrets(template, self.physical)
         create_buckets(template, self.physical, boto3.client("s3"))
-        start_ses(template, self.aws.moto_endpoint)  # SES on moto, the template's senders verified
+        start_ses(template, self.aws.moto_endpoint, self.physical)  # SES on moto, senders verified
         configure_stripe(template, self.physical)
         self._user_pool(template)
         self.events = LocalEvents(template, self.physical, self.aws.moto_endpoint).deploy()

@@ -6,6 +6,8 @@ Context values (`-c key=value`):
   admin_mfa_required  "true": staff must sign in with a TOTP second factor (default: optional)
   notify_sender the address customer emails come from, through SES (default: none, emails stay in
                 the sandbox); SES mails it a verification link on deploy
+  notify_domain the sender's domain: an SES domain identity with DKIM instead of the address's own
+                identity (publish the three DKIM CNAME records it lists)
   evidence_regions  JSON, region -> hub ids whose evidence stays there,
                 e.g. '{"eu-central-1": ["eu-pl-gls"]}': a RegionalEvidenceStack per region
                 (default: every return's evidence in the home bucket)
@@ -38,6 +40,7 @@ def build_app(app: App | None = None) -> tuple[App, BoomerangStack]:
         web_acl_arn=app.node.try_get_context("web_acl_arn") or None,
         admin_mfa_required=str(app.node.try_get_context("admin_mfa_required") or "").lower() == "true",
         notify_sender=app.node.try_get_context("notify_sender") or None,
+        notify_domain=app.node.try_get_context("notify_domain") or None,
         evidence_regions=evidence_regions(app.node.try_get_context("evidence_regions")),
         evidence_lock_mode=mode,
     )

@@ -274,6 +274,7 @@ def test_admin_function_environment(
         "POWERTOOLS_METRICS_NAMESPACE",
         "LOG_LEVEL",
         "STRIPE_SECRET_NAME",  # finance's card retry asks Stripe
+        "SHOP_SECRETS_PREFIX",  # each shop's payment credentials (issue 14)
     }
     assert env["TABLE_NAME"] == _ref(table_id)
     assert env["POWERTOOLS_SERVICE_NAME"] == "admin_api"
@@ -348,4 +349,10 @@ def test_admin_role_grants_exactly_what_the_function_does(
         if "api_key" in json.dumps(r["Properties"].get("GenerateSecretString"))
     )
     expected[json.dumps(_ref(stripe_secret), sort_keys=True)] = {"secretsmanager:GetSecretValue"}
+    # Each shop's own payment credentials, by provider (infra/cdk/constructs/shop_secrets.py).
+    for provider in ("stripe", "shopify-admin", "paypal"):
+        shop_secret = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":secretsmanager:",
+                       {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"},
+                       f":secret:boomerang/*/{provider}-??????"]]}  # fmt: skip
+        expected[json.dumps(shop_secret, sort_keys=True)] = {"secretsmanager:GetSecretValue"}
     assert granted == expected

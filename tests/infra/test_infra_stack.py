@@ -177,6 +177,8 @@ def test_layer_ships_the_pinned_runtime_dependencies_without_the_aws_sdk() -> No
         "easypost==10.7.0",
         "klaviyo-api==25.0.0",
         "stripe==16.1.0",
+        "paypal-server-sdk==2.4.0",
+        "requests==2.34.2",
     ]
 
 

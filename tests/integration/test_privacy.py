@@ -15,7 +15,7 @@ import pytest
 from boomerang.auth.principal import Principal
 from boomerang.carriers.sandbox import SandboxCarrier
 from boomerang.domain.evidence import BucketChoice, EvidenceBuckets, EvidenceKind, Uploader
-from boomerang.domain.models import Grade, Order, OrderLine, Resolution, Return
+from boomerang.domain.models import Address, Grade, Order, OrderLine, Resolution, Return
 from boomerang.domain.money import Money
 from boomerang.domain.policy import RequestedItem, default_policy
 from boomerang.domain.status import ReturnStatus as S
@@ -25,6 +25,8 @@ from boomerang.services.evidence import EvidenceService, S3Clients
 from boomerang.services.privacy import ERASED_EMAIL, PrivacyService, Subject, standard_holders
 from boomerang.services.returns import ReturnRequest, ReturnsService
 from boomerang.services.workflow import Grading, ReturnWorkflow
+from boomerang.store import keys
+from boomerang.store.dynamo import to_item
 from boomerang.store.records import Repository
 from tests.integration.test_evidence import VIDEO, _post
 from tests.integration.test_workflow_service import RecordingEngine
@@ -210,6 +212,36 @@ def test_erase_removes_personal_data_and_keeps_refunds_and_locked_evidence(
     # No block: the erased person orders and returns again like anyone else.
     again = _return(repo, _order(repo, people["ada"], 2000), "size_too_small")
     assert again.status is S.APPROVED
+
+
+def test_shipping_addresses_are_exported_and_erased(repo: Repository) -> None:
+    """The order's shipping address and the return's corrected pickup address (issue 14) are the
+    person's: both in the export, both gone after erasure."""
+    email = f"cleo.{uuid.uuid4().hex[:6]}@example.com"
+    home = Address(
+        name="Cleo Example", line1="1 Harbour Road", city="Dublin", postal_code="D02", country="IE"
+    )
+    moved = Address(
+        name="Cleo Example", line1="9 Quay Street", city="Galway", postal_code="H91", country="IE"
+    )
+    order = repo.upsert_order(_order(repo, email, 2000).model_copy(update={"shipping_address": home}))
+    service = ReturnsService(repo, lambda shop: default_policy(), lambda: b"k" * 32)
+    request = ReturnRequest(
+        order.order_id, [RequestedItem(line_id="L1", quantity=1, reason="size_too_small")], Resolution.REFUND,
+        {}, "en", ship_from=moved,
+    )  # fmt: skip
+    ret = service.create_return(Principal(shop=SHOP), request, NOW)
+    privacy = PrivacyService(standard_holders(repo))
+    exported = json.dumps(privacy.export(Subject(SHOP, email)))
+    assert "1 Harbour Road" in exported and "9 Quay Street" in exported
+
+    privacy.erase(Subject(SHOP, email))
+    assert repo.get_order(SHOP, order.order_id).shipping_address is None
+    assert repo.get_return(ret.rma)[0].ship_from is None
+    stored = json.dumps(
+        repo.ddb.get_item(TableName=repo.table, Key=to_item(keys.order(SHOP, order.order_id)))
+    )
+    assert "Harbour" not in stored and "Cleo" not in stored
 
 
 def test_a_new_holder_plugs_into_export_and_erasure(repo: Repository) -> None:

@@ -17,6 +17,8 @@ import pytest
 from boomerang.domain.errors import NotFound
 from boomerang.domain.models import Order
 from boomerang.shopify.signature import sign
+from boomerang.store import keys
+from boomerang.store.dynamo import to_item
 from boomerang.store.records import Repository
 from boomerang.store.shopify import ShopifyConnection, ShopifyStore
 from local.apigw_events import LambdaContext, rest_event
@@ -31,6 +33,7 @@ TOPICS = {
     "refunds_create": "refunds/create",
     "products_update_shoes": "products/update",
     "products_update_earbuds": "products/update",
+    "inventory_items_update": "inventory_items/update",
 }
 
 
@@ -228,3 +231,22 @@ def test_a_redelivery_after_newer_news_changes_nothing(shopify: ModuleType, repo
     assert shop.post("orders_create", webhook_id=first)[1]["outcome"] == "duplicate"
     assert shop.post("refunds_create")[1]["outcome"] == "stale"
     assert shop.order() == settled
+
+
+def test_the_shipping_address_stays_on_the_order_and_out_of_the_kept_snapshot(
+    shopify: ModuleType, repo: Repository
+) -> None:
+    shop = new_shop(shopify, repo)
+    assert shop.post("inventory_items_update")[0] == 200
+    for name in ("orders_create", "refunds_create"):
+        assert shop.post(name)[0] == 200
+    order = shop.order()
+    assert order.shipping_address is not None and order.shipping_address.line1 == "Lindenstraße 12"
+    shoes = next(line for line in order.lines if line.sku == "TRL-RUN-39-MOS")
+    assert (shoes.hs_code, shoes.origin_country, shoes.weight_grams) == ("640411", "VN", 780)
+    # The kept snapshot (Shopify's source record) holds no address lines, name or phone.
+    kept = repo.ddb.get_item(
+        TableName=repo.table, Key=to_item(keys.shopify_order_source(shop.shop, ORDER_ID))
+    )
+    text = json.dumps(kept["Item"])
+    assert "Lindenstra" not in text and "Schneider" not in text and "901820" not in text

@@ -73,3 +73,16 @@ def test_rendering_is_deterministic_so_a_retried_step_writes_the_same_file() -> 
     assert render_label("K7Q-4M2-XAC", HUBS["us-nj"], _label()) == render_label(
         "K7Q-4M2-XAC", HUBS["us-nj"], _label()
     )
+
+
+def test_a_sandbox_label_says_it_is_a_specimen_and_still_scans() -> None:
+    pdf = render_label("K7Q-4M2-XAC", HUBS["us-nj"], _label(), specimen=True)
+    text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert "SPECIMEN — NOT VALID FOR POSTAGE" in text
+    assert read_barcode(pdf, BAR_HEIGHT) == "K7Q-4M2-XAC"
+    assert (
+        "SPECIMEN"
+        not in PdfReader(io.BytesIO(render_label("K7Q-4M2-XAC", HUBS["us-nj"], _label())))
+        .pages[0]
+        .extract_text()
+    )

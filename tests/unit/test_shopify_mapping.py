@@ -153,3 +153,36 @@ def test_an_unknown_locale_is_dropped_not_guessed() -> None:
     body = sample("orders_create")
     body["customer_locale"] = "not a locale"
     assert mapping.to_order("demo", ShopifyOrder.model_validate(body), {}, {}, {}).locale is None
+
+
+# --- issue 14: the shipping address, customs data and weights ---------------------------------
+
+
+def test_the_shipping_address_comes_with_the_order() -> None:
+    mapped = mapping.to_order("demo", order("orders_create"), {}, TYPES, CATEGORIES)
+    address = mapped.shipping_address
+    assert address is not None
+    assert (address.name, address.line1, address.city, address.postal_code, address.country) == (
+        "Mia Schneider",
+        "Lindenstraße 12",
+        "Berlin",
+        "10969",
+        "DE",
+    )
+    assert address.line2 is None and address.phone == "+49 30 901820"
+
+
+def test_an_address_without_a_street_is_no_address() -> None:
+    body = sample("orders_create")
+    body["shipping_address"]["address1"] = ""
+    mapped = mapping.to_order("demo", ShopifyOrder.model_validate(body), {}, TYPES, CATEGORIES)
+    assert mapped.shipping_address is None and mapped.customer_country == "DE"
+
+
+def test_lines_carry_their_skus_customs_data_and_weight() -> None:
+    customs = {"TRL-RUN-39-MOS": ("6404.11", "vn"), "EAR-WL-GRA": ("not a code", None)}
+    mapped = mapping.to_order("demo", order("orders_create"), {}, TYPES, CATEGORIES, customs)
+    shoes, earbuds = mapped.lines
+    assert (shoes.hs_code, shoes.origin_country, shoes.weight_grams) == ("640411", "VN", 780)
+    # Nothing usable: left to the shop's defaults when a label is bought.
+    assert (earbuds.hs_code, earbuds.origin_country, earbuds.weight_grams) == (None, None, 120)

@@ -6,6 +6,12 @@ token on the return; whoever brings the news (staff API, carrier or payment webh
 Each wait has a timeout from the shop's policy (passed in by the decide step) that leads somewhere:
 an escalation that waits again, or an expiry. Lambda tasks retry Lambda's own service errors with
 backoff; anything else is caught into a step that records the failure on the return and alerts.
+
+Timeouts: the steps that call providers' SDKs get a function timeout above the slowest those calls
+may take (boomerang.timeouts: the label step EasyPost's calls, the resolve step a refund's), and
+every task a state timeout a little above its function's. A task that timed out (the state's own
+`States.Timeout`, or Lambda's `Sandbox.Timedout` / `Lambda.Unknown`) is retried with backoff: the
+step is idempotent by the return's version and the provider's idempotency key.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
+from boomerang.timeouts import AWS, label_seconds, refund_seconds
 from infra.cdk.constructs.data_table import DataTables
 from infra.cdk.constructs.lambda_function import BoomerangFunction
 
@@ -45,6 +52,29 @@ LAMBDA_SERVICE_ERRORS = [
 # Raised by the resolve step when the payment provider rate-limits, fails (5xx) or times out
 # (boomerang.payments.port): the same request, with the same idempotency key, is asked again later.
 PAYMENT_PROVIDER_UNAVAILABLE = "PaymentProviderUnavailable"
+# Raised by the label step when the carrier rate-limits, fails or times out (boomerang.carriers.port).
+CARRIER_UNAVAILABLE = "CarrierUnavailable"
+# A task that ran out of time: the state's own timeout, or the function's (Lambda reports it as
+# Sandbox.Timedout, or Lambda.Unknown on older runtimes).
+TIMEOUT_ERRORS = ["States.Timeout", "Sandbox.Timedout", "Lambda.Unknown"]
+# Margin of a function's timeout over the slowest provider calls it makes (DynamoDB reads, the
+# transaction, cold start), and of a task's timeout over its function's.
+FUNCTION_MARGIN_SECONDS = 20
+TASK_MARGIN_SECONDS = 10
+DEFAULT_STEP_SECONDS = 10
+
+
+def step_timeout_seconds(step: str) -> int:
+    """Each step function's timeout: above every SDK call's budget it makes (boomerang.timeouts)."""
+    slowest = {
+        "issue_label": label_seconds(),
+        "resolve": refund_seconds(),
+        # SES (and DynamoDB) through botocore with AWS's budget, and the idempotency record.
+        "notify": AWS.worst_case_seconds(2),
+    }.get(step)
+    if slowest is None:
+        return DEFAULT_STEP_SECONDS
+    return int(slowest) + FUNCTION_MARGIN_SECONDS
 
 
 class ReturnWorkflow(Construct):
@@ -78,6 +108,7 @@ class ReturnWorkflow(Construct):
                 description=f"Boomerang return workflow: {step.replace('_', ' ')}",
                 layer=layer,
                 environment={"TABLE_NAME": tables.table.table_name, "POWERTOOLS_SERVICE_NAME": "workflow"},
+                timeout_seconds=step_timeout_seconds(step),
             )
             tables.grant_request_path_access(made.role)
             made.role.add_to_policy(
@@ -141,10 +172,18 @@ class ReturnWorkflow(Construct):
             payload_response_only=True,
             result_path=result_path,
             retry_on_service_exceptions=False,
+            task_timeout=sfn.Timeout.duration(
+                Duration.seconds(step_timeout_seconds(step) + TASK_MARGIN_SECONDS)
+            ),
         )
         task.add_retry(
             errors=LAMBDA_SERVICE_ERRORS, interval=Duration.seconds(2), max_attempts=6, backoff_rate=2
         )
+        # A timed-out step is asked again, later: the provider may be slow now, not for good.
+        task.add_retry(
+            errors=TIMEOUT_ERRORS, interval=Duration.seconds(10), max_attempts=4, backoff_rate=2,
+            max_delay=Duration.minutes(5),
+        )  # fmt: skip
         task.add_catch(self._failed(name), errors=["States.ALL"], result_path="$.error")
         return task
 
@@ -202,6 +241,9 @@ class ReturnWorkflow(Construct):
 
         begin = self._task("Begin", "decide", "$")
         issue_label = self._task("Issue label", "issue_label", "$.label")
+        issue_label.add_retry(
+            errors=[CARRIER_UNAVAILABLE], interval=Duration.seconds(10), max_attempts=5, backoff_rate=2
+        )
         resolve = self._task("Resolve", "resolve", "$.resolved")
         # Retriers are tried in order; this one precedes nothing else that matches the error.
         resolve.add_retry(

@@ -22,6 +22,7 @@ from infra.cdk.constructs.label_bucket import LabelBucket
 from infra.cdk.constructs.outbound_webhooks import OutboundWebhooks
 from infra.cdk.constructs.return_workflow import ReturnWorkflow
 from infra.cdk.constructs.session_key import SessionSigningKey
+from infra.cdk.constructs.shop_secrets import CARRIER_PROVIDERS, PAYMENT_PROVIDERS, grant_shop_secrets
 from infra.cdk.constructs.shopify_webhooks import ShopifyWebhooks
 from infra.cdk.constructs.storefront_api import StorefrontApi
 from infra.cdk.constructs.stripe_webhooks import StripeWebhooks
@@ -42,6 +43,7 @@ class BoomerangStack(Stack):
         web_acl_arn: str | None = None,
         admin_mfa_required: bool = False,
         notify_sender: str | None = None,
+        notify_domain: str | None = None,
         evidence_regions: dict[str, list[str]] | None = None,
         evidence_lock_mode: str = "GOVERNANCE",
         **kwargs: Any,
@@ -124,6 +126,10 @@ class BoomerangStack(Stack):
         )
         stripe.grant_refunds(workflow.functions["resolve"])
         stripe.grant_refunds(admin.function)
+        # Each shop's own credentials: refunds where the money was taken, labels from its carrier.
+        grant_shop_secrets(workflow.functions["resolve"], PAYMENT_PROVIDERS)
+        grant_shop_secrets(admin.function, PAYMENT_PROVIDERS)
+        grant_shop_secrets(workflow.functions["issue_label"], CARRIER_PROVIDERS)
         # Events out: the outbox to EventBridge, and from there to subscribers' webhooks.
         bus = EventBus(
             self, "Events", code_dir=REPO_ROOT / "functions" / "outbox_publisher", layer=core_layer.layer,
@@ -139,6 +145,7 @@ class BoomerangStack(Stack):
             tables=tables, bus=bus,
         )  # fmt: skip
         # Customer emails through SES once a sender is given (-c notify_sender=...); else the sandbox.
+        # With -c notify_domain=..., a domain identity with DKIM. Bounces and complaints come back.
         customer_email = None
         if notify_sender:
             customer_email = CustomerEmail(
@@ -147,6 +154,9 @@ class BoomerangStack(Stack):
                 notify_function=workflow.functions["notify"],
                 tables=tables,
                 sender=notify_sender,
+                domain=notify_domain,
+                feedback_code_dir=REPO_ROOT / "functions" / "ses_feedback",
+                layer=core_layer.layer,
             )
 
         # Orders in from Shopify: POST /webhooks/shopify, signed per shop.

@@ -111,6 +111,12 @@ class KlaviyoConfig(FromEnv):
     max_delay_seconds: int = Field(default=5, ge=1, le=60)
 
 
+class EmailFeedbackConfig(FromEnv):
+    """functions/ses_feedback: SES bounces and complaints, through SNS."""
+
+    table_name: str = Field(min_length=3)
+
+
 class ShopifyWebhookConfig(FromEnv):
     table_name: str = Field(min_length=3)
     # Shopify caps a webhook payload well under this; larger is not Shopify.

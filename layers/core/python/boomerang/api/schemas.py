@@ -11,7 +11,9 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from boomerang.domain.models import (
+    Address,
     Country,
+    HsCode,
     Identifier,
     Order,
     OrderLine,
@@ -57,6 +59,28 @@ class MoneyIO(Body):
         return self
 
 
+# --- addresses -------------------------------------------------------------------------------------
+
+
+class AddressIn(Body):
+    """A postal address (personal data: kept for labels, exported and erased on request, never logged)."""
+
+    name: str = Field(min_length=1, max_length=255, examples=["Anna Müller"])
+    company: str | None = Field(default=None, max_length=255)
+    line1: str = Field(min_length=1, max_length=255, examples=["Friedrichstraße 123"])
+    line2: str | None = Field(default=None, max_length=255)
+    city: str = Field(min_length=1, max_length=128, examples=["Berlin"])
+    postal_code: str = Field(default="", max_length=32, examples=["10117"])
+    region: str | None = Field(default=None, max_length=64, description="State or province code")
+    country: Country = Field(examples=["DE"])
+    phone: str | None = Field(
+        default=None, max_length=32, description="Carriers ask for one on cross-border returns"
+    )
+
+    def to_address(self) -> Address:
+        return Address(**self.model_dump())
+
+
 # --- orders ----------------------------------------------------------------------------------------
 
 
@@ -68,6 +92,12 @@ class OrderLineIn(Body):
     quantity: int = Field(ge=1, le=10_000)
     unit_price: MoneyIO
     delivered_at: UtcDatetime | None = None
+    # Customs data for cross-border returns (the shop's defaults fill what is left out).
+    hs_code: HsCode | None = Field(
+        default=None, examples=["6110.11"], description="Harmonized System code, 6 to 10 digits"
+    )
+    origin_country: Country | None = Field(default=None, examples=["PT"], description="Country of origin")
+    weight_grams: int | None = Field(default=None, ge=0, le=1_000_000)
 
 
 class CustomerIn(Body):
@@ -85,7 +115,17 @@ class OrderIn(Body):
     ordered_at: UtcDatetime
     lines: list[OrderLineIn] = Field(min_length=1, max_length=250)
     payment_reference: str | None = Field(
-        default=None, max_length=255, examples=["pi_3MtwBwLkdIwHu7ix28a3tqPa"]
+        default=None,
+        max_length=255,
+        examples=["pi_3MtwBwLkdIwHu7ix28a3tqPa"],
+        description=(
+            "Where the money was taken, which is where a refund goes: a Stripe PaymentIntent (pi_...) "
+            "or charge (ch_...), a PayPal capture (paypal:<capture id>), or a Shopify order "
+            "(gid://shopify/Order/<id>). Without one, refunds fail with no_payment_reference."
+        ),
+    )
+    shipping_address: AddressIn | None = Field(
+        default=None, description="Where the order was delivered: where a return label is picked up from"
     )
 
     @model_validator(mode="after")
@@ -103,6 +143,7 @@ class OrderIn(Body):
             currency=self.currency,
             ordered_at=self.ordered_at,
             payment_reference=self.payment_reference,
+            shipping_address=self.shipping_address.to_address() if self.shipping_address else None,
             lines=[
                 OrderLine(
                     line_id=line.line_id,
@@ -112,6 +153,9 @@ class OrderIn(Body):
                     quantity=line.quantity,
                     unit_price=line.unit_price.to_money(),
                     delivered_at=line.delivered_at,
+                    hs_code=line.hs_code,
+                    origin_country=line.origin_country,
+                    weight_grams=line.weight_grams,
                 )
                 for line in self.lines
             ],
@@ -232,6 +276,13 @@ class ReturnIn(Body):
     items: list[ReturnItemIn] = Field(min_length=1, max_length=100)
     resolution: Resolution
     locale: Locale = "en"
+    ship_from: AddressIn | None = Field(
+        default=None,
+        description="The customer's correction of the order's shipping address: where the label is picked up",
+    )
+
+    def ship_from_address(self) -> Address | None:
+        return self.ship_from.to_address() if self.ship_from else None
 
 
 class FiredRuleOut(BaseModel):

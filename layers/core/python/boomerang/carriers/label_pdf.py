@@ -1,12 +1,16 @@
 """A printable return label (4 x 6 in PDF): the hub's address, the RMA as a Code 128 barcode (what
 the warehouse scans) and a QR code of the same RMA (what a phone at a drop-off point reads).
 
+A specimen (the sandbox carrier's label, for a shop in test mode) says across the page and on top
+that it is not valid for postage: it carries no postage, and nobody should try to mail it.
+
 reportlab is imported here, on first use: only the label step renders PDFs.
 """
 
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from boomerang.domain.models import Hub, Label
 
@@ -18,9 +22,10 @@ MARGIN = 18.0
 BAR_WIDTH = 1.5
 BAR_HEIGHT = 64.0
 QR_SIZE = 96.0
+SPECIMEN = "SPECIMEN — NOT VALID FOR POSTAGE"
 
 
-def render_label(rma: str, hub: Hub, label: Label) -> bytes:
+def render_label(rma: str, hub: Hub, label: Label, specimen: bool = False) -> bytes:
     from reportlab.graphics import renderPDF
     from reportlab.graphics.barcode import code128, qr
     from reportlab.graphics.shapes import Drawing
@@ -31,6 +36,9 @@ def render_label(rma: str, hub: Hub, label: Label) -> bytes:
     pdf = canvas.Canvas(out, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), invariant=True)
     pdf.setTitle(f"Return label {rma}")
     pdf.setSubject(f"{label.carrier} {label.tracking_number}")
+
+    if specimen:
+        _specimen(pdf)
 
     y = PAGE_HEIGHT - MARGIN - 12
     pdf.setFont("Helvetica-Bold", 12)
@@ -69,3 +77,16 @@ def render_label(rma: str, hub: Hub, label: Label) -> bytes:
     pdf.showPage()
     pdf.save()
     return out.getvalue()
+
+
+def _specimen(pdf: Any) -> None:
+    # Light grey, drawn first: under the address and the barcode, which stay readable and scannable.
+    pdf.saveState()
+    pdf.setFillGray(0.8)
+    pdf.setFont("Helvetica-Bold", 17)
+    pdf.translate(PAGE_WIDTH / 2, PAGE_HEIGHT / 2)
+    pdf.rotate(56)
+    pdf.drawCentredString(0, 0, SPECIMEN)
+    pdf.restoreState()
+    pdf.setFont("Helvetica-Bold", 8)
+    pdf.drawCentredString(PAGE_WIDTH / 2, PAGE_HEIGHT - 9, SPECIMEN)

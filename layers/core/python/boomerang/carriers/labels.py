@@ -13,8 +13,9 @@ import boto3
 URL_SECONDS = 300
 
 
-def label_key(shop: str, rma: str) -> str:
-    return f"labels/{shop}/{rma}.pdf"
+def label_key(shop: str, rma: str, document: str = "") -> str:
+    """labels/<shop>/<rma>.pdf, and beside it labels/<shop>/<rma>-<document>.pdf (e.g. customs)."""
+    return f"labels/{shop}/{rma}{'-' + document if document else ''}.pdf"
 
 
 class LabelStore:
@@ -29,17 +30,32 @@ class LabelStore:
             # SigV4: the only presigning every region accepts, with the expiry inside the signature.
             from botocore.config import Config
 
-            self._s3 = boto3.client("s3", config=Config(signature_version="s3v4"))
+            from boomerang.timeouts import AWS
+
+            self._s3 = boto3.client(
+                "s3",
+                config=Config(
+                    signature_version="s3v4",
+                    connect_timeout=AWS.timeout_seconds,
+                    read_timeout=AWS.timeout_seconds,
+                    retries={"max_attempts": AWS.attempts, "mode": "standard"},
+                ),
+            )
         return self._s3
 
     def put(self, shop: str, rma: str, pdf: bytes) -> str:
-        key = label_key(shop, rma)
+        return self.put_document(shop, rma, "", pdf)
+
+    def put_document(self, shop: str, rma: str, document: str, pdf: bytes) -> str:
+        """The label (document "") or a paper beside it, such as the commercial invoice ("customs")."""
+        key = label_key(shop, rma, document)
+        name = f"return-{document or 'label'}-{rma}.pdf"
         self.s3.put_object(
             Bucket=self.bucket,
             Key=key,
             Body=pdf,
             ContentType="application/pdf",
-            ContentDisposition=f'inline; filename="return-label-{rma}.pdf"',
+            ContentDisposition=f'inline; filename="{name}"',
             ServerSideEncryption="AES256",
         )
         return key

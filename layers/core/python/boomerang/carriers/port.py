@@ -1,10 +1,18 @@
-"""What Boomerang asks of a carrier integration."""
+"""What Boomerang asks of a carrier integration.
+
+`ReturnLabels.buy(request)` is the port: a prepaid return label for a LabelRequest
+(boomerang.domain.labels: the customer's address, the hub, customs papers where the parcel crosses
+a customs border). `Carrier.buy_return_label` is the older call the workflow still makes until it
+builds LabelRequests (the sandbox and EasyPost adapters answer both).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Protocol
 
+from boomerang.domain.errors import DomainError
+from boomerang.domain.labels import LabelRequest
 from boomerang.domain.models import Hub, Label, Return
 
 
@@ -12,3 +20,33 @@ class Carrier(Protocol):
     def buy_return_label(self, ret: Return, hub: Hub, valid_until: datetime, now: datetime) -> Label:
         """A prepaid label from the customer to `hub`, valid until `valid_until`."""
         ...
+
+
+class ReturnLabels(Protocol):
+    def buy(self, request: LabelRequest) -> Label:
+        """A prepaid label for `request`, bought once per return (the carrier's reference is the
+        RMA); with the carrier's QR code and customs papers where there are some."""
+        ...
+
+
+class CarrierUnavailable(DomainError):
+    """Rate limited, a 5xx or a timeout: the same label may be asked again (the state machine
+    retries the step on this error's name, with backoff)."""
+
+    code = "carrier_unavailable"
+    http_status = 503
+
+
+class LabelRefused(DomainError):
+    """The carrier refused this shipment (an address it cannot serve, no rate within the hub's
+    carriers and services, customs data it rejects): a person must look. Its message carries the
+    carrier's error code, never the address."""
+
+    code = "label_refused"
+    http_status = 422
+
+
+class NoRate(LabelRefused):
+    """No rate within the hub's carriers and service levels (and the shop's carrier accounts)."""
+
+    code = "no_rate"

@@ -6,7 +6,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from boomerang.domain.evidence import Evidence, EvidenceOffer
 from boomerang.domain.money import Currency, Money
@@ -25,8 +33,33 @@ def _utc(value: datetime) -> datetime:
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 
 
+def _hs_code(value: object) -> object:
+    # "6109.10.00" and "610910" are one code: kept as digits only.
+    return value.replace(".", "").replace(" ", "") if isinstance(value, str) else value
+
+
+# A Harmonized System code: 6 digits worldwide, up to 10 with a country's own subdivisions.
+HsCode = Annotated[str, BeforeValidator(_hs_code), StringConstraints(pattern=r"^[0-9]{6,10}$")]
+
+
 class Record(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class Address(Record):
+    """A postal address: a hub's, or a customer's (personal data: never logged, never in a Step
+    Functions payload or an event; covered by export and erasure)."""
+
+    name: str = Field(min_length=1, max_length=255)
+    line1: str = Field(min_length=1, max_length=255)
+    line2: str | None = Field(default=None, max_length=255)
+    city: str = Field(min_length=1, max_length=128)
+    postal_code: str = Field(max_length=32)
+    region: str | None = Field(default=None, max_length=64)
+    country: Country
+    company: str | None = Field(default=None, max_length=255)
+    # Carriers ask for one on cross-border shipments (customs, delivery notices).
+    phone: str | None = Field(default=None, max_length=32)
 
 
 class OrderLine(Record):
@@ -37,6 +70,11 @@ class OrderLine(Record):
     quantity: int = Field(ge=1, le=10_000)
     unit_price: Money
     delivered_at: UtcDatetime | None = None
+    # Customs data from the product (Shopify's harmonized_system_code and country_code_of_origin):
+    # what a cross-border return declares; the shop's defaults fill what a line lacks.
+    hs_code: HsCode | None = None
+    origin_country: Country | None = None
+    weight_grams: int | None = Field(default=None, ge=0, le=1_000_000)
 
     @model_validator(mode="after")
     def _not_negative(self) -> OrderLine:
@@ -65,6 +103,8 @@ class Order(Record):
     ordered_at: UtcDatetime
     lines: list[OrderLine] = Field(min_length=1, max_length=250)
     payment_reference: str | None = Field(default=None, max_length=255)
+    # Where the order was shipped to: where a return label is picked up from (personal data).
+    shipping_address: Address | None = None
     # The customer's language (BCP 47) where the storefront knows it: notifications use it.
     locale: str | None = Field(default=None, max_length=35)
     # Units refunded or cancelled at the storefront (e.g. in Shopify's admin), per line: not returnable.
@@ -208,6 +248,14 @@ class Label(Record):
     document_key: str | None = None
     # The carrier's own shipment id (EasyPost `shp_...`), to refund an unused label.
     shipment_id: str | None = None
+    # The carrier's QR code for printer-free drop-off (EasyPost form `label_qr_code`), where given.
+    qr_code_url: str | None = None
+    # Customs papers of a cross-border return: the carrier's commercial invoice URL, or the one
+    # Boomerang rendered (CN23 data) in the label bucket beside the label.
+    customs_invoice_url: str | None = None
+    customs_document_key: str | None = None
+    # A sandbox label (a shop in test mode): no postage, its PDF says so.
+    specimen: bool = False
 
 
 class Wait(StrEnum):
@@ -231,6 +279,8 @@ class Refund(Record):
     attempt: int = Field(default=1, ge=1)
     # How it is paid: card (the provider), store_credit, paypal or bank_transfer (by finance).
     paid_via: str | None = None
+    # Who was asked (stripe, shopify, paypal, sandbox): where its settlement comes from.
+    provider: str | None = None
 
 
 class Failure(Record):
@@ -238,16 +288,6 @@ class Failure(Record):
     error: str
     cause: str = Field(max_length=2000)
     at: UtcDatetime
-
-
-class Address(Record):
-    name: str
-    line1: str
-    line2: str | None = None
-    city: str
-    postal_code: str
-    region: str | None = None
-    country: Country
 
 
 class Hub(Record):
@@ -322,6 +362,9 @@ class Return(Record):
     evidence_offers: list[EvidenceOffer] = Field(default_factory=list)
     # The provider's dispute (chargeback) id: dispute handling decides, nothing refunds it again.
     dispute: str | None = None
+    # The customer's correction of the order's shipping address: where the label is picked up
+    # from (personal data, dropped on erasure).
+    ship_from: Address | None = None
 
     @property
     def amount(self) -> Money:

@@ -127,7 +127,8 @@ _FAILURES = (
     ),
     RefundFailure(
         "no_payment_reference",
-        "The order carries no Stripe charge or payment intent to refund.",
+        "The order carries no payment reference to refund through (a Shopify order, a Stripe payment "
+        "intent or charge, a PayPal capture): pay another way.",
         "We could not refund to your card automatically. " + ALTERNATIVES_TEXT,
         card_retry=False,
     ),

@@ -159,6 +159,14 @@ class WebhookDeadLettered(EventData):
     event_type: str
 
 
+class EmailSuppressed(EventData):
+    rma: str
+    order_id: str
+    reason: Literal["bounce", "complaint"] = Field(
+        description="A permanent bounce or a complaint: no further email goes to the customer's address"
+    )
+
+
 class TicketOpened(EventData):
     ticket_id: str
     rma: str | None = None
@@ -189,6 +197,7 @@ CATALOGUE: dict[str, dict[int, type[EventData]]] = {
     "refund.succeeded": {1: Amount},
     "refund.failed": {1: RefundFailed},
     "customer.notified": {1: CustomerNotified},
+    "customer.email_suppressed": {1: EmailSuppressed},
     "workflow.failed": {1: WorkflowFailed},
     "dispute.created": {1: DisputeCreated},
     "store_credit.issued": {1: StoreCreditIssued},

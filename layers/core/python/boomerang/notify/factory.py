@@ -16,6 +16,7 @@ def notifier_from(config: WorkflowConfig, repo: Repository) -> Notifier:
     if config.notifier == "sandbox":
         return SandboxNotifier()
     from boomerang.notify.ses import SesNotifier
+    from boomerang.store.suppressions import SuppressionStore
 
     return SesNotifier(
         repo,
@@ -23,6 +24,7 @@ def notifier_from(config: WorkflowConfig, repo: Repository) -> Notifier:
         config.notify_sender,
         idempotency_table=config.idempotency_table_name or None,
         configuration_set=config.ses_configuration_set or None,
+        suppressions=SuppressionStore(repo.table, repo.ddb),
     )
 
 

@@ -11,10 +11,15 @@ Sending once: the workflow's notify step already records each notification on th
 the mail goes out before that write, so a step retried after a lost race (or the same news
 delivered twice) could send again. With an idempotency table, each (shop, RMA, template) is sent
 through Powertools idempotency: a second attempt gets the first one's message id and sends nothing.
+
+A customer whose address bounced permanently or complained (services/email_feedback) gets no more
+email: `send` answers "suppressed" and SES is not asked. Each mail carries the return's RMA as an
+SES message tag, which is how SES's bounce and complaint events find the return again.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +28,15 @@ import boto3
 from boomerang.domain.models import Return
 from boomerang.notify.messages import Message
 from boomerang.notify.templates import EmailTemplate, catalogue, language_for
+from boomerang.services.customers import customer_ref
 from boomerang.store.records import Repository
+from boomerang.store.suppressions import SuppressionStore
 from boomerang.store.templates import TemplateOverrides
+from boomerang.timeouts import AWS
+
+SUPPRESSED = "suppressed"
+# What SES accepts in a message tag's value.
+_NOT_TAG = re.compile(r"[^A-Za-z0-9_.@-]")
 
 # A delivery retried later than this is sent again (SES itself never deduplicates).
 ONCE_FOR_SECONDS = 7 * 24 * 3600
@@ -49,6 +61,7 @@ class SesNotifier:
         ses: Any | None = None,
         idempotency_table: str | None = None,
         configuration_set: str | None = None,
+        suppressions: SuppressionStore | None = None,
     ):
         if not sender:
             raise ValueError("SES needs a verified sender address (NOTIFY_SENDER)")
@@ -56,6 +69,7 @@ class SesNotifier:
         self.overrides = overrides
         self.sender = sender
         self.configuration_set = configuration_set
+        self.suppressions = suppressions
         self._ses = ses
         self._send_once = self._deliver
         self.idempotency_config: Any = None
@@ -83,7 +97,16 @@ class SesNotifier:
     @property
     def ses(self) -> Any:
         if self._ses is None:  # made on the first mail, not at cold start
-            self._ses = boto3.client("sesv2")
+            from botocore.config import Config
+
+            self._ses = boto3.client(
+                "sesv2",
+                config=Config(
+                    connect_timeout=AWS.timeout_seconds,
+                    read_timeout=AWS.timeout_seconds,
+                    retries={"max_attempts": AWS.attempts, "mode": "standard"},
+                ),
+            )
         return self._ses
 
     def compose(self, ret: Return, message: Message) -> Email:
@@ -121,11 +144,14 @@ class SesNotifier:
 
     def send(self, ret: Return, message: Message) -> str:
         email = self.compose(ret, message)
+        if self.suppressions and self.suppressions.suppressed(ret.shop, customer_ref(ret.shop, email.to)):
+            return SUPPRESSED
         mail = {
             "key": f"{ret.shop}:{ret.rma}:{message.once_key or message.template}",
             "to": email.to,
             "subject": email.subject,
             "body": email.body,
+            "rma": ret.rma,
         }
         result = self._send_once(mail=mail)
         return str(result["message_id"])
@@ -143,5 +169,7 @@ class SesNotifier:
         }
         if self.configuration_set:
             request["ConfigurationSetName"] = self.configuration_set
+        if mail.get("rma"):
+            request["EmailTags"] = [{"Name": "rma", "Value": _NOT_TAG.sub("_", mail["rma"])}]
         sent = self.ses.send_email(**request)
         return {"message_id": str(sent["MessageId"])}

@@ -12,9 +12,19 @@ class Payments(Protocol):
     def refund(
         self, ret: Return, amount: Money, idempotency_key: str, payment_reference: str | None = None
     ) -> Refund:
-        """Ask for a refund of `amount` on the order's payment (`payment_reference`: a Stripe charge
-        or payment intent); it settles later (the provider's webhook says how). The same key asks
-        once, however often it is called."""
+        """Ask for a refund of `amount` on the order's payment (`payment_reference`: the order's
+        own, see boomerang.domain.payment_sources). The same key asks once, however often it is
+        called. The answer's `status` is "succeeded" where the provider paid at once (Shopify,
+        PayPal), "pending" where its webhook settles it later (Stripe); `provider` names who."""
+        ...
+
+
+class Payouts(Protocol):
+    def payout(
+        self, ret: Return, amount: Money, idempotency_key: str, receiver_email: str, shop_name: str
+    ) -> Refund:
+        """Pay `amount` to the customer another way than the original payment (finance's "pay by
+        PayPal"): money really leaves, once per key."""
         ...
 
 

@@ -20,7 +20,9 @@ import stripe
 
 from boomerang.domain.models import Refund, Resolution, Return
 from boomerang.domain.money import Money
+from boomerang.domain.payment_sources import Provider, SourceKind, payment_source
 from boomerang.payments.port import PaymentConfigurationError, PaymentProviderUnavailable, RefundRefused
+from boomerang.timeouts import STRIPE
 
 # Stripe's answer to a refund request that the payment cannot take; anything else is our error.
 REFUSALS = frozenset(
@@ -43,20 +45,26 @@ class StripePayments:
 
     @classmethod
     def with_key(
-        cls, api_key: str, http_client: stripe.HTTPClient | None = None, max_network_retries: int = 2
+        cls,
+        api_key: str,
+        http_client: stripe.HTTPClient | None = None,
+        max_network_retries: int = STRIPE.attempts - 1,
     ) -> StripePayments:
-        return cls(
-            stripe.StripeClient(api_key, http_client=http_client, max_network_retries=max_network_retries)
-        )
+        # The SDK's default waits 80 s per attempt: bounded here by boomerang.timeouts.STRIPE.
+        client = http_client or stripe.RequestsClient(timeout=STRIPE.timeout_seconds)
+        return cls(stripe.StripeClient(api_key, http_client=client, max_network_retries=max_network_retries))
 
     def refund(
         self, ret: Return, amount: Money, idempotency_key: str, payment_reference: str | None = None
     ) -> Refund:
-        if not payment_reference:
+        source = payment_source(payment_reference)
+        if source is None or source.provider is not Provider.STRIPE:
+            # A Shopify order id or a PayPal capture must never reach Stripe (it would refuse it as
+            # invalid, and finance would chase a configuration error that is not one).
             raise RefundRefused("no_payment_reference", "The order has no Stripe charge or payment intent.")
-        target = "payment_intent" if payment_reference.startswith("pi_") else "charge"
+        target = "payment_intent" if source.kind is SourceKind.PAYMENT_INTENT else "charge"
         params: dict[str, Any] = {
-            target: payment_reference,
+            target: source.id,
             "amount": amount.amount,
             "reason": "requested_by_customer",
             # Ids only: the webhook finds the return by its RMA.
@@ -102,4 +110,5 @@ class StripePayments:
             status="pending",  # settled by the webhook (refund.created / refund.updated)
             reference=str(made.id),
             paid_via="card",
+            provider="stripe",
         )

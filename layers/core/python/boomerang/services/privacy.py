@@ -6,11 +6,12 @@ new record type (support tickets, when they arrive) plugs in with one `register`
 export and erasure cover it.
 
 What erasure does, per the brief:
-- orders: the email is replaced and the link to the person removed; lines, amounts and payment
-  reference stay (financial records, kept for accounting, without identity);
+- orders: the email and the shipping address are removed, and the link to the person; lines,
+  amounts and payment reference stay (financial records, kept for accounting, without identity);
 - returns: the pseudonymous customer reference is replaced by a random one (the old one can be
-  recomputed from the email, so it is personal data) and free-text notes are dropped; refunds,
-  amounts and the timeline stay;
+  recomputed from the email, so it is personal data), free-text notes and the customer's address
+  correction are dropped; refunds, amounts and the timeline stay (a commercial invoice Boomerang
+  rendered for customs is deleted by the label bucket's lifecycle, like the label);
 - the customer record (recent returns, used by the "3 returns in 30 days" flag) is deleted;
 - evidence under retention stays, reported with its legal basis and the date the storage
   lifecycle deletes it.
@@ -165,9 +166,9 @@ class OrderHolder:
         return done
 
     def _anonymize(self, order: Order) -> None:
-        doc = order.model_copy(update={"customer_email": ERASED_EMAIL}).model_dump_json(
-            exclude={"returned", "version"}
-        )
+        doc = order.model_copy(
+            update={"customer_email": ERASED_EMAIL, "shipping_address": None}
+        ).model_dump_json(exclude={"returned", "version"})
         # Conditional on the version read: an order updated meanwhile is read again by a retry.
         self.repo.ddb.update_item(
             TableName=self.repo.table,
@@ -215,6 +216,7 @@ class ReturnHolder:
             update={
                 "customer_ref": f"erased-{uuid.uuid4().hex}",
                 "items": items,
+                "ship_from": None,
                 "version": ret.version + 1,
                 "updated_at": at,
             }
@@ -252,6 +254,10 @@ class CustomerHolder:
         )
         if got.get("Attributes"):
             done.deleted.append(subject.customer_ref)
+        # An email suppression (bounce, complaint) is kept by the same reference: gone with it.
+        self.repo.ddb.delete_item(
+            TableName=self.repo.table, Key=to_item(keys.email_suppression(subject.shop, subject.customer_ref))
+        )
         return done
 
 

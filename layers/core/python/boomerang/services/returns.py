@@ -14,6 +14,7 @@ from boomerang.domain import rma as rma_numbers
 from boomerang.domain.errors import Forbidden, NotFound
 from boomerang.domain.models import (
     Acceptance,
+    Address,
     Decision,
     Order,
     Resolution,
@@ -46,6 +47,9 @@ class ReturnRequest:
     resolution: Resolution
     notes: dict[str, str]  # line_id -> the customer's note
     locale: str
+    # The customer's correction of the order's shipping address (personal data): the label's
+    # ship-from, and the country the hub is chosen for.
+    ship_from: Address | None = None
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,8 @@ class ReturnsService:
         decision, status = decide_request(policy, order, request.items, len(recent), now)
         lines = {line.line_id: line for line in order.lines}
         categories = {lines[i.line_id].category for i in request.items if i.line_id in lines}
-        hub = choose_hub(policy, order.customer_country, categories)
+        country = request.ship_from.country if request.ship_from else order.customer_country
+        hub = choose_hub(policy, country, categories)
         items = [self._item(order, item, request.notes.get(item.line_id), decision) for item in request.items]
 
         returned = dict(order.returned)
@@ -149,6 +154,7 @@ class ReturnsService:
                 hub=hub,
                 created_at=now,
                 updated_at=now,
+                ship_from=request.ship_from,
             )
             timeline = [
                 TimelineEntry(

@@ -17,17 +17,19 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from boomerang.domain.errors import BadRequest, Unauthorized, Unprocessable
+from boomerang.domain.errors import BadRequest, NotFound, Unauthorized, Unprocessable
 from boomerang.domain.models import Order
 from boomerang.services.retry import retry_stale
 from boomerang.shopify import mapping, signature
-from boomerang.shopify.payloads import Product, Refund, ShopifyOrder
+from boomerang.shopify.payloads import InventoryItem, Product, Refund, ShopifyOrder
 from boomerang.store.shopify import DuplicateWebhook, OrderSource, ShopifyConnection, ShopifyStore
 
 ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/fulfilled", "orders/cancelled"})
 REFUND_TOPICS = frozenset({"refunds/create"})
 PRODUCT_TOPICS = frozenset({"products/create", "products/update"})
-TOPICS = ORDER_TOPICS | REFUND_TOPICS | PRODUCT_TOPICS
+# A SKU's customs data (HS code, country of origin): declared on cross-border returns.
+INVENTORY_TOPICS = frozenset({"inventory_items/create", "inventory_items/update"})
+TOPICS = ORDER_TOPICS | REFUND_TOPICS | PRODUCT_TOPICS | INVENTORY_TOPICS
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -87,6 +89,10 @@ class ShopifyWebhooks:
                 product = _parse(Product, body)
                 kept = self.store.put_product(domain, webhook_id, connection.shop, product, self.clock())
                 return Received("applied" if kept else "stale", topic, connection.shop)
+            if topic in INVENTORY_TOPICS:
+                item = _parse(InventoryItem, body)
+                kept = self.store.put_sku_customs(domain, webhook_id, connection.shop, item, self.clock())
+                return Received("applied" if kept else "stale", topic, connection.shop)
             if topic in REFUND_TOPICS:
                 return self._refund(connection, webhook_id, topic, _parse(Refund, body))
             return self._order(connection, webhook_id, topic, _parse(ShopifyOrder, body))
@@ -137,7 +143,16 @@ class ShopifyWebhooks:
     ) -> Received:
         product_ids = {str(item.product_id) for item in snapshot.line_items if item.product_id}
         types = self.store.product_types(connection.shop, product_ids) if product_ids else {}
-        order = mapping.to_order(connection.shop, snapshot, refunds, types, connection.categories)
+        skus = {item.sku for item in snapshot.line_items if item.sku}
+        customs = self.store.sku_customs(connection.shop, skus) if skus else {}
+        order = mapping.to_order(connection.shop, snapshot, refunds, types, connection.categories, customs)
+        if order.shipping_address is None and known.version:
+            # A kept snapshot holds no address lines: the order keeps the address it has.
+            try:
+                kept = self.store.repo.get_order(connection.shop, order_id)
+                order = order.model_copy(update={"shipping_address": kept.shipping_address})
+            except NotFound:
+                pass
         source = OrderSource(snapshot=snapshot, refunds=refunds, version=known.version)
         self.store.save_order(
             connection.domain, webhook_id, topic, connection.shop, order_id, source, order, self.clock()

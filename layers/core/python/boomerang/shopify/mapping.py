@@ -12,7 +12,11 @@
 - payment reference: the order's Admin API id (gid://shopify/Order/...), what a refund through
   Shopify names;
 - customer: the order's email (or contact email, or the customer's), country from the shipping
-  address (else billing, else the customer's default address), language from customer_locale.
+  address (else billing, else the customer's default address), language from customer_locale;
+- shipping address: the order's, where it has a street, a city and a country (where a return
+  label is picked up from);
+- customs: each line's SKU's HS code and country of origin (from inventory_items webhooks; the
+  shop's defaults fill the rest when a label is bought), its weight from `grams`.
 """
 
 from __future__ import annotations
@@ -25,9 +29,12 @@ from decimal import ROUND_FLOOR, Decimal
 from pydantic import ValidationError
 
 from boomerang.domain.errors import Unprocessable
-from boomerang.domain.models import Order, OrderLine
+from boomerang.domain.models import Address, Order, OrderLine
 from boomerang.domain.money import Money, exponent
 from boomerang.shopify.payloads import LineItem, Refund, ShopifyOrder
+
+_HS_CODE = re.compile(r"^[0-9]{6,10}$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 _LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
@@ -93,6 +100,40 @@ def _country(order: ShopifyOrder) -> str | None:
     return None
 
 
+def shipping_address(order: ShopifyOrder) -> Address | None:
+    a = order.shipping_address
+    if a is None or not a.address1 or not a.city or not a.country_code:
+        return None
+    name = a.name or " ".join(p for p in (a.first_name, a.last_name) if p) or a.company or ""
+    if not name.strip():
+        return None
+    try:
+        return Address(
+            name=name.strip()[:255],
+            company=a.company,
+            line1=a.address1,
+            line2=a.address2 or None,
+            city=a.city,
+            postal_code=a.zip or "",
+            region=a.province_code,
+            country=a.country_code.upper(),
+            phone=(a.phone or None) and a.phone[:32],
+        )
+    except ValidationError:
+        return None  # an address a carrier could not use anyway; the customer can give one
+
+
+def _customs(item: LineItem, customs: Mapping[str, tuple[str | None, str | None]]) -> dict[str, object]:
+    hs_code, origin = customs.get(item.sku or "", (None, None))
+    hs_code = (hs_code or "").replace(".", "").replace(" ", "")
+    origin = (origin or "").upper()
+    return {
+        "hs_code": hs_code if _HS_CODE.fullmatch(hs_code) else None,
+        "origin_country": origin if _COUNTRY.fullmatch(origin) else None,
+        "weight_grams": item.grams if item.grams and item.grams > 0 else None,
+    }
+
+
 def _locale(order: ShopifyOrder) -> str | None:
     raw = order.customer_locale or (order.customer.locale if order.customer else None)
     return raw if raw and _LOCALE.fullmatch(raw) else None
@@ -104,9 +145,12 @@ def to_order(
     refunds: Mapping[str, Mapping[str, int]],
     product_types: Mapping[str, str],
     categories: Mapping[str, str],
+    customs: Mapping[str, tuple[str | None, str | None]] | None = None,
 ) -> Order:
     """The Order for this snapshot; `refunds` are every refund known for it (merged_refunds),
-    `product_types` the known product_type per product id."""
+    `product_types` the known product_type per product id, `customs` the known (HS code, country
+    of origin) per SKU."""
+    customs = customs or {}
     missing = []
     email, country = _email(order), _country(order)
     if not email:
@@ -139,6 +183,7 @@ def to_order(
                 quantity=item.quantity,
                 unit_price=_unit_price(item, order.currency),
                 delivered_at=delivered.get(str(item.id)),
+                **_customs(item, customs),
             )
             for item in order.line_items
             if item.quantity > 0
@@ -156,6 +201,7 @@ def to_order(
             ordered_at=order.created_at.astimezone(UTC),
             lines=lines,
             payment_reference=order.admin_graphql_api_id or f"gid://shopify/Order/{order.id}",
+            shipping_address=shipping_address(order),
             locale=_locale(order),
             removed={k: min(v, by_id[k]) for k, v in removed.items() if k in by_id and v > 0},
         )

@@ -23,6 +23,39 @@ class Address(Payload):
     country_code: str | None = None
 
 
+class ShippingAddress(Address):
+    """The order's shipping address: where a return label is picked up from (personal data, kept on
+    the order only: boomerang.store.shopify drops its lines from the kept snapshot)."""
+
+    name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    company: str | None = None
+    address1: str | None = None
+    address2: str | None = None
+    city: str | None = None
+    zip: str | None = None
+    province_code: str | None = None
+    phone: str | None = None
+
+
+# What the kept order snapshot leaves out of an address.
+ADDRESS_LINES = frozenset(
+    {
+        "name",
+        "first_name",
+        "last_name",
+        "company",
+        "address1",
+        "address2",
+        "city",
+        "zip",
+        "province_code",
+        "phone",
+    }
+)
+
+
 class Customer(Payload):
     id: int | None = None
     email: str | None = None
@@ -43,6 +76,7 @@ class LineItem(Payload):
     name: str = ""
     quantity: int
     price: Decimal
+    grams: int | None = None
     gift_card: bool = False
     discount_allocations: list[DiscountAllocation] = Field(default_factory=list)
 
@@ -89,11 +123,22 @@ class ShopifyOrder(Payload):
     cancelled_at: datetime | None = None
     customer_locale: str | None = None
     customer: Customer | None = None
-    shipping_address: Address | None = None
+    shipping_address: ShippingAddress | None = None
     billing_address: Address | None = None
     line_items: list[LineItem]
     fulfillments: list[Fulfillment] = Field(default_factory=list)
     refunds: list[Refund] = Field(default_factory=list)
+
+
+class InventoryItem(Payload):
+    """The inventory_items/create and inventory_items/update payload: the customs data of a SKU
+    (order line items do not carry it), declared on cross-border returns."""
+
+    id: int
+    sku: str | None = None
+    harmonized_system_code: str | None = None
+    country_code_of_origin: str | None = None
+    updated_at: UtcDatetime
 
 
 class Product(Payload):

@@ -95,6 +95,11 @@ def customer(shop_id: str, customer_ref: str) -> dict[str, str]:
     return {PK: customer_pk(shop_id, customer_ref), SK: CUSTOMER_SK}
 
 
+# No more email to this customer (an SES bounce or complaint): beside the customer record.
+def email_suppression(shop_id: str, customer_ref: str) -> dict[str, str]:
+    return {PK: customer_pk(shop_id, customer_ref), SK: "EMAIL_SUPPRESSED"}
+
+
 def customer_orders_pk(shop_id: str, customer_ref: str) -> str:
     return f"{customer_pk(shop_id, customer_ref)}#ORDERS"
 
@@ -171,6 +176,11 @@ def shopify_order_source(shop_id: str, order_id: str) -> dict[str, str]:
 
 def shopify_product(shop_id: str, product_id: str) -> dict[str, str]:
     return {PK: f"SHOP#{shop_id}#PRODUCT#{product_id}", SK: PRODUCT_SK}
+
+
+# A SKU's customs data from Shopify's inventory items: SHOP#<shop>#SKU#<sku> | CUSTOMS
+def shopify_sku_customs(shop_id: str, sku: str) -> dict[str, str]:
+    return {PK: f"SHOP#{shop_id}#SKU#{sku}", SK: "CUSTOMS"}
 
 
 def shopify_webhook(domain: str, webhook_id: str) -> dict[str, str]:

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from boomerang.domain.errors import StaleVersion
 from boomerang.domain.models import Order
-from boomerang.shopify.payloads import Product, ShopifyOrder
+from boomerang.shopify.payloads import ADDRESS_LINES, InventoryItem, Product, ShopifyOrder
 from boomerang.store import keys
 from boomerang.store.dynamo import cancellation_reasons, from_item, to_item
 from boomerang.store.records import Repository, iso
@@ -117,6 +117,53 @@ class ShopifyStore:
             return False
         return True
 
+    def put_sku_customs(
+        self, domain: str, webhook_id: str, shop: str, item: InventoryItem, now: datetime
+    ) -> bool:
+        """Keep the SKU's HS code and country of origin unless a newer update is kept already."""
+        if not item.sku:
+            self.remember_webhook(domain, webhook_id, "inventory_items", now)
+            return False
+        put = {
+            "Put": {
+                "TableName": self.table,
+                "Item": to_item(
+                    {
+                        **keys.shopify_sku_customs(shop, item.sku),
+                        "hs_code": item.harmonized_system_code or "",
+                        "origin_country": item.country_code_of_origin or "",
+                        "updated_at": iso(item.updated_at),
+                    }
+                ),
+                "ConditionExpression": "attribute_not_exists(pk) OR updated_at < :at",
+                "ExpressionAttributeValues": to_item({":at": iso(item.updated_at)}),
+            }
+        }
+        try:
+            self._transact([self._webhook_put(domain, webhook_id, "inventory_items", now), put])
+        except StaleVersion:
+            self._transact([self._webhook_put(domain, webhook_id, "inventory_items", now)])
+            return False
+        return True
+
+    def sku_customs(self, shop: str, skus: set[str]) -> dict[str, tuple[str | None, str | None]]:
+        """(HS code, country of origin) per SKU, for those Shopify told about."""
+        wanted = [to_item(keys.shopify_sku_customs(shop, sku)) for sku in sorted(skus)]
+        found: dict[str, tuple[str | None, str | None]] = {}
+        for start in range(0, len(wanted), 100):
+            request: dict[str, Any] = {self.table: {"Keys": wanted[start : start + 100]}}
+            while request:
+                got = self.ddb.batch_get_item(RequestItems=request)
+                for raw in got.get("Responses", {}).get(self.table, []):
+                    values = from_item(raw)
+                    sku = str(values["pk"]).split("#SKU#", 1)[1]
+                    found[sku] = (
+                        str(values.get("hs_code") or "") or None,
+                        str(values.get("origin_country") or "") or None,
+                    )
+                request = got.get("UnprocessedKeys") or {}
+        return found
+
     # --- orders ----------------------------------------------------------------------------------
 
     def order_source(self, shop: str, order_id: str) -> OrderSource:
@@ -153,8 +200,11 @@ class ShopifyStore:
             "version": source.version + 1,
         }
         if source.snapshot is not None:
-            # Only the fields Boomerang models: no address, name or phone is kept.
-            item["snapshot"] = source.snapshot.model_dump_json()
+            # Only the fields Boomerang models, and no address lines, name or phone: the shipping
+            # address lives on the order alone (covered by export and erasure there).
+            item["snapshot"] = source.snapshot.model_dump_json(
+                exclude={"shipping_address": set(ADDRESS_LINES)}
+            )
             item["updated_at"] = iso(source.snapshot.updated_at)
         put: dict[str, Any] = {"TableName": self.table, "Item": to_item(item)}
         if source.version == 0:

@@ -31,6 +31,7 @@ def _create_return_once(call: dict[str, Any]) -> dict[str, Any]:
         resolution=body.resolution,
         notes={i.line_id: i.note for i in body.items if i.note},
         locale=body.locale,
+        ship_from=body.ship_from_address(),
     )
     created = d.service.create_return(who, request, d.clock())
     d.logger.append_keys(rma=created.rma)
