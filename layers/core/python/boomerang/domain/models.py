@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from boomerang.domain.currency import MAX_QUANTITY
 from boomerang.domain.evidence import Evidence
 from boomerang.domain.money import Currency, Money
 from boomerang.domain.status import ReturnStatus
@@ -34,7 +35,7 @@ class OrderLine(Record):
     sku: str = Field(min_length=1, max_length=128)
     title: str = Field(default="", max_length=512)
     category: str = Field(default="general", min_length=1, max_length=64)
-    quantity: int = Field(ge=1, le=10_000)
+    quantity: int = Field(ge=1, le=MAX_QUANTITY)
     unit_price: Money
     delivered_at: UtcDatetime | None = None
 
@@ -76,6 +77,7 @@ class Order(Record):
     @model_validator(mode="after")
     def _consistent(self) -> Order:
         check_lines(self.currency, [(line.line_id, line.unit_price.currency) for line in self.lines])
+        self.total  # noqa: B018 - raises past the currency's largest amount: such an order is never saved
         return self
 
     @property
@@ -158,7 +160,7 @@ class ReturnItem(Record):
     line_id: str
     sku: str
     category: str
-    quantity: int = Field(ge=1)
+    quantity: int = Field(ge=1, le=MAX_QUANTITY)
     reason: str
     note: str | None = Field(default=None, max_length=2000)
     unit_price: Money
