@@ -94,6 +94,46 @@ def test_an_order_whose_total_passes_the_bound_is_refused_naming_the_lines(
     assert items_of(repo, local_aws.table) == before
 
 
+def test_a_return_on_an_order_in_a_currency_withdrawn_since_is_created_and_answered(
+    api: Any, repo: Repository
+) -> None:
+    """Bulgaria's lev left ISO 4217 on 2026-01-01: an order stored in it before still takes a return,
+    and the answer shows the amount (answers never refuse what the store holds)."""
+    from boomerang.domain.models import Order, OrderLine
+    from boomerang.domain.money import Money
+
+    body = order_body(price="45.00", currency="EUR", country="BG")
+    body["currency"] = body["lines"][0]["unit_price"]["currency"] = "BGN"
+    status, out = api.call("POST", "/v1/orders", body)
+    assert (status, out["error"]["details"][0]["code"]) == (422, "unknown_currency")
+    assert "use EUR" in out["error"]["details"][0]["message"]
+
+    line = body["lines"][0]
+    order = Order(
+        shop="demo",
+        order_id=body["order_id"],
+        order_number=body["order_number"],
+        customer_email=body["customer"]["email"],
+        customer_country="BG",
+        currency="BGN",
+        ordered_at=body["ordered_at"],
+        lines=[
+            OrderLine(
+                line_id=line["line_id"],
+                sku=line["sku"],
+                category=line["category"],
+                quantity=1,
+                unit_price=Money(amount=4500, currency="BGN"),
+                delivered_at=line["delivered_at"],
+            )
+        ],
+    )
+    repo.upsert_order(order)
+    status, ret = request_return(api, body, "size_too_small")
+    assert status == 201, ret
+    assert ret["amount"] == {"amount": "45.00", "currency": "BGN"}
+
+
 # --- strict types and ISO 4217 --------------------------------------------------------------------
 
 

@@ -59,6 +59,19 @@ def test_every_integer_and_boolean_in_a_body_is_strict() -> None:
     assert {name: paths for name, paths in loose.items() if paths} == {}
 
 
+def test_money_in_a_body_is_money_in() -> None:
+    """Bodies take MoneyIn (active currencies); MoneyIO, which may show a withdrawn one, is for answers."""
+
+    wrong = [
+        f"{model.__name__}.{name}"
+        for model in _input_models()
+        if not issubclass(model, MoneyIO)
+        for name, field in model.model_fields.items()
+        if MoneyIO in (*get_args(field.annotation), field.annotation)
+    ]
+    assert wrong == []
+
+
 def _order(**line: Any) -> dict[str, Any]:
     return {
         "order_id": "o-1",
@@ -122,7 +135,9 @@ def test_evidence_sizes_are_integers_in_range(size: Any) -> None:
     ],
 )
 def test_money_in_is_iso_4217_money(currency: str, amount: str, code: str) -> None:
-    errors = _errors(MoneyIO, {"amount": amount, "currency": currency})
+    from boomerang.api.schemas import MoneyIn
+
+    errors = _errors(MoneyIn, {"amount": amount, "currency": currency})
     assert [c for _, c in errors] == [code]
 
 

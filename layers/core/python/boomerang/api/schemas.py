@@ -31,7 +31,7 @@ from boomerang.domain.models import (
     UtcDatetime,
     check_lines,
 )
-from boomerang.domain.money import ActiveCurrency, AmountTooLarge, Money, too_large_message
+from boomerang.domain.money import ActiveCurrency, AmountTooLarge, Currency, Money, too_large_message
 from boomerang.domain.policy import LineEligibility, Policy
 
 # Prices and amounts the API accepts are never negative. At most 12 integer digits: the largest
@@ -58,7 +58,7 @@ class MoneyIO(Body):
     two, KWD three), below 10^12 major units (at most 999999999999.99 USD)."""
 
     amount: DecimalString = Field(examples=["19.99"])
-    currency: ActiveCurrency = Field(examples=["USD"])
+    currency: Currency = Field(examples=["USD"])
 
     def to_money(self) -> Money:
         return Money.parse(self.amount, self.currency)
@@ -80,6 +80,13 @@ class MoneyIO(Body):
         return self
 
 
+class MoneyIn(MoneyIO):
+    """An amount given to the API: in an active ISO 4217 currency (an answer may still show one
+    withdrawn since the amount was stored, so answers use MoneyIO)."""
+
+    currency: ActiveCurrency = Field(examples=["USD"])
+
+
 def _over(minor: int, currency: str) -> bool:
     return minor > max_minor_units(currency)
 
@@ -93,7 +100,7 @@ class OrderLineIn(Body):
     title: str = Field(default="", max_length=512)
     category: str = Field(default="general", min_length=1, max_length=64, examples=["apparel", "electronics"])
     quantity: Quantity
-    unit_price: MoneyIO
+    unit_price: MoneyIn
     delivered_at: UtcDatetime | None = None
 
     @model_validator(mode="after")
