@@ -75,7 +75,7 @@ def measure(command: list[str] | None = None, cwd: Path = ROOT) -> Startup:
             urllib.request.urlopen(request, timeout=5).read()
         time.sleep(2)
         children = _children(process.pid)
-        workers = [c for c in children if b"multiprocessing" in Path(f"/proc/{c}/cmdline").read_bytes()]
+        workers = [c for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
         java = sum(_rss_mb(c) for c in children if b"java" in Path(f"/proc/{c}/cmdline").read_bytes())
         return Startup(first, _rss_mb(process.pid), java, len(workers), sum(_rss_mb(c) for c in workers))
     finally:
