@@ -1,6 +1,6 @@
 """A local API Gateway: HTTP on loopback, each request turned into the REST proxy event that API
 Gateway would send to the route's function, with the route's authorizer's effect (a Cognito user
-pool for /admin), the real handler invoked in-process, its answer sent back.
+pool for /admin), the real handler invoked (in a worker process or in this one), its answer sent back.
 
 Concurrent requests, each on its own thread with a deep accept backlog (a burst queues instead of
 being reset). Where the routes run in worker processes (local/workers.py, what `make local` does)

@@ -157,7 +157,9 @@ class LocalStack:
         if self.workers is None:
             server.routes = self.routes
             return
-        self.workers.wait_ready()
+        # Serving starts with the first worker ready; the others take requests as they finish
+        # importing (on 2 busy cores, importing all of them at once would delay the first request).
+        self.workers.wait_ready(at_least=1)
         workers_now = self.workers
         server.simulations["/local/workers"] = lambda body: (200, workers_now.status())
         server.concurrent = True

@@ -114,8 +114,8 @@ class Workers:
         self.served = 0
 
     def start(self) -> Workers:
-        """Spawn the workers; each imports the functions in the background and becomes idle when
-        ready (`wait_ready` waits for them all)."""
+        """Spawn the workers; each imports the functions in the background and takes requests once
+        ready (`wait_ready` waits for them)."""
         for number in range(self.count):
             self._spawn(number)
         return self
@@ -145,9 +145,11 @@ class Workers:
             pass
         self._failed.append(f"worker {worker.number} did not start (exit code {worker.process.exitcode})")
 
-    def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
+    def wait_ready(self, at_least: int | None = None, timeout: float = READY_TIMEOUT) -> None:
+        """Wait until `at_least` workers (default: all) have imported their functions."""
+        wanted = self.count if at_least is None else min(at_least, self.count)
         deadline = time.monotonic() + timeout
-        while self.ready < self.count:
+        while self.ready < wanted:
             if self._failed:
                 raise RuntimeError("; ".join(self._failed))
             if time.monotonic() > deadline:

@@ -77,7 +77,11 @@ def http() -> Iterator[Http]:
         assert lines and lines[-1].startswith("Ready in"), "\n".join(lines[-20:])
         assert f"served by {WORKERS} worker processes" in "\n".join(lines)
         threading.Thread(target=process.stdout.read, daemon=True).start()  # keep its pipe drained
-        yield Http(f"http://127.0.0.1:{port}")
+        http = Http(f"http://127.0.0.1:{port}")
+        while http.call("POST", "/local/workers", {})[1]["ready"] < WORKERS:  # ready with the first
+            assert time.monotonic() < deadline, "the workers did not all start"
+            time.sleep(0.5)
+        yield http
     finally:
         process.send_signal(signal.SIGTERM)
         try:
