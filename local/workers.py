@@ -114,10 +114,10 @@ class Workers:
         self.served = 0
 
     def start(self) -> Workers:
-        """Spawn the workers; each imports the functions in the background and takes requests once
-        ready (`wait_ready` waits for them)."""
-        for number in range(self.count):
-            self._spawn(number)
+        """Spawn the first worker; the others are spawned once it is ready, so the first imports
+        alongside the stack's start rather than competing with all the others for the cores. Each
+        takes requests once it has imported its functions (`wait_ready` waits for them)."""
+        self._spawn(0)
         return self
 
     def _spawn(self, number: int) -> None:
@@ -139,7 +139,11 @@ class Workers:
                 if kind == "ready":
                     with self._lock:
                         self.ready += 1
+                        first = self.ready == 1 and len(self._all) == 1
                     self._idle.put(worker)
+                    if first and not self._closed:
+                        for number in range(1, self.count):
+                            self._spawn(number)
                     return
         except (EOFError, OSError):
             pass
