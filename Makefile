@@ -5,6 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 3000
+WORKERS ?= 4
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
@@ -33,7 +34,7 @@ node_modules/.installed: package.json package-lock.json
 setup: $(BIN)/.installed node_modules/.installed
 
 local: setup
-	PORT=$(PORT) $(BIN)/python -m local
+	PORT=$(PORT) WORKERS=$(WORKERS) $(BIN)/python -m local
 
 demo: setup
 	$(BIN)/python -m local.demo

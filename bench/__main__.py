@@ -177,7 +177,8 @@ def main() -> None:
             "## make local",
             f"From `make local` (virtualenv already built, template cached) to the first request served: "
             f"{startup.first_request_s:.1f} s (target: under 20 s). Memory at rest after a few requests: "
-            f"{startup.python_mb:.0f} MB for the Python process (APIs, workflow, moto) and "
+            f"{startup.python_mb:.0f} MB for the Python process (workflow, pollers, moto), "
+            f"{startup.workers_mb:.0f} MB for its {startup.workers} API worker processes and "
             f"{startup.java_mb:.0f} MB for DynamoDB Local. From a fresh clone (virtualenv, npm packages and "
             "the first synthesis included): see docs/LOCAL.md.",
             "## State transitions per journey (from the execution history)",

@@ -1,5 +1,6 @@
 """`make local` measured: seconds from starting it to the first request served, and the memory of
-the whole local stack (the Python process and DynamoDB Local's Java) at rest after a few requests."""
+the whole local stack (the Python process, its API worker processes and DynamoDB Local's Java) at
+rest after a few requests."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ class Startup:
     first_request_s: float
     python_mb: float
     java_mb: float
+    workers: int = 0
+    workers_mb: float = 0.0  # all of them together
 
 
 def _rss_mb(pid: int) -> float:
@@ -71,8 +74,10 @@ def measure(command: list[str] | None = None, cwd: Path = ROOT) -> Startup:
         for _ in range(10):
             urllib.request.urlopen(request, timeout=5).read()
         time.sleep(2)
-        java = sum(_rss_mb(c) for c in _children(process.pid))
-        return Startup(first, _rss_mb(process.pid), java)
+        children = _children(process.pid)
+        workers = [c for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+        java = sum(_rss_mb(c) for c in children if b"java" in Path(f"/proc/{c}/cmdline").read_bytes())
+        return Startup(first, _rss_mb(process.pid), java, len(workers), sum(_rss_mb(c) for c in workers))
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
@@ -82,5 +87,5 @@ if __name__ == "__main__":
     result = measure()
     print(
         f"first request after {result.first_request_s:.1f} s; python {result.python_mb:.0f} MB, "
-        f"DynamoDB Local {result.java_mb:.0f} MB"
+        f"{result.workers} API workers {result.workers_mb:.0f} MB, DynamoDB Local {result.java_mb:.0f} MB"
     )

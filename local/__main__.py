@@ -1,5 +1,7 @@
 """`make local`: the storefront API on http://127.0.0.1:3000 over DynamoDB Local and moto.
 
+The API functions run in WORKERS worker processes (default 4), each its own Lambda container
+serving one request at a time, so concurrent requests race as they do on AWS (docs/LOCAL.md).
 Ctrl-C stops it and everything it started.
 """
 
@@ -78,6 +80,7 @@ functions run here). Ctrl-C stops the APIs, DynamoDB Local and moto.
 def main() -> None:
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "3000"))
+    workers = int(os.environ.get("WORKERS", "4"))
     if shutil.which("java") is None:
         _fail(
             "Java 17 is needed for DynamoDB Local; install it (e.g. apt-get install openjdk-17-jre-headless)."
@@ -107,6 +110,8 @@ def main() -> None:
     stack = LocalStack()
     try:
         stack.start()
+        if workers:
+            stack.start_workers(workers)  # they import the API functions while the demo data loads
         assert stack.storefront is not None and stack.workflow is not None
         seed_shop(stack.storefront.repo)
         seed_hurried_shop(stack.storefront.repo)
@@ -116,9 +121,11 @@ def main() -> None:
             status, _, body = invoke(stack.routes, "POST", "/v1/orders", headers, json.dumps(order))
             if status >= 300:
                 _fail(f"loading demo order {order['order_id']} failed: {status} {body}")
-        stack.serve_on(server)
+        stack.serve_on(server)  # waits for the workers
         base = f"http://{host}:{port}"
         print(_usage(base), flush=True)
+        served_by = f"{workers} worker processes" if workers else "this process, one request at a time"
+        print(f"API functions served by {served_by}.", flush=True)
         print(f"Ready in {time.monotonic() - started:.1f} s: serving {base}", flush=True)
 
         try:

@@ -1,27 +1,36 @@
 """A local API Gateway: HTTP on loopback, each request turned into the REST proxy event that API
 Gateway would send to the route's function, with the route's authorizer's effect (a Cognito user
-pool for /admin), the real handler invoked in-process, its answer sent back.
+pool for /admin), the real handler invoked (in a worker process or in this one), its answer sent back.
 
-One request at a time (as one Lambda container serves them), which also keeps each handler's
-module-level state as it is in Lambda.
+Concurrent requests, each on its own thread with a deep accept backlog (a burst queues instead of
+being reset). Where the routes run in worker processes (local/workers.py, what `make local` does)
+requests run side by side, one per worker, as Lambda runs them one per container. Where they run
+in this process (tests and benches that call the imported modules), they take turns: one
+container serves one request at a time, which keeps each handler's module-level state as it is
+in Lambda.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from local.apigw_events import LambdaContext, match_route, rest_event
+from local.workers import GatewayTimeout, WorkerFailed
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 Claims = Callable[[str], dict[str, str]]  # token -> claims, raising on a bad token
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
+# Connections the kernel holds for accept() (capped by net.core.somaxconn): socketserver's default
+# of 5 resets a burst of concurrent clients.
+BACKLOG = 1024
 
 
 @dataclass(frozen=True)
@@ -94,6 +103,10 @@ def invoke(
             return _gateway_error(401, "unauthenticated", "Sign in: send the ID token as Authorization.")
     try:
         result = route.handler(event, LambdaContext(function_name=route.function_name))
+    except GatewayTimeout:
+        return _json(504, {"message": "Endpoint request timed out"})
+    except WorkerFailed:
+        return _json(502, {"message": "Internal server error"})  # the worker printed its trace
     except Exception:
         # What API Gateway answers when the function fails; the trace is on this console.
         traceback.print_exc(file=sys.stderr)
@@ -104,9 +117,14 @@ def invoke(
     return int(result.get("statusCode", 502)), out_headers, result.get("body") or ""
 
 
-class LocalApiServer(HTTPServer):
+class LocalApiServer(ThreadingHTTPServer):
     """Bound at once (so a taken port fails before anything starts); serves once `routes` is set."""
 
+    request_queue_size = BACKLOG
+    daemon_threads = True
+    # True once the routes run in worker processes; until then requests take turns in this process.
+    concurrent = False
+    in_process: Any  # a threading.RLock: this process's own handlers and helpers take turns
     routes: list[LocalRoute]
     claims_for: Claims | None = None
     login: Callable[[str, str], str] | None = None
@@ -121,6 +139,13 @@ def make_server(host: str, port: int, routes: Iterable[LocalRoute] = ()) -> Loca
         server_version = "boomerang-local"
 
         def _serve(self) -> None:
+            if self.server.concurrent:
+                self._serve_one()
+                return
+            with self.server.in_process:
+                self._serve_one()
+
+        def _serve_one(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_BODY:
                 self._send(*_json(413, {"message": "Request Too Long"}))
@@ -130,7 +155,8 @@ def make_server(host: str, port: int, routes: Iterable[LocalRoute] = ()) -> Loca
                 self._send(*_json(503, {"message": "Starting"}))
                 return
             if self.command == "POST" and self.path == "/local/login" and self.server.login:
-                self._send(*self._login(body))
+                with self.server.in_process:
+                    self._send(*self._login(body))
                 return
             simulate = self.server.simulations.get(self.path) if self.command == "POST" else None
             if simulate is not None:
@@ -141,7 +167,8 @@ def make_server(host: str, port: int, routes: Iterable[LocalRoute] = ()) -> Loca
                 except ValueError:
                     self._send(*_gateway_error(400, "malformed_json", "The body must be a JSON object."))
                     return
-                self._send(*_json(*simulate(given)))
+                with self.server.in_process:  # the coordinator's own helpers take turns
+                    self._send(*_json(*simulate(given)))
                 return
             self._send(
                 *invoke(
@@ -179,5 +206,6 @@ def make_server(host: str, port: int, routes: Iterable[LocalRoute] = ()) -> Loca
             sys.stderr.write(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}\n")
 
     server = LocalApiServer((host, port), Front)
+    server.in_process = threading.RLock()
     server.routes = list(routes)
     return server

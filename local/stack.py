@@ -2,7 +2,9 @@
 (local/from_template.py says how each resource type is translated): DynamoDB Local and moto's
 server (local/environment.py), the state machine executed by moto with its task Lambdas
 in-process (local/stepfunctions/), the template's API routes behind a local API Gateway
-(local/http_front.py), and staff sign-in on moto's Cognito (local/cognito.py).
+(local/http_front.py), and staff sign-in on moto's Cognito (local/cognito.py). With `workers`,
+the API functions also run in worker processes, one request per worker at a time, as Lambda runs
+them (local/workers.py); the rest stays in this process.
 
 Each function's module is imported with the Environment the template gives it, its Refs resolved
 to the local resources."""
@@ -38,6 +40,7 @@ from local.s3_events import S3EventPoller, s3_event_poller
 from local.stepfunctions import LocalStepFunctions
 from local.stripe_local import configure_stripe
 from local.template import cached_template
+from local.workers import FunctionImport, Workers
 
 STACK_NAME = "Boomerang"
 
@@ -52,6 +55,10 @@ class LocalStack:
     physical: dict[str, str] = field(default_factory=dict)  # logical id -> local name or ARN
     events: LocalEvents | None = None  # buses, queues, rules; streams and queues feeding functions
     s3_events: S3EventPoller | None = None
+    workers: Workers | None = None
+    # The function (logical id) behind each route, and how a worker imports it.
+    route_functions: list[str] = field(default_factory=list)
+    api_functions: list[FunctionImport] = field(default_factory=list)
 
     @property
     def storefront(self) -> ModuleType | None:
@@ -98,6 +105,7 @@ class LocalStack:
         for lid, spec in functions.items():
             if lid not in tasks:
                 self._import(template, spec)
+        routes = route_specs(template)
         self.routes = [
             LocalRoute(
                 r.method,
@@ -106,16 +114,37 @@ class LocalStack:
                 functions[r.function].module.split(".")[1],
                 r.cognito,
             )
-            for r in route_specs(template)
+            for r in routes
+        ]
+        self.route_functions = [r.function for r in routes]
+        self.api_functions = [
+            FunctionImport(
+                lid,
+                functions[lid].module,
+                functions[lid].attribute,
+                {k: str(resolve(template, v, self.physical)) for k, v in functions[lid].environment.items()},
+            )
+            for lid in dict.fromkeys(self.route_functions)
         ]
         self.events.connect({lid: getattr(m, functions[lid].attribute) for lid, m in self.modules.items()})
         handlers = {lid: getattr(m, functions[lid].attribute) for lid, m in self.modules.items()}
         self.s3_events = s3_event_poller(template, self.physical, handlers, boto3.client("s3")).start()
         return self
 
-    def serve_on(self, server: Any) -> None:
+    def start_workers(self, count: int) -> Workers:
+        """Spawn `count` worker processes for the API functions (they import in the background;
+        `serve_on` waits for them). Call after `start`: they inherit its endpoints."""
+        assert self.api_functions, "the stack is not started"
+        if self.workers is None:
+            self.workers = Workers(self.api_functions, count).start()
+        return self.workers
+
+    def serve_on(self, server: Any, workers: int = 0) -> None:
         """Point a local HTTP front (local/http_front.py) at this stack: its routes, the staff sign-in,
-        and the /local/* helpers (simulated carrier and payment news, the mails SES on moto kept)."""
+        and the /local/* helpers (simulated carrier and payment news, the mails SES on moto kept).
+
+        With `workers` (or after `start_workers`), the routes run in that many worker processes and
+        concurrent requests run side by side, as on Lambda; without, in this process, one at a time."""
         from local.notifications import mail_routes
         from local.simulations import simulations
 
@@ -123,7 +152,21 @@ class LocalStack:
         server.claims_for = self.staff.claims
         server.login = self.staff.login
         server.simulations = {**simulations(self.workflow.workflow), **mail_routes()}
-        server.routes = self.routes
+        if workers and self.workers is None:
+            self.start_workers(workers)
+        if self.workers is None:
+            server.routes = self.routes
+            return
+        # Serving starts with the first worker ready; the others take requests as they finish
+        # importing (on 2 busy cores, importing all of them at once would delay the first request).
+        self.workers.wait_ready(at_least=1)
+        workers_now = self.workers
+        server.simulations["/local/workers"] = lambda body: (200, workers_now.status())
+        server.concurrent = True
+        server.routes = [
+            LocalRoute(r.method, r.path, self.workers.handler(lid), r.function_name, r.cognito)
+            for r, lid in zip(self.routes, self.route_functions, strict=True)
+        ]
 
     def _tables(self, template: dict[str, Any]) -> None:
         ddb = boto3.client("dynamodb")
@@ -165,6 +208,8 @@ class LocalStack:
         self.modules[spec.logical_id] = importlib.import_module(spec.module)
 
     def stop(self) -> None:
+        if self.workers is not None:
+            self.workers.close()
         if self.events is not None:
             self.events.stop()
         if self.s3_events is not None:

@@ -1,4 +1,4 @@
-"""local/stepfunctions.py: a CDK-synthesized state machine, run by moto, its Lambdas in-process.
+"""local/stepfunctions/: a CDK-synthesized state machine, run by moto, its Lambdas in-process.
 
 One small stack is synthesized once for the module (Node.js, ~10-15 s); each test runs one of its
 state machines on the session's moto server (the one `make local` uses), next to DynamoDB Local.
@@ -424,5 +424,5 @@ def test_dispatch_is_installed_on_the_moto_it_was_checked_on() -> None:
     install_lambda_dispatch()
     assert "local.stepfunctions" in (LambdaSimpleBackend.invoke.__doc__ or "")
     assert moto.__version__ == MOTO_VERSION_CHECKED, (
-        f"moto {moto.__version__}: re-check local/stepfunctions.py and the moto behaviours asserted here"
+        f"moto {moto.__version__}: re-check local/stepfunctions/ and the moto behaviours asserted here"
     )

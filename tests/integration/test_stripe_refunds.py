@@ -192,6 +192,51 @@ def test_a_timestamp_inside_the_tolerance_is_accepted(
     assert post(webhook, event, at=int(time.time()) - 290)[0] == 200
 
 
+@pytest.mark.parametrize("body", ["[]", "5", "null", '"evt_x"', "true", '{"id": "evt_1"}', '{"id": 5}', "{"])
+def test_a_signed_body_that_is_not_a_stripe_event_is_400(webhook: ModuleType, body: str) -> None:
+    status, error = post(webhook, body)
+    assert status == 400, error
+    assert error["error"]["code"] in ("malformed_json", "malformed_webhook")
+
+
+@pytest.mark.parametrize(("ahead", "accepted"), [(3600, False), (301 + 5, False), (240, True)])
+def test_a_timestamp_ahead_by_more_than_the_tolerance_is_refused(
+    repo: Repository, flow: ReturnWorkflow, webhook: ModuleType, ahead: int, accepted: bool
+) -> None:
+    ret = pending(repo, flow)
+    event = sample_event(
+        "refund.updated.succeeded", ret.rma, refund_id=ret.refund.reference, event_id=unique("ahead")
+    )
+    status, body = post(webhook, event, at=int(time.time()) + ahead)
+    if accepted:
+        assert (status, body["result"]) == (200, "refunded")
+        return
+    assert (status, body["error"]["code"]) == (400, "invalid_signature")
+    assert "future" in body["error"]["message"]
+    stored = repo.get_return(ret.rma)[0]
+    assert stored.status is S.REFUND_PENDING and stored.version == ret.version
+
+
+@pytest.mark.parametrize("name", ["refund.updated.succeeded", "refund.failed", "charge.refunded"])
+@pytest.mark.parametrize("refund_id", [None, "", 0])
+def test_refund_news_without_a_refund_id_settles_nothing(
+    repo: Repository, flow: ReturnWorkflow, webhook: ModuleType, name: str, refund_id: Any
+) -> None:
+    ret = pending(repo, flow)
+    event = sample_event(name, ret.rma, event_id=unique("noid"))
+    obj = event["data"]["object"]
+    for refund in obj["refunds"]["data"] if obj["object"] == "charge" else [obj]:
+        if refund_id is None:
+            refund.pop("id", None)
+        else:
+            refund["id"] = refund_id
+    status, body = post(webhook, event)
+    assert status == 200, body
+    assert body["result"] == "unmatched"
+    stored = repo.get_return(ret.rma)[0]
+    assert stored.status is S.REFUND_PENDING and stored.version == ret.version
+
+
 def test_succeeded_before_created_ends_refunded(
     repo: Repository, flow: ReturnWorkflow, webhook: ModuleType
 ) -> None:

@@ -149,3 +149,13 @@ def test_the_customer_is_told_by_the_catalogue() -> None:
     assert message is not None
     assert message.body == CATALOGUE["lost_or_stolen_card"].customer_text
     assert "lost or stolen" in message.body
+
+
+def test_a_store_credit_bonus_stops_at_the_largest_amount() -> None:
+    from boomerang.domain.money import largest
+
+    terms = RefundTerms(store_credit_bonus_percent=10)
+    credit, bonus = store_credit_amount(largest("USD"), terms)
+    assert credit == largest("USD") and bonus.amount == 0
+    credit, bonus = store_credit_amount(Money(amount=950_000_000_000_00, currency="USD"), terms)
+    assert credit == largest("USD") and bonus.amount == 49_999_999_999_99

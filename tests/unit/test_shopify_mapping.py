@@ -149,6 +149,17 @@ def test_an_order_without_email_or_country_is_refused_with_the_fields_named() ->
     assert [d["field"] for d in refused.value.details] == ["email", "shipping_address.country_code"]
 
 
+@pytest.mark.parametrize(("currency", "price"), [("USD", "999999999999.99"), ("XXX", "10.00")])
+def test_an_order_past_the_largest_amount_or_not_in_money_is_refused(currency: str, price: str) -> None:
+    body = sample("orders_create")
+    body["currency"] = currency
+    for item in body["line_items"]:
+        item["price"], item["quantity"], item["discount_allocations"] = price, 2, []
+    with pytest.raises(Unprocessable) as refused:
+        mapping.to_order("demo", ShopifyOrder.model_validate(body), {}, TYPES, CATEGORIES)
+    assert refused.value.code == "unmappable_order"
+
+
 def test_an_unknown_locale_is_dropped_not_guessed() -> None:
     body = sample("orders_create")
     body["customer_locale"] = "not a locale"

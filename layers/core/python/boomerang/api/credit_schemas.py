@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from boomerang.api.schemas import Body, Email, MoneyIO
+from boomerang.api.schemas import Body, Email, MoneyIn, MoneyIO
 from boomerang.domain.models import Identifier
 from boomerang.domain.money import Money
 from boomerang.store.dynamo import InvalidCursor, decode_cursor, encode_cursor
@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # the ledger's code is imported by the routes, on first use
     from boomerang.services.store_credit import CreditAccount, LedgerEntry
 
 
-class SpendAmountIn(MoneyIO):
+class SpendAmountIn(MoneyIn):
     @field_validator("amount")
     @classmethod
     def _positive(cls, value: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StrictInt, StringConstraints
 
 from boomerang.api.schemas import Body, Email, utc
 from boomerang.domain.evidence import Evidence, EvidenceKind
@@ -22,8 +22,9 @@ class EvidenceIn(Body):
     content_type: ContentType = Field(
         examples=["video/mp4"], description="The file's MIME type, sent again on upload"
     )
-    size: int = Field(
+    size: StrictInt = Field(
         ge=1,
+        le=5 * 1024**3,
         description="The exact size in bytes (S3 takes no other); the policy caps each kind (video: 500 MB)",
     )
     content_md5: Md5Base64 | None = Field(

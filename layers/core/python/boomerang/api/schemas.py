@@ -8,8 +8,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from boomerang.domain.currency import MAX_QUANTITY, max_minor_units
 from boomerang.domain.models import (
     Address,
     Country,
@@ -23,11 +33,14 @@ from boomerang.domain.models import (
     UtcDatetime,
     check_lines,
 )
-from boomerang.domain.money import Currency, Money
+from boomerang.domain.money import ActiveCurrency, AmountTooLarge, Currency, Money, too_large_message
 from boomerang.domain.policy import LineEligibility, Policy
 
-# Prices and amounts the API accepts are never negative.
+# Prices and amounts the API accepts are never negative. At most 12 integer digits: the largest
+# amount of any currency is below 10^12 major units (domain/currency.py says why).
 DecimalString = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}(\.[0-9]{1,3})?$")]
+# Integers in a body are JSON integers: "1", 1.0 and true are refused, not read as 1.
+Quantity = Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY, description=f"1 to {MAX_QUANTITY} units")]
 # A plain shape check: email-validator would add its import time to every cold start. Patterns are
 # compiled at import; a counted repeat such as {1,64} over a Unicode class costs ~50 ms each.
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)]
@@ -43,6 +56,9 @@ class Body(BaseModel):
 
 
 class MoneyIO(Body):
+    """An amount: a decimal string with at most the currency's ISO 4217 decimals (JPY none, USD
+    two, KWD three), below 10^12 major units (at most 999999999999.99 USD)."""
+
     amount: DecimalString = Field(examples=["19.99"])
     currency: Currency = Field(examples=["USD"])
 
@@ -51,12 +67,30 @@ class MoneyIO(Body):
 
     @classmethod
     def of(cls, money: Money) -> MoneyIO:
-        return cls(amount=money.decimal_string(), currency=money.currency)
+        # Not validated again: a Money is bounded and in a known currency by construction, so an
+        # answer can always show it (also one stored in a currency withdrawn since).
+        return cls.model_construct(amount=money.decimal_string(), currency=money.currency)
 
     @model_validator(mode="after")
     def _representable(self) -> MoneyIO:
-        self.to_money()  # raises ValueError (-> 422 naming the field) on extra decimals
+        try:
+            self.to_money()
+        except AmountTooLarge as exc:
+            raise PydanticCustomError("amount_too_large", str(exc)) from exc
+        except ValueError as exc:  # extra decimals for the currency
+            raise PydanticCustomError("too_many_decimals", str(exc)) from exc
         return self
+
+
+class MoneyIn(MoneyIO):
+    """An amount given to the API: in an active ISO 4217 currency (an answer may still show one
+    withdrawn since the amount was stored, so answers use MoneyIO)."""
+
+    currency: ActiveCurrency = Field(examples=["USD"])
+
+
+def _over(minor: int, currency: str) -> bool:
+    return minor > max_minor_units(currency)
 
 
 # --- addresses -------------------------------------------------------------------------------------
@@ -89,15 +123,23 @@ class OrderLineIn(Body):
     sku: str = Field(min_length=1, max_length=128)
     title: str = Field(default="", max_length=512)
     category: str = Field(default="general", min_length=1, max_length=64, examples=["apparel", "electronics"])
-    quantity: int = Field(ge=1, le=10_000)
-    unit_price: MoneyIO
+    quantity: Quantity
+    unit_price: MoneyIn
     delivered_at: UtcDatetime | None = None
     # Customs data for cross-border returns (the shop's defaults fill what is left out).
     hs_code: HsCode | None = Field(
         default=None, examples=["6110.11"], description="Harmonized System code, 6 to 10 digits"
     )
     origin_country: Country | None = Field(default=None, examples=["PT"], description="Country of origin")
-    weight_grams: int | None = Field(default=None, ge=0, le=1_000_000)
+    weight_grams: StrictInt | None = Field(default=None, ge=0, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _line_bounded(self) -> OrderLineIn:
+        currency = self.unit_price.currency
+        if _over(self.unit_price.to_money().amount * self.quantity, currency):
+            message = "quantity x unit_price is {detail}"
+            raise PydanticCustomError("amount_too_large", message, {"detail": too_large_message(currency)})
+        return self
 
 
 class CustomerIn(Body):
@@ -111,7 +153,7 @@ class OrderIn(Body):
     order_id: Identifier
     order_number: str = Field(min_length=1, max_length=64, examples=["#1001"])
     customer: CustomerIn
-    currency: Currency
+    currency: ActiveCurrency
     ordered_at: UtcDatetime
     lines: list[OrderLineIn] = Field(min_length=1, max_length=250)
     payment_reference: str | None = Field(
@@ -127,6 +169,20 @@ class OrderIn(Body):
     shipping_address: AddressIn | None = Field(
         default=None, description="Where the order was delivered: where a return label is picked up from"
     )
+
+    @field_validator("lines")
+    @classmethod
+    def _total_bounded(cls, lines: list[OrderLineIn]) -> list[OrderLineIn]:
+        currencies = {line.unit_price.currency for line in lines}
+        if len(currencies) != 1:
+            return lines  # _one_currency names the line in another currency
+        currency = currencies.pop()
+        total = sum(line.unit_price.to_money().amount * line.quantity for line in lines)
+        if _over(total, currency):
+            raise PydanticCustomError(
+                "amount_too_large", "the order's total is {detail}", {"detail": too_large_message(currency)}
+            )
+        return lines
 
     @model_validator(mode="after")
     def _one_currency(self) -> OrderIn:
@@ -266,7 +322,7 @@ class EligibilityOut(BaseModel):
 
 class ReturnItemIn(Body):
     line_id: Identifier
-    quantity: int = Field(ge=1, le=10_000)
+    quantity: Quantity
     reason: str = Field(min_length=1, max_length=64, examples=["size_too_small"])
     note: str | None = Field(default=None, max_length=2000)
 

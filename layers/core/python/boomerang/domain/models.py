@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from boomerang.domain.currency import MAX_QUANTITY
 from boomerang.domain.evidence import Evidence, EvidenceOffer
 from boomerang.domain.money import Currency, Money
 from boomerang.domain.status import ReturnStatus
@@ -67,7 +68,7 @@ class OrderLine(Record):
     sku: str = Field(min_length=1, max_length=128)
     title: str = Field(default="", max_length=512)
     category: str = Field(default="general", min_length=1, max_length=64)
-    quantity: int = Field(ge=1, le=10_000)
+    quantity: int = Field(ge=1, le=MAX_QUANTITY)
     unit_price: Money
     delivered_at: UtcDatetime | None = None
     # Customs data from the product (Shopify's harmonized_system_code and country_code_of_origin):
@@ -116,6 +117,7 @@ class Order(Record):
     @model_validator(mode="after")
     def _consistent(self) -> Order:
         check_lines(self.currency, [(line.line_id, line.unit_price.currency) for line in self.lines])
+        self.total  # noqa: B018 - raises past the currency's largest amount: such an order is never saved
         return self
 
     @property
@@ -198,7 +200,7 @@ class ReturnItem(Record):
     line_id: str
     sku: str
     category: str
-    quantity: int = Field(ge=1)
+    quantity: int = Field(ge=1, le=MAX_QUANTITY)
     reason: str
     note: str | None = Field(default=None, max_length=2000)
     unit_price: Money

@@ -1,4 +1,10 @@
-"""Money as integer minor units with an ISO 4217 currency. Never floats."""
+"""Money as integer minor units with an ISO 4217 currency. Never floats.
+
+A Money holds at most `max_minor_units` of its currency either way (below 10^12 major units, see
+domain/currency.py): an amount past it cannot be built, so nothing past it is stored or answered.
+Stored amounts may be in a currency withdrawn since; new amounts come in active currencies only
+(`ActiveCurrency`, what the API takes).
+"""
 
 from __future__ import annotations
 
@@ -6,22 +12,38 @@ import re
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
-# ISO 4217 minor-unit exponents that differ from 2; every other currency has two decimals.
-_EXPONENTS = {
-    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0,
-    "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
-}  # fmt: skip
+from boomerang.domain.currency import UnknownCurrency, check_currency, check_known, exponent, max_minor_units
+
+__all__ = ["ActiveCurrency", "AmountTooLarge", "Currency", "Money", "exponent"]
 
 _DECIMAL = re.compile(r"-?\d{1,15}(\.\d{1,6})?")
 
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+_CODE = r"^[A-Z]{3}$"
 
 
-def exponent(currency: str) -> int:
-    return _EXPONENTS.get(currency, 2)
+def _active(code: str) -> str:
+    try:
+        return check_currency(code)
+    except UnknownCurrency as exc:  # a detail code of its own in a 422, with ISO 4217's reason
+        raise PydanticCustomError("unknown_currency", str(exc)) from exc
+
+
+# A currency a stored amount may be in (active, or withdrawn since it was stored).
+Currency = Annotated[str, StringConstraints(pattern=_CODE), AfterValidator(check_known)]
+# A currency a new amount may be given in: active ISO 4217 money, no X-codes such as XXX or XTS.
+ActiveCurrency = Annotated[
+    str,
+    StringConstraints(pattern=_CODE),
+    AfterValidator(_active),
+    Field(description="An active ISO 4217 currency code (not XXX, XTS, metals or funds)"),
+]
+
+
+class AmountTooLarge(ValueError):
+    """An amount, given or computed, past the largest one its currency may hold."""
 
 
 class Money(BaseModel):
@@ -31,6 +53,12 @@ class Money(BaseModel):
 
     amount: int = Field(description="Minor units, e.g. 1999 for USD 19.99")
     currency: Currency
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Money:
+        if abs(self.amount) > max_minor_units(self.currency):
+            raise AmountTooLarge(too_large_message(self.currency))
+        return self
 
     @classmethod
     def zero(cls, currency: str) -> Money:
@@ -45,6 +73,8 @@ class Money(BaseModel):
         scaled = value.scaleb(exponent(currency))
         if scaled != scaled.to_integral_value():
             raise ValueError(f"{currency} has {exponent(currency)} decimals; '{amount}' has more")
+        if abs(scaled) > max_minor_units(currency):
+            raise AmountTooLarge(too_large_message(currency))
         return cls(amount=int(scaled), currency=currency)
 
     def decimal_string(self) -> str:
@@ -64,3 +94,12 @@ class Money(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.currency} {self.decimal_string()}"
+
+
+def largest(currency: str) -> Money:
+    """The largest amount Boomerang holds in the currency (999999999999.99 USD)."""
+    return Money(amount=max_minor_units(currency), currency=currency)
+
+
+def too_large_message(currency: str) -> str:
+    return f"over the largest amount Boomerang holds in {currency}, {largest(currency).decimal_string()}"

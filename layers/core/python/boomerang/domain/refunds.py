@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from boomerang.domain.currency import max_minor_units
 from boomerang.domain.models import Return
 from boomerang.domain.money import Money
 
@@ -94,6 +95,10 @@ def quote_refund(ret: Return, terms: RefundTerms, captured: Money, earlier_refun
 
 
 def store_credit_amount(refund: Money, terms: RefundTerms) -> tuple[Money, Money]:
-    """(credit issued, of which bonus) for a customer who chose store credit over cash."""
-    bonus = Money(amount=refund.amount * terms.store_credit_bonus_percent // 100, currency=refund.currency)
+    """(credit issued, of which bonus) for a customer who chose store credit over cash. The bonus
+    stops at the currency's largest amount, which no credit passes."""
+    room = max_minor_units(refund.currency) - refund.amount
+    bonus = Money(
+        amount=min(refund.amount * terms.store_credit_bonus_percent // 100, room), currency=refund.currency
+    )
     return refund + bonus, bonus

@@ -25,6 +25,7 @@ from boomerang.outbound import signing
 from boomerang.outbound.subscriptions import Subscription
 from boomerang.store import keys
 from boomerang.store.dynamo import decode_cursor, encode_cursor, from_item, to_item
+from boomerang.store.lenient import readable
 
 # Waits between attempts (the SQS visibility timeout after a failure; at most 12 h). With the
 # last repeated, a receiver that stays down gets ~11 attempts before the day is over.
@@ -194,12 +195,7 @@ class DeadLetters:
         if start:
             params["ExclusiveStartKey"] = start
         got = self.ddb.query(**params)
-        items = []
-        for raw in got.get("Items", []):
-            values = from_item(raw)
-            items.append(
-                {"delivery": Delivery.model_validate_json(values["doc"]), "parked_at": values["parked_at"]}
-            )
+        items = readable(got.get("Items", []), _dead_letter_of, "webhook_dead_letter")
         return items, encode_cursor(got.get("LastEvaluatedKey"))
 
     def restore(self, delivery: Delivery) -> None:
@@ -221,6 +217,11 @@ class DeadLetters:
         if "Attributes" not in got:
             raise NotFound("No such dead-lettered delivery.", code="dead_letter_not_found")
         return Delivery.model_validate_json(from_item(got["Attributes"])["doc"])
+
+
+def _dead_letter_of(raw: dict[str, Any]) -> dict[str, Any]:
+    values = from_item(raw)
+    return {"delivery": Delivery.model_validate_json(values["doc"]), "parked_at": str(values["parked_at"])}
 
 
 def redriven(delivery: Delivery, now: datetime) -> Delivery:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 from boomerang.domain.errors import NotFound
 from boomerang.store import keys
 from boomerang.store.dynamo import from_item, to_item
+from boomerang.store.lenient import readable
 
 
 class Subscription(BaseModel):
@@ -80,7 +81,7 @@ class SubscriptionStore:
         }
         while True:
             got = self.ddb.query(**params)
-            found += [Subscription.model_validate_json(from_item(i)["doc"]) for i in got.get("Items", [])]
+            found += readable(got.get("Items", []), _subscription_of, "webhook_subscription")
             if "LastEvaluatedKey" not in got:
                 return found
             params["ExclusiveStartKey"] = got["LastEvaluatedKey"]
@@ -102,3 +103,7 @@ class SubscriptionStore:
         if "Attributes" not in got:
             raise NotFound("No such webhook subscription.", code="subscription_not_found")
         return Subscription.model_validate_json(from_item(got["Attributes"])["doc"])
+
+
+def _subscription_of(raw: dict[str, Any]) -> Subscription:
+    return Subscription.model_validate_json(from_item(raw)["doc"])

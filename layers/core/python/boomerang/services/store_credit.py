@@ -19,6 +19,7 @@ from boomerang.domain.money import Money
 from boomerang.services.retry import retry_stale
 from boomerang.store import keys
 from boomerang.store.dynamo import cancellation_reasons, from_item, to_item
+from boomerang.store.lenient import readable
 from boomerang.store.records import Repository, iso
 
 
@@ -51,6 +52,20 @@ class CreditAccount:
         """Minor units already spent under `spend_id` (None: no such spend)."""
         parts = [-e.amount.amount for e in self.entries if e.kind == "spend" and e.ref == spend_id]
         return sum(parts) if parts else None
+
+
+def _entry(raw: dict[str, Any], currency: str) -> LedgerEntry:
+    values = from_item(raw)
+    if values["kind"] not in ("issue", "spend"):
+        raise ValueError("an entry is an issue or a spend")
+    sign = 1 if values["kind"] == "issue" else -1
+    return LedgerEntry(
+        rma=str(values["rma"]),
+        kind=str(values["kind"]),
+        ref=str(values["ref"]),
+        amount=Money(amount=sign * int(values["amount"]), currency=currency),
+        at=str(values["at"]),
+    )
 
 
 class StoreCredit:
@@ -99,22 +114,14 @@ class StoreCredit:
             ExpressionAttributeValues=to_item({":pk": keys.credit_pk(shop, customer_ref, currency)}),
             ConsistentRead=True,
         )
-        balance, version, entries = 0, 0, []
+        balance, version, raw_entries = 0, 0, []
         for raw in got.get("Items", []):
             values = from_item(raw)
             if values[keys.SK] == keys.CREDIT_BALANCE_SK:
                 balance, version = int(values["balance"]), int(values["version"])
             else:
-                sign = 1 if values["kind"] == "issue" else -1
-                entries.append(
-                    LedgerEntry(
-                        rma=str(values["rma"]),
-                        kind=str(values["kind"]),
-                        ref=str(values["ref"]),
-                        amount=Money(amount=sign * int(values["amount"]), currency=currency),
-                        at=str(values["at"]),
-                    )
-                )
+                raw_entries.append(raw)
+        entries = readable(raw_entries, lambda raw: _entry(raw, currency), "store_credit_entry")
         return CreditAccount(Money(amount=balance, currency=currency), version, entries)
 
     def spend_once(

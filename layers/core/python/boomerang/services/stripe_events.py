@@ -25,7 +25,7 @@ SOURCE = "payments:stripe"
 class Outcome:
     event_id: str
     event_type: str
-    result: str  # ignored | not_ours | unchanged | <the return's status after>
+    result: str  # ignored | not_ours | unmatched (no refund id) | unchanged | <the return's status after>
     rmas: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
@@ -64,6 +64,11 @@ class StripeEvents:
             rma = rma_numbers.normalize(str(metadata.get("rma", "")))
         except rma_numbers.InvalidRma:
             return Outcome(event_id, kind, "not_ours")  # a refund made outside Boomerang
+        refund_id = refund.get("id")
+        if not (isinstance(refund_id, str) and refund_id):
+            # Refunds are matched by their id only: news that names none settles nothing (without
+            # this, the workflow would take it as news of whichever refund is pending).
+            return Outcome(event_id, kind, "unmatched", (rma,))
         status = str(refund.get("status", ""))
         if status not in ("succeeded", "failed", "canceled"):
             return Outcome(event_id, kind, "unchanged", (rma,))  # pending, requires_action: no news yet
@@ -74,7 +79,7 @@ class StripeEvents:
                 SOURCE,
                 failure_reason=refund.get("failure_reason")
                 or ("merchant_request" if status == "canceled" else None),
-                reference=str(refund.get("id") or "") or None,
+                reference=refund_id,
             )
         except NotFound:
             return Outcome(event_id, kind, "not_ours", (rma,))

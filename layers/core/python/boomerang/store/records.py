@@ -24,6 +24,7 @@ from boomerang.store.dynamo import (
     from_item,
     to_item,
 )
+from boomerang.store.lenient import readable
 
 
 def iso(at: datetime) -> str:
@@ -384,7 +385,7 @@ class Repository:
             _check_start_key(start, {keys.PK, keys.SK, f"gsi{n}pk", f"gsi{n}sk"}, {f"gsi{n}pk": pk})
             params["ExclusiveStartKey"] = start
         got = self.ddb.query(**params)
-        items = [Return.model_validate_json(from_item(i)["doc"]) for i in got.get("Items", [])]
+        items = readable(got.get("Items", []), _return_of, "return")
         return Page(items=items, next_cursor=encode_cursor(got.get("LastEvaluatedKey")))
 
     def returns_of_order(
@@ -413,6 +414,10 @@ class Repository:
             ConsistentRead=True,
         )
         return [json.loads(from_item(i)["doc"]) for i in got.get("Items", [])]
+
+
+def _return_of(raw: dict[str, Any]) -> Return:
+    return Return.model_validate_json(from_item(raw)["doc"])
 
 
 def _check_start_key(start: dict[str, Any], names: set[str], fixed: dict[str, str]) -> None:

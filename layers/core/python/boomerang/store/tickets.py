@@ -22,6 +22,7 @@ from boomerang.store.dynamo import (
     from_item,
     to_item,
 )
+from boomerang.store.lenient import readable
 from boomerang.store.records import Event, _check_start_key, iso
 
 ERASED = "[erased]"
@@ -191,7 +192,7 @@ class TicketRepository:
             _check_start_key(start, {keys.PK, keys.SK, f"gsi{n}pk", f"gsi{n}sk"}, {f"gsi{n}pk": pk})
             params["ExclusiveStartKey"] = start
         got = self.ddb.query(**params)
-        items = [Ticket.model_validate_json(from_item(i)["doc"]) for i in got.get("Items", [])]
+        items = readable(got.get("Items", []), _ticket_of, "ticket")
         return TicketPage(items=items, next_cursor=encode_cursor(got.get("LastEvaluatedKey")))
 
     def queue(
@@ -255,6 +256,10 @@ class TicketRepository:
                 TableName=self.table,
                 Item=to_item({**keys.ticket_message(ticket_id, m.number), "doc": m.model_dump_json()}),
             )
+
+
+def _ticket_of(raw: dict[str, Any]) -> Ticket:
+    return Ticket.model_validate_json(from_item(raw)["doc"])
 
 
 def anonymized(ticket: Ticket, messages: list[Message]) -> tuple[Ticket, list[Message]]:
