@@ -21,7 +21,7 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed, found " + sys.version' 
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade "pip==26.3"
-	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,cdk]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,cdk,cli]'
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json

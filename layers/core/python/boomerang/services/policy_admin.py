@@ -145,7 +145,10 @@ class PolicyAdmin:
 
     def draft(self, shop: str, patch: Any) -> Draft:
         """The policy `patch` would make (validated; Unprocessable names each bad field)."""
-        current = self.current(shop)
+        return self._draft(self.current(shop), patch)
+
+    @staticmethod
+    def _draft(current: PolicyVersion, patch: Any) -> Draft:
         policy = patched(current.policy, patch, current.version + 1)
         return Draft(current, policy, changes(current.document, admin_document(policy)))
 
@@ -159,10 +162,10 @@ class PolicyAdmin:
                 "Say which version the change was made from: send If-Match with the ETag of the policy read.",
                 code="precondition_required",
             )
-        draft = self.draft(shop, patch)
-        current = draft.current
+        current = self.current(shop)
         if not if_match_holds(if_match, current.version):
             raise self._stale(shop, if_match, current)
+        draft = self._draft(current, patch)
         based_on = None if current.is_default else current.version
         try:
             self.store.save(shop, draft.policy, based_on=based_on, actor=actor, at=now, patch=patch)
