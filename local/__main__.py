@@ -94,7 +94,9 @@ def main() -> None:
             _fail(f"port {port} on {host} is taken; stop what uses it or run `make local PORT=3001`.")
         raise
 
+    from local import discovery
     from local.stack import LocalStack
+    from local.template import cached_template
 
     warnings.filterwarnings("ignore", message="No application metrics to publish")
 
@@ -105,6 +107,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _stop)
     started = time.monotonic()
     stack = LocalStack()
+    found_at = discovery.discovery_path()
     try:
         stack.start()
         assert stack.storefront is not None and stack.workflow is not None
@@ -118,6 +121,13 @@ def main() -> None:
                 _fail(f"loading demo order {order['order_id']} failed: {status} {body}")
         stack.serve_on(server)
         base = f"http://{host}:{port}"
+        # The `boomerang` CLI finds this stack through the file (removed below, on the way out).
+        discovery.write(
+            found_at,
+            discovery.local_outputs(cached_template(), stack.physical, base),
+            {"dynamodb": stack.aws.ddb.endpoint, "*": stack.aws.moto_endpoint},
+            PASSWORD,
+        )
         print(_usage(base), flush=True)
         print(f"Ready in {time.monotonic() - started:.1f} s: serving {base}", flush=True)
 
@@ -126,6 +136,7 @@ def main() -> None:
         except KeyboardInterrupt:
             print("\nStopping...", flush=True)
     finally:
+        discovery.remove(found_at)
         server.server_close()
         stack.stop()
     print("Stopped.", flush=True)
