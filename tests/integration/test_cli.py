@@ -143,6 +143,9 @@ def test_policy_set_with_a_45_day_window_is_one_command_and_the_next_answer_show
     said = ok(run(found_at, "policy", "set", shop, "--window-days", "45"))
     assert f"{shop}: policy version 2 is current (was 1); it applies from the next request." in said
     assert "~ window_days: 30 -> 45" in said
+    assert "nothing to change; policy version 2 stays current" in ok(
+        run(found_at, "policy", "set", shop, "--window-days", "45")
+    )
 
     status, after = api.call("GET", "/v1/orders/late/eligibility", api_key=key)
     assert status == 200 and after["policy_version"] == 2

@@ -71,6 +71,14 @@ def test_versions_are_numbered_by_the_server_and_kept_with_who_and_when(admin: P
         admin.version(shop, 9)
 
 
+def test_a_patch_that_changes_nothing_makes_no_version(admin: PolicyAdmin) -> None:
+    shop = new_shop()
+    admin.update(shop, {"window_days": 45}, '"v1"', "staff:alice", NOW)
+    again = admin.update(shop, {"window_days": 45, "version": 2}, '"v2"', "staff:alice", NOW)
+    assert again.version == 2
+    assert [v.version for v in admin.versions(shop).items] == [2]
+
+
 def test_a_stale_or_missing_if_match_changes_nothing(admin: PolicyAdmin) -> None:
     shop = new_shop()
     admin.update(shop, {"window_days": 45}, '"v1"', "staff:alice", NOW)

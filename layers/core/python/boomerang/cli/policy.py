@@ -195,6 +195,9 @@ def set_policy(
     if not isinstance(base, int) or isinstance(base, bool):
         base = before.version
     saved = admin.update(shop, patch, etag(base), settings.target().actor(), datetime.now(UTC))
+    if saved.version == before.version:
+        click.echo(f"{shop}: nothing to change; policy version {saved.version} stays current.")
+        return
     click.echo(
         f"{shop}: policy version {saved.version} is current (was {before.version}); "
         "it applies from the next request."

@@ -156,7 +156,8 @@ class PolicyAdmin:
         """Apply a merge patch as the next version, if `if_match` still names the current one.
 
         PreconditionRequired without If-Match, PreconditionFailed when it names another version
-        (or another save wins the race), Unprocessable naming each bad field."""
+        (or another save wins the race), Unprocessable naming each bad field. A patch that changes
+        nothing makes no version: the current one is answered."""
         if not if_match or not if_match.strip():
             raise PreconditionRequired(
                 "Say which version the change was made from: send If-Match with the ETag of the policy read.",
@@ -166,6 +167,8 @@ class PolicyAdmin:
         if not if_match_holds(if_match, current.version):
             raise self._stale(shop, if_match, current)
         draft = self._draft(current, patch)
+        if all(change.path == "version" for change in draft.changes):
+            return current
         based_on = None if current.is_default else current.version
         try:
             self.store.save(shop, draft.policy, based_on=based_on, actor=actor, at=now, patch=patch)
