@@ -15,6 +15,7 @@ from boomerang.domain.errors import NotFound, Unprocessable
 from boomerang.store import keys
 from boomerang.store.policies import PolicyStore
 from boomerang.store.records import Repository
+from boomerang.store.shops import ShopStore
 
 # Lower case, digits and hyphens: a shop id goes into URLs (/{shop}/returns), API keys (bk_<shop>_...)
 # and secret names (boomerang/<shop>/stripe).
@@ -32,6 +33,7 @@ class ShopAdmin:
     def __init__(self, repo: Repository):
         self.repo = repo
         self.policies = PolicyStore(repo.table, repo.ddb)
+        self.shops = ShopStore(repo)
 
     def create(self, shop: str, name: str, key_label: str = "first key") -> str:
         """Create the shop (Conflict `shop_exists` if it is there) and its first API key."""
@@ -49,12 +51,12 @@ class ShopAdmin:
                 code="validation_failed",
                 details=[{"field": "name", "code": "missing", "message": "A name is required."}],
             )
-        self.repo.put_shop(shop, name.strip(), new=True)
+        self.shops.create(shop, name.strip())
         return self.create_key(shop, key_label)
 
     def list(self) -> list[ShopSummary]:
         """Every shop, with the policy version it runs (one Query and one BatchGetItem per 100)."""
-        shops = self.repo.shops()
+        shops = self.shops.all()
         found = self.repo.get_many([self.policies.pointer_key(s["shop"]) for s in shops])
         summaries = []
         for s in shops:
@@ -80,5 +82,5 @@ class ShopAdmin:
     def revoke_key(self, shop: str, key: str | None = None, key_hash: str | None = None) -> None:
         """Revoke one of the shop's keys, given the key or its SHA-256 (hex)."""
         digest = key_hash.strip().lower() if key_hash else hash_api_key(key.strip()) if key else ""
-        if not re.fullmatch(r"[0-9a-f]{64}", digest) or not self.repo.delete_api_key(digest, shop):
+        if not re.fullmatch(r"[0-9a-f]{64}", digest) or not self.shops.delete_api_key(digest, shop):
             raise NotFound(f"That is not an API key of shop {shop}.", code="api_key_not_found")

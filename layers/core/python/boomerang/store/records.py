@@ -9,7 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from boomerang.domain.errors import Conflict, NotFound, StaleVersion
+from boomerang.domain.errors import NotFound, StaleVersion
 from boomerang.domain.models import Order, Return, TimelineEntry
 from boomerang.domain.policy import Policy
 from boomerang.domain.status import ReturnStatus, transition
@@ -69,61 +69,15 @@ class Repository:
 
     # --- shops, keys, policies ---------------------------------------------------------------
 
-    def put_shop(self, shop_id: str, name: str, *, new: bool = False) -> None:
-        """Create or rename a shop (with `new`, only create: Conflict `shop_exists` if it is there)."""
-        item = {
-            **keys.shop(shop_id),
-            "shop": shop_id,
-            "name": name,
-            "gsi1pk": keys.SHOPS_PK,
-            "gsi1sk": shop_id,
-        }
-        params: dict[str, Any] = {"TableName": self.table, "Item": to_item(item)}
-        if new:
-            params["ConditionExpression"] = "attribute_not_exists(pk)"
-        try:
-            self.ddb.put_item(**params)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise Conflict(f"Shop {shop_id} exists already.", code="shop_exists") from exc
-            raise
-
-    def shops(self) -> list[dict[str, Any]]:
-        """Every shop ({"shop", "name"}), by id: one Query on gsi1, never a Scan."""
-        found: list[dict[str, Any]] = []
-        params: dict[str, Any] = {
-            "TableName": self.table,
-            "IndexName": keys.GSI1,
-            "KeyConditionExpression": "gsi1pk = :pk",
-            "ExpressionAttributeValues": to_item({":pk": keys.SHOPS_PK}),
-        }
-        while True:
-            got = self.ddb.query(**params)
-            found += [from_item(i) for i in got.get("Items", [])]
-            if not got.get("LastEvaluatedKey"):
-                return [{"shop": str(i["shop"]), "name": str(i.get("name", ""))} for i in found]
-            params["ExclusiveStartKey"] = got["LastEvaluatedKey"]
+    def put_shop(self, shop_id: str, name: str) -> None:
+        """Create or rename a shop (store/shops.py creates only new ones and lists them)."""
+        self.ddb.put_item(TableName=self.table, Item=to_item(shop_item(shop_id, name)))
 
     def put_api_key(self, key_hash: str, shop_id: str, label: str) -> None:
         self.ddb.put_item(
             TableName=self.table,
             Item=to_item({**keys.api_key(key_hash), "shop": shop_id, "label": label}),
         )
-
-    def delete_api_key(self, key_hash: str, shop_id: str) -> bool:
-        """Delete the key if it is the shop's; False if there is no such key of that shop."""
-        try:
-            self.ddb.delete_item(
-                TableName=self.table,
-                Key=to_item(keys.api_key(key_hash)),
-                ConditionExpression="shop = :shop",
-                ExpressionAttributeValues=to_item({":shop": shop_id}),
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
 
     def shop_for_api_key(self, key_hash: str) -> str | None:
         got = self.ddb.get_item(TableName=self.table, Key=to_item(keys.api_key(key_hash)))
@@ -490,6 +444,11 @@ class Repository:
             ConsistentRead=True,
         )
         return [json.loads(from_item(i)["doc"]) for i in got.get("Items", [])]
+
+
+def shop_item(shop_id: str, name: str) -> dict[str, Any]:
+    # gsi1: every shop under one key, for the list of shops (store/shops.py).
+    return {**keys.shop(shop_id), "shop": shop_id, "name": name, "gsi1pk": keys.SHOPS_PK, "gsi1sk": shop_id}
 
 
 def _check_start_key(start: dict[str, Any], names: set[str], fixed: dict[str, str]) -> None:
