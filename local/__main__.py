@@ -122,12 +122,15 @@ def main() -> None:
         stack.serve_on(server)
         base = f"http://{host}:{port}"
         # The `boomerang` CLI finds this stack through the file (removed below, on the way out).
-        discovery.write(
-            found_at,
-            discovery.local_outputs(cached_template(), stack.physical, base),
-            {"dynamodb": stack.aws.ddb.endpoint, "*": stack.aws.moto_endpoint},
-            PASSWORD,
-        )
+        try:
+            discovery.write(
+                found_at,
+                discovery.local_outputs(cached_template(), stack.physical, base),
+                {"dynamodb": stack.aws.ddb.endpoint, "*": stack.aws.moto_endpoint},
+                PASSWORD,
+            )
+        except OSError as exc:  # the API still serves; only the CLI cannot find it
+            sys.stderr.write(f"make local: could not write {found_at} for the boomerang CLI: {exc}\n")
         print(_usage(base), flush=True)
         print(f"Ready in {time.monotonic() - started:.1f} s: serving {base}", flush=True)
 
