@@ -22,7 +22,7 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed, found " + sys.version' 
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade "pip==26.3"
-	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,cdk,media]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,cdk,media,cli]'
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json

@@ -166,7 +166,11 @@ def main() -> None:
             "(warm container; DynamoDB Local's figures)",
             _table(["operation", "status", "calls", "which", "RCU", "WCU", "budget"], op_rows),
             "A container's first request per shop also reads the API key (once per 5 minutes) and the "
-            "shop's policy (once per minute); those are cached and not in the figures above. "
+            "shop's policy document (once per version: documents are cached by version); those are not "
+            "in the figures above. Which version is current is a 100-byte pointer read with every request "
+            "that uses the policy, so a new version applies from the next request: it rides in the "
+            "BatchGetItem of eligibility and of a return request, and is the one GetItem of `get policy` "
+            "and the second call of eligibility (whose answer names the version). "
             "A storefront-key return request reads order and customer separately (the customer "
             "is known only from the order); a customer token carries the customer's reference, so "
             "order and customer come in one BatchGetItem.",

@@ -97,7 +97,9 @@ def main() -> None:
             _fail(f"port {port} on {host} is taken; stop what uses it or run `make local PORT=3001`.")
         raise
 
+    from local import discovery
     from local.stack import LocalStack
+    from local.template import cached_template
 
     warnings.filterwarnings("ignore", message="No application metrics to publish")
 
@@ -108,6 +110,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _stop)
     started = time.monotonic()
     stack = LocalStack()
+    found_at = discovery.discovery_path()
     try:
         stack.start()
         if workers:
@@ -123,6 +126,16 @@ def main() -> None:
                 _fail(f"loading demo order {order['order_id']} failed: {status} {body}")
         stack.serve_on(server)  # waits for the workers
         base = f"http://{host}:{port}"
+        # The `boomerang` CLI finds this stack through the file (removed below, on the way out).
+        try:
+            discovery.write(
+                found_at,
+                discovery.local_outputs(cached_template(), stack.physical, base),
+                {"dynamodb": stack.aws.ddb.endpoint, "*": stack.aws.moto_endpoint},
+                PASSWORD,
+            )
+        except OSError as exc:  # the API still serves; only the CLI cannot find it
+            sys.stderr.write(f"make local: could not write {found_at} for the boomerang CLI: {exc}\n")
         print(_usage(base), flush=True)
         served_by = f"{workers} worker processes" if workers else "this process, one request at a time"
         print(f"API functions served by {served_by}.", flush=True)
@@ -133,6 +146,7 @@ def main() -> None:
         except KeyboardInterrupt:
             print("\nStopping...", flush=True)
     finally:
+        discovery.remove(found_at)
         server.server_close()
         stack.stop()
     print("Stopped.", flush=True)

@@ -34,7 +34,11 @@ class LocalStaff:
     def start(self, groups: tuple[str, ...] | list[str] = GROUPS) -> LocalStaff:
         """The pool with these groups and one user per group, named as the group."""
         idp = boto3.client("cognito-idp")
-        self.pool_id = idp.create_user_pool(PoolName="boomerang-local-staff")["UserPool"]["Id"]
+        self.pool_id = idp.create_user_pool(
+            PoolName="boomerang-local-staff",
+            # As the CDK's pool: the shops a staff user works for (`boomerang staff invite`).
+            Schema=[{"Name": "shops", "AttributeDataType": "String", "Mutable": True}],
+        )["UserPool"]["Id"]
         self.client_id = idp.create_user_pool_client(
             UserPoolId=self.pool_id, ClientName="console", ExplicitAuthFlows=["ADMIN_USER_PASSWORD_AUTH"]
         )["UserPoolClient"]["ClientId"]

@@ -1,5 +1,5 @@
 """The local demo shop as a Shopify store: demo.myshopify.com delivers to the shop `demo`, signed
-with a local-only app secret (in moto's Secrets Manager, where scripts/shops.py connect-shopify
+with a local-only app secret (in moto's Secrets Manager, where `boomerang connect shopify`
 would put a real one)."""
 
 from __future__ import annotations

@@ -223,6 +223,18 @@ def test_console_client_has_no_secret_and_signs_in_with_srp_or_password(
     assert client["AllowedOAuthFlowsUserPoolClient"] is False
 
 
+def test_staff_shops_are_an_attribute_only_administrators_write(
+    synthesized: Synthesized, user_pool: tuple[str, dict[str, Any]]
+) -> None:
+    """`custom:shops` (set by `boomerang staff invite`) is in the ID token, and the console's client
+    cannot write it: a staff member cannot widen their own reach."""
+    shops = next(a for a in user_pool[1]["Schema"] if a["Name"] == "shops")
+    assert shops["AttributeDataType"] == "String" and shops["Mutable"] is True
+    _, client = synthesized.one("AWS::Cognito::UserPoolClient")
+    assert client["WriteAttributes"] == ["email"]
+    assert "ReadAttributes" not in client  # every attribute readable, so in the ID token
+
+
 def test_outputs_name_the_pool_and_the_client(
     synthesized: Synthesized, user_pool: tuple[str, dict[str, Any]]
 ) -> None:

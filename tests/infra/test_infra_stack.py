@@ -453,6 +453,13 @@ def test_gateway_errors_use_the_api_error_body(synthesized: Synthesized) -> None
 
 def test_outputs(synthesized: Synthesized, table_id: str) -> None:
     outputs = synthesized.template.to_json()["Outputs"]
+    webhooks = {
+        "StripeWebhookUrl": "webhooks/stripe",
+        "ShopifyWebhookUrl": "webhooks/shopify",
+        "EasyPostWebhookUrl": "webhooks/carriers/easypost",
+        "AfterShipWebhookUrl": "webhooks/carriers/aftership",
+        "SeventeenTrackWebhookUrl": "webhooks/carriers/17track",
+    }
     assert set(outputs) == {
         "ApiUrl",
         "TableName",
@@ -460,9 +467,16 @@ def test_outputs(synthesized: Synthesized, table_id: str) -> None:
         "UserPoolId",
         "UserPoolClientId",
         "EvidenceBucket",
+        *webhooks,
     }
     assert outputs["TableName"]["Value"] == _ref(table_id)
     assert "execute-api" in json.dumps(outputs["ApiUrl"]["Value"])
+    # The URLs `boomerang webhooks list` prints: the API's URL and a route the API has.
+    routes = {path for _, path in synthesized.api_methods()}
+    for name, path in webhooks.items():
+        parts, api = outputs[name]["Value"]["Fn::Join"][1], outputs["ApiUrl"]["Value"]["Fn::Join"][1]
+        assert (parts[:-1], api[-1], parts[-1]) == (api[:-1], "/", f"/{path}")
+        assert f"/{path}" in routes
 
 
 def test_no_waf_association_unless_configured(synthesized: Synthesized) -> None:

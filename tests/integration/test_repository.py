@@ -114,7 +114,7 @@ def test_racing_returns_on_one_order_cannot_oversell_quantity(
     read_before_the_race = repo.get_order(order.shop, order.order_id)
     create(service, order)  # the first request commits
     # The second request read the order before the first committed: its write must lose.
-    monkeypatch.setattr(repo, "get_order", lambda shop, oid: read_before_the_race)
+    monkeypatch.setattr(repo, "order_in", lambda found, shop, oid: read_before_the_race)
     with pytest.raises(StaleVersion):
         create(service, order)
     monkeypatch.undo()

@@ -92,6 +92,9 @@ class AdminApi(Construct):
             access_token_validity=Duration.hours(1),
             refresh_token_validity=Duration.hours(12),
             enable_token_revocation=True,
+            # Staff may change their own email through the client, never `custom:shops` (which
+            # shops they reach): only an administrator sets it (`boomerang staff invite`).
+            write_attributes=cognito.ClientAttributes().with_standard_attributes(email=True),
         )
         self.groups = {
             name: cognito.CfnUserPoolGroup(
@@ -155,6 +158,8 @@ class AdminApi(Construct):
             standard_attributes=cognito.StandardAttributes(
                 email=cognito.StandardAttribute(required=True, mutable=True)
             ),
+            # The shops a staff user works for: "acme,brand-b", or "*" for every shop.
+            custom_attributes={"shops": cognito.StringAttribute(min_len=1, max_len=2048, mutable=True)},
             password_policy=cognito.PasswordPolicy(
                 min_length=12,
                 require_lowercase=True,

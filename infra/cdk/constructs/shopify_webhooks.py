@@ -3,7 +3,7 @@ Lambda (functions/webhooks_shopify).
 
 No API Gateway authorizer: Shopify signs each delivery (X-Shopify-Hmac-Sha256 over the raw body
 with the app's client secret) and the function verifies it before reading anything. Each shop's
-app secret is a Secrets Manager secret under `secret_prefix` (scripts/shops.py connect-shopify
+app secret is a Secrets Manager secret under `secret_prefix` (`boomerang connect shopify`
 creates it); the function may read those and no other secret.
 """
 
@@ -24,7 +24,7 @@ from infra.cdk.constructs.storefront_api import StorefrontApi
 
 SERVICE_NAME = "webhooks_shopify"
 ROUTE = ("POST", "/webhooks/shopify")
-# Where scripts/shops.py keeps each shop's Shopify app secret: <prefix><shop>.
+# Where `boomerang connect shopify` keeps each shop's Shopify app secret: <prefix><shop>.
 DEFAULT_SECRET_PREFIX = "boomerang/shopify/"  # noqa: S105 (a name prefix, not a secret)
 
 

@@ -10,6 +10,7 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_apigateway as apigw
 from constructs import Construct
 
+from boomerang.api.routes import CARRIER_WEBHOOK_ROUTES, SHOPIFY_WEBHOOK_ROUTES
 from infra.cdk.constructs.admin_api import AdminApi
 from infra.cdk.constructs.carrier_webhooks import CarrierWebhooks
 from infra.cdk.constructs.core_layer import CoreLayer, layer_requirements
@@ -25,10 +26,20 @@ from infra.cdk.constructs.session_key import SessionSigningKey
 from infra.cdk.constructs.shop_secrets import CARRIER_PROVIDERS, PAYMENT_PROVIDERS, grant_shop_secrets
 from infra.cdk.constructs.shopify_webhooks import ShopifyWebhooks
 from infra.cdk.constructs.storefront_api import StorefrontApi
+from infra.cdk.constructs.stripe_webhooks import WEBHOOK_PATH as STRIPE_WEBHOOK_PATH
 from infra.cdk.constructs.stripe_webhooks import StripeWebhooks
 from infra.cdk.constructs.tickets_api import TicketsApi
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
+_CARRIER_OUTPUT_NAMES = {"easypost": "EasyPost", "aftership": "AfterShip", "17track": "SeventeenTrack"}
+WEBHOOK_OUTPUTS: tuple[tuple[str, str], ...] = (
+    ("StripeWebhookUrl", STRIPE_WEBHOOK_PATH),
+    *(("ShopifyWebhookUrl", path) for _, path in SHOPIFY_WEBHOOK_ROUTES),
+    *(
+        (f"{_CARRIER_OUTPUT_NAMES[path.rsplit('/', 1)[1]]}WebhookUrl", path)
+        for _, path in CARRIER_WEBHOOK_ROUTES
+    ),
+)
 
 
 class BoomerangStack(Stack):
@@ -207,6 +218,9 @@ class BoomerangStack(Stack):
         CfnOutput(
             self, "ApiUrl", value=storefront.api.url, description="Storefront API base URL (stage prod)"
         )
+        # The URLs to register with each provider (`boomerang webhooks list` prints them).
+        for name, path in WEBHOOK_OUTPUTS:
+            CfnOutput(self, name, value=storefront.api.url + path.lstrip("/"), description=f"POST {path}")
         CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
         CfnOutput(self, "TableName", value=tables.table.table_name, description="The single table")
         CfnOutput(

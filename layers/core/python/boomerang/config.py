@@ -25,7 +25,7 @@ class WorkflowConfig(FromEnv):
     label_bucket_name: str = ""
     # Empty in the task functions: they resume waits by token and never start executions.
     state_machine_arn: str = ""
-    policy_cache_seconds: int = Field(default=60, ge=0)
+    policy_cache_seconds: int = Field(default=0, ge=0)  # pointer trusted this long (services/policies.py)
     # Customer notifications: "ses" in the stack (NOTIFY_SENDER a verified SES identity), else the
     # sandbox. The idempotency table makes each (return, template) mail go out once.
     notifier: Literal["sandbox", "ses"] = "sandbox"
@@ -51,7 +51,7 @@ class StorefrontConfig(FromEnv):
     session_ttl_seconds: int = Field(default=3600, ge=60, le=86_400)
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     api_key_cache_seconds: int = Field(default=300, ge=0)
-    policy_cache_seconds: int = Field(default=60, ge=0)
+    policy_cache_seconds: int = Field(default=0, ge=0)  # pointer trusted this long (services/policies.py)
     # Creating a return starts its workflow execution (named by the RMA).
     state_machine_arn: str = ""
     # Return label PDFs, served by presigned URL (empty: carrier-hosted labels only).
@@ -62,7 +62,7 @@ class AdminConfig(FromEnv):
     table_name: str = Field(min_length=3)
     # Staff news resumes the workflow's waits by task token; the ARN itself is not needed for that.
     state_machine_arn: str = ""
-    policy_cache_seconds: int = Field(default=60, ge=0)
+    policy_cache_seconds: int = Field(default=0, ge=0)  # pointer trusted this long (services/policies.py)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     # Finance's card retry asks Stripe (boomerang.payments.secrets); empty: the sandbox adapter.
     stripe_secret_name: str = ""
@@ -73,7 +73,7 @@ class CarrierWebhooksConfig(FromEnv):
     idempotency_table_name: str = Field(min_length=3)
     # Delivery resumes the workflow's carrier wait by its task token.
     state_machine_arn: str = ""
-    policy_cache_seconds: int = Field(default=60, ge=0)
+    policy_cache_seconds: int = Field(default=0, ge=0)  # pointer trusted this long (services/policies.py)
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     # Secrets Manager names of each provider's webhook secret (never the secret itself).
     easypost_webhook_secret_name: str = Field(min_length=1)

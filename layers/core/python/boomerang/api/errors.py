@@ -47,6 +47,9 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "evidence_not_found": "The return has no evidence with that id.",
         "evidence_missing": "The evidence is recorded but its file is gone (on the timeline, alarmed).",
         "ticket_not_found": "No such ticket, or not yours (a customer token reaches its own tickets only).",
+        "policy_version_not_found": "The shop has no policy version of that number.",
+        "shop_not_found": "No such shop.",
+        "api_key_not_found": "No such API key of the shop (already revoked, or another shop's).",
     },
     409: {
         "stale_version": "Someone changed the record since it was read; read again and retry.",
@@ -63,7 +66,10 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "return_disputed": "The return's payment is disputed (chargeback): nothing is refunded again.",
         "refund_not_failed": "Only a return whose refund failed can be paid another way.",
         "credit_already_spent": "This store credit spend is already recorded.",
+        "shop_exists": "A shop with that id exists already.",
     },
+    412: {"precondition_failed": "If-Match names a version that is no longer current: read again, reapply."},
+    428: {"precondition_required": "A change of a versioned document needs If-Match (the ETag read)."},
     413: {"payload_too_large": "The body is over the size limit."},
     429: {"throttled": "Too many requests; retry with backoff (API Gateway's stage throttling)."},
     422: {

@@ -68,3 +68,17 @@ class StaleVersion(Conflict):
 
     def __init__(self, what: str):
         super().__init__(f"{what} was changed by another request; read it again and retry.")
+
+
+class PreconditionFailed(DomainError):
+    """An If-Match names a version that is no longer current: someone saved in between."""
+
+    code = "precondition_failed"
+    http_status = 412
+
+
+class PreconditionRequired(DomainError):
+    """A change of a versioned document must say which version it was made from (If-Match)."""
+
+    code = "precondition_required"
+    http_status = 428

@@ -17,7 +17,15 @@ from pydantic_core import PydanticCustomError
 
 from boomerang.domain.currency import UnknownCurrency, check_currency, check_known, exponent, max_minor_units
 
-__all__ = ["ActiveCurrency", "AmountTooLarge", "Currency", "Money", "exponent"]
+__all__ = [
+    "ActiveCurrency",
+    "AmountTooLarge",
+    "AmountsByCurrency",
+    "Currency",
+    "MinorUnitsByCurrency",
+    "Money",
+    "exponent",
+]
 
 _DECIMAL = re.compile(r"-?\d{1,15}(\.\d{1,6})?")
 
@@ -40,6 +48,15 @@ ActiveCurrency = Annotated[
     AfterValidator(_active),
     Field(description="An active ISO 4217 currency code (not XXX, XTS, metals or funds)"),
 ]
+
+
+class MinorUnitsByCurrency:
+    """Marks a table of amounts by currency (a threshold, a fee) held in minor units. Documents
+    show such tables as the API shows money, decimal strings ({"USD": "50.00"}), and the one
+    conversion (domain/policy_document.py) finds them by this marker, whatever model holds them."""
+
+
+AmountsByCurrency = Annotated[dict[Currency, int], MinorUnitsByCurrency()]
 
 
 class AmountTooLarge(ValueError):

@@ -28,7 +28,7 @@ from boomerang.domain.models import (
     Outcome,
     Resolution,
 )
-from boomerang.domain.money import Money
+from boomerang.domain.money import AmountsByCurrency, Money
 from boomerang.domain.refunds import RefundTerms
 
 SHOPIFY_REASONS = (
@@ -59,8 +59,8 @@ class CategoryRule(Strict):
 class When(Strict):
     """Conditions of a rule; every condition given must hold for the rule to fire."""
 
-    return_amount_below: dict[str, int] | None = Field(default=None, description="currency -> minor units")
-    order_total_above: dict[str, int] | None = Field(default=None, description="currency -> minor units")
+    return_amount_below: AmountsByCurrency | None = Field(default=None, description="currency -> amount")
+    order_total_above: AmountsByCurrency | None = Field(default=None, description="currency -> amount")
     reason_in: list[str] | None = Field(default=None, description="every item's reason is one of these")
     category_in: list[str] | None = Field(default=None, description="some item is in one of these")
     category_not_in: list[str] | None = Field(default=None, description="no item is in any of these")

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from boomerang.domain.currency import max_minor_units
 from boomerang.domain.models import Return
-from boomerang.domain.money import Money
+from boomerang.domain.money import AmountsByCurrency, Money
 
 # Reasons that are the merchant's fault: no fee is deducted from their refund.
 MERCHANT_FAULT_REASONS = ("defective", "not_as_described", "wrong_item")
@@ -25,8 +25,8 @@ class RefundTerms(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     restocking_percent: int = Field(default=0, ge=0, le=100, description="of each item's refund")
-    return_shipping: dict[str, int] = Field(
-        default_factory=dict, description="currency -> minor units, deducted once per return"
+    return_shipping: AmountsByCurrency = Field(
+        default_factory=dict, description="currency -> amount, deducted once per return"
     )
     fee_exempt_reasons: list[str] = Field(default_factory=lambda: list(MERCHANT_FAULT_REASONS))
     store_credit_bonus_percent: int = Field(

@@ -1,5 +1,5 @@
 """The customer emails' texts: one file per language in boomerang/notify/templates/ (en, zh, es,
-de, fr), and per-shop overrides a merchant stores in the table (scripts/shops.py put-template).
+de, fr), and per-shop overrides a merchant stores in the table (`boomerang templates set`).
 
 A template is a subject and a plain-text body with `$placeholders` (string.Template: no attribute
 access or formatting language, so a merchant's text cannot reach into the objects it is filled

@@ -4,9 +4,12 @@ Table attributes: `pk`, `sk` (primary key); `gsi1pk`/`gsi1sk`, `gsi2pk`/`gsi2sk`
 (three global secondary indexes, all projecting ALL); `expires_at` (TTL, epoch seconds).
 
 Records (pk | sk | indexes):
-- shop: SHOP#<shop> | SHOP
+- shop: SHOP#<shop> | SHOP; gsi1 (every shop, for `boomerang shops list`): SHOPS | <shop>
 - API key, hashed: APIKEY#<sha256> | APIKEY
-- policy version: SHOP#<shop> | POLICY#<version, 6 digits>; current policy: SHOP#<shop> | POLICY#CURRENT
+- policy version: SHOP#<shop> | POLICY#<version, 6 digits> (the document, who made it and when, the
+  merge patch that made it; never changed once written); the current version's pointer:
+  SHOP#<shop> | POLICY#CURRENT (`version` and who set it: a tiny item every request reads, so a new
+  version applies from the next request; store/policies.py)
 - order: SHOP#<shop>#ORDER#<order_id> | ORDER; gsi1: SHOP#<shop>#ORDERNO#<order_number> | ORDER
   gsi3 (a customer's orders, for export and erasure): SHOP#<shop>#CUSTOMER#<customer_ref>#ORDERS | <order_id>
 - customer (recent returns): SHOP#<shop>#CUSTOMER#<customer_ref> | CUSTOMER
@@ -73,6 +76,12 @@ def policy_version(shop_id: str, version: int) -> dict[str, str]:
 
 def current_policy(shop_id: str) -> dict[str, str]:
     return {PK: f"SHOP#{shop_id}", SK: "POLICY#CURRENT"}
+
+
+# The versions of a shop's policy lie between these sort keys ("POLICY#CURRENT" sorts after them).
+POLICY_VERSIONS_FROM = "POLICY#000000"
+POLICY_VERSIONS_TO = "POLICY#999999"
+SHOPS_PK = "SHOPS"
 
 
 def order_pk(shop_id: str, order_id: str) -> str:

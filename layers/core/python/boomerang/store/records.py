@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from boomerang.domain.errors import NotFound, StaleVersion
 from boomerang.domain.models import Order, Return, TimelineEntry
-from boomerang.domain.policy import Policy, load_policy
+from boomerang.domain.policy import Policy
 from boomerang.domain.status import ReturnStatus, transition
 from boomerang.services.customers import customer_ref
 from boomerang.store import keys
@@ -25,6 +25,7 @@ from boomerang.store.dynamo import (
     to_item,
 )
 from boomerang.store.lenient import readable
+from boomerang.store.policies import PolicyStore, VersionTaken
 
 
 def iso(at: datetime) -> str:
@@ -70,9 +71,8 @@ class Repository:
     # --- shops, keys, policies ---------------------------------------------------------------
 
     def put_shop(self, shop_id: str, name: str) -> None:
-        self.ddb.put_item(
-            TableName=self.table, Item=to_item({**keys.shop(shop_id), "shop": shop_id, "name": name})
-        )
+        """Create or rename a shop (store/shops.py creates only new ones and lists them)."""
+        self.ddb.put_item(TableName=self.table, Item=to_item(shop_item(shop_id, name)))
 
     def put_api_key(self, key_hash: str, shop_id: str, label: str) -> None:
         self.ddb.put_item(
@@ -86,39 +86,38 @@ class Repository:
         return str(from_item(item)["shop"]) if item else None
 
     def put_policy(self, shop_id: str, policy: Policy) -> None:
-        """Store a new policy version; versions only go up and old ones stay readable."""
-        doc = policy.model_dump_json()
+        """Store a whole policy document as a new version (seeds and tests); versions only go up.
+        Staff and the CLI change policies through services/policy_admin.py."""
+        store = PolicyStore(self.table, self.ddb)
+        current = store.current_version(shop_id)
+        if current is not None and policy.version <= current:
+            raise StaleVersion(f"Policy version {policy.version}")
         try:
-            self.ddb.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self.table,
-                            "Item": to_item({**keys.policy_version(shop_id, policy.version), "doc": doc}),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    {
-                        "Put": {
-                            "TableName": self.table,
-                            "Item": to_item(
-                                {**keys.current_policy(shop_id), "doc": doc, "version": policy.version}
-                            ),
-                            "ConditionExpression": "attribute_not_exists(pk) OR version < :v",
-                            "ExpressionAttributeValues": to_item({":v": policy.version}),
-                        }
-                    },
-                ]
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "TransactionCanceledException":
-                raise StaleVersion(f"Policy version {policy.version}") from exc
-            raise
+            store.save(shop_id, policy, based_on=current, actor=None, at=None)
+        except VersionTaken as exc:
+            raise StaleVersion(f"Policy version {policy.version}") from exc
 
     def current_policy(self, shop_id: str) -> Policy | None:
-        got = self.ddb.get_item(TableName=self.table, Key=to_item(keys.current_policy(shop_id)))
-        item = got.get("Item")
-        return load_policy(from_item(item)["doc"]) if item else None
+        store = PolicyStore(self.table, self.ddb)
+        version = store.current_version(shop_id)
+        stored = store.get(shop_id, version) if version is not None else None
+        return stored.policy() if stored else None
+
+    def get_many(self, wanted: list[dict[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """Items by key, strongly consistent, in BatchGetItem calls of up to 100 keys: found items
+        (deserialized) by (pk, sk); a missing one is absent."""
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        unique = list({(k[keys.PK], k[keys.SK]): k for k in wanted}.values())
+        for start in range(0, len(unique), 100):
+            chunk = unique[start : start + 100]
+            request = {self.table: {"Keys": [to_item(k) for k in chunk], "ConsistentRead": True}}
+            while request:
+                got = self.ddb.batch_get_item(RequestItems=request)
+                for raw in got.get("Responses", {}).get(self.table, []):
+                    values = from_item(raw)
+                    found[(str(values[keys.PK]), str(values[keys.SK]))] = values
+                request = got.get("UnprocessedKeys") or {}
+        return found
 
     # --- orders --------------------------------------------------------------------------------
 
@@ -207,18 +206,22 @@ class Repository:
         self, shop_id: str, order_id: str, customer_ref: str
     ) -> tuple[Order, CustomerSummary]:
         """The order and the customer's recent returns, in one BatchGetItem."""
-        wanted = [keys.order(shop_id, order_id), keys.customer(shop_id, customer_ref)]
-        request = {self.table: {"Keys": [to_item(k) for k in wanted], "ConsistentRead": True}}
-        found: list[dict[str, Any]] = []
-        while request:
-            got = self.ddb.batch_get_item(RequestItems=request)
-            found += [from_item(i) for i in got.get("Responses", {}).get(self.table, [])]
-            request = got.get("UnprocessedKeys") or {}
-        order = next((i for i in found if i[keys.SK] == keys.ORDER_SK), None)
-        if order is None:
+        found = self.get_many([keys.order(shop_id, order_id), keys.customer(shop_id, customer_ref)])
+        return self.order_in(found, shop_id, order_id), self.customer_in(found, shop_id, customer_ref)
+
+    def order_in(self, found: dict[tuple[str, str], dict[str, Any]], shop_id: str, order_id: str) -> Order:
+        """The order among items read with get_many, or NotFound."""
+        key = keys.order(shop_id, order_id)
+        values = found.get((key[keys.PK], key[keys.SK]))
+        if values is None:
             raise NotFound("No such order.", code="order_not_found")
-        cust = next((i for i in found if i[keys.SK] == keys.CUSTOMER_SK), None)
-        return self._order(order), self._customer(customer_ref, cust)
+        return self._order(values)
+
+    def customer_in(
+        self, found: dict[tuple[str, str], dict[str, Any]], shop_id: str, customer_ref: str
+    ) -> CustomerSummary:
+        key = keys.customer(shop_id, customer_ref)
+        return self._customer(customer_ref, found.get((key[keys.PK], key[keys.SK])))
 
     def get_customer(self, shop_id: str, customer_ref: str) -> CustomerSummary:
         got = self.ddb.get_item(
@@ -406,6 +409,34 @@ class Repository:
         """A queue (e.g. pending_review), oldest first."""
         return self._query_returns(keys.GSI3, keys.status_pk(shop_id, status.value), None, limit, cursor)
 
+    def returns_since(self, shop_id: str, since: datetime, most: int = 5000) -> tuple[list[Return], bool]:
+        """The shop's returns created since `since` (any status), and whether there were more than
+        `most`. One Query per status on gsi3 (the status queues, sorted by creation), never a
+        Scan; a record that no longer reads as a return is left out, not fatal."""
+        found: list[Return] = []
+        for status in ReturnStatus:
+            params: dict[str, Any] = {
+                "TableName": self.table,
+                "IndexName": keys.GSI3,
+                "KeyConditionExpression": "gsi3pk = :pk AND gsi3sk >= :since",
+                "ExpressionAttributeValues": to_item(
+                    {":pk": keys.status_pk(shop_id, status.value), ":since": iso(since)}
+                ),
+            }
+            while True:
+                got = self.ddb.query(**params)
+                for raw in got.get("Items", []):
+                    try:
+                        found.append(Return.model_validate_json(from_item(raw)["doc"]))
+                    except (ValueError, KeyError):
+                        continue
+                if len(found) > most:
+                    return found[:most], True
+                if not got.get("LastEvaluatedKey"):
+                    break
+                params["ExclusiveStartKey"] = got["LastEvaluatedKey"]
+        return found, False
+
     def outbox_events(self, rma: str) -> list[dict[str, Any]]:
         got = self.ddb.query(
             TableName=self.table,
@@ -418,6 +449,11 @@ class Repository:
 
 def _return_of(raw: dict[str, Any]) -> Return:
     return Return.model_validate_json(from_item(raw)["doc"])
+
+
+def shop_item(shop_id: str, name: str) -> dict[str, Any]:
+    # gsi1: every shop under one key, for the list of shops (store/shops.py).
+    return {**keys.shop(shop_id), "shop": shop_id, "name": name, "gsi1pk": keys.SHOPS_PK, "gsi1sk": shop_id}
 
 
 def _check_start_key(start: dict[str, Any], names: set[str], fixed: dict[str, str]) -> None:
