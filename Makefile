@@ -68,9 +68,12 @@ synth: setup
 samples: setup
 	$(BIN)/python -m scripts.make_samples
 
+# constraints.txt pins the dev environment; layers/requirements/*.txt lock (with hashes) what each
+# Lambda layer ships, resolved from those pins for Lambda's platform.
 lock: setup
 	( echo '# Every Python package of the dev environment, pinned (pip freeze). Regenerate with `make lock`.'; \
 	  $(BIN)/pip freeze --exclude-editable ) > constraints.txt
+	$(BIN)/python -m scripts.lock_layers
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .build .pytest_cache .mypy_cache .ruff_cache

@@ -21,7 +21,7 @@ from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
 from infra.cdk.constructs.data_table import DataTables
-from infra.cdk.constructs.lambda_function import BoomerangFunction
+from infra.cdk.constructs.lambda_function import BoomerangFunction, LayerSource
 from infra.cdk.constructs.session_key import SessionSigningKey
 
 STAGE_NAME = "prod"
@@ -130,7 +130,7 @@ class StorefrontApi(Construct):
         construct_id: str,
         *,
         code_dir: Path,
-        layer: lambda_.ILayerVersion,
+        layer: LayerSource,
         tables: DataTables,
         session_key: SessionSigningKey,
         memory_size: int = 512,
@@ -153,7 +153,7 @@ class StorefrontApi(Construct):
     def _function(
         self,
         code_dir: Path,
-        layer: lambda_.ILayerVersion,
+        layer: LayerSource,
         tables: DataTables,
         session_key: SessionSigningKey,
         memory_size: int,

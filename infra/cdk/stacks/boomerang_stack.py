@@ -12,11 +12,11 @@ from constructs import Construct
 
 from infra.cdk.constructs.admin_api import AdminApi
 from infra.cdk.constructs.carrier_webhooks import CarrierWebhooks
-from infra.cdk.constructs.core_layer import CoreLayer, layer_requirements
 from infra.cdk.constructs.customer_email import CustomerEmail
 from infra.cdk.constructs.data_table import DataTables
 from infra.cdk.constructs.event_bus import EventBus
 from infra.cdk.constructs.evidence_buckets import EvidenceStore
+from infra.cdk.constructs.function_layers import FunctionLayers
 from infra.cdk.constructs.klaviyo import KlaviyoEvents
 from infra.cdk.constructs.label_bucket import LabelBucket
 from infra.cdk.constructs.outbound_webhooks import OutboundWebhooks
@@ -48,18 +48,14 @@ class BoomerangStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
 
         tables = DataTables(self, "Data")
-        core_layer = CoreLayer(
-            self,
-            "CoreLayer",
-            source_dir=REPO_ROOT / "layers" / "core",
-            requirements=layer_requirements(REPO_ROOT / "pyproject.toml"),
-        )
+        # Each function attaches the layers its row in infra/cdk/layer_table.py names.
+        layers = FunctionLayers(self, "Layers")
         session_key = SessionSigningKey(self, "SessionSigningKey")
         workflow = ReturnWorkflow(
             self,
             "ReturnWorkflow",
             code_dir=REPO_ROOT / "functions" / "workflow",
-            layer=core_layer.layer,
+            layer=layers,
             tables=tables,
             state_machine_name=f"{construct_id}-returns",
         )
@@ -67,7 +63,7 @@ class BoomerangStack(Stack):
             self,
             "StorefrontApi",
             code_dir=REPO_ROOT / "functions" / "storefront_api",
-            layer=core_layer.layer,
+            layer=layers,
             tables=tables,
             session_key=session_key,
             throttling_rate_limit=throttling_rate_limit,
@@ -86,7 +82,7 @@ class BoomerangStack(Stack):
             "AdminApi",
             storefront=storefront,
             code_dir=REPO_ROOT / "functions" / "admin_api",
-            layer=core_layer.layer,
+            layer=layers,
             tables=tables,
             state_machine_arn=workflow.state_machine_arn,
             mfa_required=admin_mfa_required,
@@ -107,7 +103,7 @@ class BoomerangStack(Stack):
             "CarrierWebhooks",
             storefront=storefront,
             code_dir=REPO_ROOT / "functions" / "webhooks_carriers",
-            layer=core_layer.layer,
+            layer=layers,
             tables=tables,
             state_machine_arn=workflow.state_machine_arn,
         )
@@ -117,7 +113,7 @@ class BoomerangStack(Stack):
             "StripeWebhooks",
             storefront=storefront,
             code_dir=REPO_ROOT / "functions" / "webhooks_stripe",
-            layer=core_layer.layer,
+            layer=layers,
             tables=tables,
             state_machine_arn=workflow.state_machine_arn,
         )
@@ -125,16 +121,16 @@ class BoomerangStack(Stack):
         stripe.grant_refunds(admin.function)
         # Events out: the outbox to EventBridge, and from there to subscribers' webhooks.
         bus = EventBus(
-            self, "Events", code_dir=REPO_ROOT / "functions" / "outbox_publisher", layer=core_layer.layer,
+            self, "Events", code_dir=REPO_ROOT / "functions" / "outbox_publisher", layer=layers,
             tables=tables, state_machine_arn=workflow.state_machine_arn,
         )  # fmt: skip
         OutboundWebhooks(
             self, "Webhooks", delivery_code_dir=REPO_ROOT / "functions" / "webhook_delivery",
-            admin_code_dir=REPO_ROOT / "functions" / "webhook_admin", layer=core_layer.layer, tables=tables,
+            admin_code_dir=REPO_ROOT / "functions" / "webhook_admin", layer=layers, tables=tables,
             bus=bus, storefront=storefront, admin=admin,
         )  # fmt: skip
         KlaviyoEvents(
-            self, "Klaviyo", code_dir=REPO_ROOT / "functions" / "klaviyo_events", layer=core_layer.layer,
+            self, "Klaviyo", code_dir=REPO_ROOT / "functions" / "klaviyo_events", layer=layers,
             tables=tables, bus=bus,
         )  # fmt: skip
         # Customer emails through SES once a sender is given (-c notify_sender=...); else the sandbox.
@@ -153,7 +149,7 @@ class BoomerangStack(Stack):
             "ShopifyWebhooks",
             storefront=storefront,
             code_dir=REPO_ROOT / "functions" / "webhooks_shopify",
-            layer=core_layer.layer,
+            layer=layers,
             tables=tables,
         )
 
@@ -162,7 +158,7 @@ class BoomerangStack(Stack):
             self,
             "Evidence",
             code_dir=REPO_ROOT / "functions" / "evidence_uploaded",
-            layer=core_layer.layer,
+            layer=layers,
             tables=tables,
             state_machine_arn=workflow.state_machine_arn,
             regions=evidence_regions,
@@ -183,7 +179,7 @@ class BoomerangStack(Stack):
             admin=admin,
             api_code_dir=REPO_ROOT / "functions" / "tickets_api",
             system_code_dir=REPO_ROOT / "functions" / "system_tickets",
-            layer=core_layer.layer,
+            layer=layers,
             tables=tables,
             session_key=session_key,
             bus=bus.bus,
