@@ -29,8 +29,8 @@ PIP_PLATFORM = "manylinux2014_x86_64"
 PROVIDED_BY_RUNTIME = frozenset(
     {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3"}
 )
-# Declared by a shipped distribution but never imported by anything shipped (tested on a real build
-# in tests/infra/test_layer_build.py): left out rather than shipped unpinned.
+# Declared by a shipped distribution but never imported by anything shipped (tests/infra/test_layers.py
+# reads every module of the distributions that declare it): left out rather than shipped unpinned.
 NOT_SHIPPED = {"setuptools": "klaviyo-api declares it; neither it nor its generated client imports it"}
 
 LIBRARY_PACKAGE = "boomerang"

@@ -228,3 +228,29 @@ def test_the_layer_asset_is_named_by_its_fingerprint(monkeypatch: Any) -> None:
 
     assert asset_key("a" * 64) == asset_key("a" * 64)
     assert asset_key("a" * 64) != asset_key("b" * 64)
+
+
+def test_what_is_left_out_is_never_imported_by_what_declares_it() -> None:
+    for left_out in NOT_SHIPPED:
+        modules = {"setuptools": {"setuptools", "pkg_resources", "distutils"}}[left_out]
+        declaring = [
+            dist
+            for dist in importlib.metadata.distributions()
+            if any(distribution_name(req) == left_out for req in dist.requires or [])
+            and distribution_name(dist.metadata["Name"]) in _shipped(tuple(LAYERS))
+        ]
+        assert declaring, left_out
+        for dist in declaring:
+            for file in dist.files or []:
+                if file.suffix != ".py":
+                    continue
+                tree = ast.parse(Path(str(dist.locate_file(file))).read_text(encoding="utf-8"))
+                for node in ast.walk(tree):
+                    names = (
+                        [a.name for a in node.names]
+                        if isinstance(node, ast.Import)
+                        else [node.module or ""]
+                        if isinstance(node, ast.ImportFrom) and not node.level
+                        else []
+                    )
+                    assert not {n.split(".")[0] for n in names} & modules, f"{file} imports {names}"
