@@ -184,9 +184,10 @@ class AdminApi(Construct):
                     NagPackSuppression(
                         id="AwsSolutions-COG2",
                         reason=(
-                            "MFA is OPTIONAL (TOTP only, no SMS) so staff can sign in to a console that has "
-                            "no MFA enrolment screen yet; threat protection (Plus) still blocks compromised "
-                            "credentials. Deploy with -c admin_mfa_required=true to make MFA REQUIRED."
+                            "MFA is OPTIONAL (TOTP only, no SMS): with REQUIRED, a staff user's first "
+                            "sign-in answers an MFA_SETUP challenge, which no Boomerang client answers "
+                            "yet; threat protection (Plus) still blocks compromised credentials. Deploy with "
+                            "-c admin_mfa_required=true once staff enrol TOTP through Cognito's API."
                         ),
                     )
                 ],

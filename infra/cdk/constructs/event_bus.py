@@ -37,7 +37,10 @@ def dead_letter_queue(scope: Construct, construct_id: str, why: str) -> sqs.Queu
     )
     NagSuppressions.add_resource_suppressions(
         queue,
-        [NagPackSuppression(id="AwsSolutions-SQS3", reason=f"This queue is the dead-letter queue {why}.")],
+        [
+            NagPackSuppression(id=rule, reason=f"This queue is the dead-letter queue {why}.")
+            for rule in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy")
+        ],
     )
     return queue
 

@@ -65,8 +65,8 @@ class StripeWebhooks(Construct):
                     id="AwsSolutions-SMG4",
                     reason=(
                         "Both values are issued by Stripe (a restricted API key, an endpoint's signing "
-                        "secret) and rolled in the Stripe dashboard, then pasted here per the runbook; a "
-                        "rotation Lambda cannot create them."
+                        "secret) and rolled in Stripe's dashboard, then stored here by hand (docs/DEPLOY.md, "
+                        "Secrets and rotation); a rotation Lambda cannot create them."
                     ),
                 )
             ],

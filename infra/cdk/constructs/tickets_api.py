@@ -177,9 +177,10 @@ class TicketsApi(Construct):
             self.dead_letters,
             [
                 NagPackSuppression(
-                    id="AwsSolutions-SQS3",
+                    id=rule,
                     reason="This queue is itself the dead-letter queue of the system-ticket rule's target.",
                 )
+                for rule in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy")
             ],
         )
         self.rule = events.Rule(

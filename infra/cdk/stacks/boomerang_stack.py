@@ -11,15 +11,19 @@ from aws_cdk import aws_apigateway as apigw
 from constructs import Construct
 
 from infra.cdk.constructs.admin_api import AdminApi
+from infra.cdk.constructs.api_domain import ApiDomain, DomainSettings
 from infra.cdk.constructs.carrier_webhooks import CarrierWebhooks
 from infra.cdk.constructs.customer_email import CustomerEmail
 from infra.cdk.constructs.data_table import DataTables
 from infra.cdk.constructs.event_bus import EventBus
 from infra.cdk.constructs.evidence_buckets import EvidenceStore
+from infra.cdk.constructs.firewall import ApiFirewall, FirewallSettings
 from infra.cdk.constructs.function_layers import FunctionLayers
 from infra.cdk.constructs.klaviyo import KlaviyoEvents
 from infra.cdk.constructs.label_bucket import LabelBucket
+from infra.cdk.constructs.monitoring import Monitoring
 from infra.cdk.constructs.outbound_webhooks import OutboundWebhooks
+from infra.cdk.constructs.outputs import deployment_outputs
 from infra.cdk.constructs.return_workflow import ReturnWorkflow
 from infra.cdk.constructs.session_key import SessionSigningKey
 from infra.cdk.constructs.shopify_webhooks import ShopifyWebhooks
@@ -39,7 +43,9 @@ class BoomerangStack(Stack):
         throttling_rate_limit: float = 50,
         throttling_burst_limit: int = 100,
         cors_allow_origins: Sequence[str] = apigw.Cors.ALL_ORIGINS,
-        web_acl_arn: str | None = None,
+        firewall: FirewallSettings | None = None,
+        domain: DomainSettings | None = None,
+        alarm_email: str | None = None,
         admin_mfa_required: bool = False,
         notify_sender: str | None = None,
         evidence_regions: dict[str, list[str]] | None = None,
@@ -69,7 +75,9 @@ class BoomerangStack(Stack):
             throttling_rate_limit=throttling_rate_limit,
             throttling_burst_limit=throttling_burst_limit,
             cors_allow_origins=cors_allow_origins,
-            web_acl_arn=web_acl_arn,
+        )
+        ApiFirewall(
+            self, "Firewall", stage=storefront.api.deployment_stage, settings=firewall or FirewallSettings()
         )
         # Creating a return starts its workflow.
         storefront.function.add_environment("STATE_MACHINE_ARN", workflow.state_machine.state_machine_arn)
@@ -162,6 +170,7 @@ class BoomerangStack(Stack):
             tables=tables,
             state_machine_arn=workflow.state_machine_arn,
             regions=evidence_regions,
+            cors_allow_origins=list(cors_allow_origins),
         )
         evidence.grant_upload(storefront.function)
         evidence.grant_upload(admin.function)
@@ -172,7 +181,7 @@ class BoomerangStack(Stack):
 
         # Support tickets: /v1/tickets and /admin/v1/tickets on the same REST API, and system tickets
         # opened from the bus's events (carrier exceptions, refund failures, disputes, dead letters).
-        TicketsApi(
+        tickets = TicketsApi(
             self,
             "Tickets",
             storefront=storefront,
@@ -185,9 +194,14 @@ class BoomerangStack(Stack):
             bus=bus.bus,
         )
 
-        CfnOutput(
-            self, "ApiUrl", value=storefront.api.url, description="Storefront API base URL (stage prod)"
+        # The storefront-facing functions answer browsers from these origins (-c cors_origins=...).
+        tickets.function.add_environment("CORS_ALLOW_ORIGINS", ",".join(cors_allow_origins))
+        api_url = (
+            ApiDomain(self, "Domain", api=storefront.api, settings=domain).url
+            if domain
+            else storefront.api.url
         )
+        CfnOutput(self, "ApiUrl", value=api_url, description="Storefront API base URL")
         CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
         CfnOutput(self, "TableName", value=tables.table.table_name, description="The single table")
         CfnOutput(
@@ -199,3 +213,6 @@ class BoomerangStack(Stack):
             value=admin.client.user_pool_client_id,
             description="Staff console app client (no secret; SRP or USER_PASSWORD_AUTH)",
         )
+        # Last: both look through everything above (functions, queues, rules, webhook routes).
+        monitoring = Monitoring(self, "Monitoring", alarm_email=alarm_email)
+        deployment_outputs(self, api=storefront.api, api_url=api_url, monitoring=monitoring)
