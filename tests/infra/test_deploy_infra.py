@@ -197,3 +197,14 @@ def test_defaults() -> None:
     assert settings.firewall.enabled and settings.firewall.rate_limit == 3000
     assert settings.cors_origins == ("*",) and settings.domain is None and settings.alarm_email is None
     assert settings.stack_name == "Boomerang"
+
+
+def test_a_secret_output_per_secret(synthesized: Synthesized) -> None:
+    outputs = synthesized.template.to_json()["Outputs"]
+    named = {key: out["Value"] for key, out in outputs.items() if key.startswith("Secret")}
+    assert sorted(value["Ref"] for value in named.values()) == sorted(
+        synthesized.of_type("AWS::SecretsManager::Secret")
+    )
+    assert {"SecretStripeWebhooksStripe", "SecretSessionSigningKey", "SecretCarrierWebhooksEasypost"} <= set(
+        named
+    )

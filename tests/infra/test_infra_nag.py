@@ -24,6 +24,7 @@ PACKS = "(AwsSolutions|Serverless)-.*"
 
 
 def test_no_unacknowledged_errors(synthesized: Synthesized) -> None:
+    # A nested stack's findings (the alarms') are reported on the parent stack's artifact.
     errors = Annotations.from_stack(synthesized.stack).find_error("*", Match.string_like_regexp(PACKS))
     assert _findings(errors) == []
 

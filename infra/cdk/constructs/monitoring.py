@@ -28,7 +28,7 @@ import json
 from dataclasses import dataclass
 from typing import TypeVar
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, NestedStack, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
@@ -229,7 +229,8 @@ def _acknowledge_no_dlq(function: lambda_.Function, *, asynchronous: bool) -> No
 
 
 class Monitoring(Construct):
-    """`topic` (alarms), `dashboard`, `async_failures`; see the module's docstring."""
+    """`topic` (alarms), `alarms_stack` (the nested stack of the alarms and the `dashboard`),
+    `async_failures`; see the module's docstring."""
 
     def __init__(self, scope: Construct, construct_id: str, *, alarm_email: str | None = None) -> None:
         super().__init__(scope, construct_id)
@@ -240,8 +241,15 @@ class Monitoring(Construct):
         self.topic = self._topic(alarm_email)
         # First: its queues are among the queues alarmed below.
         self.async_failures = AsyncFailureDestinations(self, "AsyncFailures")
+        functions, queues = boomerang_functions(stack), last_stop_queues(stack)
+        # The alarms, their metric filters and the dashboard (some 80 resources) in a nested stack:
+        # CloudFormation allows 500 resources per stack, and the API's routes alone take 200.
+        self.alarms_stack = NestedStack(
+            self, "AlarmsAndDashboard", description="Boomerang alarms and dashboard"
+        )
+        scope = self.alarms_stack
         facade = MonitoringFacade(
-            self,
+            scope,
             "Facade",
             alarm_factory_defaults=AlarmFactoryDefaults(
                 actions_enabled=True,
@@ -254,7 +262,7 @@ class Monitoring(Construct):
             ),
             metric_factory_defaults=MetricFactoryDefaults(namespace=NAMESPACE),
             dashboard_factory=DefaultDashboardFactory(
-                self,
+                scope,
                 "Dashboards",
                 dashboard_name_prefix=stack.stack_name,
                 create_dashboard=True,
@@ -277,7 +285,7 @@ class Monitoring(Construct):
             add_failed_execution_count_alarm={"Critical": ErrorCountThreshold(max_error_count=0)},
             add_timed_out_execution_count_alarm={"Critical": ErrorCountThreshold(max_error_count=0)},
         )
-        for made in boomerang_functions(stack):
+        for made in functions:
             function = made.function
             assert function.timeout is not None
             facade.monitor_lambda_function(
@@ -295,7 +303,7 @@ class Monitoring(Construct):
                     )
                 },
             )
-        for queue in last_stop_queues(stack):
+        for queue in queues:
             facade.monitor_sqs_queue(
                 queue=queue,
                 alarm_friendly_name=friendly_name(queue),
@@ -311,7 +319,8 @@ class Monitoring(Construct):
                     metrics=[self._dead_lettered_webhooks()],
                 ),
                 CustomMetricGroup(
-                    title="Refunds failed, % of refunds settled", metrics=[self._refunds(outbox_log_group)]
+                    title="Refunds failed, % of refunds settled",
+                    metrics=[self._refunds(scope, outbox_log_group)],
                 ),
             ],
         )
@@ -353,11 +362,11 @@ class Monitoring(Construct):
             },
         )
 
-    def _refunds(self, outbox_log_group: logs.ILogGroup) -> CustomMetricWithAlarm:
+    def _refunds(self, scope: Construct, outbox_log_group: logs.ILogGroup) -> CustomMetricWithAlarm:
         counts = {}
         for metric_name, event_type in REFUND_OUTCOMES.items():
             logs.MetricFilter(
-                self,
+                scope,
                 metric_name,
                 log_group=outbox_log_group,
                 metric_namespace=NAMESPACE,
