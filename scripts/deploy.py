@@ -142,8 +142,13 @@ def with_home_region(context: dict[str, str], region: str) -> dict[str, str]:
     return context
 
 
+def _shown(path: Path) -> str:
+    """A path as the CDK CLI (run from the repository's root) is given it."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def synth_command(options: Options) -> list[str]:
-    return [*CDK, "synth", "--quiet", "--output", str(ASSEMBLY.relative_to(ROOT)), *cli_args(options)]
+    return [*CDK, "synth", "--quiet", "--output", _shown(ASSEMBLY), *cli_args(options)]
 
 
 def stacks_from_manifest(assembly: Path, default_region: str) -> list[StackTarget]:
@@ -210,12 +215,12 @@ def deploy_command(options: Options) -> list[str]:
         *CDK,
         "deploy",
         "--app",
-        str(ASSEMBLY.relative_to(ROOT)),
+        _shown(ASSEMBLY),
         "--all",
         "--require-approval",
         "never" if options.yes else "broadening",
         "--outputs-file",
-        str(OUTPUTS_FILE.relative_to(ROOT)),
+        _shown(OUTPUTS_FILE),
         *(["--profile", options.profile] if options.profile else []),
     ]
 
