@@ -176,7 +176,7 @@ def _kb(size: int) -> str:
     return f"{size / 1024:.0f} KB"
 
 
-def report(measured: list[FunctionSize], cold: list[ColdStart]) -> str:
+def report(measured: list[FunctionSize], cold: list[ColdStart], load: float) -> str:
     layer_rows = "\n".join(
         f"| {name} | {spec.description} | {_mb(tree_size(built_layer(name)))} |"
         for name, spec in LAYERS.items()
@@ -212,6 +212,9 @@ def report(measured: list[FunctionSize], cold: list[ColdStart]) -> str:
             "the layers' bytecode and with it removed. The function's own folder ships no bytecode "
             "(Lambda compiles the handler module at each cold start, a few milliseconds).",
             "| function | with the layers' bytecode | without |\n|---|---|---|\n" + cold_rows,
+            f"Measured on {os.cpu_count()} cores with a load average of {load:.1f} when the timing "
+            "began (other work on the machine slows both columns alike; compare them with each "
+            "other, not with figures taken on a quiet machine).",
         ]
     )
 
@@ -221,8 +224,9 @@ def main() -> None:
     print("Building the layers from their locks (cached in .build/layers)...", flush=True)
     measured = sizes()
     print("Timing cold starts from the built layers...", flush=True)
+    load = os.getloadavg()[0]
     cold = [cold_start(function, runs) for function in STOREFRONT_FACING]
-    text = report(measured, cold)
+    text = report(measured, cold, load)
     print(text)
     DOC.write_text(text + "\n", encoding="utf-8")
     print(f"\nWritten to {DOC.relative_to(ROOT)}")
