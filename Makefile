@@ -9,7 +9,7 @@ WORKERS ?= 4
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup local demo test lint typecheck unit integration infra pytest bench synth samples lock clean
+.PHONY: help setup local demo test lint typecheck unit integration infra pytest bench synth deploy samples lock clean
 
 help:
 	@echo "make local   - the storefront API on http://127.0.0.1:$(PORT) (DynamoDB Local + moto), demo data loaded"
@@ -17,6 +17,7 @@ help:
 	@echo "make test    - ruff, mypy and every test (unit, integration on DynamoDB Local and moto, infra)"
 	@echo "make bench   - cold start, DynamoDB calls and capacity per operation (writes docs/PERFORMANCE.md)"
 	@echo "make synth   - cdk synth (offline) into cdk.out/"
+	@echo "make deploy  - every stack into the caller's AWS account and region (ARGS='-c alarm_email=...'; docs/DEPLOY.md)"
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed, found " + sys.version' 
@@ -66,12 +67,20 @@ bench: setup
 synth: setup
 	npx --no-install cdk synth --quiet
 
+# The caller's AWS profile and region (AWS_PROFILE, AWS_REGION); ARGS passes -c key=value,
+# --bootstrap, --yes, --plan (scripts/deploy.py).
+deploy: setup
+	$(BIN)/python -m scripts.deploy $(ARGS)
+
 samples: setup
 	$(BIN)/python -m scripts.make_samples
 
+# constraints.txt pins the dev environment; layers/requirements/*.txt lock (with hashes) what each
+# Lambda layer ships, resolved from those pins for Lambda's platform.
 lock: setup
 	( echo '# Every Python package of the dev environment, pinned (pip freeze). Regenerate with `make lock`.'; \
 	  $(BIN)/pip freeze --exclude-editable ) > constraints.txt
+	$(BIN)/python -m scripts.lock_layers
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .build .pytest_cache .mypy_cache .ruff_cache

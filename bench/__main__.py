@@ -207,6 +207,9 @@ def main() -> None:
     from bench import tickets  # classifier accuracy and the ticket handler's cold start
 
     tickets.main()
+    from bench import layers  # the built layers: sizes per function, cold start from them
+
+    layers.main()
     if failed:
         print(
             f"bench: {len(failed)} operation(s) failed: {[(o.name, o.status) for o in failed]}",

@@ -24,7 +24,8 @@ from boomerang.config import EvidenceConfig, WorkflowConfig
 from boomerang.notify.factory import bind_lambda_context, notifier_from
 from boomerang.orchestration.step_functions import StepFunctionsEngine
 from boomerang.payments.sandbox import SandboxPayments
-from boomerang.services.evidence import EvidenceService, S3Clients, buckets_from
+from boomerang.services.evidence import S3Clients, buckets_from
+from boomerang.services.evidence.check import EvidenceChecker
 from boomerang.services.policies import PolicySource
 from boomerang.services.workflow import ReturnWorkflow
 from boomerang.store.records import Repository
@@ -50,7 +51,7 @@ workflow = ReturnWorkflow(
     SandboxPayments(),
     lambda: clock(),
 )
-service = EvidenceService(
+service = EvidenceChecker(
     repo,
     policies,
     buckets_from(

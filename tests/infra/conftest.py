@@ -1,5 +1,6 @@
 """Synthesizes the CDK app once per test session, as `cdk synth` builds it (cdk.json context, cdk-nag
-checks) but with asset bundling skipped: building the layer runs pip and belongs to `cdk synth`."""
+checks) but with asset bundling skipped: building the layers runs pip and belongs to `cdk synth`
+(tests/infra/test_layer_build.py builds one for real)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from aws_cdk import App  # starts jsii: after the variable above
 from aws_cdk.assertions import Template
 
 from infra.cdk.app import build_app
-from infra.cdk.constructs.core_layer import PipLayerBundling
+from infra.cdk.constructs.function_layers import LockedLayerBundling
 from local.template import offline_context
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -82,7 +83,7 @@ class Synthesized:
 
 
 def _refuse_bundling(self: Any, output_dir: str, *, image: Any, **_options: Any) -> bool:
-    raise AssertionError("the layer was bundled in a test: context aws:cdk:bundling-stacks must be []")
+    raise AssertionError("a layer was bundled in a test: context aws:cdk:bundling-stacks must be []")
 
 
 def synthesize(**context_values: Any) -> Synthesized:
@@ -93,7 +94,7 @@ def synthesize(**context_values: Any) -> Synthesized:
     context["@aws-cdk/core:annotationsInValidationReport"] = False
     context.update(context_values)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(PipLayerBundling, "try_bundle", _refuse_bundling)
+        patch.setattr(LockedLayerBundling, "try_bundle", _refuse_bundling)
         app, stack = build_app(App(context=context))
         return Synthesized(app, stack)  # Template.from_stack synthesizes the app
 

@@ -140,8 +140,10 @@ def test_bounces_and_complaints_reach_the_feedback_function_with_an_on_failure_q
     ]  # fmt: skip
     assert subscription["Protocol"] == "lambda"
     assert subscription["Endpoint"] == {"Fn::GetAtt": [function_id, "Arn"]}
-    _, invoke = with_domain.one("AWS::Lambda::EventInvokeConfig")
-    assert invoke["FunctionName"] == {"Ref": function_id}
+    (invoke,) = [
+        r["Properties"] for r in with_domain.of_type("AWS::Lambda::EventInvokeConfig").values()
+        if r["Properties"]["FunctionName"] == {"Ref": function_id}
+    ]  # fmt: skip
     assert invoke["MaximumRetryAttempts"] == 2
     queue = invoke["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
     alarms = [a["Properties"] for a in with_domain.of_type("AWS::CloudWatch::Alarm").values()]

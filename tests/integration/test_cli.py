@@ -40,9 +40,9 @@ def found_at(local_aws: Any, staff: LocalStaff, tmp_path_factory: pytest.TempPat
         "UserPoolId": staff.pool_id,
         "UserPoolClientId": staff.client_id,
         "ApiUrl": API_URL,
-        "StripeWebhookUrl": f"{API_URL}webhooks/stripe",
-        "ShopifyWebhookUrl": f"{API_URL}webhooks/shopify",
-        "EasyPostWebhookUrl": f"{API_URL}webhooks/carriers/easypost",
+        "WebhookUrlStripe": f"{API_URL}webhooks/stripe",
+        "WebhookUrlShopify": f"{API_URL}webhooks/shopify",
+        "WebhookUrlCarriersEasypost": f"{API_URL}webhooks/carriers/easypost",
     }
     discovery.write(
         path, outputs, {"dynamodb": local_aws.ddb.endpoint, "*": local_aws.moto_endpoint}, PASSWORD
@@ -436,7 +436,7 @@ def test_webhooks_list_prints_the_urls_to_register(found_at: Path) -> None:
     assert "charge.dispute.created" in said
     assert f"{API_URL}webhooks/carriers/easypost" in said
     assert (
-        json.loads(ok(run(found_at, "webhooks", "list", "--json")))["ShopifyWebhookUrl"]
+        json.loads(ok(run(found_at, "webhooks", "list", "--json")))["WebhookUrlShopify"]
         == f"{API_URL}webhooks/shopify"
     )
 
@@ -484,13 +484,13 @@ def test_a_deployed_stack_is_found_by_its_outputs(local_aws: Any, monkeypatch: p
         "Resources": {"Queue": {"Type": "AWS::SQS::Queue"}},
         "Outputs": {
             "TableName": {"Value": local_aws.table},
-            "StripeWebhookUrl": {"Value": "https://x/webhooks/stripe"},
+            "WebhookUrlStripe": {"Value": "https://x/webhooks/stripe"},
         },
     }
     cloudformation.create_stack(StackName=name, TemplateBody=json.dumps(template))
     env = {"BOOMERANG_LOCAL_FILE": "/nonexistent/local.json", "BOOMERANG_STACK": ""}
     result = CliRunner(env=env).invoke(cli, ["--stack", name, "webhooks", "list", "--json"])
-    assert json.loads(ok(result)) == {"StripeWebhookUrl": "https://x/webhooks/stripe"}
+    assert json.loads(ok(result)) == {"WebhookUrlStripe": "https://x/webhooks/stripe"}
     assert f"stack {name} (us-east-1)" in result.stderr
     missing = CliRunner(env=env).invoke(cli, ["--stack", "NoSuchStack", "shops", "list"])
     assert "No stack NoSuchStack in us-east-1" in refused(missing)

@@ -274,3 +274,38 @@ def _stream_records(feed: StreamFeed) -> list[dict[str, Any]]:
             found += [{**r, "_shard": shard["ShardId"]} for r in got["Records"]]
             iterator = got.get("NextShardIterator")
     return found
+
+
+def test_each_published_event_is_logged_with_what_the_refund_alarm_counts(
+    aws: dict[str, Any], feed: StreamFeed, recording: RecordingEvents, publisher: ModuleType
+) -> None:
+    """The refund failure rate alarm counts the publisher's log lines (infra/cdk/constructs/
+    monitoring.py): a refund's event must be logged with those fields, as the logger renders them."""
+    import logging
+
+    from infra.cdk.constructs.monitoring import PUBLISHED_EVENT_LOG, REFUND_OUTCOMES
+
+    lines: list[dict[str, Any]] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(json.loads(self.format(record)))
+
+    collect = Collect()
+    collect.setFormatter(publisher.logger.registered_formatter)
+    publisher.logger.addHandler(collect)
+    level = publisher.logger.log_level
+    publisher.logger.setLevel(logging.INFO)  # as deployed (LOG_LEVEL=INFO); the tests run at WARNING
+    try:
+        rma = journey(Repository(aws["table"], boto3.client("dynamodb")))  # ends refunded
+        feed.drain()
+    finally:
+        publisher.logger.setLevel(level)
+        publisher.logger.removeHandler(collect)
+    logged = [line for line in lines if line.get("rma") == rma]
+    counted = [line for line in logged if all(line.get(k) == v for k, v in PUBLISHED_EVENT_LOG.items())]
+    assert "refund.succeeded" in {line["type"] for line in counted}
+    assert set(REFUND_OUTCOMES.values()) == {"refund.failed", "refund.succeeded"}
+    assert {e["type"] for e in recording.put if e["data"].get("rma") == rma} == {
+        line["type"] for line in counted
+    }

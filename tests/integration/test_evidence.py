@@ -28,7 +28,8 @@ from boomerang.domain.policy import default_policy
 from boomerang.domain.status import ReturnStatus as S
 from boomerang.notify.sandbox import SandboxNotifier
 from boomerang.payments.sandbox import SandboxPayments
-from boomerang.services.evidence import EvidenceService, S3Clients, UploadOutcome
+from boomerang.services.evidence import S3Clients, UploadOutcome
+from boomerang.services.evidence.check import EvidenceChecker
 from boomerang.services.workflow import ReturnWorkflow
 from boomerang.store.records import Repository
 from local.sample_media import has_gps, sample_photo, sample_video
@@ -79,13 +80,13 @@ def notifier() -> SandboxNotifier:
 @pytest.fixture
 def evidence(
     repo: Repository, bucket: str, quarantine: str, engine: RecordingEngine, notifier: SandboxNotifier
-) -> EvidenceService:
+) -> EvidenceChecker:
     clock = lambda: datetime.now(UTC)  # noqa: E731
     flow = ReturnWorkflow(
         repo, lambda shop: default_policy(), engine, SandboxCarrier(), SandboxPayments(), clock
     )
     buckets = EvidenceBuckets(home=BucketChoice(bucket, "us-east-1", quarantine), by_hub={})
-    return EvidenceService(
+    return EvidenceChecker(
         repo, lambda shop: default_policy(), buckets, S3Clients(), clock, flow, notifier=notifier
     )
 
@@ -118,7 +119,7 @@ def _post(url: str, fields: dict[str, str], content: bytes, content_type: str) -
         return int(answer.status)
 
 
-def _arrived(evidence: EvidenceService, bucket: str, key: str) -> UploadOutcome | None:
+def _arrived(evidence: EvidenceChecker, bucket: str, key: str) -> UploadOutcome | None:
     """What the upload function does on S3's "Object Created" event for the latest version."""
     version = boto3.client("s3").head_object(Bucket=bucket, Key=key)["VersionId"]
     return evidence.record_upload(bucket, key, version)
@@ -129,7 +130,7 @@ def _versions(bucket: str, prefix: str) -> list[dict[str, Any]]:
 
 
 def _upload(
-    evidence: EvidenceService, ret: Any, content: bytes, kind: EvidenceKind = EvidenceKind.VIDEO,
+    evidence: EvidenceChecker, ret: Any, content: bytes, kind: EvidenceKind = EvidenceKind.VIDEO,
     content_type: str = "video/mp4", declared: int | None = None, uploader: Uploader = Uploader.CUSTOMER,
     actor: str = "customer",
 ) -> tuple[Any, UploadOutcome | None]:  # fmt: skip
@@ -139,7 +140,7 @@ def _upload(
 
 
 def test_the_presigned_post_is_an_offer_for_exactly_the_declared_file(
-    repo: Repository, evidence: EvidenceService, quarantine: str
+    repo: Repository, evidence: EvidenceChecker, quarantine: str
 ) -> None:
     ret = new_return(repo, price=18000, reason="not_as_described")
     assert ret.status is S.AWAITING_EVIDENCE
@@ -174,7 +175,7 @@ def test_the_presigned_post_is_an_offer_for_exactly_the_declared_file(
 
 
 def test_a_declared_file_outside_the_policy_gets_no_upload(
-    repo: Repository, evidence: EvidenceService
+    repo: Repository, evidence: EvidenceChecker
 ) -> None:
     ret = new_return(repo, price=18000, reason="not_as_described")
     with pytest.raises(Exception) as refused:
@@ -186,7 +187,7 @@ def test_a_declared_file_outside_the_policy_gets_no_upload(
 
 
 def test_a_real_video_is_checked_locked_with_stills_and_the_evidence_wait_resumes(
-    repo: Repository, evidence: EvidenceService, engine: RecordingEngine, bucket: str, quarantine: str
+    repo: Repository, evidence: EvidenceChecker, engine: RecordingEngine, bucket: str, quarantine: str
 ) -> None:
     ret = new_return(repo, price=18000, reason="not_as_described")
     evidence.workflow.hold(ret.rma, Wait.EVIDENCE, "token-evidence-1")  # type: ignore[union-attr]
@@ -238,7 +239,7 @@ FAKES = {
 
 @pytest.mark.parametrize("name", list(FAKES))
 def test_fake_videos_are_refused_removed_and_the_customer_told(
-    name: str, repo: Repository, evidence: EvidenceService, notifier: SandboxNotifier, bucket: str,
+    name: str, repo: Repository, evidence: EvidenceChecker, notifier: SandboxNotifier, bucket: str,
     quarantine: str,
 ) -> None:  # fmt: skip
     content, declared = FAKES[name]
@@ -265,7 +266,7 @@ def test_fake_videos_are_refused_removed_and_the_customer_told(
 
 
 def test_a_video_too_short_or_too_small_for_the_policy_is_refused(
-    repo: Repository, evidence: EvidenceService, notifier: SandboxNotifier
+    repo: Repository, evidence: EvidenceChecker, notifier: SandboxNotifier
 ) -> None:
     ret = new_return(repo, price=18000, reason="not_as_described")
     _, short = _upload(evidence, ret, sample_video(seconds=1))
@@ -276,7 +277,7 @@ def test_a_video_too_short_or_too_small_for_the_policy_is_refused(
 
 
 def test_a_photo_is_kept_without_its_gps_position_with_a_preview(
-    repo: Repository, evidence: EvidenceService, bucket: str
+    repo: Repository, evidence: EvidenceChecker, bucket: str
 ) -> None:
     ret = new_return(repo, price=18000, reason="not_as_described")
     assert has_gps(PHOTO)
@@ -295,7 +296,7 @@ def test_a_photo_is_kept_without_its_gps_position_with_a_preview(
 
 
 def test_forged_keys_are_deleted_unread_as_attacks(
-    repo: Repository, evidence: EvidenceService, quarantine: str, caplog: pytest.LogCaptureFixture
+    repo: Repository, evidence: EvidenceChecker, quarantine: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     victim = new_return(repo, price=18000, reason="not_as_described")
     attacker = new_return(repo, price=18000, reason="not_as_described")
@@ -328,7 +329,7 @@ def test_forged_keys_are_deleted_unread_as_attacks(
 
 
 def test_a_reused_post_is_refused_and_the_first_upload_stands(
-    repo: Repository, evidence: EvidenceService, quarantine: str
+    repo: Repository, evidence: EvidenceChecker, quarantine: str
 ) -> None:
     ret = new_return(repo, price=18000, reason="not_as_described")
     made, first = _upload(evidence, ret, VIDEO)
@@ -343,7 +344,7 @@ def test_a_reused_post_is_refused_and_the_first_upload_stands(
     assert len(stored.evidence) == 1 and len(stored.evidence_offers) == 1
 
 
-def test_offers_beyond_the_policy_limit_are_refused(repo: Repository, evidence: EvidenceService) -> None:
+def test_offers_beyond_the_policy_limit_are_refused(repo: Repository, evidence: EvidenceChecker) -> None:
     ret = new_return(repo, price=18000, reason="not_as_described")
     limit = default_policy().evidence.max_customer_offers
     for _ in range(limit):
@@ -369,7 +370,7 @@ def test_a_locked_version_cannot_be_deleted_without_governance_bypass(bucket: st
 
 
 def test_staff_view_links_the_stills_and_is_on_the_timeline(
-    repo: Repository, evidence: EvidenceService
+    repo: Repository, evidence: EvidenceChecker
 ) -> None:
     ret = new_return(repo, price=18000, reason="not_as_described")
     made, _ = _upload(evidence, ret, VIDEO)
@@ -386,7 +387,7 @@ def test_staff_view_links_the_stills_and_is_on_the_timeline(
 
 
 def test_evidence_that_disappears_is_on_the_timeline_once_and_counted(
-    repo: Repository, evidence: EvidenceService, bucket: str, capsys: pytest.CaptureFixture[str]
+    repo: Repository, evidence: EvidenceChecker, bucket: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ret = new_return(repo, price=18000, reason="not_as_described")
     made, _ = _upload(evidence, ret, VIDEO)
@@ -414,7 +415,7 @@ def test_evidence_that_disappears_is_on_the_timeline_once_and_counted(
 
 
 def test_staff_attach_list_and_view_through_the_admin_api(
-    repo: Repository, staff_api: Any, admin: Any, evidence: EvidenceService
+    repo: Repository, staff_api: Any, admin: Any, evidence: EvidenceChecker
 ) -> None:
     admin.evidence.buckets = evidence.buckets
     ret = new_return(repo, price=18000, reason="not_as_described")
@@ -444,7 +445,7 @@ def test_staff_attach_list_and_view_through_the_admin_api(
 
 
 def test_the_storefront_offers_uploads_for_the_customers_own_return_up_to_the_limit(
-    repo: Repository, api: Any, storefront: Any, evidence: EvidenceService
+    repo: Repository, api: Any, storefront: Any, evidence: EvidenceChecker
 ) -> None:
     storefront._evidence_service().buckets = evidence.buckets
     order = {
@@ -494,7 +495,7 @@ def test_the_storefront_offers_uploads_for_the_customers_own_return_up_to_the_li
 
 
 def test_the_upload_function_checks_what_local_s3_events_deliver(
-    repo: Repository, bucket: str, quarantine: str, evidence: EvidenceService, monkeypatch: pytest.MonkeyPatch
+    repo: Repository, bucket: str, quarantine: str, evidence: EvidenceChecker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The Lambda handler on the EventBridge event S3 sends, delivered as `make local` does it."""
     import importlib
@@ -528,13 +529,13 @@ def test_the_upload_function_checks_what_local_s3_events_deliver(
     assert _versions(quarantine, f"offers/{ret.rma}/") == []
 
 
-def test_an_eu_return_uploads_to_the_eu_quarantine(repo: Repository, evidence: EvidenceService) -> None:
+def test_an_eu_return_uploads_to_the_eu_quarantine(repo: Repository, evidence: EvidenceChecker) -> None:
     eu = BucketChoice(
         "boomerang-evidence-eu-central-1-123456789012",
         "eu-central-1",
         "boomerang-quarantine-eu-central-1-123456789012",
     )
-    regional = EvidenceService(
+    regional = EvidenceChecker(
         repo,
         evidence.policy_for,
         EvidenceBuckets(home=evidence.buckets.home, by_hub={"eu-pl-gls": eu}),

@@ -21,7 +21,8 @@ from boomerang.domain.policy import RequestedItem, default_policy
 from boomerang.domain.status import ReturnStatus as S
 from boomerang.payments.sandbox import SandboxPayments
 from boomerang.services.customers import customer_ref
-from boomerang.services.evidence import EvidenceService, S3Clients
+from boomerang.services.evidence import S3Clients
+from boomerang.services.evidence.check import EvidenceChecker
 from boomerang.services.privacy import ERASED_EMAIL, PrivacyService, Subject, standard_holders
 from boomerang.services.returns import ReturnRequest, ReturnsService
 from boomerang.services.workflow import Grading, ReturnWorkflow
@@ -111,7 +112,7 @@ def people(repo: Repository, local_aws: Any) -> dict[str, Any]:
     quarantine = f"quarantine-{uuid.uuid4().hex[:10]}"
     s3.create_bucket(Bucket=quarantine)
     s3.put_bucket_versioning(Bucket=quarantine, VersioningConfiguration={"Status": "Enabled"})
-    evidence = EvidenceService(
+    evidence = EvidenceChecker(
         repo,
         lambda s: default_policy(),
         EvidenceBuckets(BucketChoice(bucket, "us-east-1", quarantine), {}),

@@ -15,13 +15,12 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
 from boomerang.timeouts import API_GATEWAY_SECONDS
 from infra.cdk.constructs.data_table import DataTables
-from infra.cdk.constructs.lambda_function import BoomerangFunction
+from infra.cdk.constructs.lambda_function import BoomerangFunction, LayerSource
 from infra.cdk.constructs.storefront_api import GatewayError, Route, StorefrontApi
 
 SERVICE_NAME = "admin_api"
@@ -72,7 +71,7 @@ class AdminApi(Construct):
         *,
         storefront: StorefrontApi,
         code_dir: Path,
-        layer: lambda_.ILayerVersion,
+        layer: LayerSource,
         tables: DataTables,
         state_machine_arn: str,
         mfa_required: bool = False,
@@ -194,9 +193,10 @@ class AdminApi(Construct):
                     NagPackSuppression(
                         id="AwsSolutions-COG2",
                         reason=(
-                            "MFA is OPTIONAL (TOTP only, no SMS) so staff can sign in to a console that has "
-                            "no MFA enrolment screen yet; threat protection (Plus) still blocks compromised "
-                            "credentials. Deploy with -c admin_mfa_required=true to make MFA REQUIRED."
+                            "MFA is OPTIONAL (TOTP only, no SMS): with REQUIRED, a staff user's first "
+                            "sign-in answers an MFA_SETUP challenge, which no Boomerang client answers "
+                            "yet; threat protection (Plus) still blocks compromised credentials. Deploy with "
+                            "-c admin_mfa_required=true once staff enrol TOTP through Cognito's API."
                         ),
                     )
                 ],

@@ -12,13 +12,12 @@ from pathlib import Path
 
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
 from infra.cdk.constructs.data_table import DataTables
-from infra.cdk.constructs.lambda_function import BoomerangFunction
+from infra.cdk.constructs.lambda_function import BoomerangFunction, LayerSource
 from infra.cdk.constructs.storefront_api import StorefrontApi
 
 SERVICE_NAME = "webhooks_carriers"
@@ -41,7 +40,7 @@ class CarrierWebhooks(Construct):
         *,
         storefront: StorefrontApi,
         code_dir: Path,
-        layer: lambda_.ILayerVersion,
+        layer: LayerSource,
         tables: DataTables,
         state_machine_arn: str,
     ) -> None:

@@ -35,7 +35,7 @@ from constructs import Construct
 
 from infra.cdk.constructs.data_table import DataTables
 from infra.cdk.constructs.event_bus import dead_letter_queue
-from infra.cdk.constructs.lambda_function import BoomerangFunction
+from infra.cdk.constructs.lambda_function import BoomerangFunction, LayerSource
 
 FEEDBACK_SERVICE = "ses_feedback"
 
@@ -51,7 +51,7 @@ class CustomerEmail(Construct):
         sender: str,
         domain: str | None = None,
         feedback_code_dir: Path | None = None,
-        layer: lambda_.ILayerVersion | None = None,
+        layer: LayerSource | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)

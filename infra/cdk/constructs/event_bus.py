@@ -20,7 +20,7 @@ from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
 from infra.cdk.constructs.data_table import DataTables
-from infra.cdk.constructs.lambda_function import BoomerangFunction
+from infra.cdk.constructs.lambda_function import BoomerangFunction, LayerSource
 
 SERVICE_NAME = "outbox_publisher"
 SOURCE = "boomerang"
@@ -37,7 +37,10 @@ def dead_letter_queue(scope: Construct, construct_id: str, why: str) -> sqs.Queu
     )
     NagSuppressions.add_resource_suppressions(
         queue,
-        [NagPackSuppression(id="AwsSolutions-SQS3", reason=f"This queue is the dead-letter queue {why}.")],
+        [
+            NagPackSuppression(id=rule, reason=f"This queue is the dead-letter queue {why}.")
+            for rule in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy")
+        ],
     )
     return queue
 
@@ -51,7 +54,7 @@ class EventBus(Construct):
         construct_id: str,
         *,
         code_dir: Path,
-        layer: lambda_.ILayerVersion,
+        layer: LayerSource,
         tables: DataTables,
         state_machine_arn: str,
     ) -> None:

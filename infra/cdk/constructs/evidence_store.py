@@ -9,13 +9,9 @@ answers 404 rather than 403).
 
 from __future__ import annotations
 
-import shutil
-import tomllib
 from pathlib import Path
-from typing import Any
 
-import jsii
-from aws_cdk import Aws, BundlingOptions, DockerImage, Duration, ILocalBundling, Stack
+from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -24,7 +20,6 @@ from aws_cdk import aws_lambda as lambda_
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
-from infra.cdk.constructs.core_layer import ARCHITECTURE, RUNTIME, PipLayerBundling, distribution_name
 from infra.cdk.constructs.data_table import DataTables
 from infra.cdk.constructs.evidence_buckets import (
     DEFAULT_RETENTION_DAYS,
@@ -35,30 +30,12 @@ from infra.cdk.constructs.evidence_buckets import (
     regional_quarantine_name,
     uploads_pattern,
 )
-from infra.cdk.constructs.lambda_function import BoomerangFunction
+from infra.cdk.constructs.lambda_function import BoomerangFunction, LayerSource
 
 SERVICE_NAME = "evidence_uploaded"
 # The upload check's working space: the largest video a policy may allow (5 GiB) and its stills.
 EPHEMERAL_STORAGE_MB = 6144
 REPO_ROOT = Path(__file__).resolve().parents[3]
-
-
-def media_requirements(pyproject: Path) -> list[str]:
-    """What the media layer adds to the core layer: PyAV from the `media` extra (Pillow, also in
-    that extra, ships in the core layer with reportlab)."""
-    extra: list[str] = tomllib.loads(pyproject.read_text())["project"]["optional-dependencies"]["media"]
-    return [dep for dep in extra if distribution_name(dep) == "av"]
-
-
-@jsii.implements(ILocalBundling)
-class MediaLayerBundling(PipLayerBundling):
-    """pip, as for the core layer, without the library (the core layer has it)."""
-
-    def try_bundle(self, output_dir: str, *, image: DockerImage, **_options: Any) -> bool:
-        site_dir = Path(output_dir) / "python"
-        self._pip_install(site_dir)
-        shutil.rmtree(site_dir / "bin", ignore_errors=True)
-        return True
 
 
 class EvidenceStore(Construct):
@@ -71,7 +48,7 @@ class EvidenceStore(Construct):
         construct_id: str,
         *,
         code_dir: Path,
-        layer: lambda_.ILayerVersion,
+        layer: LayerSource,
         tables: DataTables,
         state_machine_arn: str,
         retention_days: int = DEFAULT_RETENTION_DAYS,
@@ -105,31 +82,6 @@ class EvidenceStore(Construct):
                 }
             )
 
-        # PyAV (FFmpeg) for the upload check only: no other function loads it.
-        self.media_layer = lambda_.LayerVersion(
-            self,
-            "MediaLayer",
-            layer_version_name="boomerang-media",
-            description="PyAV (FFmpeg) for the evidence upload check",
-            compatible_runtimes=[RUNTIME],
-            compatible_architectures=[ARCHITECTURE],
-            code=lambda_.Code.from_asset(
-                str(REPO_ROOT / "layers" / "core"),
-                exclude=["**/*"],
-                bundling=BundlingOptions(
-                    local=MediaLayerBundling(
-                        REPO_ROOT / "layers" / "core", media_requirements(REPO_ROOT / "pyproject.toml")
-                    ),
-                    image=RUNTIME.bundling_image,
-                    command=[
-                        "bash",
-                        "-c",
-                        "pip install --target /asset-output/python "
-                        + " ".join(f"'{r}'" for r in media_requirements(REPO_ROOT / "pyproject.toml")),
-                    ],
-                ),
-            ),
-        )
         made = BoomerangFunction(
             self,
             "Uploaded",
@@ -149,7 +101,6 @@ class EvidenceStore(Construct):
             },
         )
         self.function = made.function
-        self.function.add_layers(self.media_layer)
         cfn_function = self.function.node.default_child
         assert isinstance(cfn_function, lambda_.CfnFunction)
         cfn_function.ephemeral_storage = lambda_.CfnFunction.EphemeralStorageProperty(

@@ -13,7 +13,6 @@ from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from cdk_nag import NagPackSuppression, NagSuppressions
@@ -22,7 +21,7 @@ from constructs import Construct
 from boomerang.crm.klaviyo import FORWARDED
 from infra.cdk.constructs.data_table import DataTables
 from infra.cdk.constructs.event_bus import SOURCE, EventBus, dead_letter_queue
-from infra.cdk.constructs.lambda_function import BoomerangFunction
+from infra.cdk.constructs.lambda_function import BoomerangFunction, LayerSource
 
 SERVICE_NAME = "klaviyo_events"
 SECRETS_PREFIX = "boomerang/klaviyo/"
@@ -36,7 +35,7 @@ class KlaviyoEvents(Construct):
         construct_id: str,
         *,
         code_dir: Path,
-        layer: lambda_.ILayerVersion,
+        layer: LayerSource,
         tables: DataTables,
         bus: EventBus,
     ) -> None:

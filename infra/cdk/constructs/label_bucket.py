@@ -11,6 +11,8 @@ from constructs import Construct
 
 # A label is valid for 30 days by default policy; kept longer for disputes about the shipment.
 LABEL_RETENTION_DAYS = 180
+# Who fetched a label (its presigned link) and when: kept as long as the evidence's access logs.
+ACCESS_LOG_DAYS = 400
 LABEL_PREFIX = "labels/"
 
 
@@ -19,6 +21,29 @@ class LabelBucket(Construct):
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
+        # Labels carry the customer's name and address: every read through a presigned link is logged.
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            # Server access log delivery supports SSE-S3 only.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[
+                s3.LifecycleRule(id="expire-access-logs", expiration=Duration.days(ACCESS_LOG_DAYS))
+            ],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        NagSuppressions.add_resource_suppressions(
+            self.access_logs,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-S1",
+                    reason="The access log bucket of the label bucket: logging it again would loop.",
+                )
+            ],
+        )
         self.bucket = s3.Bucket(
             self,
             "Bucket",
@@ -37,19 +62,8 @@ class LabelBucket(Construct):
             # Labels can be rendered again from the return; they are not worth keeping past the stack.
             removal_policy=RemovalPolicy.DESTROY,
             auto_delete_objects=False,
-        )
-        NagSuppressions.add_resource_suppressions(
-            self.bucket,
-            [
-                NagPackSuppression(
-                    id="AwsSolutions-S1",
-                    reason=(
-                        "Label PDFs are written by the label step and read only through presigned URLs "
-                        "the storefront function signs per request (logged there with the RMA); server "
-                        "access logs would need a second bucket and add nothing those logs lack."
-                    ),
-                )
-            ],
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="labels/",
         )
 
     def grant_write(self, grantee: iam.IGrantable, role: iam.IRole) -> None:

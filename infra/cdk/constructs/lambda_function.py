@@ -1,5 +1,6 @@
-"""One Boomerang Lambda function: the core layer, its own log group, its own least-privilege role
-(no AWSLambdaBasicExecutionRole, whose log rights reach every log group of the account), tracing."""
+"""One Boomerang Lambda function: its layers (infra/cdk/layer_table.py), its own log group, its own
+least-privilege role (no AWSLambdaBasicExecutionRole, whose log rights reach every log group of the
+account), tracing."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ from aws_cdk import aws_logs as logs
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
-from infra.cdk.constructs.core_layer import ARCHITECTURE, RUNTIME
+from infra.cdk.constructs.function_layers import ARCHITECTURE, RUNTIME, FunctionLayers
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
+# What a construct passes on as its functions' `layer`: the stack's FunctionLayers (each function
+# then attaches its own row of the layer table), or one layer version.
+LayerSource = FunctionLayers | lambda_.ILayerVersion
 
 
 class BoomerangFunction(Construct):
@@ -26,7 +30,7 @@ class BoomerangFunction(Construct):
         code_dir: Path,
         handler: str,
         description: str,
-        layer: lambda_.ILayerVersion,
+        layer: LayerSource,
         environment: dict[str, str],
         memory_size: int = 512,
         timeout_seconds: int = 10,
@@ -51,7 +55,8 @@ class BoomerangFunction(Construct):
             architecture=ARCHITECTURE,
             handler=handler,
             code=lambda_.Code.from_asset(str(code_dir), exclude=["**/__pycache__", "**/*.pyc"]),
-            layers=[layer],
+            # The layers this function's row in FUNCTION_LAYERS names (or the one layer given).
+            layers=layer.for_function(code_dir, handler) if isinstance(layer, FunctionLayers) else [layer],
             memory_size=memory_size,
             timeout=Duration.seconds(timeout_seconds),
             tracing=lambda_.Tracing.ACTIVE,
@@ -77,15 +82,15 @@ class BoomerangFunction(Construct):
             ],
             apply_to_children=True,
         )
+        not_latest = (
+            "Python 3.11 on purpose: the layers are locked and built for 3.11 on Amazon Linux 2 "
+            "(manylinux2014 wheels, 3.11 bytecode) and the tests run 3.11; runtime, layers, "
+            "pyproject.toml and the Makefile are bumped together (infra/cdk/layer_table.py)."
+        )
         NagSuppressions.add_resource_suppressions(
             self.function,
             [
-                NagPackSuppression(
-                    id="AwsSolutions-L1",
-                    reason=(
-                        "Python 3.11 on purpose: the boomerang-core layer is built and tested for 3.11 "
-                        "(pydantic-core wheels, bytecode); runtime, layer and pyproject are bumped together."
-                    ),
-                )
+                NagPackSuppression(id="AwsSolutions-L1", reason=not_latest),
+                NagPackSuppression(id="Serverless-LambdaLatestVersion", reason=not_latest),
             ],
         )

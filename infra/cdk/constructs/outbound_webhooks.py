@@ -17,7 +17,6 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from cdk_nag import NagPackSuppression, NagSuppressions
@@ -26,7 +25,7 @@ from constructs import Construct
 from infra.cdk.constructs.admin_api import AdminApi
 from infra.cdk.constructs.data_table import DataTables
 from infra.cdk.constructs.event_bus import SOURCE, EventBus, dead_letter_queue
-from infra.cdk.constructs.lambda_function import BoomerangFunction
+from infra.cdk.constructs.lambda_function import BoomerangFunction, LayerSource
 from infra.cdk.constructs.storefront_api import Route, StorefrontApi
 
 DELIVERY_SERVICE = "webhook_delivery"
@@ -54,7 +53,7 @@ class OutboundWebhooks(Construct):
         *,
         delivery_code_dir: Path,
         admin_code_dir: Path,
-        layer: lambda_.ILayerVersion,
+        layer: LayerSource,
         tables: DataTables,
         bus: EventBus,
         storefront: StorefrontApi,

@@ -19,7 +19,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from aws_cdk import ArnFormat, Duration, Stack
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -30,7 +29,7 @@ from constructs import Construct
 
 from boomerang.timeouts import AWS, label_seconds, refund_seconds
 from infra.cdk.constructs.data_table import DataTables
-from infra.cdk.constructs.lambda_function import BoomerangFunction
+from infra.cdk.constructs.lambda_function import BoomerangFunction, LayerSource
 
 STEPS = (
     "decide",
@@ -84,7 +83,7 @@ class ReturnWorkflow(Construct):
         construct_id: str,
         *,
         code_dir: Path,
-        layer: lambda_.ILayerVersion,
+        layer: LayerSource,
         tables: DataTables,
         state_machine_name: str,
     ) -> None:
@@ -151,15 +150,7 @@ class ReturnWorkflow(Construct):
             ],
             apply_to_children=True,
         )
-        cloudwatch.Alarm(
-            self,
-            "FailedExecutions",
-            alarm_description="A return workflow failed: its step and error are on the return's timeline.",
-            metric=self.state_machine.metric_failed(period=Duration.minutes(5)),
-            threshold=1,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
+        # Failed and timed-out executions are alarmed with the rest (constructs/monitoring.py).
 
     # --- the definition -------------------------------------------------------------------------
 

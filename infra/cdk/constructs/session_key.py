@@ -32,8 +32,8 @@ class SessionSigningKey(Construct):
                     id="AwsSolutions-SMG4",
                     reason=(
                         "Rotating the session signing key invalidates every live customer session "
-                        "(at most SESSION_TTL_SECONDS, 60 minutes); it is rotated by hand per the runbook "
-                        "rather than by a rotation Lambda."
+                        "(at most SESSION_TTL_SECONDS, 60 minutes), so it is rotated by hand at a quiet "
+                        "hour (docs/DEPLOY.md, Secrets and rotation) rather than by a rotation Lambda."
                     ),
                 )
             ],

@@ -14,12 +14,11 @@ from pathlib import Path
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
 from infra.cdk.constructs.data_table import DataTables
-from infra.cdk.constructs.lambda_function import BoomerangFunction
+from infra.cdk.constructs.lambda_function import BoomerangFunction, LayerSource
 from infra.cdk.constructs.storefront_api import StorefrontApi
 
 SERVICE_NAME = "webhooks_shopify"
@@ -38,7 +37,7 @@ class ShopifyWebhooks(Construct):
         *,
         storefront: StorefrontApi,
         code_dir: Path,
-        layer: lambda_.ILayerVersion,
+        layer: LayerSource,
         tables: DataTables,
         secret_prefix: str = DEFAULT_SECRET_PREFIX,
     ) -> None:

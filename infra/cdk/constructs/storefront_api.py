@@ -16,12 +16,11 @@ from aws_cdk import Duration, Size, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_wafv2 as wafv2
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
 from infra.cdk.constructs.data_table import DataTables
-from infra.cdk.constructs.lambda_function import BoomerangFunction
+from infra.cdk.constructs.lambda_function import BoomerangFunction, LayerSource
 from infra.cdk.constructs.session_key import SessionSigningKey
 
 STAGE_NAME = "prod"
@@ -130,7 +129,7 @@ class StorefrontApi(Construct):
         construct_id: str,
         *,
         code_dir: Path,
-        layer: lambda_.ILayerVersion,
+        layer: LayerSource,
         tables: DataTables,
         session_key: SessionSigningKey,
         memory_size: int = 512,
@@ -138,7 +137,6 @@ class StorefrontApi(Construct):
         throttling_burst_limit: int = 100,
         cors_allow_origins: Sequence[str] = apigw.Cors.ALL_ORIGINS,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
-        web_acl_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.function = self._function(code_dir, layer, tables, session_key, memory_size, log_retention)
@@ -147,13 +145,14 @@ class StorefrontApi(Construct):
         )
         methods = self._routes()
         self._gateway_errors(list(cors_allow_origins))
-        self._firewall(web_acl_arn)
+        # The function answers browsers from the same origins (boomerang.api.resolver.STOREFRONT_CORS).
+        self.function.add_environment("CORS_ALLOW_ORIGINS", ",".join(cors_allow_origins))
         self._acknowledge_findings(methods)
 
     def _function(
         self,
         code_dir: Path,
-        layer: lambda_.ILayerVersion,
+        layer: LayerSource,
         tables: DataTables,
         session_key: SessionSigningKey,
         memory_size: int,
@@ -305,26 +304,6 @@ class StorefrontApi(Construct):
                     applies_to=[
                         "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
                     ],
-                )
-            ],
-        )
-
-    def _firewall(self, web_acl_arn: str | None) -> None:
-        stage = self.api.deployment_stage
-        if web_acl_arn:
-            wafv2.CfnWebACLAssociation(
-                self, "WebAclAssociation", resource_arn=stage.stage_arn, web_acl_arn=web_acl_arn
-            )
-            return
-        NagSuppressions.add_resource_suppressions(
-            stage,
-            [
-                NagPackSuppression(
-                    id="AwsSolutions-APIG3",
-                    reason=(
-                        "WAF is optional: a merchant attaches their own regional WAFv2 WebACL with the "
-                        "web_acl_arn context value (see README); stage throttling limits abuse meanwhile."
-                    ),
                 )
             ],
         )

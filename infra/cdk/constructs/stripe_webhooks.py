@@ -24,7 +24,7 @@ from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
 from infra.cdk.constructs.data_table import DataTables
-from infra.cdk.constructs.lambda_function import BoomerangFunction
+from infra.cdk.constructs.lambda_function import BoomerangFunction, LayerSource
 from infra.cdk.constructs.storefront_api import StorefrontApi
 
 SERVICE_NAME = "webhooks_stripe"
@@ -42,7 +42,7 @@ class StripeWebhooks(Construct):
         *,
         storefront: StorefrontApi,
         code_dir: Path,
-        layer: lambda_.ILayerVersion,
+        layer: LayerSource,
         tables: DataTables,
         state_machine_arn: str,
     ) -> None:
@@ -65,8 +65,8 @@ class StripeWebhooks(Construct):
                     id="AwsSolutions-SMG4",
                     reason=(
                         "Both values are issued by Stripe (a restricted API key, an endpoint's signing "
-                        "secret) and rolled in the Stripe dashboard, then pasted here per the runbook; a "
-                        "rotation Lambda cannot create them."
+                        "secret) and rolled in Stripe's dashboard, then stored here by hand (docs/DEPLOY.md, "
+                        "Secrets and rotation); a rotation Lambda cannot create them."
                     ),
                 )
             ],

@@ -14,14 +14,13 @@ from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
 from infra.cdk.constructs.admin_api import AdminApi
 from infra.cdk.constructs.data_table import DataTables
-from infra.cdk.constructs.lambda_function import BoomerangFunction
+from infra.cdk.constructs.lambda_function import BoomerangFunction, LayerSource
 from infra.cdk.constructs.session_key import SessionSigningKey
 from infra.cdk.constructs.storefront_api import (
     IDEMPOTENCY_KEY_HEADER,
@@ -71,7 +70,7 @@ class TicketsApi(Construct):
         admin: AdminApi,
         api_code_dir: Path,
         system_code_dir: Path,
-        layer: lambda_.ILayerVersion,
+        layer: LayerSource,
         tables: DataTables,
         session_key: SessionSigningKey,
         bus: events.IEventBus | None = None,
@@ -178,9 +177,10 @@ class TicketsApi(Construct):
             self.dead_letters,
             [
                 NagPackSuppression(
-                    id="AwsSolutions-SQS3",
+                    id=rule,
                     reason="This queue is itself the dead-letter queue of the system-ticket rule's target.",
                 )
+                for rule in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy")
             ],
         )
         self.rule = events.Rule(

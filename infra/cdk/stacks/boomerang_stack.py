@@ -10,36 +10,29 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_apigateway as apigw
 from constructs import Construct
 
-from boomerang.api.routes import CARRIER_WEBHOOK_ROUTES, SHOPIFY_WEBHOOK_ROUTES
 from infra.cdk.constructs.admin_api import AdminApi
+from infra.cdk.constructs.api_domain import ApiDomain, DomainSettings
 from infra.cdk.constructs.carrier_webhooks import CarrierWebhooks
-from infra.cdk.constructs.core_layer import CoreLayer, layer_requirements
 from infra.cdk.constructs.customer_email import CustomerEmail
 from infra.cdk.constructs.data_table import DataTables
 from infra.cdk.constructs.event_bus import EventBus
 from infra.cdk.constructs.evidence_store import EvidenceStore
+from infra.cdk.constructs.firewall import ApiFirewall, FirewallSettings
+from infra.cdk.constructs.function_layers import FunctionLayers
 from infra.cdk.constructs.klaviyo import KlaviyoEvents
 from infra.cdk.constructs.label_bucket import LabelBucket
+from infra.cdk.constructs.monitoring import Monitoring
 from infra.cdk.constructs.outbound_webhooks import OutboundWebhooks
+from infra.cdk.constructs.outputs import deployment_outputs
 from infra.cdk.constructs.return_workflow import ReturnWorkflow
 from infra.cdk.constructs.session_key import SessionSigningKey
 from infra.cdk.constructs.shop_secrets import CARRIER_PROVIDERS, PAYMENT_PROVIDERS, grant_shop_secrets
 from infra.cdk.constructs.shopify_webhooks import ShopifyWebhooks
 from infra.cdk.constructs.storefront_api import StorefrontApi
-from infra.cdk.constructs.stripe_webhooks import WEBHOOK_PATH as STRIPE_WEBHOOK_PATH
 from infra.cdk.constructs.stripe_webhooks import StripeWebhooks
 from infra.cdk.constructs.tickets_api import TicketsApi
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-_CARRIER_OUTPUT_NAMES = {"easypost": "EasyPost", "aftership": "AfterShip", "17track": "SeventeenTrack"}
-WEBHOOK_OUTPUTS: tuple[tuple[str, str], ...] = (
-    ("StripeWebhookUrl", STRIPE_WEBHOOK_PATH),
-    *(("ShopifyWebhookUrl", path) for _, path in SHOPIFY_WEBHOOK_ROUTES),
-    *(
-        (f"{_CARRIER_OUTPUT_NAMES[path.rsplit('/', 1)[1]]}WebhookUrl", path)
-        for _, path in CARRIER_WEBHOOK_ROUTES
-    ),
-)
 
 
 class BoomerangStack(Stack):
@@ -51,7 +44,9 @@ class BoomerangStack(Stack):
         throttling_rate_limit: float = 50,
         throttling_burst_limit: int = 100,
         cors_allow_origins: Sequence[str] = apigw.Cors.ALL_ORIGINS,
-        web_acl_arn: str | None = None,
+        firewall: FirewallSettings | None = None,
+        domain: DomainSettings | None = None,
+        alarm_email: str | None = None,
         admin_mfa_required: bool = False,
         notify_sender: str | None = None,
         notify_domain: str | None = None,
@@ -62,18 +57,14 @@ class BoomerangStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
 
         tables = DataTables(self, "Data")
-        core_layer = CoreLayer(
-            self,
-            "CoreLayer",
-            source_dir=REPO_ROOT / "layers" / "core",
-            requirements=layer_requirements(REPO_ROOT / "pyproject.toml"),
-        )
+        # Each function attaches the layers its row in infra/cdk/layer_table.py names.
+        layers = FunctionLayers(self, "Layers")
         session_key = SessionSigningKey(self, "SessionSigningKey")
         workflow = ReturnWorkflow(
             self,
             "ReturnWorkflow",
             code_dir=REPO_ROOT / "functions" / "workflow",
-            layer=core_layer.layer,
+            layer=layers,
             tables=tables,
             state_machine_name=f"{construct_id}-returns",
         )
@@ -81,13 +72,15 @@ class BoomerangStack(Stack):
             self,
             "StorefrontApi",
             code_dir=REPO_ROOT / "functions" / "storefront_api",
-            layer=core_layer.layer,
+            layer=layers,
             tables=tables,
             session_key=session_key,
             throttling_rate_limit=throttling_rate_limit,
             throttling_burst_limit=throttling_burst_limit,
             cors_allow_origins=cors_allow_origins,
-            web_acl_arn=web_acl_arn,
+        )
+        ApiFirewall(
+            self, "Firewall", stage=storefront.api.deployment_stage, settings=firewall or FirewallSettings()
         )
         # Creating a return starts its workflow.
         storefront.function.add_environment("STATE_MACHINE_ARN", workflow.state_machine.state_machine_arn)
@@ -100,7 +93,7 @@ class BoomerangStack(Stack):
             "AdminApi",
             storefront=storefront,
             code_dir=REPO_ROOT / "functions" / "admin_api",
-            layer=core_layer.layer,
+            layer=layers,
             tables=tables,
             state_machine_arn=workflow.state_machine_arn,
             mfa_required=admin_mfa_required,
@@ -121,7 +114,7 @@ class BoomerangStack(Stack):
             "CarrierWebhooks",
             storefront=storefront,
             code_dir=REPO_ROOT / "functions" / "webhooks_carriers",
-            layer=core_layer.layer,
+            layer=layers,
             tables=tables,
             state_machine_arn=workflow.state_machine_arn,
         )
@@ -131,7 +124,7 @@ class BoomerangStack(Stack):
             "StripeWebhooks",
             storefront=storefront,
             code_dir=REPO_ROOT / "functions" / "webhooks_stripe",
-            layer=core_layer.layer,
+            layer=layers,
             tables=tables,
             state_machine_arn=workflow.state_machine_arn,
         )
@@ -143,16 +136,16 @@ class BoomerangStack(Stack):
         grant_shop_secrets(workflow.functions["issue_label"], CARRIER_PROVIDERS)
         # Events out: the outbox to EventBridge, and from there to subscribers' webhooks.
         bus = EventBus(
-            self, "Events", code_dir=REPO_ROOT / "functions" / "outbox_publisher", layer=core_layer.layer,
+            self, "Events", code_dir=REPO_ROOT / "functions" / "outbox_publisher", layer=layers,
             tables=tables, state_machine_arn=workflow.state_machine_arn,
         )  # fmt: skip
         OutboundWebhooks(
             self, "Webhooks", delivery_code_dir=REPO_ROOT / "functions" / "webhook_delivery",
-            admin_code_dir=REPO_ROOT / "functions" / "webhook_admin", layer=core_layer.layer, tables=tables,
+            admin_code_dir=REPO_ROOT / "functions" / "webhook_admin", layer=layers, tables=tables,
             bus=bus, storefront=storefront, admin=admin,
         )  # fmt: skip
         KlaviyoEvents(
-            self, "Klaviyo", code_dir=REPO_ROOT / "functions" / "klaviyo_events", layer=core_layer.layer,
+            self, "Klaviyo", code_dir=REPO_ROOT / "functions" / "klaviyo_events", layer=layers,
             tables=tables, bus=bus,
         )  # fmt: skip
         # Customer emails through SES once a sender is given (-c notify_sender=...); else the sandbox.
@@ -167,7 +160,7 @@ class BoomerangStack(Stack):
                 sender=notify_sender,
                 domain=notify_domain,
                 feedback_code_dir=REPO_ROOT / "functions" / "ses_feedback",
-                layer=core_layer.layer,
+                layer=layers,
             )
 
         # Orders in from Shopify: POST /webhooks/shopify, signed per shop.
@@ -176,7 +169,7 @@ class BoomerangStack(Stack):
             "ShopifyWebhooks",
             storefront=storefront,
             code_dir=REPO_ROOT / "functions" / "webhooks_shopify",
-            layer=core_layer.layer,
+            layer=layers,
             tables=tables,
         )
 
@@ -185,11 +178,12 @@ class BoomerangStack(Stack):
             self,
             "Evidence",
             code_dir=REPO_ROOT / "functions" / "evidence_uploaded",
-            layer=core_layer.layer,
+            layer=layers,
             tables=tables,
             state_machine_arn=workflow.state_machine_arn,
             mode=evidence_lock_mode,
             regions=evidence_regions,
+            cors_allow_origins=list(cors_allow_origins),
         )
         evidence.grant_upload(storefront.function, "customer")
         evidence.grant_upload(admin.function, "staff")
@@ -202,25 +196,27 @@ class BoomerangStack(Stack):
 
         # Support tickets: /v1/tickets and /admin/v1/tickets on the same REST API, and system tickets
         # opened from the bus's events (carrier exceptions, refund failures, disputes, dead letters).
-        TicketsApi(
+        tickets = TicketsApi(
             self,
             "Tickets",
             storefront=storefront,
             admin=admin,
             api_code_dir=REPO_ROOT / "functions" / "tickets_api",
             system_code_dir=REPO_ROOT / "functions" / "system_tickets",
-            layer=core_layer.layer,
+            layer=layers,
             tables=tables,
             session_key=session_key,
             bus=bus.bus,
         )
 
-        CfnOutput(
-            self, "ApiUrl", value=storefront.api.url, description="Storefront API base URL (stage prod)"
+        # The storefront-facing functions answer browsers from these origins (-c cors_origins=...).
+        tickets.function.add_environment("CORS_ALLOW_ORIGINS", ",".join(cors_allow_origins))
+        api_url = (
+            ApiDomain(self, "Domain", api=storefront.api, settings=domain).url
+            if domain
+            else storefront.api.url
         )
-        # The URLs to register with each provider (`boomerang webhooks list` prints them).
-        for name, path in WEBHOOK_OUTPUTS:
-            CfnOutput(self, name, value=storefront.api.url + path.lstrip("/"), description=f"POST {path}")
+        CfnOutput(self, "ApiUrl", value=api_url, description="Storefront API base URL")
         CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
         CfnOutput(self, "TableName", value=tables.table.table_name, description="The single table")
         CfnOutput(
@@ -232,3 +228,6 @@ class BoomerangStack(Stack):
             value=admin.client.user_pool_client_id,
             description="Staff console app client (no secret; SRP or USER_PASSWORD_AUTH)",
         )
+        # Last: both look through everything above (functions, queues, rules, webhook routes).
+        monitoring = Monitoring(self, "Monitoring", alarm_email=alarm_email)
+        deployment_outputs(self, api=storefront.api, api_url=api_url, monitoring=monitoring)

@@ -3,6 +3,7 @@ catalogue) on a Powertools resolver, and the OpenAPI responses that document the
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -17,12 +18,23 @@ from boomerang.api.errors import ERROR_CODES, domain_error_response, error_respo
 from boomerang.api.schemas import ErrorOut
 from boomerang.domain.errors import DomainError
 
-# Browsers call the storefront-facing functions (returns, tickets) with these headers.
-STOREFRONT_CORS = CORSConfig(
-    allow_origin="*",
-    allow_headers=["Content-Type", "Authorization", "Idempotency-Key", "x-api-key"],
-    max_age=600,
-)
+
+def storefront_cors(allowed_origins: str | None) -> CORSConfig:
+    """The CORS answer of the storefront-facing functions (returns, tickets): any origin (`*`,
+    the default), or only those listed, comma-separated. A listed origin is echoed back to the
+    browser that sent it; any other origin gets no CORS headers, so its browser refuses the answer."""
+    origins = [origin.strip() for origin in (allowed_origins or "").split(",") if origin.strip()] or ["*"]
+    return CORSConfig(
+        allow_origin=origins[0],
+        extra_origins=origins[1:],
+        # Browsers call them with these headers.
+        allow_headers=["Content-Type", "Authorization", "Idempotency-Key", "x-api-key"],
+        max_age=600,
+    )
+
+
+# CORS_ALLOW_ORIGINS is set by the CDK from the deployment's `-c cors_origins=...`.
+STOREFRONT_CORS = storefront_cors(os.environ.get("CORS_ALLOW_ORIGINS"))
 
 
 def error_responses() -> dict[int | str, Any]:

@@ -33,6 +33,7 @@ from boomerang.services.evidence.base import (
     log,
 )
 from boomerang.services.evidence.intake import Checked, check
+from boomerang.services.evidence.service import EvidenceService
 from boomerang.services.retry import retry_stale
 
 
@@ -280,3 +281,7 @@ def _redeemed(
         else o
         for o in ret.evidence_offers
     ]
+
+
+class EvidenceChecker(EvidenceService, UploadCheck):
+    """The evidence service with the upload check: what functions/evidence_uploaded runs."""

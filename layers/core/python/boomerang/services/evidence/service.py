@@ -1,5 +1,7 @@
-"""EvidenceService: offers and presigned POSTs, the upload check (redeem, check, lock, record or
-refuse), and staff viewing with the missing-file watch. See the package docstring for the flow.
+"""EvidenceService: offers and presigned POSTs and staff viewing with the missing-file watch, what
+the API functions use; EvidenceChecker adds the upload check (redeem, check, lock, record or
+refuse), which only the upload function loads (with the media layer: PyAV, Pillow). See the
+package docstring for the flow.
 
 Every change to a return (an offer made, evidence recorded or refused, a view, a file found missing)
 is one conditional write with its timeline entry and outbox event. Each step of the upload check is
@@ -17,14 +19,13 @@ from boomerang.services.evidence.base import (
     ViewUrl,
     count,
 )
-from boomerang.services.evidence.check import UploadCheck
 from boomerang.services.evidence.offers import Offers
 from boomerang.services.evidence.viewing import Viewing
 
 
-class EvidenceService(Offers, UploadCheck, Viewing):
-    """Offers (offers.py), the upload check (check.py) and staff viewing (viewing.py) over one
-    repository, policy source, set of buckets and S3 clients (base.py)."""
+class EvidenceService(Offers, Viewing):
+    """Offers (offers.py) and staff viewing (viewing.py) over one repository, policy source, set of
+    buckets and S3 clients (base.py)."""
 
 
 __all__ = [
