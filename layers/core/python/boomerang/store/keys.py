@@ -240,3 +240,13 @@ def credit_entry(
     shop_id: str, customer_ref: str, currency: str, rma: str, kind: str, ref: str
 ) -> dict[str, str]:
     return {PK: credit_pk(shop_id, customer_ref, currency), SK: f"{CREDIT_ENTRY_PREFIX}{rma}#{kind}#{ref}"}
+
+
+# Reference exchange rates (boomerang.domain.fx), fetched daily by functions/fx_rates:
+# - one day's table: FX#<source> | DAY#<yyyy-mm-dd>; the newest one: FX#<source> | LATEST
+def fx_day(source: str, day: str) -> dict[str, str]:
+    return {PK: f"FX#{source}", SK: f"DAY#{day}"}
+
+
+def fx_latest(source: str) -> dict[str, str]:
+    return {PK: f"FX#{source}", SK: "LATEST"}
