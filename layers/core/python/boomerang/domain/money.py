@@ -20,6 +20,15 @@ _DECIMAL = re.compile(r"-?\d{1,15}(\.\d{1,6})?")
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 
+class MinorUnitsByCurrency:
+    """Marks a table of amounts by currency (a threshold, a fee) held in minor units. Documents
+    show such tables as the API shows money, decimal strings ({"USD": "50.00"}), and the one
+    conversion (domain/policy_document.py) finds them by this marker, whatever model holds them."""
+
+
+AmountsByCurrency = Annotated[dict[Currency, int], MinorUnitsByCurrency()]
+
+
 def exponent(currency: str) -> int:
     return _EXPONENTS.get(currency, 2)
 
