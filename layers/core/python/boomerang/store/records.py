@@ -59,6 +59,9 @@ class CustomerSummary:
     customer_ref: str
     recent: list[dict[str, str]]  # [{"rma", "at"}], the last 30 days' returns
     version: int
+    # The customer's history for "trusted customer": orders imported, and those that had a return.
+    orders: int = 0
+    returned_orders: frozenset[str] = frozenset()
 
 
 class Repository:
@@ -149,7 +152,18 @@ class Repository:
             ),
             ReturnValues="ALL_NEW",
         )
-        return self._order(from_item(got["Attributes"]))
+        order = self._order(from_item(got["Attributes"]))
+        self.ddb.update_item(**self.customer_order_update(order))
+        return order
+
+    def customer_order_update(self, order: Order) -> dict[str, Any]:
+        """Count the order among its customer's (a set of ids: importing it again counts nothing)."""
+        return {
+            "TableName": self.table,
+            "Key": to_item(keys.customer(order.shop, customer_ref(order.shop, order.customer_email))),
+            "UpdateExpression": "ADD orders :order",
+            "ExpressionAttributeValues": to_item({":order": {order.order_id}}),
+        }
 
     def order_upsert_item(self, order: Order) -> dict[str, Any]:
         """upsert_order as a TransactItem, for writes that go with other records (Shopify's)."""
@@ -227,10 +241,13 @@ class Repository:
 
     @staticmethod
     def _customer(customer_ref: str, values: dict[str, Any] | None) -> CustomerSummary:
+        values = values or {}
         return CustomerSummary(
             customer_ref=customer_ref,
-            recent=list(values.get("recent", [])) if values else [],
-            version=int(values["version"]) if values else 0,
+            recent=list(values.get("recent", [])),
+            version=int(values.get("version", 0)),
+            orders=len(values.get("orders") or ()),
+            returned_orders=frozenset(values.get("returned_orders") or ()),
         )
 
     def order_returned_update(self, order: Order, returned: dict[str, int]) -> dict[str, Any]:
@@ -248,23 +265,31 @@ class Repository:
         }
 
     def customer_put(
-        self, shop_id: str, summary: CustomerSummary, recent: list[dict[str, str]]
+        self,
+        shop_id: str,
+        summary: CustomerSummary,
+        recent: list[dict[str, str]],
+        returned_order: str | None = None,
     ) -> dict[str, Any]:
-        condition = "attribute_not_exists(pk)" if summary.version == 0 else "version = :v"
-        put: dict[str, Any] = {
-            "TableName": self.table,
-            "Item": to_item(
-                {
-                    **keys.customer(shop_id, summary.customer_ref),
-                    "recent": recent,
-                    "version": summary.version + 1,
-                }
-            ),
-            "ConditionExpression": condition,
-        }
+        """A TransactItem writing the customer's recent returns (conditional on the version read)
+        and counting `returned_order` among the orders that had a return; the orders counted at
+        import are kept."""
+        condition = "attribute_not_exists(version)" if summary.version == 0 else "version = :v"
+        values: dict[str, Any] = {":r": recent, ":next": summary.version + 1}
+        expression = "SET recent = :r, version = :next"
         if summary.version:
-            put["ExpressionAttributeValues"] = to_item({":v": summary.version})
-        return {"Put": put}
+            values[":v"] = summary.version
+        if returned_order is not None:
+            expression += " ADD returned_orders :o"
+            values[":o"] = {returned_order}
+        update: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": to_item(keys.customer(shop_id, summary.customer_ref)),
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": to_item(values),
+        }
+        return {"Update": update}
 
     # --- returns -------------------------------------------------------------------------------
 

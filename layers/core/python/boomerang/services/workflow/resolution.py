@@ -50,11 +50,12 @@ class ResolutionPhase(Phase):
                 "workflow",
             )
             return {"rma": rma, "status": closed.status.value}
-        reason = (
-            "Refund on delivery, as the policy allows for this return."
-            if ret.inspection is None
-            else f"Refund after inspection: {amount}."
-        )
+        if ret.status is S.IN_TRANSIT:
+            reason = "Refund at the carrier's first scan, as the policy allows for this trusted customer."
+        elif ret.inspection is None:
+            reason = "Refund on delivery, as the policy allows for this return."
+        else:
+            reason = f"Refund after inspection: {amount}."
         if quote.return_shipping_fee.amount or any(line.restocking_fee.amount for line in quote.lines):
             fees = sum(line.restocking_fee.amount for line in quote.lines) + quote.return_shipping_fee.amount
             reason += (
