@@ -138,3 +138,9 @@ class StripeWebhookConfig(FromEnv):
     # Stripe's own limit for an event is far below this; anything larger is not Stripe.
     max_body_bytes: int = Field(default=512 * 1024, ge=1024)
     signature_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+
+
+class FxRatesConfig(FromEnv):
+    table_name: str = Field(min_length=3)
+    rates_url: str = Field(default="https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml")
+    fetch_timeout_seconds: float = Field(default=10, gt=0, le=25)

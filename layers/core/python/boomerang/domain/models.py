@@ -46,6 +46,12 @@ class OrderLine(Record):
         return self
 
 
+def order_number_key(raw: str) -> str:
+    """An order number as customers type it: `1001`, `#1001`, ` 1001 ` and `# 1001` are one number
+    (spaces and the leading `#` dropped, letters upper-cased), as are Shopify's `name` and `order_number`."""
+    return "".join(raw.split()).lstrip("#").upper()
+
+
 def check_lines(currency: str, lines: list[tuple[str, str]]) -> None:
     """An order's lines: (line_id, price currency) pairs, unique ids, all in the order's currency."""
     for line_id, line_currency in lines:
@@ -60,6 +66,8 @@ class Order(Record):
     shop: Identifier
     order_id: Identifier
     order_number: str = Field(min_length=1, max_length=64)
+    # Another number the customer may type for the order (Shopify's `order_number` beside its `name`).
+    order_number_alias: str | None = Field(default=None, max_length=64)
     customer_email: str = Field(min_length=3, max_length=320)
     customer_country: Country
     currency: Currency

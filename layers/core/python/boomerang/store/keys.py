@@ -8,6 +8,7 @@ Records (pk | sk | indexes):
 - API key, hashed: APIKEY#<sha256> | APIKEY
 - policy version: SHOP#<shop> | POLICY#<version, 6 digits>; current policy: SHOP#<shop> | POLICY#CURRENT
 - order: SHOP#<shop>#ORDER#<order_id> | ORDER; gsi1: SHOP#<shop>#ORDERNO#<order_number> | ORDER
+  gsi2 (the number's alias, e.g. Shopify's order_number beside its name): SHOP#<shop>#ORDERNO#<alias> | ORDER
   gsi3 (a customer's orders, for export and erasure): SHOP#<shop>#CUSTOMER#<customer_ref>#ORDERS | <order_id>
 - customer (recent returns): SHOP#<shop>#CUSTOMER#<customer_ref> | CUSTOMER
 - return: RETURN#<rma> | RETURN;
@@ -42,6 +43,8 @@ Orders are found by id (GetItem) or by number (gsi1, for customer sessions). No 
 """
 
 from __future__ import annotations
+
+from boomerang.domain.models import order_number_key
 
 PK = "pk"
 SK = "sk"
@@ -84,6 +87,13 @@ def order(shop_id: str, order_id: str) -> dict[str, str]:
 
 
 def order_number_pk(shop_id: str, order_number: str) -> str:
+    """Orders by number as customers type it (domain.models.order_number_key: `1001` finds `#1001`);
+    gsi1 holds the order's number, gsi2 its alias (Shopify's order_number where it differs)."""
+    return f"SHOP#{shop_id}#ORDERNO#{order_number_key(order_number)}"
+
+
+def legacy_order_number_pk(shop_id: str, order_number: str) -> str:
+    """The key orders were stored under before numbers were normalized (exactly as given)."""
     return f"SHOP#{shop_id}#ORDERNO#{order_number}"
 
 

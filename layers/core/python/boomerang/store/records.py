@@ -131,14 +131,15 @@ class Repository:
             TableName=self.table,
             Key=to_item(keys.order(order.shop, order.order_id)),
             UpdateExpression=(
-                "SET doc = :doc, gsi1pk = :g1, gsi1sk = :sk, gsi3pk = :g3, gsi3sk = :g3sk, "
-                "returned = if_not_exists(returned, :empty), "
+                "SET doc = :doc, gsi1pk = :g1, gsi1sk = :sk, gsi2pk = :g2, gsi2sk = :sk, gsi3pk = :g3, "
+                "gsi3sk = :g3sk, returned = if_not_exists(returned, :empty), "
                 "version = if_not_exists(version, :zero) + :one"
             ),
             ExpressionAttributeValues=to_item(
                 {
                     ":doc": doc,
                     ":g1": keys.order_number_pk(order.shop, order.order_number),
+                    ":g2": _alias_pk(order),
                     ":sk": keys.ORDER_SK,
                     # The customer's orders, for their data rights (services/privacy.py).
                     ":g3": keys.customer_orders_pk(
@@ -172,13 +173,15 @@ class Repository:
                 "TableName": self.table,
                 "Key": to_item(keys.order(order.shop, order.order_id)),
                 "UpdateExpression": (
-                    "SET doc = :doc, gsi1pk = :g1, gsi1sk = :sk, returned = if_not_exists(returned, :empty), "
+                    "SET doc = :doc, gsi1pk = :g1, gsi1sk = :sk, gsi2pk = :g2, gsi2sk = :sk, "
+                    "returned = if_not_exists(returned, :empty), "
                     "version = if_not_exists(version, :zero) + :one"
                 ),
                 "ExpressionAttributeValues": to_item(
                     {
                         ":doc": order.model_dump_json(exclude={"returned", "version"}),
                         ":g1": keys.order_number_pk(order.shop, order.order_number),
+                        ":g2": _alias_pk(order),
                         ":sk": keys.ORDER_SK,
                         ":empty": {},
                         ":zero": 0,
@@ -204,17 +207,26 @@ class Repository:
         return self._order(from_item(got["Item"]))
 
     def find_order_by_number(self, shop_id: str, order_number: str) -> Order | None:
-        got = self.ddb.query(
-            TableName=self.table,
-            IndexName=keys.GSI1,
-            KeyConditionExpression="gsi1pk = :pk AND gsi1sk = :sk",
-            ExpressionAttributeValues=to_item(
-                {":pk": keys.order_number_pk(shop_id, order_number), ":sk": keys.ORDER_SK}
-            ),
-            Limit=1,
-        )
-        items = got.get("Items") or []
-        return self._order(from_item(items[0])) if items else None
+        """The order a customer means by the number they typed (`1001`, `#1001`, ` 1001 `): by its
+        number, else by its alias (Shopify's order_number), else under the key orders had before
+        numbers were normalized (an order stored then and not updated since)."""
+        if not order_number.strip():
+            return None
+        typed = keys.order_number_pk(shop_id, order_number)
+        legacy = keys.legacy_order_number_pk(shop_id, "#" + order_number.strip().lstrip("#"))
+        for index, pk in ((keys.GSI1, typed), (keys.GSI2, typed), (keys.GSI1, legacy)):
+            n = index[-1]
+            got = self.ddb.query(
+                TableName=self.table,
+                IndexName=index,
+                KeyConditionExpression=f"gsi{n}pk = :pk AND gsi{n}sk = :sk",
+                ExpressionAttributeValues=to_item({":pk": pk, ":sk": keys.ORDER_SK}),
+                Limit=1,
+            )
+            items = got.get("Items") or []
+            if items:
+                return self._order(from_item(items[0]))
+        return None
 
     def order_and_customer(
         self, shop_id: str, order_id: str, customer_ref: str
@@ -438,6 +450,12 @@ class Repository:
             ConsistentRead=True,
         )
         return [json.loads(from_item(i)["doc"]) for i in got.get("Items", [])]
+
+
+def _alias_pk(order: Order) -> str:
+    """The order's second lookup key: its alias where it has one, else its number again (an index
+    key cannot be removed in the same SET, and a duplicate of gsi1's finds the same order)."""
+    return keys.order_number_pk(order.shop, order.order_number_alias or order.order_number)
 
 
 def _check_start_key(start: dict[str, Any], names: set[str], fixed: dict[str, str]) -> None:
