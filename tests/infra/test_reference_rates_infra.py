@@ -49,8 +49,11 @@ def test_alarms_on_a_failed_fetch_and_on_stale_rates(synthesized: Synthesized) -
     logical_id, _ = synthesized.function("fx_rates")
     failed = _alarms_on(
         synthesized,
-        lambda r: r["Properties"].get("MetricName") == "Errors"
-        and {"Name": "FunctionName", "Value": {"Ref": logical_id}} in r["Properties"].get("Dimensions", []),
+        lambda r: (
+            r["Properties"].get("MetricName") == "Errors"
+            and {"Name": "FunctionName", "Value": {"Ref": logical_id}}
+            in r["Properties"].get("Dimensions", [])
+        ),
     )
     assert len(failed) == 1 and failed[0]["Threshold"] == 1
     stale = _alarms_on(synthesized, lambda r: r["Properties"].get("MetricName") == "ReferenceRatesStored")

@@ -279,6 +279,9 @@ class DecisionOut(BaseModel):
     exchange_rate: ExchangeRateOut | None = None
     earlier_returns: int | None = Field(default=None, description="the customer's returns before this one")
     returns_window_days: int | None = None
+    kept_orders: int | None = Field(
+        default=None, description="the customer's earlier orders without a return"
+    )
 
     @classmethod
     def of(cls, d: Decision) -> DecisionOut:
@@ -312,6 +315,7 @@ class DecisionOut(BaseModel):
             ),
             earlier_returns=d.earlier_returns,
             returns_window_days=d.returns_window_days,
+            kept_orders=d.kept_orders,
         )
 
 
