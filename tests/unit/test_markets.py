@@ -130,3 +130,21 @@ def test_markets_round_trip_through_the_policy_json() -> None:
     again = Policy.model_validate_json(POLICY.model_dump_json())
     assert again == POLICY
     assert [m.market_id for m in again.markets] == ["us", "eu", "uk"]
+
+
+def test_the_new_fields_round_trip_through_the_policy_json_with_every_option_set() -> None:
+    document = default_document()
+    document["base_currency"] = "EUR"
+    document["default_language"] = "de"
+    document["fx_rates"] = {"KWD": {"per": "USD", "rate": "0.3066", "as_of": "2024-06-28", "note": "CBK"}}
+    document["automation"] = {
+        "trusted_min_kept_orders": 2,
+        "trusted_customers": {"approve_up_to": {"EUR": 12000}},
+        "evidence_checked_approval": {"up_to": {"EUR": 50000}},
+        "refund_on_first_scan": {"up_to": {"EUR": 8000}},
+    }
+    policy = Policy.model_validate(document)
+    assert Policy.model_validate_json(policy.model_dump_json()) == policy
+    assert Policy.model_validate(policy.model_dump(mode="json")) == policy
+    assert policy.model_dump(mode="json")["fx_rates"]["KWD"]["rate"] == "0.3066"
+    assert not policy.pins("USD") and policy.pins("EUR")
