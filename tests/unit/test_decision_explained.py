@@ -143,6 +143,10 @@ def test_evidence_checked_approval_approves_a_plausible_upload_with_no_person_ne
     decision = decision_for(policy, jacket, [item(reason="unwanted")])
     assert decision.outcome is Outcome.AWAITING_EVIDENCE
     assert next(r for r in decision.rules if r.rule_id == "evidence_checked_approval").effect is Effect.SETTLE
+    words = explain(decision)
+    assert words.startswith("Evidence needed before approval: The items returned are worth USD 180.00")
+    assert "Once the video is uploaded and its check passes, the return is approved" in words
+    assert "Once approved: Once" not in words
     option = policy.automation.evidence_checked_approval
     good = metadata_check([_video(8_000_000)], policy.evidence, option, NOW)
     approved, words = after_evidence(policy, decision, good, Money(amount=18000, currency="USD"), NOW)

@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # policy.py re-exports this module's engine, so it is importe
 
 # The frequent-returner rule counts the customer's earlier returns in this many days.
 RETURNS_WINDOW_DAYS = 30
+EVIDENCE_CHECKED = "evidence_checked_approval"
 STRENGTH = {Effect.APPROVE: 1, Effect.REVIEW: 2, Effect.FLAG: 2, Effect.REQUIRE_EVIDENCE: 3, Effect.REJECT: 4}
 
 
@@ -243,7 +244,7 @@ def decide(policy: Policy, facts: DecisionFacts, now: datetime, rates: Rates | N
             kinds = " and ".join(k.value for k in options.evidence_checked_approval.kinds)
             fired.append(
                 FiredRule(
-                    rule_id="evidence_checked_approval",
+                    rule_id=EVIDENCE_CHECKED,
                     effect=Effect.SETTLE,
                     message=(
                         f"Once the {kinds} is uploaded and its check passes, the return is approved "
@@ -379,7 +380,10 @@ def explain(decision: Decision) -> str:
     what applies once approved, and which market's terms and which exchange rate were used."""
     deciding = [r for r in decision.rules if not r.overridden and r.effect is not Effect.SETTLE]
     overridden = [r for r in decision.rules if r.overridden]
-    settle = [r for r in decision.rules if r.effect is Effect.SETTLE]
+    settle = [r for r in decision.rules if r.effect is Effect.SETTLE and r.rule_id != EVIDENCE_CHECKED]
+    checked = [
+        r.message for r in decision.rules if r.effect is Effect.SETTLE and r.rule_id == EVIDENCE_CHECKED
+    ]
     by_effect = {
         effect: [r.message for r in deciding if r.effect is effect]
         for effect in (Effect.REJECT, Effect.REQUIRE_EVIDENCE, Effect.REVIEW, Effect.FLAG, Effect.APPROVE)
@@ -389,7 +393,9 @@ def explain(decision: Decision) -> str:
     if outcome is Outcome.REJECTED:
         parts.append("Rejected: " + " ".join(by_effect[Effect.REJECT]))
     elif outcome is Outcome.AWAITING_EVIDENCE:
-        parts.append("Evidence needed before approval: " + " ".join(by_effect[Effect.REQUIRE_EVIDENCE]))
+        parts.append(
+            "Evidence needed before approval: " + " ".join(by_effect[Effect.REQUIRE_EVIDENCE] + checked)
+        )
         later = by_effect[Effect.REVIEW] + by_effect[Effect.FLAG]
         if later:
             parts.append("Then a member of staff decides: " + " ".join(later))
