@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import cold_start
+from bench import automation, cold_start
 from bench import events as bench_events
 from bench.cost import SFN_PER_THOUSAND_TRANSITIONS, Cost
 from bench.dynamodb_calls import Operation, journey
@@ -195,6 +195,7 @@ def main() -> None:
             label_costs.section(hub_rows),
             *bench_events.section(event_timing, bench_events.cold()),
             *refunds,
+            automation.section(*automation.measure()),
         ]
     )
     print()

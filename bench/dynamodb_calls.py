@@ -91,21 +91,21 @@ class Probe:
         self.counter.after(**kw)
 
 
-def _order(oid: str) -> dict[str, Any]:
+def _order(oid: str, currency: str = "USD", price: str = "20.00", country: str = "US") -> dict[str, Any]:
     delivered = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 86400))
     line = {
         "line_id": "1",
         "sku": "TEE",
         "category": "apparel",
         "quantity": 2,
-        "unit_price": {"amount": "20.00", "currency": "USD"},
+        "unit_price": {"amount": price, "currency": currency},
         "delivered_at": delivered,
     }
     return {
         "order_id": oid,
         "order_number": f"#{oid}",
-        "customer": {"email": f"{oid}@example.com", "country": "US"},
-        "currency": "USD",
+        "customer": {"email": f"{oid}@example.com", "country": country},
+        "currency": currency,
         "ordered_at": delivered,
         "lines": [line],
     }
@@ -155,6 +155,24 @@ def journey(module: ModuleType) -> list[Operation]:
         )
         step(
             "create return (API key)", "POST", "/v1/returns", body, 4, idempotency_key=uuid.uuid4().hex, **key
+        )
+        # A currency with no pinned threshold: the reference rates are read (once per container and hour).
+        cny = f"{oid}c"
+        step("import order in CNY (API key)", "POST", "/v1/orders", _order(cny, "CNY", "149.00", "CN"), **key)
+        opened = step(
+            "open session, number typed without '#'",
+            "POST",
+            "/v1/sessions",
+            {"shop": "demo", "order_number": cny, "email": f"{cny}@example.com"},
+        )
+        step(
+            "create return in CNY, rates converted (customer token)",
+            "POST",
+            "/v1/returns",
+            {**body, "order_id": cny},
+            4,
+            idempotency_key=uuid.uuid4().hex,
+            authorization=f"Bearer {opened['token']}",
         )
         step("get return (customer token)", "GET", f"/v1/returns/{created['rma']}", budget=1, **bearer)
         step("get return (API key)", "GET", f"/v1/returns/{created['rma']}", budget=1, **key)

@@ -83,6 +83,7 @@ FUNCTION_LAYERS: dict[str, tuple[str, ...]] = {
     "webhooks_carriers": (BASE, "labels", "easypost"),
     "evidence_uploaded": (BASE, "labels", "media"),
     "ses_feedback": (BASE,),
+    "fx_rates": (BASE,),
     "klaviyo_events": (BASE, "klaviyo"),
 }
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from boomerang.auth.api_keys import hash_api_key
+from boomerang.domain.fx import parse_ecb_daily
 from boomerang.domain.policy import Timeouts, default_policy
+from boomerang.store.rates import RatesStore
 from boomerang.store.records import Repository
 
 DEMO_SHOP = "demo"
@@ -47,7 +50,7 @@ def demo_orders() -> list[dict[str, Any]]:
         {  # headphones: electronics go to manual review
             "order_id": "1002",
             "order_number": "#1002",
-            "customer": {"email": "grace@example.com", "country": "DE"},
+            "customer": {"email": "grace@example.com", "country": "DE", "locale": "de-DE"},
             "currency": "EUR",
             "ordered_at": _at(12),
             "lines": [_line("1002-1", "HP-200", "Wireless headphones", "electronics", "79.00", "EUR", 8)],
@@ -76,9 +79,21 @@ HURRIED_SHOP = "demo-hurried"
 HURRIED_API_KEY = "bk_demo-hurried_local_only_key_00000"
 
 
+# The ECB's reference rates as recorded (events/samples/ecb/README.md): what a deployment's daily
+# fetch (functions/fx_rates) would have stored; the local stack has no network.
+RECORDED_RATES = (
+    Path(__file__).resolve().parents[2] / "events" / "samples" / "ecb" / "eurofxref-daily-2024-06-28.xml"
+)
+
+
+def seed_rates(repo: Repository) -> None:
+    RatesStore(repo.table, repo.ddb).put(parse_ecb_daily(RECORDED_RATES.read_bytes()), datetime.now(UTC))
+
+
 def seed_shop(repo: Repository, shop: str = DEMO_SHOP, api_key: str = DEMO_API_KEY) -> None:
     repo.put_shop(shop, "Demo Store")
     repo.put_api_key(hash_api_key(api_key), shop, "local demo key")
+    seed_rates(repo)
 
 
 def seed_hurried_shop(repo: Repository) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from local.demo import carriers as demo_carriers
 from local.demo import events as demo_events
+from local.demo import markets as demo_markets
 from local.demo.harness import Journey
 from local.demo.returns import (
     auto_approved_and_refunded,
@@ -35,6 +36,15 @@ JOURNEYS: list[tuple[str, Callable[[Journey], None]]] = [
     ("events out: an ERP's webhook receives every event", demo_events.erp_webhook),
     ("Shopify order in, emails out (German customer)", shopify_orders_and_emails),
     ("ticket: where is my refund? (German)", refund_question_in_german),
+    (
+        "markets: a German customer under the EU's 14 days, told in German",
+        demo_markets.german_customer_under_eu_terms,
+    ),
+    ("currencies: a CNY 299 dress at the recorded ECB rate", demo_markets.cny_return_at_the_recorded_rate),
+    (
+        "decisions: a reviewed return reads as reviewed, then as staff decided",
+        demo_markets.reviewed_return_reads_as_reviewed,
+    ),
     *STRIPE_JOURNEYS,
 ]
 SLOW = {"expiry"}  # run alongside the others: most of its time is the label's validity

@@ -145,7 +145,7 @@ def test_lookups_by_order_customer_and_status(repo: Repository, service: Returns
 
 
 def test_status_queue_pages_oldest_first(repo: Repository, service: ReturnsService) -> None:
-    shop_order = make_order(repo, quantity=5, price=4000)  # $200 order: every return awaits evidence
+    shop_order = make_order(repo, quantity=5, price=12000)  # $120 items: every return awaits evidence
     made = [
         create(service, shop_order, reason="defective", at=NOW - timedelta(minutes=10 - i)) for i in range(5)
     ]

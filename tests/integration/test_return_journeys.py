@@ -18,19 +18,26 @@ from typing import Any
 import pytest
 
 from boomerang.auth.api_keys import hash_api_key
+from boomerang.domain.automation import Automation
 from boomerang.domain.errors import Conflict, IllegalTransition
-from boomerang.domain.models import Grade, Wait
+from boomerang.domain.models import EvidenceCheck, Grade, Wait
 from boomerang.domain.policy import Timeouts, default_policy
 from boomerang.domain.status import ReturnStatus as S
 from boomerang.orchestration.step_functions import StepFunctionsEngine
 from boomerang.services.workflow import Grading, ReturnWorkflow
-from boomerang.store.records import Repository
+from boomerang.store.records import Repository, ReturnChange
 from infra.cdk.constructs.return_workflow import STEPS
 from local.stepfunctions import LocalStepFunctions
 from tests.integration.test_storefront_api import order_body
 
-SHOP, HURRIED = "journeys", "hurried"
-KEYS = {SHOP: f"bk_{SHOP}_journey_key", HURRIED: f"bk_{HURRIED}_journey_key"}
+SHOP, HURRIED, AUTOMATED = "journeys", "hurried", "automated"
+KEYS = {shop: f"bk_{shop}_journey_key" for shop in (SHOP, HURRIED, AUTOMATED)}
+# Issue 19's three automation options, all on (they are off in the default policy).
+ALL_OPTIONS = {
+    "trusted_customers": {"approve_up_to": {"USD": 15000}},
+    "evidence_checked_approval": {},
+    "refund_on_first_scan": {},
+}
 
 
 @pytest.fixture(scope="module")
@@ -43,14 +50,16 @@ def machine(local_aws: Any, repo: Repository, storefront: ModuleType) -> Iterato
         f"ReturnWorkflow{''.join(p.title() for p in step.split('_'))}TaskFunction": getattr(tasks, step)
         for step in STEPS
     }
-    for shop, timeouts in (
-        (SHOP, Timeouts()),
-        (HURRIED, Timeouts(label_valid=timedelta(seconds=2), review=timedelta(seconds=2))),
+    automated = Automation.model_validate(ALL_OPTIONS)
+    for shop, changes in (
+        (SHOP, {"timeouts": Timeouts()}),
+        (HURRIED, {"timeouts": Timeouts(label_valid=timedelta(seconds=2), review=timedelta(seconds=2))}),
+        (AUTOMATED, {"automation": automated}),
     ):
         repo.put_shop(shop, shop)
         repo.put_api_key(hash_api_key(KEYS[shop]), shop, "journeys")
         if repo.current_policy(shop) is None:
-            repo.put_policy(shop, default_policy().model_copy(update={"version": 2, "timeouts": timeouts}))
+            repo.put_policy(shop, default_policy().model_copy(update={"version": 2, **changes}))
     sm = LocalStepFunctions(template, handlers, endpoint=local_aws.moto_endpoint).deploy()
     engine = StepFunctionsEngine(sm.state_machine_arn)
     saved = storefront.engine, storefront.service.engine
@@ -260,3 +269,85 @@ def test_a_second_start_of_the_same_return_is_harmless(
     StepFunctionsEngine(machine.state_machine_arn).start(ret["rma"])  # no error, no second execution
     executions = machine.client("stepfunctions").list_executions(stateMachineArn=machine.state_machine_arn)
     assert [e["name"] for e in executions["executions"]].count(ret["rma"]) == 1
+
+
+# --- issue 19's automation options, through the real state machine -----------------------------------
+
+
+def _customer_with_kept_orders(api: Any, kept: int) -> str:
+    email = f"{uuid.uuid4().hex[:10]}@example.com"
+    for _ in range(kept):
+        assert api.call("POST", "/v1/orders", order_body(email=email), api_key=KEYS[AUTOMATED])[0] == 201
+    return email
+
+
+def _request(api: Any, email: str, price: str, reason: str) -> dict[str, Any]:
+    order = order_body(price=price, email=email)
+    assert api.call("POST", "/v1/orders", order, api_key=KEYS[AUTOMATED])[0] == 201
+    body = {
+        "order_id": order["order_id"],
+        "items": [{"line_id": order["lines"][0]["line_id"], "quantity": 1, "reason": reason}],
+        "resolution": "refund",
+    }
+    headers = {"Idempotency-Key": uuid.uuid4().hex}
+    status, ret = api.call("POST", "/v1/returns", body, api_key=KEYS[AUTOMATED], headers=headers)
+    assert status == 201, ret
+    return dict(ret)
+
+
+def test_a_trusted_customer_is_approved_and_refunded_at_the_first_carrier_scan(
+    api: Any, repo: Repository, machine: LocalStepFunctions, flow: ReturnWorkflow
+) -> None:
+    email = _customer_with_kept_orders(api, 3)
+    ret = _request(api, email, "80.00", "unwanted")  # no default rule approves an $80 "unwanted"
+    assert ret["status"] == "approved", ret["decision"]
+    rules = {r["rule_id"]: r for r in ret["decision"]["rules"]}
+    assert "trusted_customer" in rules and "refund_on_first_scan" in rules
+    assert ret["decision"]["kept_orders"] == 3
+    rma = ret["rma"]
+    waiting(machine, repo, rma, Wait.CARRIER)
+    flow.carrier_update(rma, S.IN_TRANSIT, "carrier:test")  # the first scan: no delivery, no inspection
+    waiting(machine, repo, rma, Wait.SETTLEMENT)
+    stored, timeline = repo.get_return(rma)
+    assert stored.status is S.REFUND_PENDING and stored.refund is not None
+    assert any("Refund at the carrier's first scan" in e.message for e in timeline)
+    flow.settlement(rma, True, "payments:test")
+    entered = finished(machine, rma, "Closed")
+    assert "Await inspection" not in entered and "Refund on first scan?" in entered
+    # The parcel still reaches the hub: its receipt is recorded, the money went already.
+    received = flow.scan(rma, "us-nj", "staff:carl")
+    assert received.status is S.CLOSED and received.received_at_hub == "us-nj"
+    assert repo.get_return(rma)[1][-1].message.startswith(
+        "Received at New Jersey returns hub, after the refund"
+    )
+
+
+def test_a_new_customer_is_not_trusted(api: Any, machine: LocalStepFunctions) -> None:
+    ret = _request(api, _customer_with_kept_orders(api, 0), "80.00", "unwanted")
+    assert ret["status"] == "pending_review"
+    assert ret["decision"]["kept_orders"] == 0
+    assert [r["rule_id"] for r in ret["decision"]["rules"]] == ["no_automatic_approval"]
+
+
+def test_a_plausible_video_approves_with_no_person_and_the_label_follows(
+    api: Any, repo: Repository, machine: LocalStepFunctions, flow: ReturnWorkflow
+) -> None:
+    ret = _request(api, _customer_with_kept_orders(api, 0), "180.00", "unwanted")
+    assert ret["status"] == "awaiting_evidence"
+    rma = ret["rma"]
+    waiting(machine, repo, rma, Wait.EVIDENCE)
+    # The upload check (issue 22) leaves its result on the return; then the evidence news comes.
+    stored, _ = repo.get_return(rma)
+    checked = stored.model_copy(
+        update={
+            "evidence_check": EvidenceCheck(passed=True, basis="content", checked_at=stored.updated_at),
+            "version": stored.version + 1,
+        }
+    )
+    repo.save(ReturnChange(checked, stored.version, [], []))
+    approved = flow.evidence_arrived(rma, "customer")
+    assert approved.status is S.APPROVED
+    assert approved.decision.outcome.value == "approved" and approved.decision.decided_by == "policy:v2"
+    waiting(machine, repo, rma, Wait.CARRIER)  # the label was issued with no one looking
+    timeline = repo.get_return(rma)[1]
+    assert any(e.message.startswith("Approved by evidence check") for e in timeline)

@@ -132,17 +132,21 @@ def test_order_over_100_needs_evidence(api: Any) -> None:
     assert ret["hub"]["hub_id"] == "origin"
 
 
-def test_third_return_in_30_days_is_flagged_for_review_not_blocked(api: Any) -> None:
+def test_three_earlier_returns_in_30_days_flag_the_next_for_review_not_block_it(api: Any) -> None:
+    # Issue 19: the customer's earlier returns count, not the one being decided.
     email = f"{uuid.uuid4().hex[:8]}@example.com"
     outcomes = []
-    for _ in range(3):
+    for _ in range(4):
         order = create_order(api, price="20.00", email=email)
         status, ret = request_return(api, order, "size_too_large")
         assert status == 201
-        outcomes.append((ret["status"], ret["decision"]["flags"]))
-    assert outcomes[0] == ("approved", [])
-    assert outcomes[1] == ("approved", [])
-    assert outcomes[2] == ("pending_review", ["frequent_returner"])
+        decision = ret["decision"]
+        outcomes.append((ret["status"], decision["flags"], decision["earlier_returns"]))
+        assert decision["returns_window_days"] == 30
+    assert outcomes[:3] == [("approved", [], 0), ("approved", [], 1), ("approved", [], 2)]
+    assert outcomes[3] == ("pending_review", ["frequent_returner"], 3)
+    flagged = next(r for r in ret["decision"]["rules"] if r["rule_id"] == "frequent_returner_review")
+    assert "3 earlier returns in the last 30 days" in flagged["message"]
 
 
 # --- idempotency ----------------------------------------------------------------------------------

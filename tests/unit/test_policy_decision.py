@@ -10,7 +10,7 @@ from boomerang.domain.models import Effect, Outcome
 from boomerang.domain.money import Money
 from boomerang.domain.policy import SHOPIFY_REASONS, Policy, default_policy, facts_for
 
-from .factories import NOW, decision_for, item, line, message_of, order, rule_ids
+from .factories import NOW, decision_for, default_document, item, line, message_of, order, rule_ids
 
 POLICY = default_policy()
 
@@ -141,20 +141,39 @@ def test_electronics_among_other_items_still_needs_review(policy: Policy) -> Non
     assert "apparel" not in message
 
 
-def test_order_over_100_needs_evidence(policy: Policy) -> None:
-    the_order = order(
-        line("L1", "45.00", delivered_days_ago=5), line("L2", "60.00", delivered_days_ago=5)
-    )  # total USD 105.00
-    decision = decision_for(policy, the_order, [item("L1", reason="size_too_small")])
+def test_returning_over_100_needs_evidence(policy: Policy) -> None:
+    the_order = order(line("L1", "45.00", delivered_days_ago=5), line("L2", "60.00", delivered_days_ago=5))
+    decision = decision_for(
+        policy, the_order, [item("L1", reason="size_too_small"), item("L2", reason="size_too_small")]
+    )
     assert decision.outcome is Outcome.AWAITING_EVIDENCE
     assert decision.evidence_required is True
     assert decision.review_required is False
-    assert "evidence_over_100" in rule_ids(decision)
-    assert "auto_approve_size_under_50" in rule_ids(decision)
+    assert rule_ids(decision) == ["evidence_over_100"]
     message = message_of(decision, "evidence_over_100")
     assert "USD 105.00" in message
     assert "USD 100.00" in message
     assert "video" in message
+
+
+def test_the_evidence_threshold_looks_at_the_value_returned_not_the_order(policy: Policy) -> None:
+    # Issue 19: a $20 T-shirt returned from a $150 order needs no unboxing video.
+    the_order = order(line("L1", "20.00", delivered_days_ago=5), line("L2", "130.00", delivered_days_ago=5))
+    decision = decision_for(policy, the_order, [item("L1", reason="size_too_small")])
+    assert decision.outcome is Outcome.APPROVED
+    assert "evidence_over_100" not in rule_ids(decision)
+
+
+def test_a_policy_may_put_the_evidence_threshold_on_the_order_total() -> None:
+    document = default_document()
+    evidence = next(r for r in document["rules"] if r["rule_id"] == "evidence_over_100")
+    evidence["when"] = {"order_total_above": {"USD": 10000}}
+    by_total = Policy.model_validate(document)
+    the_order = order(line("L1", "20.00", delivered_days_ago=5), line("L2", "130.00", delivered_days_ago=5))
+    decision = decision_for(by_total, the_order, [item("L1", reason="size_too_small")])
+    assert decision.outcome is Outcome.AWAITING_EVIDENCE
+    approve = next(r for r in decision.rules if r.rule_id == "auto_approve_size_under_50")
+    assert approve.overridden and approve.overridden_by == "evidence_over_100"
 
 
 def test_order_over_100_with_electronics_needs_evidence_and_review(policy: Policy) -> None:
@@ -177,33 +196,38 @@ def test_exactly_100_has_no_evidence_gate(policy: Policy) -> None:
 
 def test_one_cent_over_100_has_the_evidence_gate(policy: Policy) -> None:
     the_order = order(line("L1", "45.00", delivered_days_ago=5), line("L2", "55.01", delivered_days_ago=5))
-    decision = decision_for(policy, the_order, [item("L1", reason="size_too_small")])
+    decision = decision_for(
+        policy, the_order, [item("L1", reason="size_too_small"), item("L2", reason="size_too_small")]
+    )
     assert decision.outcome is Outcome.AWAITING_EVIDENCE
 
 
-def test_third_return_in_30_days_is_flagged_for_review(policy: Policy) -> None:
+def test_three_earlier_returns_in_30_days_send_the_next_to_review(policy: Policy) -> None:
+    # Issue 19: the customer's earlier returns count, not the one being decided.
     the_order = order(line("L1", "45.00", delivered_days_ago=5))
-    decision = decision_for(policy, the_order, [item(reason="size_too_small")], prior_returns_30d=2)
+    decision = decision_for(policy, the_order, [item(reason="size_too_small")], prior_returns_30d=3)
     assert decision.outcome is Outcome.PENDING_REVIEW
     assert decision.flags == ["frequent_returner"]
     assert decision.review_required is True
+    assert decision.earlier_returns == 3 and decision.returns_window_days == 30
     assert "frequent_returner_review" in rule_ids(decision)
-    assert "auto_approve_size_under_50" in rule_ids(decision)
+    approve = next(r for r in decision.rules if r.rule_id == "auto_approve_size_under_50")
+    assert approve.overridden and approve.overridden_by == "frequent_returner_review"
     message = message_of(decision, "frequent_returner_review")
-    assert "3" in message
+    assert "3 earlier returns in the last 30 days" in message
     assert "flag" in message
     assert "never a block" in message
 
 
 def test_a_frequent_returner_is_never_rejected(policy: Policy) -> None:
     the_order = order(line("L1", "45.00", delivered_days_ago=5))
-    for prior in (2, 3, 10, 100):
+    for prior in (3, 10, 100):
         decision = decision_for(policy, the_order, [item(reason="size_too_small")], prior_returns_30d=prior)
         assert decision.outcome is Outcome.PENDING_REVIEW
-        assert f"number {prior + 1}" in message_of(decision, "frequent_returner_review")
+        assert f"{prior} earlier returns" in message_of(decision, "frequent_returner_review")
 
 
-@pytest.mark.parametrize("prior", [0, 1])
+@pytest.mark.parametrize("prior", [0, 1, 2])
 def test_fewer_than_three_returns_are_not_flagged(policy: Policy, prior: int) -> None:
     the_order = order(line("L1", "45.00", delivered_days_ago=5))
     decision = decision_for(policy, the_order, [item(reason="size_too_small")], prior_returns_30d=prior)
@@ -254,13 +278,19 @@ def test_the_decision_lists_every_fired_rule_in_policy_order(policy: Policy) -> 
         line("L1", "10.00", category="electronics", delivered_days_ago=2),
         line("L2", "200.00", category="apparel", delivered_days_ago=2),
     )
-    decision = decision_for(policy, the_order, [item("L1", reason="size_too_small")], prior_returns_30d=5)
+    decision = decision_for(
+        policy,
+        the_order,
+        [item("L1", reason="size_too_small"), item("L2", reason="size_too_small")],
+        prior_returns_30d=5,
+    )
     assert rule_ids(decision) == [
         "evidence_over_100",
         "electronics_manual_review",
         "frequent_returner_review",
-        "auto_approve_size_under_50",
     ]
+    # The review rules wait behind the evidence request: not overridden, they apply once it is in.
+    assert not any(rule.overridden for rule in decision.rules)
     assert decision.outcome is Outcome.AWAITING_EVIDENCE
     assert decision.evidence_required is True
     assert decision.review_required is True
@@ -269,7 +299,7 @@ def test_the_decision_lists_every_fired_rule_in_policy_order(policy: Policy) -> 
         assert rule.message.strip()
 
 
-def test_facts_for_counts_this_request_and_sums_quantities() -> None:
+def test_facts_for_counts_earlier_returns_and_sums_quantities() -> None:
     the_order = order(
         line("L1", "12.50", quantity=4, delivered_days_ago=3),
         line("L2", "7.00", quantity=2, category="shoes", delivered_days_ago=9),
@@ -280,7 +310,7 @@ def test_facts_for_counts_this_request_and_sums_quantities() -> None:
     assert facts.reasons == ["color", "unwanted"]
     assert facts.categories == ["apparel", "shoes"]
     assert facts.days_since_delivery == 9  # the oldest delivery decides
-    assert facts.customer_returns_in_30_days == 3
+    assert facts.earlier_returns_in_30_days == 2  # the request being decided is not counted
 
 
 def test_messages_never_keep_placeholders_and_outcomes_are_consistent(policy: Policy) -> None:
@@ -314,7 +344,7 @@ def test_messages_never_keep_placeholders_and_outcomes_are_consistent(policy: Po
         assert decision.rules, "a decision always explains itself"
         for rule in decision.rules:
             assert "{" not in rule.message and "}" not in rule.message, rule.message
-        effects = {rule.effect for rule in decision.rules}
+        effects = {rule.effect for rule in decision.rules} - {Effect.SETTLE}
         assert decision.outcome is not Outcome.REJECTED
         assert decision.evidence_required == (Effect.REQUIRE_EVIDENCE in effects)
         if Effect.REQUIRE_EVIDENCE in effects:

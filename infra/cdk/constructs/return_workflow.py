@@ -316,11 +316,24 @@ class ReturnWorkflow(Construct):
         )
         wire(await_evidence, expire("evidence", "evidence request", evidence_news), evidence_news)
 
+        # A trusted customer's refund may go at the carrier's first scan (policy automation); an
+        # execution started before the option existed carries no such flag and waits as before.
+        first_scan = (
+            sfn.Choice(self, "Refund on first scan?")
+            .when(
+                sfn.Condition.and_(
+                    sfn.Condition.is_present("$.refund_on_first_scan"),
+                    sfn.Condition.boolean_equals("$.refund_on_first_scan", True),
+                ),
+                resolve,
+            )
+            .otherwise(await_carrier)
+        )
         carrier_news = on(
             "$.news.status",
             "Carrier news",
             {
-                "in_transit": await_carrier,
+                "in_transit": first_scan,
                 "delivered": after_delivery,
                 "cancelled": cancelled,
                 "expired": expired,

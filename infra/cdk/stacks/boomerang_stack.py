@@ -24,6 +24,7 @@ from infra.cdk.constructs.label_bucket import LabelBucket
 from infra.cdk.constructs.monitoring import Monitoring
 from infra.cdk.constructs.outbound_webhooks import OutboundWebhooks
 from infra.cdk.constructs.outputs import deployment_outputs
+from infra.cdk.constructs.reference_rates import ReferenceRates
 from infra.cdk.constructs.return_workflow import ReturnWorkflow
 from infra.cdk.constructs.session_key import SessionSigningKey
 from infra.cdk.constructs.shop_secrets import CARRIER_PROVIDERS, PAYMENT_PROVIDERS, grant_shop_secrets
@@ -193,6 +194,12 @@ class BoomerangStack(Stack):
         CfnOutput(
             self, "EvidenceBucket", value=evidence.bucket.bucket_name, description="Evidence (home region)"
         )
+
+        # Reference exchange rates for policy thresholds in any currency: the ECB's, each working day.
+        ReferenceRates(
+            self, "ReferenceRates", code_dir=REPO_ROOT / "functions" / "fx_rates", layer=layers,
+            tables=tables,
+        )  # fmt: skip
 
         # Support tickets: /v1/tickets and /admin/v1/tickets on the same REST API, and system tickets
         # opened from the bus's events (carrier exceptions, refund failures, disputes, dead letters).

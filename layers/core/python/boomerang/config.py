@@ -162,3 +162,9 @@ class TicketsApiConfig(FromEnv):
 class SystemTicketsConfig(FromEnv):
     # One ticket per source event is kept by a conditional write on the table itself.
     table_name: str = Field(min_length=3)
+
+
+class FxRatesConfig(FromEnv):
+    table_name: str = Field(min_length=3)
+    rates_url: str = Field(default="https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml")
+    fetch_timeout_seconds: float = Field(default=10, gt=0, le=25)

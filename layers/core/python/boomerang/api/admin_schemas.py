@@ -135,6 +135,14 @@ class CarrierExceptionOut(BaseModel):
     at: str
 
 
+class EvidenceCheckOut(BaseModel):
+    passed: bool
+    basis: str = Field(description='"metadata" (type and size as stored) or "content" (the bytes read)')
+    evidence_id: str | None
+    findings: list[str]
+    checked_at: str
+
+
 class StaffReturnOut(ReturnOut):
     """A return as staff see it: everything the storefront shows, and how the work on it stands."""
 
@@ -151,6 +159,9 @@ class StaffReturnOut(ReturnOut):
     )
     carrier_exception: CarrierExceptionOut | None = None
     dispute: str | None = Field(default=None, description="The payment's dispute: nothing refunds it again")
+    evidence_check: EvidenceCheckOut | None = Field(
+        default=None, description="Whether the evidence is plausible enough that no person needs to look"
+    )
 
     @classmethod
     def of_staff(cls, ret: Return, timeline: list[TimelineEntry] | None = None) -> StaffReturnOut:
@@ -207,6 +218,12 @@ class StaffReturnOut(ReturnOut):
                 **ret.carrier_exception.model_dump(exclude={"at"}), at=utc(ret.carrier_exception.at)
             ),
             dispute=ret.dispute,
+            evidence_check=None
+            if ret.evidence_check is None
+            else EvidenceCheckOut(
+                **ret.evidence_check.model_dump(exclude={"checked_at"}),
+                checked_at=utc(ret.evidence_check.checked_at),
+            ),
         )
 
 

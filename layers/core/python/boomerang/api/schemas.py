@@ -23,6 +23,7 @@ from boomerang.domain.currency import MAX_QUANTITY, max_minor_units
 from boomerang.domain.models import (
     Address,
     Country,
+    Decision,
     HsCode,
     Identifier,
     Order,
@@ -145,6 +146,11 @@ class OrderLineIn(Body):
 class CustomerIn(Body):
     email: Email
     country: Country = Field(examples=["US", "DE"])
+    locale: Locale | None = Field(
+        default=None,
+        description="The customer's language (BCP 47): emails and replies use it",
+        examples=["de-DE"],
+    )
 
 
 class OrderIn(Body):
@@ -196,6 +202,7 @@ class OrderIn(Body):
             order_number=self.order_number,
             customer_email=str(self.customer.email),
             customer_country=self.customer.country,
+            locale=self.customer.locale,
             currency=self.currency,
             ordered_at=self.ordered_at,
             payment_reference=self.payment_reference,
@@ -331,7 +338,9 @@ class ReturnIn(Body):
     order_id: Identifier
     items: list[ReturnItemIn] = Field(min_length=1, max_length=100)
     resolution: Resolution
-    locale: Locale = "en"
+    locale: Locale | None = Field(
+        default=None, description="The customer's language (BCP 47); absent: the shop's default language"
+    )
     ship_from: AddressIn | None = Field(
         default=None,
         description="The customer's correction of the order's shipping address: where the label is picked up",
@@ -345,14 +354,76 @@ class FiredRuleOut(BaseModel):
     rule_id: str
     effect: str
     message: str
+    overridden: bool = Field(default=False, description="fired, but a stronger rule decided")
+    overridden_by: str | None = None
+
+
+class MarketOut(BaseModel):
+    market_id: str | None = Field(description="null: the policy's general terms")
+    name: str
+    window_days: int
+    window_from: str
+    return_shipping: str | None
+
+
+class ExchangeRateOut(BaseModel):
+    from_currency: str
+    to_currency: str
+    rate: str = Field(description="one from_currency in to_currency", examples=["7.262774404"])
+    date: str
+    source: str
 
 
 class DecisionOut(BaseModel):
-    outcome: str
+    outcome: str = Field(description="the final outcome: the policy's, or staff's once they decided")
+    decided_by: str | None = Field(default=None, description='"policy:v<version>" or "staff:<username>"')
+    policy_outcome: str | None = Field(default=None, description="what the policy decided on the request")
     rules: list[FiredRuleOut]
     policy_version: int
     flags: list[str]
     decided_at: str
+    market: MarketOut | None = None
+    exchange_rate: ExchangeRateOut | None = None
+    earlier_returns: int | None = Field(default=None, description="the customer's returns before this one")
+    returns_window_days: int | None = None
+    kept_orders: int | None = Field(
+        default=None, description="the customer's earlier orders without a return"
+    )
+
+    @classmethod
+    def of(cls, d: Decision) -> DecisionOut:
+        rate = d.exchange_rate
+        return cls(
+            outcome=d.outcome.value,
+            decided_by=d.decided_by,
+            policy_outcome=d.policy_outcome.value if d.policy_outcome else None,
+            rules=[
+                FiredRuleOut(
+                    rule_id=r.rule_id,
+                    effect=r.effect.value,
+                    message=r.message,
+                    overridden=r.overridden,
+                    overridden_by=r.overridden_by,
+                )
+                for r in d.rules
+            ],
+            policy_version=d.policy_version,
+            flags=d.flags,
+            decided_at=utc(d.decided_at),
+            market=MarketOut(**d.market.model_dump(exclude={"return_hub_id"})) if d.market else None,
+            exchange_rate=None
+            if rate is None
+            else ExchangeRateOut(
+                from_currency=rate.from_currency,
+                to_currency=rate.to_currency,
+                rate=f"{rate.rate:f}",
+                date=rate.date.isoformat(),
+                source=rate.source,
+            ),
+            earlier_returns=d.earlier_returns,
+            returns_window_days=d.returns_window_days,
+            kept_orders=d.kept_orders,
+        )
 
 
 class HubOut(BaseModel):
@@ -420,15 +491,7 @@ class ReturnOut(BaseModel):
                 )
                 for i in ret.items
             ],
-            decision=DecisionOut(
-                outcome=d.outcome.value,
-                rules=[
-                    FiredRuleOut(rule_id=r.rule_id, effect=r.effect.value, message=r.message) for r in d.rules
-                ],
-                policy_version=d.policy_version,
-                flags=d.flags,
-                decided_at=utc(d.decided_at),
-            ),
+            decision=DecisionOut.of(d),
             evidence_required=d.evidence_required,
             hub=HubOut(
                 hub_id=ret.hub.hub_id,
@@ -462,6 +525,11 @@ class PolicyOut(BaseModel):
     resolutions: list[Resolution]
     categories: dict[str, dict[str, object]]
     rules: list[dict[str, object]]
+    window_from: str = "delivery"
+    markets: list[dict[str, object]] = Field(
+        default_factory=list,
+        description="terms per group of countries (window, reasons, final sale, shipping)",
+    )
 
     @classmethod
     def of(cls, policy: Policy) -> PolicyOut:

@@ -18,6 +18,7 @@ from pydantic import (
 
 from boomerang.domain.currency import MAX_QUANTITY
 from boomerang.domain.evidence import Evidence, EvidenceOffer
+from boomerang.domain.fx import Conversion
 from boomerang.domain.money import Currency, Money
 from boomerang.domain.status import ReturnStatus
 
@@ -84,6 +85,12 @@ class OrderLine(Record):
         return self
 
 
+def order_number_key(raw: str) -> str:
+    """An order number as customers type it: `1001`, `#1001`, ` 1001 ` and `# 1001` are one number
+    (spaces and the leading `#` dropped, letters upper-cased), as are Shopify's `name` and `order_number`."""
+    return "".join(raw.split()).lstrip("#").upper()
+
+
 def check_lines(currency: str, lines: list[tuple[str, str]]) -> None:
     """An order's lines: (line_id, price currency) pairs, unique ids, all in the order's currency."""
     for line_id, line_currency in lines:
@@ -98,6 +105,8 @@ class Order(Record):
     shop: Identifier
     order_id: Identifier
     order_number: str = Field(min_length=1, max_length=64)
+    # Another number the customer may type for the order (Shopify's `order_number` beside its `name`).
+    order_number_alias: str | None = Field(default=None, max_length=64)
     customer_email: str = Field(min_length=3, max_length=320)
     customer_country: Country
     currency: Currency
@@ -177,15 +186,33 @@ class Effect(StrEnum):
     REQUIRE_EVIDENCE = "require_evidence"
     REJECT = "reject"
     FLAG = "flag"
+    # Not a policy rule's: how an approved return is paid (refund on delivery, on the first scan).
+    SETTLE = "settle"
 
 
 class FiredRule(Record):
     rule_id: str
     effect: Effect
     message: str
+    # A rule that fired but did not decide: an approval where a stronger rule sent the return to a
+    # person or asked for evidence (and which rule that was), so a reviewed return never reads approved.
+    overridden: bool = False
+    overridden_by: str | None = None
+
+
+class AppliedMarket(Record):
+    """The terms a decision applied: a market of the policy, or its general terms (market_id None)."""
+
+    market_id: str | None
+    name: str
+    window_days: int
+    window_from: str  # delivery | order
+    return_shipping: str | None = None  # who pays: merchant | customer (None: the refund terms decide)
+    return_hub_id: str | None = None
 
 
 class Decision(Record):
+    # The current outcome: the policy's, then the final one once staff (or an evidence check) decide.
     outcome: Outcome
     rules: list[FiredRule]
     policy_version: int
@@ -193,7 +220,30 @@ class Decision(Record):
     review_required: bool = False
     flags: list[str] = Field(default_factory=list)
     refund_on_delivery: bool = False
+    refund_on_first_scan: bool = False
     decided_at: UtcDatetime
+    # Who made `outcome`: "policy:v<version>" or "staff:<username>"; and what the policy decided first.
+    decided_by: str | None = None
+    policy_outcome: Outcome | None = None
+    market: AppliedMarket | None = None
+    # The rate thresholds were converted at, where the order's currency had no pinned threshold.
+    exchange_rate: Conversion | None = None
+    # The customer's history the rules looked at: earlier returns in the window (not this one).
+    earlier_returns: int | None = None
+    returns_window_days: int | None = None
+    kept_orders: int | None = None
+
+
+class EvidenceCheck(Record):
+    """Whether the customer's evidence is plausible enough that no person needs to look at it.
+    `basis` says what was checked: "metadata" (kind, type and size as stored) or "content" (the
+    bytes read, by the upload check)."""
+
+    passed: bool
+    basis: str
+    evidence_id: str | None = None
+    findings: list[str] = Field(default_factory=list)
+    checked_at: UtcDatetime
 
 
 class ReturnItem(Record):
@@ -362,6 +412,7 @@ class Return(Record):
     evidence: list[Evidence] = Field(default_factory=list)
     # Every presigned upload offered for this return (domain/evidence.py): an upload redeems one, once.
     evidence_offers: list[EvidenceOffer] = Field(default_factory=list)
+    evidence_check: EvidenceCheck | None = None
     # The provider's dispute (chargeback) id: dispute handling decides, nothing refunds it again.
     dispute: str | None = None
     # The customer's correction of the order's shipping address: where the label is picked up

@@ -1,9 +1,10 @@
-"""Return policies as data, and the engine that applies them.
+"""Return policies as data: the document (`Policy`), eligibility per order line and the checks on a
+return request. The decision engine is domain/decision.py (re-exported here).
 
-A policy is a versioned JSON document validated by `Policy`. The engine is pure: it takes an
-order, the requested items, the customer's recent return count and the time, and answers
-eligibility per line or a decision listing every rule that fired, in words a customer or an agent
-can read.
+A policy is a versioned JSON document validated by `Policy`. Its thresholds are amounts by currency
+(`AmountsByCurrency`): the shop's base currency, converted at the day's reference rate for any other
+currency (domain/fx.py), unless the table pins an amount in that currency. Its markets set terms per
+group of countries (domain/markets.py); its automation options are off until set (domain/automation.py).
 """
 
 from __future__ import annotations
@@ -15,20 +16,21 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from boomerang.domain.automation import Automation
 from boomerang.domain.errors import Unprocessable
 from boomerang.domain.evidence import EvidencePolicy
+from boomerang.domain.fx import FixedRate
+from boomerang.domain.markets import Market, ReturnShipping, WindowFrom, market_for, window_start
 from boomerang.domain.models import (
-    Decision,
+    AppliedMarket,
     Effect,
-    FiredRule,
     Grade,
     Hub,
     Order,
     OrderLine,
-    Outcome,
     Resolution,
 )
-from boomerang.domain.money import AmountsByCurrency, Money
+from boomerang.domain.money import AmountsByCurrency, Currency
 from boomerang.domain.refunds import RefundTerms
 
 SHOPIFY_REASONS = (
@@ -61,12 +63,21 @@ class When(Strict):
 
     return_amount_below: AmountsByCurrency | None = Field(default=None, description="currency -> amount")
     order_total_above: AmountsByCurrency | None = Field(default=None, description="currency -> amount")
+    return_amount_above: AmountsByCurrency | None = Field(
+        default=None, description="currency -> amount; the value being returned (what a video guards)"
+    )
     reason_in: list[str] | None = Field(default=None, description="every item's reason is one of these")
     category_in: list[str] | None = Field(default=None, description="some item is in one of these")
     category_not_in: list[str] | None = Field(default=None, description="no item is in any of these")
     days_since_delivery_below: int | None = Field(default=None, ge=0)
     days_since_order_below: int | None = Field(default=None, ge=0)
-    customer_returns_in_30_days_at_least: int | None = Field(default=None, ge=1)
+    customer_returns_in_30_days_at_least: int | None = Field(
+        default=None, ge=1, description="the customer's earlier returns in the last 30 days (not this one)"
+    )
+
+    def money_tables(self) -> list[dict[str, int]]:
+        tables = (self.return_amount_below, self.order_total_above, self.return_amount_above)
+        return [table for table in tables if table is not None]
 
 
 class Rule(Strict):
@@ -75,6 +86,15 @@ class Rule(Strict):
     when: When
     message: str = Field(min_length=1, description="Shown to customer and staff; may use {placeholders}")
     flag: str | None = None
+
+    @model_validator(mode="after")
+    def _decides(self) -> Rule:
+        if self.effect is Effect.SETTLE:
+            raise ValueError("'settle' is how an approved return is paid, not what a rule decides")
+        return self
+
+    def money_tables(self) -> list[dict[str, int]]:
+        return self.when.money_tables()
 
 
 class GradeRule(Strict):
@@ -113,7 +133,15 @@ class Policy(Strict):
     version: int = Field(ge=1)
     name: str
     window_days: int = Field(ge=0, le=3650)
+    window_from: WindowFrom = WindowFrom.DELIVERY
     conditions: str
+    # Thresholds are set in this currency and converted for others, unless pinned per currency.
+    base_currency: Currency = "USD"
+    # Rates the shop sets for currencies the ECB does not publish (KWD, BHD, ...), each with its date.
+    fx_rates: dict[Currency, FixedRate] = Field(default_factory=dict)
+    # The shop's language (BCP 47): customers whose language is unknown or unsupported read this one.
+    default_language: str = Field(default="en", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    markets: list[Market] = Field(default_factory=list)
     reasons: list[str] = Field(min_length=1)
     resolutions: list[Resolution] = Field(min_length=1)
     categories: dict[str, CategoryRule] = Field(default_factory=dict)
@@ -129,28 +157,93 @@ class Policy(Strict):
     evidence: EvidencePolicy = Field(default_factory=EvidencePolicy)
     # Fees deducted from refunds and the bonus for choosing store credit (none by default).
     refunds: RefundTerms = Field(default_factory=RefundTerms)
+    # Trusted customers, evidence-checked approval, refund on the first carrier scan: all off by default.
+    automation: Automation = Field(default_factory=Automation)
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:
         ids = [rule.rule_id for rule in self.rules]
         if len(ids) != len(set(ids)):
             raise ValueError("rule ids must be unique")
-        if self.fallback_hub_id not in {hub.hub_id for hub in self.hubs}:
+        hub_ids = {hub.hub_id for hub in self.hubs}
+        if self.fallback_hub_id not in hub_ids:
             raise ValueError(f"fallback_hub_id '{self.fallback_hub_id}' is not one of the hubs")
+        market_ids = [market.market_id for market in self.markets]
+        if len(market_ids) != len(set(market_ids)):
+            raise ValueError("market ids must be unique")
+        for market in self.markets:
+            for name in market.countries:
+                if name not in self.regions and not (len(name) == 2 and name.isalpha() and name.isupper()):
+                    raise ValueError(f"market '{market.market_id}': '{name}' is no country code or region")
+            if market.return_hub_id is not None and market.return_hub_id not in hub_ids:
+                raise ValueError(f"market '{market.market_id}': return_hub_id is not one of the hubs")
         return self
 
     def category(self, name: str) -> CategoryRule:
         return self.categories.get(name, CategoryRule())
 
-    def window_for(self, line: OrderLine) -> int:
+    def market_for(self, country: str | None) -> Market | None:
+        return market_for(self.markets, self.regions, country)
+
+    def window_for(self, line: OrderLine, market: Market | None = None) -> int:
+        if market is not None and market.window_days is not None:
+            return market.window_days
         rule = self.category(line.category)
         return self.window_days if rule.window_days is None else rule.window_days
 
-    def reasons_for(self, line: OrderLine) -> list[str]:
+    def window_from_for(self, market: Market | None = None) -> WindowFrom:
+        return market.window_from if market is not None and market.window_from else self.window_from
+
+    def reasons_for(self, line: OrderLine, market: Market | None = None) -> list[str]:
+        if market is not None and market.reasons is not None:
+            return list(market.reasons)
         return list(self.category(line.category).reasons or self.reasons)
 
     def resolutions_for(self, line: OrderLine) -> list[Resolution]:
         return list(self.category(line.category).resolutions or self.resolutions)
+
+    def final_sale(self, line: OrderLine, market: Market | None = None) -> str | None:
+        """Why the line cannot be returned (its category is final sale), or None."""
+        rule = self.category(line.category)
+        if market is not None and market.final_sale_categories is not None:
+            if line.category not in market.final_sale_categories:
+                return None
+            return (
+                rule.not_returnable_message if not rule.returnable else "Final-sale items cannot be returned."
+            )
+        return None if rule.returnable else rule.not_returnable_message
+
+    def applied_market(self, market: Market | None) -> AppliedMarket:
+        """The terms a decision names: the market's, each term it leaves out being the policy's."""
+        shipping: ReturnShipping | None = market.return_shipping if market else None
+        return AppliedMarket(
+            market_id=market.market_id if market else None,
+            name=market.name if market else "General terms",
+            window_days=market.window_days if market and market.window_days is not None else self.window_days,
+            window_from=self.window_from_for(market).value,
+            return_shipping=shipping.value if shipping else None,
+            return_hub_id=market.return_hub_id if market else None,
+        )
+
+    def money_tables(self) -> list[dict[str, int]]:
+        """Every threshold table a decision compares against (not fees)."""
+        tables = [table for rule in self.rules for table in rule.money_tables()]
+        if self.refund_on_delivery is not None:
+            tables += self.refund_on_delivery.money_tables()
+        options = self.automation
+        if options.trusted_customers is not None:
+            tables.append(options.trusted_customers.approve_up_to)
+        for table in (
+            options.evidence_checked_approval.up_to if options.evidence_checked_approval else None,
+            options.refund_on_first_scan.up_to if options.refund_on_first_scan else None,
+        ):
+            if table is not None:
+                tables.append(table)
+        return tables
+
+    def pins(self, currency: str) -> bool:
+        """Whether every threshold has an amount of its own in `currency` (no conversion needed)."""
+        return all(currency in table for table in self.money_tables())
 
 
 def load_policy(document: str | bytes | dict[str, Any]) -> Policy:
@@ -188,30 +281,32 @@ class LineEligibility(Strict):
     ineligible: Ineligible | None = None
 
 
-def window_start(order: Order, line: OrderLine) -> datetime:
-    # The window runs from delivery; without a delivery date, from the order (the stricter reading).
-    return line.delivered_at or order.ordered_at
-
-
 def deadline_for(policy: Policy, order: Order, line: OrderLine) -> datetime:
     """The last moment of the window: the end of its last day, in UTC (a customer counts days,
-    not hours from the delivery scan)."""
-    last_day = (window_start(order, line) + timedelta(days=policy.window_for(line))).astimezone(UTC)
+    not hours from the delivery scan). The customer's market sets the window where it has one."""
+    market = policy.market_for(order.customer_country)
+    start = window_start(order, line, policy.window_from_for(market))
+    last_day = (start + timedelta(days=policy.window_for(line, market))).astimezone(UTC)
     return last_day.replace(hour=23, minute=59, second=59, microsecond=0)
 
 
 def line_eligibility(policy: Policy, order: Order, line: OrderLine, now: datetime) -> LineEligibility:
+    market = policy.market_for(order.customer_country)
     deadline = deadline_for(policy, order, line)
     returned = order.returned.get(line.line_id, 0)
     left = order.returnable_quantity(line.line_id)
-    category = policy.category(line.category)
+    final_sale = policy.final_sale(line, market)
     why: Ineligible | None = None
-    if not category.returnable:
-        why = Ineligible(code="category_not_returnable", message=category.not_returnable_message)
+    if final_sale is not None:
+        why = Ineligible(code="category_not_returnable", message=final_sale)
     elif now > deadline:
+        counted = "delivery" if policy.window_from_for(market) is WindowFrom.DELIVERY else "the order"
         why = Ineligible(
             code="return_window_closed",
-            message=f"The {policy.window_for(line)}-day return window closed on {deadline:%Y-%m-%d}.",
+            message=(
+                f"The {policy.window_for(line, market)}-day return window (from {counted}) "
+                f"closed on {deadline:%Y-%m-%d}."
+            ),
         )
     elif left == 0:
         why = Ineligible(
@@ -229,7 +324,7 @@ def line_eligibility(policy: Policy, order: Order, line: OrderLine, now: datetim
         returned_quantity=returned,
         returnable_quantity=0 if why else left,
         deadline=deadline,
-        reasons=policy.reasons_for(line),
+        reasons=policy.reasons_for(line, market),
         resolutions=policy.resolutions_for(line),
         eligible=why is None,
         ineligible=why,
@@ -248,6 +343,7 @@ def check_request(
     """Refuse a return request the policy does not allow, naming each offending item."""
     details: list[dict[str, Any]] = []
     seen: set[str] = set()
+    market = policy.market_for(order.customer_country)
     for index, item in enumerate(items):
         field = f"items[{index}]"
         line = order.line(item.line_id)
@@ -277,12 +373,12 @@ def check_request(
                     "message": f"At most {elig.returnable_quantity} of this line can be returned.",
                 }
             )
-        if line is not None and item.reason not in policy.reasons_for(line):
+        if line is not None and item.reason not in policy.reasons_for(line, market):
             details.append(
                 {
                     "field": f"{field}.reason",
                     "code": "reason_not_allowed",
-                    "message": f"Allowed reasons: {', '.join(policy.reasons_for(line))}.",
+                    "message": f"Allowed reasons: {', '.join(policy.reasons_for(line, market))}.",
                 }
             )
         if line is not None and resolution not in policy.resolutions_for(line):
@@ -298,154 +394,11 @@ def check_request(
         raise Unprocessable(first["message"], code=first["code"], details=details)
 
 
-# --- decision ------------------------------------------------------------------------------------
-
-
-class DecisionFacts(Strict):
-    """What the rules look at, computed once from the order and the request."""
-
-    return_amount: Money
-    order_total: Money
-    reasons: list[str]
-    categories: list[str]
-    days_since_delivery: int
-    days_since_order: int
-    customer_returns_in_30_days: int
-
-
-def facts_for(
-    order: Order, items: list[RequestedItem], prior_returns_30d: int, now: datetime
-) -> DecisionFacts:
-    amount = Money.zero(order.currency)
-    categories: list[str] = []
-    days = 0
-    for item in items:
-        line = order.line(item.line_id)
-        if line is None:
-            continue
-        amount = amount + line.unit_price * item.quantity
-        if line.category not in categories:
-            categories.append(line.category)
-        days = max(days, (now - window_start(order, line)).days)
-    return DecisionFacts(
-        return_amount=amount,
-        order_total=order.total,
-        reasons=sorted({item.reason for item in items}),
-        categories=categories,
-        days_since_delivery=days,
-        days_since_order=(now - order.ordered_at).days,
-        # This request counts: "3 returns in 30 days" includes the one being made.
-        customer_returns_in_30_days=prior_returns_30d + 1,
-    )
-
-
-def _threshold(table: dict[str, int], currency: str) -> Money | None:
-    return Money(amount=table[currency], currency=currency) if currency in table else None
-
-
-def _fires(when: When, facts: DecisionFacts, ctx: dict[str, str], cautious: bool) -> bool:
-    """Whether every condition of `when` holds. Where a money threshold has no value for the
-    order's currency the rule cannot compare; a `cautious` rule (review, evidence, reject) then
-    fires, and an approving one does not, so a missing threshold never waves a return through."""
-    checks: list[bool] = []
-    for table, money, above in (
-        (when.return_amount_below, facts.return_amount, False),
-        (when.order_total_above, facts.order_total, True),
-    ):
-        if table is None:
-            continue
-        limit = _threshold(table, money.currency)
-        if limit is None:
-            checks.append(cautious)
-            ctx["threshold"] = f"the limit (none is set for {money.currency})"
-        else:
-            checks.append(money.amount > limit.amount if above else money.amount < limit.amount)
-            ctx["threshold"] = str(limit)
-    if when.reason_in is not None:
-        checks.append(all(reason in when.reason_in for reason in facts.reasons))
-    if when.category_in is not None:
-        hit = [c for c in facts.categories if c in when.category_in]
-        checks.append(bool(hit))
-        ctx["categories"] = ", ".join(hit)
-    if when.category_not_in is not None:
-        checks.append(not any(c in when.category_not_in for c in facts.categories))
-    if when.days_since_delivery_below is not None:
-        checks.append(facts.days_since_delivery < when.days_since_delivery_below)
-        ctx["days_limit"] = str(when.days_since_delivery_below)
-    if when.days_since_order_below is not None:
-        checks.append(facts.days_since_order < when.days_since_order_below)
-        ctx["days_limit"] = str(when.days_since_order_below)
-    if when.customer_returns_in_30_days_at_least is not None:
-        checks.append(facts.customer_returns_in_30_days >= when.customer_returns_in_30_days_at_least)
-    return bool(checks) and all(checks)
-
-
-class _Context(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-def decide(policy: Policy, facts: DecisionFacts, now: datetime) -> Decision:
-    """Apply every rule; the strongest effect decides: reject > evidence > review > approve."""
-    fired: list[FiredRule] = []
-    flags: list[str] = []
-    for rule in policy.rules:
-        ctx = _Context(
-            return_amount=str(facts.return_amount),
-            order_total=str(facts.order_total),
-            days=str(facts.days_since_delivery),
-            order_days=str(facts.days_since_order),
-            count=str(facts.customer_returns_in_30_days),
-            reasons=", ".join(facts.reasons),
-        )
-        if _fires(rule.when, facts, ctx, cautious=rule.effect is not Effect.APPROVE):
-            fired.append(
-                FiredRule(rule_id=rule.rule_id, effect=rule.effect, message=rule.message.format_map(ctx))
-            )
-            if rule.flag:
-                flags.append(rule.flag)
-    effects = {rule.effect for rule in fired}
-    review = Effect.REVIEW in effects or Effect.FLAG in effects
-    if Effect.REJECT in effects:
-        outcome = Outcome.REJECTED
-    elif Effect.REQUIRE_EVIDENCE in effects:
-        outcome = Outcome.AWAITING_EVIDENCE
-    elif review:
-        outcome = Outcome.PENDING_REVIEW
-    elif Effect.APPROVE in effects:
-        outcome = Outcome.APPROVED
-    else:
-        outcome = Outcome.PENDING_REVIEW
-        review = True
-        fired.append(
-            FiredRule(rule_id="no_automatic_approval", effect=Effect.REVIEW, message=policy.no_rule_message)
-        )
-    on_delivery = False
-    if outcome is not Outcome.REJECTED and policy.refund_on_delivery is not None:
-        ctx = _Context(return_amount=str(facts.return_amount))
-        on_delivery = _fires(policy.refund_on_delivery, facts, ctx, cautious=False)
-        if on_delivery:
-            fired.append(
-                FiredRule(
-                    rule_id="refund_on_delivery",
-                    effect=Effect.APPROVE,
-                    message=(
-                        f"{facts.return_amount} is settled when the carrier confirms delivery, "
-                        "without waiting for inspection."
-                    ),
-                )
-            )
-    return Decision(
-        outcome=outcome,
-        rules=fired,
-        refund_on_delivery=on_delivery,
-        policy_version=policy.version,
-        evidence_required=Effect.REQUIRE_EVIDENCE in effects,
-        review_required=review,
-        flags=flags,
-        decided_at=now,
-    )
-
-
 def policy_json(policy: Policy) -> str:
     return json.dumps(policy.model_dump(mode="json"), indent=2)
+
+
+# The decision engine lives in domain/decision.py; these names stay importable from here.
+from boomerang.domain.decision import DecisionFacts as DecisionFacts  # noqa: E402
+from boomerang.domain.decision import decide as decide  # noqa: E402
+from boomerang.domain.decision import facts_for as facts_for  # noqa: E402

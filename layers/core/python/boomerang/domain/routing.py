@@ -32,12 +32,18 @@ def accepts(hub: Hub, categories: Iterable[str]) -> bool:
     return "*" in hub.accepts or all(category in hub.accepts for category in categories)
 
 
-def choose_hub(policy: Policy, country: str, categories: Iterable[str] = ()) -> HubChoice:
+def choose_hub(
+    policy: Policy, country: str, categories: Iterable[str] = (), preferred: str | None = None
+) -> HubChoice:
+    """`preferred`: the return address the customer's market names; it wins while it is open and
+    takes every item, else the hubs are ranked as usual."""
     wanted = set(categories)
     fallback = next(hub for hub in policy.hubs if hub.hub_id == policy.fallback_hub_id)
     candidates: list[tuple[int, Hub]] = []
     for hub in policy.hubs:
         rank = _specificity(hub, country, policy.regions)
+        if hub.hub_id == preferred and hub.open and accepts(hub, wanted):
+            rank = 3
         if hub.open and rank is not None and accepts(hub, wanted):
             candidates.append((rank, hub))
     if not candidates:

@@ -41,7 +41,8 @@ TRANSITIONS: dict[ReturnStatus, frozenset[ReturnStatus]] = {
     S.PENDING_REVIEW: frozenset({S.AWAITING_EVIDENCE, S.APPROVED, S.REJECTED, S.CANCELLED}),
     S.APPROVED: frozenset({S.LABEL_ISSUED, S.CANCELLED, S.EXPIRED}),
     S.LABEL_ISSUED: frozenset({S.IN_TRANSIT, S.DELIVERED, S.CANCELLED, S.EXPIRED}),
-    S.IN_TRANSIT: frozenset({S.DELIVERED}),
+    # Refund on the first carrier scan: a trusted customer's parcel, where policy allows it.
+    S.IN_TRANSIT: frozenset({S.DELIVERED, S.REFUND_PENDING}),
     # Refund on delivery skips inspection where policy allows it for that return.
     S.DELIVERED: frozenset({S.RECEIVED, S.REFUND_PENDING}),
     S.RECEIVED: frozenset({S.INSPECTED}),

@@ -7,6 +7,7 @@ import json
 from functools import cache
 from pathlib import Path
 
+from boomerang.domain.language import choose_language
 from boomerang.domain.models import Return
 from boomerang.domain.status import ReturnStatus as S
 
@@ -46,11 +47,12 @@ def base_language(tag: str) -> str:
     return tag.split("-", 1)[0].lower()
 
 
-def suggested_refund_reply(ret: Return, language: str) -> tuple[str, str]:
-    """(language used, text): the customer's language where we have one, else English."""
-    lang = base_language(language)
+def suggested_refund_reply(ret: Return, language: str, *fallbacks: str | None) -> tuple[str, str]:
+    """(language used, text): the ticket's language where we have replies in it, else the first of
+    `fallbacks` we have (the order's locale, the return's, which holds the shop's default), else English."""
     known = templates()
-    texts = known.get(lang) or known["en"]
+    lang = choose_language(language, *fallbacks, supported=known)
+    texts = known[lang]
     amount = ret.refund.amount if ret.refund else ret.amount
     text = texts[STAGE[ret.status]].format(rma=ret.rma, amount=f"{amount.decimal_string()} {amount.currency}")
-    return (lang if lang in known else "en"), text
+    return lang, text

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from boomerang.domain.models import Return
 from boomerang.domain.refund_failures import refund_failure
 from boomerang.domain.status import ReturnStatus as S
+from boomerang.notify.templates import render
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,17 @@ _EN: dict[S, tuple[str, str]] = {
 }
 
 
-def message_for(ret: Return, reason: str | None = None, options: str | None = None) -> Message | None:
-    """The message for the return's current status, or None where the customer hears nothing."""
+def message_for(
+    ret: Return,
+    reason: str | None = None,
+    options: str | None = None,
+    *,
+    language: str | None = None,
+    order_number: str | None = None,
+) -> Message | None:
+    """The message for the return's current status, or None where the customer hears nothing.
+    With a `language`, its subject and body are the library's text in that language (what the
+    sandbox keeps and the timeline quotes); without one, English."""
     template = _EN.get(ret.status)
     if template is None:
         return None
@@ -100,11 +110,14 @@ def message_for(ret: Return, reason: str | None = None, options: str | None = No
         failure = refund_failure(ret.refund.failure_reason if ret.refund else None)
         body = failure.customer_text
         values["next_steps"] = failure.next_steps
-    # This English text is what the sandbox keeps; the email channel (notify/ses.py) renders the
-    # customer's language from the template files with `values`.
-    return Message(
-        f"return.{ret.status.value}", "en", subject.format(**filled), body.format(**filled), values
-    )
+    # The email channel (notify/ses.py) renders the customer's language (and the shop's own text)
+    # from the template files with `values`.
+    name = f"return.{ret.status.value}"
+    if language is not None:
+        rendered = render(language, name, {**values, "order_number": order_number or ""})
+        if rendered is not None:
+            return Message(name, language, rendered[0], rendered[1], values)
+    return Message(name, "en", subject.format(**filled), body.format(**filled), values)
 
 
 def evidence_refused(ret: Return, reason: str, offer_id: str) -> Message:

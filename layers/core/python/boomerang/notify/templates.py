@@ -16,6 +16,8 @@ from importlib import resources
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from boomerang.domain.language import choose_language
+
 LANGUAGES = ("en", "zh", "es", "de", "fr")
 FALLBACK = "en"
 PLACEHOLDERS = frozenset(
@@ -72,11 +74,19 @@ def catalogue(language: str) -> Catalogue:
 
 def language_for(*preferences: str | None) -> str:
     """The first supported language among BCP 47 tags in order of preference (`zh-CN` -> `zh`,
-    `de-AT` -> `de`); English when none is supported."""
-    for tag in preferences:
-        if not tag:
-            continue
-        primary = tag.replace("_", "-").split("-")[0].lower()
-        if primary in LANGUAGES:
-            return primary
-    return FALLBACK
+    `de-AT` -> `de`); English when none is supported (boomerang.domain.language)."""
+    return choose_language(*preferences, supported=LANGUAGES)
+
+
+def render(language: str, name: str, values: dict[str, str]) -> tuple[str, str] | None:
+    """A template of the library in `language` (English where that language lacks it), filled with
+    the language's defaults and `values`; None where no language has the template."""
+    template = catalogue(language).templates.get(name) or catalogue(FALLBACK).templates.get(name)
+    if template is None:
+        return None
+    filled = {**catalogue(language).defaults, **values}
+    # A refund failure names its next steps (dispute, retry, checking): that language's text.
+    steps = values.get("next_steps")
+    if steps and "options" not in values:
+        filled["options"] = filled.get(f"options_{steps}", filled["options"])
+    return template.render(filled)

@@ -241,9 +241,17 @@ class CustomerHolder:
 
     def export(self, subject: Subject) -> list[dict[str, Any]]:
         summary = self.repo.get_customer(subject.shop, subject.customer_ref)
-        if not summary.version:
+        if not summary.version and not summary.orders:
             return []
-        return [{"customer_ref": summary.customer_ref, "recent_returns": summary.recent}]
+        return [
+            {
+                "customer_ref": summary.customer_ref,
+                "recent_returns": summary.recent,
+                # What "trusted customer" counts: orders imported, and those that had a return.
+                "orders_counted": summary.orders,
+                "orders_with_a_return": sorted(summary.returned_orders),
+            }
+        ]
 
     def erase(self, subject: Subject, at: datetime) -> Erasure:
         done = Erasure()

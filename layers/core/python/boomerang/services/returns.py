@@ -12,6 +12,7 @@ from typing import Any
 from boomerang.auth import customer_tokens
 from boomerang.auth.principal import Principal
 from boomerang.domain import rma as rma_numbers
+from boomerang.domain.decision import explain
 from boomerang.domain.errors import Forbidden, NotFound
 from boomerang.domain.models import (
     Acceptance,
@@ -34,10 +35,12 @@ from boomerang.domain.routing import choose_hub
 from boomerang.domain.status import CANCELLABLE, ReturnStatus, event_type, transition
 from boomerang.orchestration.step_functions import WorkflowEngine
 from boomerang.services.customers import customer_ref
-from boomerang.services.decisions import decide_request, recent_returns
+from boomerang.services.decisions import decide_request, kept_orders, recent_returns
 from boomerang.services.policies import PolicySource
+from boomerang.services.rates import RatesReader
 from boomerang.services.retry import retry_stale
 from boomerang.store import keys
+from boomerang.store.rates import RatesStore
 from boomerang.store.records import Event, Repository, ReturnChange, RmaTaken, iso, moved
 
 _RMA_ATTEMPTS = 3
@@ -49,7 +52,7 @@ class ReturnRequest:
     items: list[RequestedItem]
     resolution: Resolution
     notes: dict[str, str]  # line_id -> the customer's note
-    locale: str
+    locale: str | None  # the language the customer asked in; None: the shop's default
     # The customer's correction of the order's shipping address (personal data): the label's
     # ship-from, and the country the hub is chosen for.
     ship_from: Address | None = None
@@ -75,12 +78,14 @@ class ReturnsService:
         signing_key: Callable[[], bytes],
         session_ttl: timedelta = timedelta(hours=1),
         engine: WorkflowEngine | None = None,
+        rates: RatesReader | None = None,
     ):
         self.repo = repo
         self.policy_for = policy_for
         self.signing_key = signing_key
         self.session_ttl = session_ttl
         self.engine = engine
+        self.rates = rates or RatesReader(RatesStore(repo.table, repo.ddb))
 
     # --- orders and sessions -------------------------------------------------------------------
 
@@ -143,12 +148,15 @@ class ReturnsService:
             customer = self.repo.get_customer(caller.shop, customer_ref(order.shop, order.customer_email))
         check_request(policy, order, request.items, request.resolution, now)
 
-        recent = recent_returns(customer, now)
-        decision, status = decide_request(policy, order, request.items, len(recent), now)
+        recent = recent_returns(customer, now)  # earlier returns: this one is not among them yet
+        rates = self.rates.rates_for(policy, order)  # read (once per container and hour) only if needed
+        kept = kept_orders(customer, order.order_id)
+        decision, status = decide_request(policy, order, request.items, len(recent), now, rates, kept)
         lines = {line.line_id: line for line in order.lines}
         categories = {lines[i.line_id].category for i in request.items if i.line_id in lines}
         country = request.ship_from.country if request.ship_from else order.customer_country
-        hub = choose_hub(policy, country, categories)
+        market_hub = decision.market.return_hub_id if decision.market else None
+        hub = choose_hub(policy, country, categories, preferred=market_hub)
         items = [self._item(order, item, request.notes.get(item.line_id), decision) for item in request.items]
 
         returned = dict(order.returned)
@@ -164,7 +172,7 @@ class ReturnsService:
                 customer_ref=customer.customer_ref,
                 status=status,
                 resolution=request.resolution,
-                locale=request.locale,
+                locale=request.locale or policy.default_language,
                 items=items,
                 decision=decision,
                 hub=hub,
@@ -186,7 +194,7 @@ class ReturnsService:
                     at=now,
                     status=status,
                     event=event_type(status),
-                    message=" ".join(rule.message for rule in decision.rules),
+                    message=explain(decision),
                     actor=f"policy:v{policy.version}",
                 ),
             ]
@@ -196,7 +204,9 @@ class ReturnsService:
             ]
             extra = [
                 self.repo.order_returned_update(order, returned),
-                self.repo.customer_put(order.shop, customer, [*recent, {"rma": ret.rma, "at": iso(now)}]),
+                self.repo.customer_put(
+                    order.shop, customer, [*recent, {"rma": ret.rma, "at": iso(now)}], order.order_id
+                ),
             ]
             try:
                 self.repo.save(ReturnChange(ret, None, timeline, events, extra))

@@ -228,7 +228,7 @@ class TicketService:
         suggestion = None
         if ticket.category == "refund_status" and returns and not ticket.anonymized:
             latest = max(returns, key=lambda r: r.created_at)
-            suggestion = suggested_refund_reply(latest, ticket.language)
+            suggestion = suggested_refund_reply(latest, ticket.language, latest.locale)
         return StaffView(ticket, messages, returns, suggestion)
 
     @retry_stale

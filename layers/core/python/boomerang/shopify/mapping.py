@@ -195,6 +195,7 @@ def to_order(
             shop=shop,
             order_id=str(order.id),
             order_number=order.name,
+            order_number_alias=str(order.order_number) if order.order_number is not None else None,
             customer_email=email,
             customer_country=country,
             currency=order.currency,

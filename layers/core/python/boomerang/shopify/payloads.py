@@ -115,6 +115,7 @@ class ShopifyOrder(Payload):
     id: int
     admin_graphql_api_id: str | None = None
     name: str  # "#1001", what the customer sees
+    order_number: int | None = None  # 1001: what the customer may type instead
     email: str | None = None
     contact_email: str | None = None
     currency: str

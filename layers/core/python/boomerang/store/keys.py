@@ -11,6 +11,7 @@ Records (pk | sk | indexes):
   SHOP#<shop> | POLICY#CURRENT (`version` and who set it: a tiny item every request reads, so a new
   version applies from the next request; store/policies.py)
 - order: SHOP#<shop>#ORDER#<order_id> | ORDER; gsi1: SHOP#<shop>#ORDERNO#<order_number> | ORDER
+  gsi2 (the number's alias, e.g. Shopify's order_number beside its name): SHOP#<shop>#ORDERNO#<alias> | ORDER
   gsi3 (a customer's orders, for export and erasure): SHOP#<shop>#CUSTOMER#<customer_ref>#ORDERS | <order_id>
 - customer (recent returns): SHOP#<shop>#CUSTOMER#<customer_ref> | CUSTOMER
 - return: RETURN#<rma> | RETURN;
@@ -45,6 +46,8 @@ Orders are found by id (GetItem) or by number (gsi1, for customer sessions). No 
 """
 
 from __future__ import annotations
+
+from boomerang.domain.models import order_number_key
 
 PK = "pk"
 SK = "sk"
@@ -93,6 +96,13 @@ def order(shop_id: str, order_id: str) -> dict[str, str]:
 
 
 def order_number_pk(shop_id: str, order_number: str) -> str:
+    """Orders by number as customers type it (domain.models.order_number_key: `1001` finds `#1001`);
+    gsi1 holds the order's number, gsi2 its alias (Shopify's order_number where it differs)."""
+    return f"SHOP#{shop_id}#ORDERNO#{order_number_key(order_number)}"
+
+
+def legacy_order_number_pk(shop_id: str, order_number: str) -> str:
+    """The key orders were stored under before numbers were normalized (exactly as given)."""
     return f"SHOP#{shop_id}#ORDERNO#{order_number}"
 
 
@@ -259,3 +269,13 @@ def credit_entry(
     shop_id: str, customer_ref: str, currency: str, rma: str, kind: str, ref: str
 ) -> dict[str, str]:
     return {PK: credit_pk(shop_id, customer_ref, currency), SK: f"{CREDIT_ENTRY_PREFIX}{rma}#{kind}#{ref}"}
+
+
+# Reference exchange rates (boomerang.domain.fx), fetched daily by functions/fx_rates:
+# - one day's table: FX#<source> | DAY#<yyyy-mm-dd>; the newest one: FX#<source> | LATEST
+def fx_day(source: str, day: str) -> dict[str, str]:
+    return {PK: f"FX#{source}", SK: f"DAY#{day}"}
+
+
+def fx_latest(source: str) -> dict[str, str]:
+    return {PK: f"FX#{source}", SK: "LATEST"}

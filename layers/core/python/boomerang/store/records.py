@@ -61,6 +61,9 @@ class CustomerSummary:
     customer_ref: str
     recent: list[dict[str, str]]  # [{"rma", "at"}], the last 30 days' returns
     version: int
+    # The customer's history for "trusted customer": orders imported, and those that had a return.
+    orders: int = 0
+    returned_orders: frozenset[str] = frozenset()
 
 
 class Repository:
@@ -128,14 +131,15 @@ class Repository:
             TableName=self.table,
             Key=to_item(keys.order(order.shop, order.order_id)),
             UpdateExpression=(
-                "SET doc = :doc, gsi1pk = :g1, gsi1sk = :sk, gsi3pk = :g3, gsi3sk = :g3sk, "
-                "returned = if_not_exists(returned, :empty), "
+                "SET doc = :doc, gsi1pk = :g1, gsi1sk = :sk, gsi2pk = :g2, gsi2sk = :sk, gsi3pk = :g3, "
+                "gsi3sk = :g3sk, returned = if_not_exists(returned, :empty), "
                 "version = if_not_exists(version, :zero) + :one"
             ),
             ExpressionAttributeValues=to_item(
                 {
                     ":doc": doc,
                     ":g1": keys.order_number_pk(order.shop, order.order_number),
+                    ":g2": _alias_pk(order),
                     ":sk": keys.ORDER_SK,
                     # The customer's orders, for their data rights (services/privacy.py).
                     ":g3": keys.customer_orders_pk(
@@ -149,7 +153,18 @@ class Repository:
             ),
             ReturnValues="ALL_NEW",
         )
-        return self._order(from_item(got["Attributes"]))
+        order = self._order(from_item(got["Attributes"]))
+        self.ddb.update_item(**self.customer_order_update(order))
+        return order
+
+    def customer_order_update(self, order: Order) -> dict[str, Any]:
+        """Count the order among its customer's (a set of ids: importing it again counts nothing)."""
+        return {
+            "TableName": self.table,
+            "Key": to_item(keys.customer(order.shop, customer_ref(order.shop, order.customer_email))),
+            "UpdateExpression": "ADD orders :order",
+            "ExpressionAttributeValues": to_item({":order": {order.order_id}}),
+        }
 
     def order_upsert_item(self, order: Order) -> dict[str, Any]:
         """upsert_order as a TransactItem, for writes that go with other records (Shopify's)."""
@@ -158,13 +173,15 @@ class Repository:
                 "TableName": self.table,
                 "Key": to_item(keys.order(order.shop, order.order_id)),
                 "UpdateExpression": (
-                    "SET doc = :doc, gsi1pk = :g1, gsi1sk = :sk, returned = if_not_exists(returned, :empty), "
+                    "SET doc = :doc, gsi1pk = :g1, gsi1sk = :sk, gsi2pk = :g2, gsi2sk = :sk, "
+                    "returned = if_not_exists(returned, :empty), "
                     "version = if_not_exists(version, :zero) + :one"
                 ),
                 "ExpressionAttributeValues": to_item(
                     {
                         ":doc": order.model_dump_json(exclude={"returned", "version"}),
                         ":g1": keys.order_number_pk(order.shop, order.order_number),
+                        ":g2": _alias_pk(order),
                         ":sk": keys.ORDER_SK,
                         ":empty": {},
                         ":zero": 0,
@@ -190,17 +207,26 @@ class Repository:
         return self._order(from_item(got["Item"]))
 
     def find_order_by_number(self, shop_id: str, order_number: str) -> Order | None:
-        got = self.ddb.query(
-            TableName=self.table,
-            IndexName=keys.GSI1,
-            KeyConditionExpression="gsi1pk = :pk AND gsi1sk = :sk",
-            ExpressionAttributeValues=to_item(
-                {":pk": keys.order_number_pk(shop_id, order_number), ":sk": keys.ORDER_SK}
-            ),
-            Limit=1,
-        )
-        items = got.get("Items") or []
-        return self._order(from_item(items[0])) if items else None
+        """The order a customer means by the number they typed (`1001`, `#1001`, ` 1001 `): by its
+        number, else by its alias (Shopify's order_number), else under the key orders had before
+        numbers were normalized (an order stored then and not updated since)."""
+        if not order_number.strip():
+            return None
+        typed = keys.order_number_pk(shop_id, order_number)
+        legacy = keys.legacy_order_number_pk(shop_id, "#" + order_number.strip().lstrip("#"))
+        for index, pk in ((keys.GSI1, typed), (keys.GSI2, typed), (keys.GSI1, legacy)):
+            n = index[-1]
+            got = self.ddb.query(
+                TableName=self.table,
+                IndexName=index,
+                KeyConditionExpression=f"gsi{n}pk = :pk AND gsi{n}sk = :sk",
+                ExpressionAttributeValues=to_item({":pk": pk, ":sk": keys.ORDER_SK}),
+                Limit=1,
+            )
+            items = got.get("Items") or []
+            if items:
+                return self._order(from_item(items[0]))
+        return None
 
     def order_and_customer(
         self, shop_id: str, order_id: str, customer_ref: str
@@ -231,10 +257,13 @@ class Repository:
 
     @staticmethod
     def _customer(customer_ref: str, values: dict[str, Any] | None) -> CustomerSummary:
+        values = values or {}
         return CustomerSummary(
             customer_ref=customer_ref,
-            recent=list(values.get("recent", [])) if values else [],
-            version=int(values["version"]) if values else 0,
+            recent=list(values.get("recent", [])),
+            version=int(values.get("version", 0)),
+            orders=len(values.get("orders") or ()),
+            returned_orders=frozenset(values.get("returned_orders") or ()),
         )
 
     def order_returned_update(self, order: Order, returned: dict[str, int]) -> dict[str, Any]:
@@ -252,23 +281,31 @@ class Repository:
         }
 
     def customer_put(
-        self, shop_id: str, summary: CustomerSummary, recent: list[dict[str, str]]
+        self,
+        shop_id: str,
+        summary: CustomerSummary,
+        recent: list[dict[str, str]],
+        returned_order: str | None = None,
     ) -> dict[str, Any]:
-        condition = "attribute_not_exists(pk)" if summary.version == 0 else "version = :v"
-        put: dict[str, Any] = {
-            "TableName": self.table,
-            "Item": to_item(
-                {
-                    **keys.customer(shop_id, summary.customer_ref),
-                    "recent": recent,
-                    "version": summary.version + 1,
-                }
-            ),
-            "ConditionExpression": condition,
-        }
+        """A TransactItem writing the customer's recent returns (conditional on the version read)
+        and counting `returned_order` among the orders that had a return; the orders counted at
+        import are kept."""
+        condition = "attribute_not_exists(version)" if summary.version == 0 else "version = :v"
+        values: dict[str, Any] = {":r": recent, ":next": summary.version + 1}
+        expression = "SET recent = :r, version = :next"
         if summary.version:
-            put["ExpressionAttributeValues"] = to_item({":v": summary.version})
-        return {"Put": put}
+            values[":v"] = summary.version
+        if returned_order is not None:
+            expression += " ADD returned_orders :o"
+            values[":o"] = {returned_order}
+        update: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": to_item(keys.customer(shop_id, summary.customer_ref)),
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": to_item(values),
+        }
+        return {"Update": update}
 
     # --- returns -------------------------------------------------------------------------------
 
@@ -454,6 +491,12 @@ def _return_of(raw: dict[str, Any]) -> Return:
 def shop_item(shop_id: str, name: str) -> dict[str, Any]:
     # gsi1: every shop under one key, for the list of shops (store/shops.py).
     return {**keys.shop(shop_id), "shop": shop_id, "name": name, "gsi1pk": keys.SHOPS_PK, "gsi1sk": shop_id}
+
+
+def _alias_pk(order: Order) -> str:
+    """The order's second lookup key: its alias where it has one, else its number again (an index
+    key cannot be removed in the same SET, and a duplicate of gsi1's finds the same order)."""
+    return keys.order_number_pk(order.shop, order.order_number_alias or order.order_number)
 
 
 def _check_start_key(start: dict[str, Any], names: set[str], fixed: dict[str, str]) -> None:

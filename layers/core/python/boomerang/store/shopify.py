@@ -214,7 +214,7 @@ class ShopifyStore:
             put["ExpressionAttributeValues"] = to_item({":v": source.version})
         items = [self._webhook_put(domain, webhook_id, topic, now), {"Put": put}]
         if order is not None:
-            items.append(self.repo.order_upsert_item(order))
+            items += [self.repo.order_upsert_item(order), {"Update": self.repo.customer_order_update(order)}]
         self._transact(items)
 
     def remember_webhook(self, domain: str, webhook_id: str, topic: str, now: datetime) -> None:

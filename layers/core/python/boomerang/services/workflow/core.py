@@ -24,7 +24,9 @@ from boomerang.notify.port import Notifier
 from boomerang.notify.sandbox import SandboxNotifier
 from boomerang.orchestration.step_functions import WorkflowEngine
 from boomerang.payments.port import Payments
+from boomerang.services.rates import RatesReader
 from boomerang.services.store_credit import StoreCredit
+from boomerang.store.rates import RatesStore
 from boomerang.store.records import Event, Repository, ReturnChange, moved
 
 S = ReturnStatus
@@ -87,6 +89,7 @@ class WorkflowCore:
         self.clock = clock
         self.notifier = notifier or SandboxNotifier()
         self.credit = StoreCredit(repo)
+        self.rates = RatesReader(RatesStore(repo.table, repo.ddb))
 
     def move(
         self,

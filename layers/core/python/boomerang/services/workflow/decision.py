@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from boomerang.domain.models import Acceptance, Return
+from boomerang.domain.decision import explain
+from boomerang.domain.models import Acceptance, Outcome, Return
 from boomerang.domain.policy import RequestedItem
 from boomerang.domain.status import ReturnStatus
-from boomerang.services.decisions import decide_request, recent_returns
+from boomerang.services.decisions import decide_request, kept_orders, recent_returns
 from boomerang.services.retry import retry_stale
 from boomerang.services.workflow.core import Phase, S
 
@@ -24,17 +25,18 @@ class DecisionPhase(Phase):
         if ret.status is S.REQUESTED:
             now = self.core.clock()
             order = self.core.repo.get_order(ret.shop, ret.order_id)
-            prior = recent_returns(
-                self.core.repo.get_customer(ret.shop, ret.customer_ref), now, excluding=ret.rma
-            )
+            customer = self.core.repo.get_customer(ret.shop, ret.customer_ref)
+            prior = recent_returns(customer, now, excluding=ret.rma)
             items = [
                 RequestedItem(line_id=i.line_id, quantity=i.quantity, reason=i.reason) for i in ret.items
             ]
-            decision, status = decide_request(policy, order, items, len(prior), now)
+            rates = self.core.rates.rates_for(policy, order)
+            kept = kept_orders(customer, order.order_id)
+            decision, status = decide_request(policy, order, items, len(prior), now, rates, kept)
             ret = self.core.move(
                 ret,
                 status,
-                " ".join(rule.message for rule in decision.rules),
+                explain(decision),
                 f"policy:v{policy.version}",
                 {"outcome": decision.outcome.value},
                 decision=decision,
@@ -44,28 +46,41 @@ class DecisionPhase(Phase):
             "rma": rma,
             "status": ret.status.value,
             "refund_on_delivery": ret.decision.refund_on_delivery,
+            "refund_on_first_scan": ret.decision.refund_on_first_scan,
             "timeouts": {f"{name}_seconds": int(value.total_seconds()) for name, value in timeouts},
         }
 
     @retry_stale
     def approve(self, rma: str, actor: str, note: str | None = None) -> Return:
         message = f"Approved by staff{': ' + note if note else ''}."
-        return self._staff_decision(rma, S.APPROVED, Acceptance.ACCEPTED, message, actor, {})
+        return self._staff_decision(
+            rma, S.APPROVED, Outcome.APPROVED, Acceptance.ACCEPTED, message, actor, {}
+        )
 
     @retry_stale
     def reject(self, rma: str, actor: str, reason: str) -> Return:
         message = f"Rejected by staff: {reason}"
-        return self._staff_decision(rma, S.REJECTED, Acceptance.REJECTED, message, actor, {"reason": reason})
+        return self._staff_decision(
+            rma, S.REJECTED, Outcome.REJECTED, Acceptance.REJECTED, message, actor, {"reason": reason}
+        )
 
     def _staff_decision(
         self,
         rma: str,
         target: ReturnStatus,
+        outcome: Outcome,
         acceptance: Acceptance,
         message: str,
         actor: str,
         data: dict[str, Any],
     ) -> Return:
+        """The staff member's decision is the final one: `decision.outcome` says it and who made it,
+        next to what the policy decided (`policy_outcome`) and the rules that fired."""
         ret = self.core.get(rma)
         items = [i.model_copy(update={"acceptance": acceptance}) for i in ret.items]
-        return self.core.move(ret, target, message, actor, {"decided_by": actor, **data}, items=items)
+        decision = ret.decision.model_copy(
+            update={"outcome": outcome, "decided_by": actor, "decided_at": self.core.clock()}
+        )
+        return self.core.move(
+            ret, target, message, actor, {"decided_by": actor, **data}, items=items, decision=decision
+        )

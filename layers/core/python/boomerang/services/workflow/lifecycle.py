@@ -8,6 +8,7 @@ from typing import Any
 from boomerang.domain.models import Failure, TimelineEntry, Wait
 from boomerang.domain.status import ReturnStatus
 from boomerang.notify.messages import message_for
+from boomerang.notify.templates import language_for
 from boomerang.services.retry import retry_stale
 from boomerang.services.workflow.core import WAIT_FROM, Phase, S
 from boomerang.store.records import Event, ReturnChange
@@ -49,20 +50,31 @@ class LifecyclePhase(Phase):
             ),
             None,
         )
-        message = message_for(ret.model_copy(update={"status": status}), reason)
+        # The customer's language: the order's, else the one the return was requested in (the shop's
+        # default where the request named none); the channel renders the same one (notify/ses.py).
+        order = self.core.repo.get_order(ret.shop, ret.order_id)
+        language = language_for(order.locale, ret.locale)
+        announced = ret.model_copy(update={"status": status})
+        message = message_for(announced, reason, language=language, order_number=order.order_number)
         if message is None:
             return {"rma": rma, "status": ret.status.value, "notified": False}
+        # The subject as sent, in the language sent: the channel's own composition where it has one
+        # (a shop's override of the text), else the message as given.
+        compose = getattr(self.core.notifier, "compose", None)
+        sent = compose(ret, message) if compose is not None else None
+        subject = sent.subject if sent is not None else message.subject
+        sent_in = sent.language if sent is not None else message.locale
         message_id = self.core.notifier.send(ret, message)
         entry = TimelineEntry(
             version=ret.version + 1,
             at=self.core.clock(),
             status=ret.status,
             event=event,
-            message=f"Customer told: {message.subject}",
+            message=f"Customer told ({sent_in}): {subject}",
             actor="workflow",
         )
         noted = ret.model_copy(update={"version": ret.version + 1, "updated_at": entry.at})
-        data = {"rma": rma, "template": message.template, "message_id": message_id}
+        data = {"rma": rma, "template": message.template, "message_id": message_id, "language": sent_in}
         self.core.repo.save(ReturnChange(noted, ret.version, [entry], [Event("customer.notified", data)]))
         return {"rma": rma, "status": ret.status.value, "notified": True}
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from boomerang.domain.decision import Thresholds
+from boomerang.domain.markets import ReturnShipping, refund_terms_for
 from boomerang.domain.models import Refund, Resolution, Return
 from boomerang.domain.money import Money
+from boomerang.domain.policy import Policy
 from boomerang.domain.refund_failures import PayoutMethod, refund_failure
-from boomerang.domain.refunds import quote_refund, store_credit_amount
+from boomerang.domain.refunds import RefundTerms, quote_refund, store_credit_amount
 from boomerang.payments.port import RefundRefused
 from boomerang.services.retry import retry_stale
 from boomerang.services.workflow.core import Phase, S, refund_key
@@ -35,7 +38,7 @@ class ResolutionPhase(Phase):
             return {"rma": rma, "status": ret.status.value}  # a retried step: already asked
         policy = self.core.policy_for(ret.shop)
         order = self.core.repo.get_order(ret.shop, ret.order_id)
-        quote = quote_refund(ret, policy.refunds, order.total, self._earlier_refunds(ret))
+        quote = quote_refund(ret, self._terms(ret, policy), order.total, self._earlier_refunds(ret))
         amount = quote.amount
         if amount.amount == 0 and ret.status is S.INSPECTED:
             closed = self.core.move(
@@ -50,11 +53,12 @@ class ResolutionPhase(Phase):
                 "workflow",
             )
             return {"rma": rma, "status": closed.status.value}
-        reason = (
-            "Refund on delivery, as the policy allows for this return."
-            if ret.inspection is None
-            else f"Refund after inspection: {amount}."
-        )
+        if ret.status is S.IN_TRANSIT:
+            reason = "Refund at the carrier's first scan, as the policy allows for this trusted customer."
+        elif ret.inspection is None:
+            reason = "Refund on delivery, as the policy allows for this return."
+        else:
+            reason = f"Refund after inspection: {amount}."
         if quote.return_shipping_fee.amount or any(line.restocking_fee.amount for line in quote.lines):
             fees = sum(line.restocking_fee.amount for line in quote.lines) + quote.return_shipping_fee.amount
             reason += (
@@ -104,6 +108,21 @@ class ResolutionPhase(Phase):
             refund=Refund(method=ret.resolution, amount=amount, status="succeeded"),
         )
         return {"rma": rma, "status": done.status.value}
+
+    @staticmethod
+    def _terms(ret: Return, policy: Policy) -> RefundTerms:
+        """The refund terms, as the customer's market says who pays return shipping: the merchant
+        (no fee), or the customer (the terms' fee, pinned in the return's currency or converted
+        from the base currency at the rate the decision used)."""
+        market = ret.decision.market
+        shipping = ReturnShipping(market.return_shipping) if market and market.return_shipping else None
+        fee = None
+        if shipping is ReturnShipping.CUSTOMER and policy.refunds.return_shipping:
+            limits = Thresholds(
+                policy.base_currency, ret.amount.currency, recorded=ret.decision.exchange_rate
+            )
+            fee = limits.limit(policy.refunds.return_shipping)
+        return refund_terms_for(policy.refunds, shipping, fee)
 
     def _earlier_refunds(self, ret: Return) -> Money:
         """What other returns of the order asked or got back on the same charge."""
