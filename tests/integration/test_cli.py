@@ -432,7 +432,7 @@ def test_staff_invite_refusals(found_at: Path) -> None:
 
 def test_webhooks_list_prints_the_urls_to_register(found_at: Path) -> None:
     said = ok(run(found_at, "webhooks", "list"))
-    assert f"Stripe           {API_URL}webhooks/stripe" in said
+    assert f"{'Stripe':<24} {API_URL}webhooks/stripe" in said
     assert "charge.dispute.created" in said
     assert f"{API_URL}webhooks/carriers/easypost" in said
     assert (

@@ -141,14 +141,14 @@ def test_a_return_without_its_order_is_skipped_not_fatal() -> None:
 
 def test_the_frequent_returner_rule_sees_the_returns_before_the_period() -> None:
     o = an_order("o1", "45.00", delivered=3)
-    # The customer's returns 20, 2 and 1 days ago; the last 3 days are replayed.
-    returns = [a_return(o, f"R{n}", days_ago=n) for n in (20, 2, 1)]
+    # The customer's returns 25, 20, 2 and 1 days ago; the last 3 days are replayed.
+    returns = [a_return(o, f"R{n}", days_ago=n) for n in (25, 20, 2, 1)]
     orders = {(o.shop, o.order_id): o}
     no_flag = [r for r in _rules() if r["rule_id"] != "frequent_returner_review"]
     draft = patched(default_policy(), {"rules": _as_admin(no_flag)}, 2)
     result = simulate(default_policy(), draft, returns, orders, NOW - timedelta(days=3), NOW)
-    # R1 is the third in 30 days (R20, from before the period, counts): a person reviews it, unless
-    # the draft drops that rule. R2 is only the second: approved either way.
+    # R1 comes after three earlier returns in 30 days (R25 and R20, from before the period, count): a
+    # person reviews it, unless the draft drops that rule. R2 comes after two: approved either way.
     assert result.considered == 2
     assert [(f.rma, f.before.outcome, f.after.outcome) for f in result.flips] == [
         ("R1", "pending_review", "approved")
