@@ -55,8 +55,10 @@ def invoke(
     headers: dict[str, str],
     body: str | None,
     claims_for: Claims | None = None,
+    source_ip: str = "127.0.0.1",
 ) -> tuple[int, dict[str, str], str]:
-    """What API Gateway answers for one request: (status, headers, body)."""
+    """What API Gateway answers for one request: (status, headers, body); `source_ip` is the
+    client's address (requestContext.identity.sourceIp)."""
     parts = urlsplit(target)
     path = parts.path
     if method == "OPTIONS":
@@ -83,6 +85,7 @@ def invoke(
         headers=headers,
         query=parse_qs(parts.query) or None,
         body=body,
+        source_ip=source_ip,
     )
     if route.cognito:
         token = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
@@ -151,6 +154,7 @@ def make_server(host: str, port: int, routes: Iterable[LocalRoute] = ()) -> Loca
                     dict(self.headers.items()),
                     body,
                     self.server.claims_for,
+                    source_ip=self.client_address[0],
                 )
             )
 

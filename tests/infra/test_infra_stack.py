@@ -22,6 +22,7 @@ SESSION_KEY_DESCRIPTION = "Boomerang: HMAC key signing customer session tokens"
 EXPECTED_ROUTES = {
     ("POST", "/v1/orders"),
     ("POST", "/v1/sessions"),
+    ("POST", "/v1/sessions/revoke"),
     ("GET", "/v1/orders/{order_id}/eligibility"),
     ("POST", "/v1/returns"),
     ("GET", "/v1/returns/{rma}"),

@@ -47,6 +47,7 @@ class Route:
 ROUTES = (
     Route("POST", "/v1/orders", "upsertOrder"),
     Route("POST", "/v1/sessions", "createSession"),
+    Route("POST", "/v1/sessions/revoke", "revokeSessions"),
     Route("GET", "/v1/orders/{order_id}/eligibility", "getOrderEligibility"),
     Route("POST", "/v1/returns", "createReturn", required_headers=(IDEMPOTENCY_KEY_HEADER,)),
     Route("GET", "/v1/returns/{rma}", "getReturn"),

@@ -26,6 +26,8 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "invalid_api_key": "The x-api-key is not a key of any shop.",
         "invalid_token": "The customer token is malformed or its signature does not match.",
         "token_expired": "The customer token has expired; open a new session.",
+        "session_revoked": "The customer signed out everywhere, or their data was erased, since the token "
+        "was issued.",
         "webhook_signature_missing": "A webhook without its provider's signature header.",
         "webhook_signature_invalid": "A webhook whose signature does not match its raw body.",
         "unknown_shop_domain": "A Shopify webhook names a shop domain not connected to Boomerang.",
@@ -35,6 +37,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "api_key_required": "Only the storefront's server (API key) may do this.",
         "wrong_shop": "The body names another shop than the API key's.",
         "forbidden_group": "The staff member's groups may not do this; the message names those that may.",
+        "customer_token_required": "Only a customer's own token may do this (signing out everywhere).",
     },
     404: {
         "order_not_found": "No such order, or not yours; also a wrong order number or email for a session.",
@@ -111,7 +114,11 @@ def error_response(
 
 
 def domain_error_response(exc: DomainError, request_id: str | None) -> Response[str]:
-    return error_response(exc.http_status, exc.code, exc.message, exc.details, request_id)
+    response = error_response(exc.http_status, exc.code, exc.message, exc.details, request_id)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def validation_details(errors: Any) -> tuple[str, str, list[dict[str, Any]]]:

@@ -180,6 +180,10 @@ class SessionOut(BaseModel):
     order_id: str
 
 
+class SessionsRevokedOut(BaseModel):
+    revoked_at: str = Field(description="Every session of the customer opened until then is refused (401)")
+
+
 # --- eligibility -----------------------------------------------------------------------------------
 
 

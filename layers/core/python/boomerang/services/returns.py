@@ -35,6 +35,7 @@ from boomerang.services.customers import customer_ref
 from boomerang.services.decisions import decide_request, recent_returns
 from boomerang.services.retry import retry_stale
 from boomerang.store.records import Event, Repository, ReturnChange, RmaTaken, iso, moved
+from boomerang.store.sessions import return_stamp_put, stamp_unchanged
 
 _RMA_ATTEMPTS = 3
 
@@ -98,6 +99,7 @@ class ReturnsService:
             order_id=order.order_id,
             customer_ref=customer_ref(shop, order.customer_email),
             expires_at=expires,
+            issued_at=now,
         )
         token = customer_tokens.issue(self.signing_key(), claims)
         return Session(token=token, expires_at=expires, order_id=order.order_id)
@@ -106,7 +108,12 @@ class ReturnsService:
         self, caller: Principal, order_id: str, now: datetime
     ) -> tuple[Order, list[LineEligibility]]:
         caller.ensure_order(caller.shop, order_id)
-        order = self.repo.get_order(caller.shop, order_id)
+        if caller.customer_ref is not None:
+            # The customer record comes along in the same read, with their sessions' revocation.
+            order, customer = self.repo.order_and_customer(caller.shop, order_id, caller.customer_ref)
+            caller.ensure_live(customer.revoked_ms)
+        else:
+            order = self.repo.get_order(caller.shop, order_id)
         policy = self.policy_for(caller.shop)
         return order, [line_eligibility(policy, order, line, now) for line in order.lines]
 
@@ -121,6 +128,7 @@ class ReturnsService:
         else:
             order = self.repo.get_order(caller.shop, request.order_id)
             customer = self.repo.get_customer(caller.shop, customer_ref(order.shop, order.customer_email))
+        caller.ensure_live(customer.revoked_ms)
         check_request(policy, order, request.items, request.resolution, now)
 
         recent = recent_returns(customer, now)
@@ -175,7 +183,11 @@ class ReturnsService:
             extra = [
                 self.repo.order_returned_update(order, returned),
                 self.repo.customer_put(order.shop, customer, [*recent, {"rma": ret.rma, "at": iso(now)}]),
+                # A customer's revoked sessions stay revoked on this return too (store/sessions.py).
+                stamp_unchanged(self.repo.table, order.shop, customer.customer_ref, customer.revoked_ms),
             ]
+            if customer.revoked_ms is not None:
+                extra.append(return_stamp_put(self.repo.table, ret.rma, customer.revoked_ms))
             try:
                 self.repo.save(ReturnChange(ret, None, timeline, events, extra))
             except RmaTaken:
@@ -203,8 +215,9 @@ class ReturnsService:
 
     def get_return(self, caller: Principal, rma: str) -> tuple[Return, list[TimelineEntry]]:
         canonical = self._rma(rma)
-        ret, timeline = self.repo.get_return(canonical)
+        ret, timeline, revoked_ms = self.repo.read_return(canonical)
         caller.ensure_order(ret.shop, ret.order_id, missing="return_not_found")
+        caller.ensure_live(revoked_ms)
         return ret, timeline
 
     @retry_stale

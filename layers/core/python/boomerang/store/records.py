@@ -24,6 +24,7 @@ from boomerang.store.dynamo import (
     from_item,
     to_item,
 )
+from boomerang.store.sessions import revoked_ms
 
 
 def iso(at: datetime) -> str:
@@ -59,6 +60,7 @@ class CustomerSummary:
     customer_ref: str
     recent: list[dict[str, str]]  # [{"rma", "at"}], the last 30 days' returns
     version: int
+    revoked_ms: int | None = None  # the customer's sessions revoked up to then (boomerang.store.sessions)
 
 
 class Repository:
@@ -205,32 +207,46 @@ class Repository:
     def order_and_customer(
         self, shop_id: str, order_id: str, customer_ref: str
     ) -> tuple[Order, CustomerSummary]:
-        """The order and the customer's recent returns, in one BatchGetItem."""
-        wanted = [keys.order(shop_id, order_id), keys.customer(shop_id, customer_ref)]
-        request = {self.table: {"Keys": [to_item(k) for k in wanted], "ConsistentRead": True}}
-        found: list[dict[str, Any]] = []
-        while request:
-            got = self.ddb.batch_get_item(RequestItems=request)
-            found += [from_item(i) for i in got.get("Responses", {}).get(self.table, [])]
-            request = got.get("UnprocessedKeys") or {}
-        order = next((i for i in found if i[keys.SK] == keys.ORDER_SK), None)
+        """The order and the customer's recent returns (with their sessions' revocation stamp), in
+        one BatchGetItem."""
+        found = self._batch_get(
+            [
+                keys.order(shop_id, order_id),
+                keys.customer(shop_id, customer_ref),
+                keys.customer_sessions(shop_id, customer_ref),
+            ]
+        )
+        order = found.get(keys.ORDER_SK)
         if order is None:
             raise NotFound("No such order.", code="order_not_found")
-        cust = next((i for i in found if i[keys.SK] == keys.CUSTOMER_SK), None)
-        return self._order(order), self._customer(customer_ref, cust)
+        return self._order(order), self._customer(customer_ref, found)
 
     def get_customer(self, shop_id: str, customer_ref: str) -> CustomerSummary:
-        got = self.ddb.get_item(
-            TableName=self.table, Key=to_item(keys.customer(shop_id, customer_ref)), ConsistentRead=True
+        found = self._batch_get(
+            [keys.customer(shop_id, customer_ref), keys.customer_sessions(shop_id, customer_ref)]
         )
-        return self._customer(customer_ref, from_item(got["Item"]) if "Item" in got else None)
+        return self._customer(customer_ref, found)
+
+    def _batch_get(self, wanted: list[dict[str, str]]) -> dict[str, dict[str, Any]]:
+        """Items of distinct sort keys, by sort key, in one BatchGetItem (consistent)."""
+        request = {self.table: {"Keys": [to_item(k) for k in wanted], "ConsistentRead": True}}
+        found: dict[str, dict[str, Any]] = {}
+        while request:
+            got = self.ddb.batch_get_item(RequestItems=request)
+            for raw in got.get("Responses", {}).get(self.table, []):
+                values = from_item(raw)
+                found[str(values[keys.SK])] = values
+            request = got.get("UnprocessedKeys") or {}
+        return found
 
     @staticmethod
-    def _customer(customer_ref: str, values: dict[str, Any] | None) -> CustomerSummary:
+    def _customer(customer_ref: str, found: dict[str, dict[str, Any]]) -> CustomerSummary:
+        values = found.get(keys.CUSTOMER_SK)
         return CustomerSummary(
             customer_ref=customer_ref,
             recent=list(values.get("recent", [])) if values else [],
             version=int(values["version"]) if values else 0,
+            revoked_ms=revoked_ms(found.get(keys.SESSIONS_SK)),
         )
 
     def order_returned_update(self, order: Order, returned: dict[str, int]) -> dict[str, Any]:
@@ -348,6 +364,12 @@ class Repository:
 
     def get_return(self, rma: str) -> tuple[Return, list[TimelineEntry]]:
         """The return and its timeline in one Query."""
+        ret, timeline, _ = self.read_return(rma)
+        return ret, timeline
+
+    def read_return(self, rma: str) -> tuple[Return, list[TimelineEntry], int | None]:
+        """The return, its timeline and its customer's session revocation stamp, in one Query."""
+        stamp: int | None = None
         got = self.ddb.query(
             TableName=self.table,
             KeyConditionExpression="pk = :pk",
@@ -362,9 +384,11 @@ class Repository:
                 ret = Return.model_validate_json(values["doc"])
             elif str(values[keys.SK]).startswith(keys.TIMELINE_PREFIX):
                 timeline.append(TimelineEntry.model_validate_json(values["doc"]))
+            elif values[keys.SK] == keys.SESSIONS_SK:
+                stamp = revoked_ms(values)
         if ret is None:
             raise NotFound("No such return.", code="return_not_found")
-        return ret, timeline
+        return ret, timeline, stamp
 
     def _query_returns(self, index: str, pk: str, since: str | None, limit: int, cursor: str | None) -> Page:
         n = index[-1]
