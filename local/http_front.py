@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from boomerang.api.headers import SECURITY_HEADERS
 from local.apigw_events import LambdaContext, match_route, rest_event
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -171,7 +172,7 @@ def make_server(host: str, port: int, routes: Iterable[LocalRoute] = ()) -> Loca
         def _send(self, status: int, headers: dict[str, str], text: str) -> None:
             data = text.encode()
             self.send_response(status)
-            for key, value in headers.items():
+            for key, value in {**headers, **SECURITY_HEADERS}.items():
                 self.send_header(key, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()

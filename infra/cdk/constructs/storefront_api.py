@@ -253,7 +253,8 @@ class StorefrontApi(Construct):
             raise ValueError(
                 f"BAD_REQUEST_PARAMETERS answers for Idempotency-Key only, not {required_parameters}"
             )
-        headers = {"Content-Type": "'application/json'"}
+        # As the functions' own answers (boomerang.api.headers): never sniffed into another type.
+        headers = {"Content-Type": "'application/json'", "X-Content-Type-Options": "'nosniff'"}
         # A browser discards an error without this header. A gateway response cannot pick one origin
         # of several per request, so it only carries a single configured origin or '*'.
         if len(cors_allow_origins) == 1:

@@ -68,9 +68,14 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "credit_already_spent": "This store credit spend is already recorded.",
     },
     413: {"payload_too_large": "The body is over the size limit."},
-    429: {"throttled": "Too many requests; retry with backoff (API Gateway's stage throttling)."},
+    429: {
+        "throttled": "Too many requests; retry with backoff (API Gateway's stage throttling).",
+        "too_many_attempts": "Too many failed session attempts for the email or the client; retry after "
+        "the Retry-After header's seconds.",
+    },
     422: {
-        "validation_failed": "A field is missing or has the wrong type or format; details name each field.",
+        "validation_failed": "A field is missing or has the wrong type or format; details name each field "
+        "(a control character in a text field: detail code `control_character`).",
         "line_not_on_order": "A returned line is not on the order.",
         "duplicate_line": "A line is listed twice in one request.",
         "quantity_exceeds_returnable": "More units than are left to return.",

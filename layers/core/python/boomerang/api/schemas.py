@@ -10,6 +10,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from boomerang.api.text import MULTILINE, PLAIN, PlainText
 from boomerang.domain.models import (
     Country,
     Identifier,
@@ -28,7 +29,7 @@ from boomerang.domain.policy import LineEligibility, Policy
 DecimalString = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}(\.[0-9]{1,3})?$")]
 # A plain shape check: email-validator would add its import time to every cold start. Patterns are
 # compiled at import; a counted repeat such as {1,64} over a Unicode class costs ~50 ms each.
-Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)]
+Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320), PLAIN]
 Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
 
 
@@ -62,9 +63,11 @@ class MoneyIO(Body):
 
 class OrderLineIn(Body):
     line_id: Identifier
-    sku: str = Field(min_length=1, max_length=128)
-    title: str = Field(default="", max_length=512)
-    category: str = Field(default="general", min_length=1, max_length=64, examples=["apparel", "electronics"])
+    sku: PlainText = Field(min_length=1, max_length=128)
+    title: PlainText = Field(default="", max_length=512)
+    category: PlainText = Field(
+        default="general", min_length=1, max_length=64, examples=["apparel", "electronics"]
+    )
     quantity: int = Field(ge=1, le=10_000)
     unit_price: MoneyIO
     delivered_at: UtcDatetime | None = None
@@ -79,13 +82,13 @@ class OrderIn(Body):
     """An order as the storefront knows it. Sending it again updates it (returned quantities are kept)."""
 
     order_id: Identifier
-    order_number: str = Field(min_length=1, max_length=64, examples=["#1001"])
+    order_number: PlainText = Field(min_length=1, max_length=64, examples=["#1001"])
     customer: CustomerIn
     currency: Currency
     ordered_at: UtcDatetime
     lines: list[OrderLineIn] = Field(min_length=1, max_length=250)
-    payment_reference: str | None = Field(
-        default=None, max_length=255, examples=["pi_3MtwBwLkdIwHu7ix28a3tqPa"]
+    payment_reference: Annotated[str, Field(max_length=255), PLAIN] | None = Field(
+        default=None, examples=["pi_3MtwBwLkdIwHu7ix28a3tqPa"]
     )
 
     @model_validator(mode="after")
@@ -167,7 +170,7 @@ class OrderOut(BaseModel):
 
 
 class SessionIn(Body):
-    order_number: str = Field(min_length=1, max_length=64)
+    order_number: PlainText = Field(min_length=1, max_length=64)
     email: Email
     shop: Identifier | None = Field(
         default=None, description="The shop id; required when the call carries no storefront API key"
@@ -227,8 +230,8 @@ class EligibilityOut(BaseModel):
 class ReturnItemIn(Body):
     line_id: Identifier
     quantity: int = Field(ge=1, le=10_000)
-    reason: str = Field(min_length=1, max_length=64, examples=["size_too_small"])
-    note: str | None = Field(default=None, max_length=2000)
+    reason: PlainText = Field(min_length=1, max_length=64, examples=["size_too_small"])
+    note: Annotated[str, Field(max_length=2000), MULTILINE] | None = None
 
 
 class ReturnIn(Body):
