@@ -237,3 +237,19 @@ def test_parallel_guesses_are_counted_before_any_is_looked_up(local_aws: Any) ->
         t.join()
     # Five free failures at an email: exactly five lookups, however the 24 requests interleave.
     assert len(looked_up) == 5 and outcomes.count("404") == 5 and outcomes.count("429") == 19
+
+
+def test_a_browser_may_read_retry_after(storefront: ModuleType) -> None:
+    event = rest_event(
+        "POST",
+        "/v1/sessions",
+        resource="/v1/sessions",
+        headers={"Content-Type": "application/json", "Origin": "https://shop.example.com"},
+        body=json.dumps({"shop": "demo", "order_number": "#1", "email": "x@example.com"}),
+        source_ip=fresh_ip(),
+    )
+    result = storefront.handler(event, LambdaContext())
+    exposed = (result.get("multiValueHeaders") or {}).get("Access-Control-Expose-Headers") or [
+        (result.get("headers") or {}).get("Access-Control-Expose-Headers")
+    ]
+    assert "Retry-After" in ",".join(str(h) for h in exposed)

@@ -21,6 +21,7 @@ from boomerang.domain.errors import DomainError
 STOREFRONT_CORS = CORSConfig(
     allow_origin="*",
     allow_headers=["Content-Type", "Authorization", "Idempotency-Key", "x-api-key"],
+    expose_headers=["Retry-After"],  # a portal reads how long a locked-out session attempt waits
     max_age=600,
 )
 
