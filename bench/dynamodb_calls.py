@@ -128,11 +128,19 @@ def journey(module: ModuleType) -> list[Operation]:
             return answer
 
         step("import order (API key)", "POST", "/v1/orders", _order(oid), **key)
+        step(
+            "open session, wrong order number",
+            "POST",
+            "/v1/sessions",
+            {"shop": "demo", "order_number": f"#{oid}-typo", "email": f"{oid}@example.com"},
+            3,
+        )
         session = step(
             "open session",
             "POST",
             "/v1/sessions",
             {"shop": "demo", "order_number": f"#{oid}", "email": f"{oid}@example.com"},
+            4,
         )
         bearer = {"authorization": f"Bearer {session['token']}"}
         step("eligibility (customer token)", "GET", f"/v1/orders/{oid}/eligibility", budget=2, **bearer)
@@ -178,4 +186,5 @@ def journey(module: ModuleType) -> list[Operation]:
         step("get return (API key)", "GET", f"/v1/returns/{created['rma']}", budget=1, **key)
         step("cancel return", "POST", f"/v1/returns/{created['rma']}/cancel", **bearer)
         step("get policy", "GET", "/v1/policy", **bearer)
+        step("sign out everywhere", "POST", "/v1/sessions/revoke", **bearer)
     return ops

@@ -22,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from boomerang.api.headers import SECURITY_HEADERS
 from local.apigw_events import LambdaContext, match_route, rest_event
 from local.workers import GatewayTimeout, WorkerFailed
 
@@ -64,8 +65,10 @@ def invoke(
     headers: dict[str, str],
     body: str | None,
     claims_for: Claims | None = None,
+    source_ip: str = "127.0.0.1",
 ) -> tuple[int, dict[str, str], str]:
-    """What API Gateway answers for one request: (status, headers, body)."""
+    """What API Gateway answers for one request: (status, headers, body); `source_ip` is the
+    client's address (requestContext.identity.sourceIp)."""
     parts = urlsplit(target)
     path = parts.path
     if method == "OPTIONS":
@@ -92,6 +95,7 @@ def invoke(
         headers=headers,
         query=parse_qs(parts.query) or None,
         body=body,
+        source_ip=source_ip,
     )
     if route.cognito:
         token = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
@@ -178,6 +182,7 @@ def make_server(host: str, port: int, routes: Iterable[LocalRoute] = ()) -> Loca
                     dict(self.headers.items()),
                     body,
                     self.server.claims_for,
+                    source_ip=self.client_address[0],
                 )
             )
 
@@ -194,7 +199,7 @@ def make_server(host: str, port: int, routes: Iterable[LocalRoute] = ()) -> Loca
         def _send(self, status: int, headers: dict[str, str], text: str) -> None:
             data = text.encode()
             self.send_response(status)
-            for key, value in headers.items():
+            for key, value in {**headers, **SECURITY_HEADERS}.items():
                 self.send_header(key, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()

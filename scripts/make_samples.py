@@ -15,6 +15,7 @@ from local.demo.data import DEMO_API_KEY
 
 OUT = Path(__file__).resolve().parent.parent / "events" / "samples" / "apigw"
 SAMPLE_RMA = "HNH-WWZ-BLY"  # tests replace it with one they create
+SAMPLE_TOKEN = "v1.SAMPLE-CUSTOMER-TOKEN.SIGNATURE"  # tests replace it with a session's token
 
 GATEWAY_HEADERS = {
     "Accept": "application/json",
@@ -59,6 +60,7 @@ SAMPLES: dict[str, tuple[str, str, dict[str, str], Any]] = {
         {},
         {"shop": "demo", "order_number": "#1001", "email": "ada@example.com"},
     ),
+    "revoke_sessions": ("POST", "/v1/sessions/revoke", {"Authorization": f"Bearer {SAMPLE_TOKEN}"}, None),
     "get_eligibility": ("GET", "/v1/orders/1001/eligibility", {"x-api-key": DEMO_API_KEY}, None),
     "post_return": (
         "POST",

@@ -26,6 +26,7 @@ gc.freeze()
 
 
 from boomerang.api.errors import error_body
+from boomerang.api.headers import security_headers
 from boomerang.api.resolver import install_error_handlers
 from boomerang.api.routes import ADMIN_ROUTES, route_template
 from boomerang.api.staff import customers, decisions, refunds, returns, warehouse
@@ -106,6 +107,7 @@ def _refuse(event: dict[str, Any], status: int, code: str, message: str, details
     }
 
 
+@security_headers  # X-Content-Type-Options: nosniff on every answer (boomerang.api.headers)
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics

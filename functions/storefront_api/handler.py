@@ -29,6 +29,7 @@ gc.freeze()
 
 from boomerang.api.auth import Authenticator
 from boomerang.api.errors import error_body, error_response
+from boomerang.api.headers import security_headers
 from boomerang.api.idempotency import request_idempotency
 from boomerang.api.resolver import STOREFRONT_CORS, install_error_handlers, request_id
 from boomerang.api.storefront import (
@@ -50,7 +51,9 @@ from boomerang.config import StorefrontConfig
 from boomerang.orchestration.step_functions import StepFunctionsEngine
 from boomerang.services.policies import PolicySource
 from boomerang.services.returns import ReturnsService
+from boomerang.services.sessions import SessionGuard, SessionRevocation
 from boomerang.store.records import Repository
+from boomerang.store.sessions import SessionStore
 
 config = StorefrontConfig.from_env()
 logger = Logger()
@@ -77,6 +80,8 @@ policies = PolicySource(repo, config.policy_cache_seconds)
 engine = StepFunctionsEngine(config.state_machine_arn) if config.state_machine_arn else None
 service = ReturnsService(repo, policies, _signing_key, timedelta(seconds=config.session_ttl_seconds), engine)
 auth = Authenticator(repo, _signing_key, config.api_key_cache_seconds)
+session_guard = SessionGuard(SessionStore(config.table_name, repo.ddb))
+revocation = SessionRevocation(SessionStore(config.table_name, repo.ddb))
 idempotency = request_idempotency()
 # One DynamoDB client for both tables: each client costs a parse of the service model at cold start.
 idempotency_store = DynamoDBPersistenceLayer(table_name=config.idempotency_table_name, boto3_client=repo.ddb)
@@ -151,6 +156,7 @@ def _idempotency_in_progress(exc: IdempotencyAlreadyInProgressError) -> Response
 gc.freeze()  # and the same for what init built
 
 
+@security_headers  # X-Content-Type-Options: nosniff on every answer (boomerang.api.headers)
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics

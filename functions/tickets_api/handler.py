@@ -30,6 +30,7 @@ gc.freeze()
 
 from boomerang.api.auth import Authenticator
 from boomerang.api.errors import error_body, error_response
+from boomerang.api.headers import security_headers
 from boomerang.api.idempotency import request_idempotency
 from boomerang.api.resolver import STOREFRONT_CORS, install_error_handlers, request_id
 from boomerang.api.routes import TICKET_ADMIN_PERMISSIONS, TICKET_ADMIN_ROUTES, route_template
@@ -106,6 +107,7 @@ def _refuse(event: dict[str, Any], status: int, code: str, message: str, details
     }
 
 
+@security_headers  # X-Content-Type-Options: nosniff on every answer (boomerang.api.headers)
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics

@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 gc.freeze()
 
+from boomerang.api.headers import security_headers
 from boomerang.api.resolver import error_responses, install_error_handlers
 from boomerang.auth.staff import ADMIN, SUPPORT, StaffMember, member_from_claims, require
 from boomerang.config import WebhookAdminConfig
@@ -125,6 +126,7 @@ def redrive(delivery_id: Annotated[str, Path(max_length=256)], shop: SHOP) -> Re
 gc.freeze()
 
 
+@security_headers  # X-Content-Type-Options: nosniff on every answer (boomerang.api.headers)
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics

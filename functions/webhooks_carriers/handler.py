@@ -27,6 +27,7 @@ gc.freeze()  # the libraries' objects live as long as the container (see storefr
 import json
 
 from boomerang.api.errors import error_body, error_response
+from boomerang.api.headers import security_headers
 from boomerang.api.resolver import install_error_handlers, request_id
 from boomerang.carriers.sandbox import SandboxCarrier
 from boomerang.carriers.tracking import (
@@ -152,6 +153,7 @@ def _answer(status: int, body: dict[str, Any]) -> Response[str]:
 gc.freeze()
 
 
+@security_headers  # X-Content-Type-Options: nosniff on every answer (boomerang.api.headers)
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics

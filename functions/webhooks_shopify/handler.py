@@ -22,6 +22,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 gc.freeze()  # see functions/storefront_api/handler.py
 
 from boomerang.api.errors import error_body
+from boomerang.api.headers import security_headers
 from boomerang.api.resolver import install_error_handlers
 from boomerang.config import ShopifyWebhookConfig
 from boomerang.services.shopify_orders import ShopifyWebhooks
@@ -68,6 +69,7 @@ def post_shopify() -> Response[str]:
 gc.freeze()
 
 
+@security_headers  # X-Content-Type-Options: nosniff on every answer (boomerang.api.headers)
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics

@@ -32,6 +32,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 gc.freeze()
 
 from boomerang.api.errors import error_body
+from boomerang.api.headers import security_headers
 from boomerang.carriers.sandbox import SandboxCarrier
 from boomerang.config import StripeWebhookConfig
 from boomerang.orchestration.step_functions import StepFunctionsEngine
@@ -87,6 +88,7 @@ def _refuse(event: dict[str, Any], status: int, code: str, message: str) -> dict
     return _answer(status, error_body(code, message, None, request_id))
 
 
+@security_headers  # X-Content-Type-Options: nosniff on every answer (boomerang.api.headers)
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics

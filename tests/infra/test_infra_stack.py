@@ -22,6 +22,7 @@ SESSION_KEY_DESCRIPTION = "Boomerang: HMAC key signing customer session tokens"
 EXPECTED_ROUTES = {
     ("POST", "/v1/orders"),
     ("POST", "/v1/sessions"),
+    ("POST", "/v1/sessions/revoke"),
     ("GET", "/v1/orders/{order_id}/eligibility"),
     ("POST", "/v1/returns"),
     ("GET", "/v1/returns/{rma}"),
@@ -416,6 +417,7 @@ def test_gateway_errors_use_the_api_error_body(synthesized: Synthesized) -> None
         assert set(error) == {"code", "message", "details", "request_id"}
         assert error["request_id"] == "abc-123"
         assert response["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'"
+        assert response["ResponseParameters"]["gatewayresponse.header.X-Content-Type-Options"] == "'nosniff'"
     missing_key = responses["BAD_REQUEST_PARAMETERS"]
     assert missing_key["StatusCode"] == "400"
     assert '"idempotency_key_required"' in missing_key["ResponseTemplates"]["application/json"]

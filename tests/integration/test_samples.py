@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from local.apigw_events import LambdaContext
-from scripts.make_samples import SAMPLE_RMA, SAMPLES, build
+from scripts.make_samples import SAMPLE_RMA, SAMPLE_TOKEN, SAMPLES, build
 
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "events" / "samples" / "apigw"
 # The samples' order was delivered on 2026-11-21; the test runs at a fixed time inside its window.
@@ -96,3 +96,7 @@ def test_samples_through_the_handler(at_sample_time: ModuleType) -> None:
     status, doc = send(module, load("get_openapi"))
     assert status == 200
     assert doc["info"]["title"] == "Boomerang storefront API"
+    # Last: the sample customer signs out everywhere with the session's token.
+    revoke = json.loads(json.dumps(load("revoke_sessions")).replace(SAMPLE_TOKEN, session["token"]))
+    status, revoked = send(module, revoke)
+    assert (status, revoked["revoked_at"]) == (200, "2026-11-26T10:00:00Z")

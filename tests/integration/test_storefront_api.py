@@ -459,6 +459,7 @@ def test_openapi_lists_every_route_and_error_codes(api: Any) -> None:
     for path in (
         "/v1/orders",
         "/v1/sessions",
+        "/v1/sessions/revoke",
         "/v1/orders/{order_id}/eligibility",
         "/v1/returns",
         "/v1/returns/{rma}",

@@ -46,6 +46,7 @@ class Route:
 ROUTES = (
     Route("POST", "/v1/orders", "upsertOrder"),
     Route("POST", "/v1/sessions", "createSession"),
+    Route("POST", "/v1/sessions/revoke", "revokeSessions"),
     Route("GET", "/v1/orders/{order_id}/eligibility", "getOrderEligibility"),
     Route("POST", "/v1/returns", "createReturn", required_headers=(IDEMPOTENCY_KEY_HEADER,)),
     Route("GET", "/v1/returns/{rma}", "getReturn"),
@@ -251,7 +252,8 @@ class StorefrontApi(Construct):
             raise ValueError(
                 f"BAD_REQUEST_PARAMETERS answers for Idempotency-Key only, not {required_parameters}"
             )
-        headers = {"Content-Type": "'application/json'"}
+        # As the functions' own answers (boomerang.api.headers): never sniffed into another type.
+        headers = {"Content-Type": "'application/json'", "X-Content-Type-Options": "'nosniff'"}
         # A browser discards an error without this header. A gateway response cannot pick one origin
         # of several per request, so it only carries a single configured origin or '*'.
         if len(cors_allow_origins) == 1:

@@ -12,13 +12,17 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from boomerang.api.schemas import Body, MoneyIO, ReturnOut, utc
+from boomerang.api.text import MULTILINE, PLAIN, FlagsHiddenText, PlainText
 from boomerang.domain.models import SHOPIFY_DISPOSITIONS, Grade, Identifier, Return, TimelineEntry
 from boomerang.domain.refund_failures import PayoutMethod, refund_failure
 from boomerang.services.workflow import Grading
 
-Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-PayoutReference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
+# A note may run over lines; a reference and a reason are one line (boomerang.api.text).
+Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), MULTILINE]
+PayoutReference = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), PLAIN
+]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500), PLAIN]
 # Our grades, and Shopify's return dispositions that map onto them (boomerang.domain.models).
 GradeName = Literal[
     "resellable", "needs_repair", "scrap", "restocked", "processing_required", "not_restocked"
@@ -40,7 +44,7 @@ class RejectIn(Body):
 
 
 class ScanIn(Body):
-    code: str = Field(
+    code: PlainText = Field(
         min_length=1,
         max_length=64,
         description="The RMA as scanned or typed: any case, with or without hyphens",
@@ -57,7 +61,7 @@ class GradeIn(Body):
             "restocked = resellable, processing_required = needs_repair, not_restocked = scrap"
         )
     )
-    notes: str | None = Field(default=None, max_length=2000)
+    notes: Annotated[str, Field(max_length=2000), MULTILINE] | None = None
 
     def to_grading(self) -> Grading:
         grade = SHOPIFY_DISPOSITIONS.get(self.grade) or Grade(self.grade)
@@ -143,7 +147,7 @@ class EvidenceCheckOut(BaseModel):
     checked_at: str
 
 
-class StaffReturnOut(ReturnOut):
+class StaffReturnOut(ReturnOut, FlagsHiddenText):
     """A return as staff see it: everything the storefront shows, and how the work on it stands."""
 
     shop: str

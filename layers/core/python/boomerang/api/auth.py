@@ -10,7 +10,9 @@ from boomerang.auth import customer_tokens
 from boomerang.auth.api_keys import hash_api_key
 from boomerang.auth.principal import Principal
 from boomerang.domain.errors import Unauthorized
+from boomerang.domain.sessions import to_ms
 from boomerang.store.records import Repository
+from boomerang.store.sessions import SessionStore
 
 
 class Authenticator:
@@ -21,6 +23,7 @@ class Authenticator:
         # Per-container cache of key hash -> (shop or None, fetched at): keys change rarely and
         # a lookup on every request would double the calls of a GET.
         self._keys: dict[str, tuple[str | None, float]] = {}
+        self.sessions = SessionStore(repo.table, repo.ddb)
 
     def shop_for_key(self, api_key: str) -> str | None:
         digest = hash_api_key(api_key)
@@ -49,7 +52,12 @@ class Authenticator:
             if scheme.lower() != "bearer" or not token:
                 raise Unauthorized("Use 'Authorization: Bearer <customer token>'.", code="invalid_token")
             claims = customer_tokens.verify(self.signing_key(), token.strip(), now)
-            return Principal(shop=claims.shop, order_id=claims.order_id, customer_ref=claims.customer_ref)
+            return Principal(
+                shop=claims.shop,
+                order_id=claims.order_id,
+                customer_ref=claims.customer_ref,
+                issued_ms=to_ms(claims.issued_at) if claims.issued_at else None,
+            )
         shop = self.optional_shop(headers)
         if shop is None:
             raise Unauthorized(
@@ -57,3 +65,11 @@ class Authenticator:
                 code="unauthenticated",
             )
         return Principal(shop=shop)
+
+    def live_principal(self, headers: Mapping[str, str], now: datetime) -> Principal:
+        """The caller, with a customer token checked against its customer's revocation (one GetItem)
+        for routes that read nothing else of the customer; the others check it on what they read."""
+        caller = self.principal(headers, now)
+        if caller.is_customer and caller.customer_ref is not None:
+            caller.ensure_live(self.sessions.revoked_ms(caller.shop, caller.customer_ref))
+        return caller

@@ -26,6 +26,8 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "invalid_api_key": "The x-api-key is not a key of any shop.",
         "invalid_token": "The customer token is malformed or its signature does not match.",
         "token_expired": "The customer token has expired; open a new session.",
+        "session_revoked": "The customer signed out everywhere, or their data was erased, since the token "
+        "was issued.",
         "webhook_signature_missing": "A webhook without its provider's signature header.",
         "webhook_signature_invalid": "A webhook whose signature does not match its raw body.",
         "unknown_shop_domain": "A Shopify webhook names a shop domain not connected to Boomerang.",
@@ -35,6 +37,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "api_key_required": "Only the storefront's server (API key) may do this.",
         "wrong_shop": "The body names another shop than the API key's.",
         "forbidden_group": "The staff member's groups may not do this; the message names those that may.",
+        "customer_token_required": "Only a customer's own token may do this (signing out everywhere).",
     },
     404: {
         "order_not_found": "No such order, or not yours; also a wrong order number or email for a session.",
@@ -71,9 +74,14 @@ ERROR_CODES: dict[int, dict[str, str]] = {
     412: {"precondition_failed": "If-Match names a version that is no longer current: read again, reapply."},
     428: {"precondition_required": "A change of a versioned document needs If-Match (the ETag read)."},
     413: {"payload_too_large": "The body is over the size limit."},
-    429: {"throttled": "Too many requests; retry with backoff (API Gateway's stage throttling)."},
+    429: {
+        "throttled": "Too many requests; retry with backoff (API Gateway's stage throttling).",
+        "too_many_attempts": "Too many failed session attempts for the email or the client; retry after "
+        "the Retry-After header's seconds.",
+    },
     422: {
-        "validation_failed": "A field is missing or has the wrong type or format; details name each field.",
+        "validation_failed": "A field is missing or has the wrong type or format; details name each field "
+        "(a control character in a text field: detail code `control_character`).",
         "line_not_on_order": "A returned line is not on the order.",
         "duplicate_line": "A line is listed twice in one request.",
         "quantity_exceeds_returnable": "More units than are left to return.",
@@ -117,7 +125,11 @@ def error_response(
 
 
 def domain_error_response(exc: DomainError, request_id: str | None) -> Response[str]:
-    return error_response(exc.http_status, exc.code, exc.message, exc.details, request_id)
+    response = error_response(exc.http_status, exc.code, exc.message, exc.details, request_id)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def validation_details(errors: Any) -> tuple[str, str, list[dict[str, Any]]]:

@@ -29,6 +29,7 @@ def storefront_cors(allowed_origins: str | None) -> CORSConfig:
         extra_origins=origins[1:],
         # Browsers call them with these headers.
         allow_headers=["Content-Type", "Authorization", "Idempotency-Key", "x-api-key"],
+        expose_headers=["Retry-After"],  # a portal reads how long a locked-out session attempt waits
         max_age=600,
     )
 

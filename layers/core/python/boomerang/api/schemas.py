@@ -19,6 +19,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from boomerang.api.text import MULTILINE, PLAIN, PlainText
 from boomerang.domain.currency import MAX_QUANTITY, max_minor_units
 from boomerang.domain.models import (
     Address,
@@ -44,7 +45,7 @@ DecimalString = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}(\.[0-9]{
 Quantity = Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY, description=f"1 to {MAX_QUANTITY} units")]
 # A plain shape check: email-validator would add its import time to every cold start. Patterns are
 # compiled at import; a counted repeat such as {1,64} over a Unicode class costs ~50 ms each.
-Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)]
+Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320), PLAIN]
 Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
 
 
@@ -121,9 +122,11 @@ class AddressIn(Body):
 
 class OrderLineIn(Body):
     line_id: Identifier
-    sku: str = Field(min_length=1, max_length=128)
-    title: str = Field(default="", max_length=512)
-    category: str = Field(default="general", min_length=1, max_length=64, examples=["apparel", "electronics"])
+    sku: PlainText = Field(min_length=1, max_length=128)
+    title: PlainText = Field(default="", max_length=512)
+    category: PlainText = Field(
+        default="general", min_length=1, max_length=64, examples=["apparel", "electronics"]
+    )
     quantity: Quantity
     unit_price: MoneyIn
     delivered_at: UtcDatetime | None = None
@@ -157,14 +160,13 @@ class OrderIn(Body):
     """An order as the storefront knows it. Sending it again updates it (returned quantities are kept)."""
 
     order_id: Identifier
-    order_number: str = Field(min_length=1, max_length=64, examples=["#1001"])
+    order_number: PlainText = Field(min_length=1, max_length=64, examples=["#1001"])
     customer: CustomerIn
     currency: ActiveCurrency
     ordered_at: UtcDatetime
     lines: list[OrderLineIn] = Field(min_length=1, max_length=250)
-    payment_reference: str | None = Field(
+    payment_reference: Annotated[str, Field(max_length=255), PLAIN] | None = Field(
         default=None,
-        max_length=255,
         examples=["pi_3MtwBwLkdIwHu7ix28a3tqPa"],
         description=(
             "Where the money was taken, which is where a refund goes: a Stripe PaymentIntent (pi_...) "
@@ -274,7 +276,7 @@ class OrderOut(BaseModel):
 
 
 class SessionIn(Body):
-    order_number: str = Field(min_length=1, max_length=64)
+    order_number: PlainText = Field(min_length=1, max_length=64)
     email: Email
     shop: Identifier | None = Field(
         default=None, description="The shop id; required when the call carries no storefront API key"
@@ -285,6 +287,10 @@ class SessionOut(BaseModel):
     token: str
     expires_at: str
     order_id: str
+
+
+class SessionsRevokedOut(BaseModel):
+    revoked_at: str = Field(description="Every session of the customer opened until then is refused (401)")
 
 
 # --- eligibility -----------------------------------------------------------------------------------
@@ -330,8 +336,8 @@ class EligibilityOut(BaseModel):
 class ReturnItemIn(Body):
     line_id: Identifier
     quantity: Quantity
-    reason: str = Field(min_length=1, max_length=64, examples=["size_too_small"])
-    note: str | None = Field(default=None, max_length=2000)
+    reason: PlainText = Field(min_length=1, max_length=64, examples=["size_too_small"])
+    note: Annotated[str, Field(max_length=2000), MULTILINE] | None = None
 
 
 class ReturnIn(Body):

@@ -9,27 +9,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from boomerang.api.schemas import Body, Email, Locale, utc
+from boomerang.api.text import MULTILINE, PLAIN, FlagsHiddenText, PlainText
 from boomerang.domain.models import Identifier, Return
 from boomerang.domain.tickets import CATEGORIES, MAX_MESSAGE_CHARS, Group, Message, Ticket, TicketStatus
 
-_CONTROL = frozenset(chr(c) for c in range(32) if chr(c) not in "\n\r\t") | {"\x7f"}
-
-
-def _printable(text: str) -> str:
-    if any(ch in _CONTROL for ch in text):
-        raise ValueError("control characters are not allowed in a message")
-    return text
-
-
+# A body keeps line feeds and tabs; a subject, like every other line, no control character at all.
 MessageText = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_MESSAGE_CHARS),
-    AfterValidator(_printable),
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_MESSAGE_CHARS), MULTILINE
 ]
-Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), PLAIN]
 CategoryName = Literal[
     "return_request",
     "refund_status",
@@ -50,7 +41,7 @@ Assignee = Annotated[str, StringConstraints(pattern=r"^staff:[A-Za-z0-9._-]{1,12
 
 
 class ContactIn(Body):
-    name: str | None = Field(default=None, max_length=200)
+    name: Annotated[str, Field(max_length=200), PLAIN] | None = None
     email: Email | None = None
 
 
@@ -58,7 +49,9 @@ class TicketIn(Body):
     message: MessageText = Field(description="The customer's message, plain text (HTML is kept as text)")
     subject: Subject | None = None
     order_id: Identifier | None = Field(default=None, description="With a customer token: the token's order")
-    rma: str | None = Field(default=None, max_length=32, description="A return of the order, if known")
+    rma: Annotated[str, Field(max_length=32), PLAIN] | None = Field(
+        default=None, description="A return of the order, if known"
+    )
     language: Locale | None = Field(
         default=None,
         description=(
@@ -108,7 +101,7 @@ class MergeIn(Body):
 
 
 class LinkIn(Body):
-    rma: str = Field(min_length=1, max_length=32)
+    rma: PlainText = Field(min_length=1, max_length=32)
 
 
 # --- responses ---------------------------------------------------------------------------------
@@ -190,7 +183,7 @@ class SuggestedReplyOut(BaseModel):
     text: str
 
 
-class StaffTicketOut(BaseModel):
+class StaffTicketOut(FlagsHiddenText):
     ticket_id: str
     shop: str
     channel: str

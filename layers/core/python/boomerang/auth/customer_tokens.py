@@ -1,7 +1,8 @@
 """Customer session tokens: HMAC-SHA256 signed, for one order of one shop, expiring.
 
-Format: `v1.<base64url(json claims)>.<base64url(signature)>`. Stateless, so checking one costs no
-database call; the signing key lives in Secrets Manager.
+Format: `v1.<base64url(json claims)>.<base64url(signature)>`. Checking the signature costs no
+database call; the signing key lives in Secrets Manager. A token says when it was issued (`iat`,
+milliseconds), which is what revoking a customer's sessions compares (boomerang.domain.sessions).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from boomerang.domain.errors import Unauthorized
+from boomerang.domain.sessions import from_ms, to_ms
 
 _PREFIX = "v1"
 
@@ -33,6 +35,7 @@ class CustomerClaims:
     # The customer's pseudonymous ref, so a return request can read order and customer in one call.
     customer_ref: str
     expires_at: datetime
+    issued_at: datetime | None = None  # None: a token from before tokens carried it
 
 
 def issue(key: bytes, claims: CustomerClaims) -> str:
@@ -43,6 +46,7 @@ def issue(key: bytes, claims: CustomerClaims) -> str:
                 "order_id": claims.order_id,
                 "cref": claims.customer_ref,
                 "exp": int(claims.expires_at.timestamp()),
+                **({"iat": to_ms(claims.issued_at)} if claims.issued_at else {}),
             },
             separators=(",", ":"),
         ).encode()
@@ -67,6 +71,7 @@ def verify(key: bytes, token: str, now: datetime) -> CustomerClaims:
             order_id=str(data["order_id"]),
             customer_ref=str(data["cref"]),
             expires_at=datetime.fromtimestamp(int(data["exp"]), tz=UTC),
+            issued_at=from_ms(int(data["iat"])) if "iat" in data else None,
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise Unauthorized("The customer token is not valid.", code="invalid_token") from exc

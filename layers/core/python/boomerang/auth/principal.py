@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from boomerang.domain.errors import NotFound
+from boomerang.domain.sessions import is_revoked, session_revoked
 
 
 @dataclass(frozen=True)
@@ -13,6 +14,7 @@ class Principal:
     # A customer token reaches one order only; a storefront API key reaches the whole shop.
     order_id: str | None = None
     customer_ref: str | None = None
+    issued_ms: int | None = None  # a customer token's issue time (ms), checked against revocation
 
     @property
     def is_customer(self) -> bool:
@@ -24,3 +26,8 @@ class Principal:
             raise NotFound(
                 "No such order." if missing == "order_not_found" else "No such return.", code=missing
             )
+
+    def ensure_live(self, revoked_ms: int | None) -> None:
+        """A customer token issued at or before its customer's revocation stamp is refused (401)."""
+        if self.is_customer and is_revoked(self.issued_ms, revoked_ms):
+            raise session_revoked()

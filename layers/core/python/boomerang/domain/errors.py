@@ -82,3 +82,17 @@ class PreconditionRequired(DomainError):
 
     code = "precondition_required"
     http_status = 428
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed attempts: wait `retry_after` seconds (answered as 429 with Retry-After)."""
+
+    code = "too_many_attempts"
+    http_status = 429
+
+    def __init__(self, retry_after: int):
+        super().__init__(
+            f"Too many attempts; try again in {retry_after} second{'' if retry_after == 1 else 's'}.",
+            details=[{"retry_after": retry_after}],
+        )
+        self.retry_after = retry_after

@@ -4,10 +4,11 @@ record keeps only its name."""
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
+from boomerang.api.text import PLAIN, PlainText
 from boomerang.domain.errors import NotFound
 from boomerang.store import keys
 from boomerang.store.dynamo import from_item, to_item
@@ -35,9 +36,11 @@ class SubscriptionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    shop: str = Field(min_length=1, max_length=128)
-    url: HttpUrl = Field(description="The receiver's HTTPS endpoint")
-    event_types: list[str] = Field(min_length=1, max_length=50, description='Event types, or ["*"] for all')
+    shop: PlainText = Field(min_length=1, max_length=128)
+    url: Annotated[HttpUrl, PLAIN] = Field(description="The receiver's HTTPS endpoint")
+    event_types: list[PlainText] = Field(
+        min_length=1, max_length=50, description='Event types, or ["*"] for all'
+    )
 
     @field_validator("url")
     @classmethod

@@ -13,6 +13,8 @@ What erasure does, per the brief:
   correction are dropped; refunds, amounts and the timeline stay (a commercial invoice Boomerang
   rendered for customs is deleted by the label bucket's lifecycle, like the label);
 - the customer record (recent returns, used by the "3 returns in 30 days" flag) is deleted;
+- every session of the customer is revoked first: a token issued before the erasure answers 401
+  (its stamp expires with the last such token, a day later);
 - evidence under retention stays, reported with its legal basis and the date the storage
   lifecycle deletes it.
 
@@ -30,11 +32,13 @@ from typing import Any, Protocol
 
 from boomerang.domain.evidence import LEGAL_BASIS, deletion_date
 from boomerang.domain.models import Order, Return, TimelineEntry
+from boomerang.domain.sessions import STAMP_LIFETIME
 from boomerang.services.customers import customer_ref
 from boomerang.services.retry import retry_stale
 from boomerang.store import keys
 from boomerang.store.dynamo import from_item, to_item
 from boomerang.store.records import Event, Repository, ReturnChange, iso
+from boomerang.store.sessions import SessionStore
 from boomerang.store.tickets import TicketRepository
 
 ERASED_EMAIL = "erased@erased.invalid"
@@ -120,6 +124,32 @@ def _returns_of(repo: Repository, subject: Subject) -> Iterator[Return]:
         cursor = page.next_cursor
         if not cursor:
             return
+
+
+class SessionHolder:
+    """Sessions: erasure revokes every token of the customer before anything else changes (the
+    returns' stamps are found through the customer reference the returns holder then replaces)."""
+
+    name = "sessions"
+
+    def __init__(self, repo: Repository):
+        self.store = SessionStore(repo.table, repo.ddb)
+
+    def export(self, subject: Subject) -> list[dict[str, Any]]:
+        return []  # tokens are not kept; a revocation stamp is a security record, not the person's data
+
+    def erase(self, subject: Subject, at: datetime) -> Erasure:
+        self.store.revoke(subject.shop, subject.customer_ref, at)
+        until = iso(at + STAMP_LIFETIME)
+        return Erasure(
+            kept=[
+                {
+                    "record": "session revocation",
+                    "reason": "Refuses the sessions opened before the erasure; expires with them.",
+                    "deleted_on": until[:10],
+                }
+            ]
+        )
 
 
 class OrderHolder:
@@ -331,10 +361,11 @@ class TicketHolder:
 
 
 def standard_holders(repo: Repository) -> list[PersonalDataHolder]:
-    """Every record type of this library that can hold a person's data. Evidence and orders are read
-    before the returns holder replaces the customer reference they are found through. Support
-    tickets live in the same table."""
+    """Every record type of this library that can hold a person's data. Sessions are revoked first;
+    evidence and orders are read before the returns holder replaces the customer reference they are
+    found through. Support tickets live in the same table."""
     return [
+        SessionHolder(repo),
         OrderHolder(repo),
         CustomerHolder(repo),
         EvidenceHolder(repo),

@@ -42,6 +42,7 @@ from boomerang.services.retry import retry_stale
 from boomerang.store import keys
 from boomerang.store.rates import RatesStore
 from boomerang.store.records import Event, Repository, ReturnChange, RmaTaken, iso, moved
+from boomerang.store.sessions import return_stamp_put, stamp_unchanged
 
 _RMA_ATTEMPTS = 3
 
@@ -110,6 +111,7 @@ class ReturnsService:
             order_id=order.order_id,
             customer_ref=customer_ref(shop, order.customer_email),
             expires_at=expires,
+            issued_at=now,
         )
         token = customer_tokens.issue(self.signing_key(), claims)
         return Session(token=token, expires_at=expires, order_id=order.order_id)
@@ -118,8 +120,14 @@ class ReturnsService:
         self, caller: Principal, order_id: str, now: datetime
     ) -> tuple[Order, list[LineEligibility]]:
         caller.ensure_order(caller.shop, order_id)
-        found, policy = self._read_with_policy(caller.shop, [keys.order(caller.shop, order_id)])
+        wanted = [keys.order(caller.shop, order_id)]
+        if caller.customer_ref is not None:
+            # The customer's sessions' revocation stamp comes along in the same read.
+            wanted.extend(self.repo.customer_keys(caller.shop, caller.customer_ref))
+        found, policy = self._read_with_policy(caller.shop, wanted)
         order = self.repo.order_in(found, caller.shop, order_id)
+        if caller.customer_ref is not None:
+            caller.ensure_live(self.repo.customer_in(found, caller.shop, caller.customer_ref).revoked_ms)
         return order, [line_eligibility(policy, order, line, now) for line in order.lines]
 
     def _read_with_policy(
@@ -138,14 +146,16 @@ class ReturnsService:
         caller.ensure_order(caller.shop, request.order_id)
         wanted = [keys.order(caller.shop, request.order_id)]
         if caller.customer_ref is not None:
-            # A customer token names the customer: order, customer and policy come in one read.
-            wanted.append(keys.customer(caller.shop, caller.customer_ref))
+            # A customer token names the customer: order, customer (with their sessions' revocation
+            # stamp) and policy come in one read.
+            wanted.extend(self.repo.customer_keys(caller.shop, caller.customer_ref))
         found, policy = self._read_with_policy(caller.shop, wanted)
         order = self.repo.order_in(found, caller.shop, request.order_id)
         if caller.customer_ref is not None:
             customer = self.repo.customer_in(found, caller.shop, caller.customer_ref)
         else:
             customer = self.repo.get_customer(caller.shop, customer_ref(order.shop, order.customer_email))
+        caller.ensure_live(customer.revoked_ms)
         check_request(policy, order, request.items, request.resolution, now)
 
         recent = recent_returns(customer, now)  # earlier returns: this one is not among them yet
@@ -207,7 +217,11 @@ class ReturnsService:
                 self.repo.customer_put(
                     order.shop, customer, [*recent, {"rma": ret.rma, "at": iso(now)}], order.order_id
                 ),
+                # A customer's revoked sessions stay revoked on this return too (store/sessions.py).
+                stamp_unchanged(self.repo.table, order.shop, customer.customer_ref, customer.revoked_ms),
             ]
+            if customer.revoked_ms is not None:
+                extra.append(return_stamp_put(self.repo.table, ret.rma, customer.revoked_ms))
             try:
                 self.repo.save(ReturnChange(ret, None, timeline, events, extra))
             except RmaTaken:
@@ -235,8 +249,9 @@ class ReturnsService:
 
     def get_return(self, caller: Principal, rma: str) -> tuple[Return, list[TimelineEntry]]:
         canonical = self._rma(rma)
-        ret, timeline = self.repo.get_return(canonical)
+        ret, timeline, revoked_ms = self.repo.read_return(canonical)
         caller.ensure_order(ret.shop, ret.order_id, missing="return_not_found")
+        caller.ensure_live(revoked_ms)
         return ret, timeline
 
     @retry_stale

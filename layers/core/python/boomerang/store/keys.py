@@ -14,6 +14,11 @@ Records (pk | sk | indexes):
   gsi2 (the number's alias, e.g. Shopify's order_number beside its name): SHOP#<shop>#ORDERNO#<alias> | ORDER
   gsi3 (a customer's orders, for export and erasure): SHOP#<shop>#CUSTOMER#<customer_ref>#ORDERS | <order_id>
 - customer (recent returns): SHOP#<shop>#CUSTOMER#<customer_ref> | CUSTOMER
+- a customer's sessions revoked (tokens issued up to `revoked_ms` refused; TTL a day and an hour):
+  SHOP#<shop>#CUSTOMER#<customer_ref> | SESSIONS, and the same stamp in each of their returns'
+  partitions, RETURN#<rma> | SESSIONS, so reading a return checks it in the same Query
+- failed session attempts (TTL): ATTEMPTS#<shop>#EMAIL#<digest> | ATTEMPTS (per email of a shop),
+  ATTEMPTS#CLIENT#<digest> | ATTEMPTS (per client address; IPv6 per /64)
 - return: RETURN#<rma> | RETURN;
   gsi1 (by order): SHOP#<shop>#ORDER#<order_id> | <created_at>;
   gsi2 (by customer): SHOP#<shop>#CUSTOMER#<customer_ref> | <created_at>;
@@ -121,6 +126,22 @@ def email_suppression(shop_id: str, customer_ref: str) -> dict[str, str]:
 
 def customer_orders_pk(shop_id: str, customer_ref: str) -> str:
     return f"{customer_pk(shop_id, customer_ref)}#ORDERS"
+
+
+SESSIONS_SK = "SESSIONS"
+ATTEMPTS_SK = "ATTEMPTS"
+
+
+def customer_sessions(shop_id: str, customer_ref: str) -> dict[str, str]:
+    return {PK: customer_pk(shop_id, customer_ref), SK: SESSIONS_SK}
+
+
+def return_sessions(rma: str) -> dict[str, str]:
+    return {PK: return_pk(rma), SK: SESSIONS_SK}
+
+
+def attempts(scope: str) -> dict[str, str]:
+    return {PK: f"ATTEMPTS#{scope}", SK: ATTEMPTS_SK}
 
 
 def return_pk(rma: str) -> str:

@@ -26,6 +26,7 @@ from boomerang.store.dynamo import (
 )
 from boomerang.store.lenient import readable
 from boomerang.store.policies import PolicyStore, VersionTaken
+from boomerang.store.sessions import revoked_ms
 
 
 def iso(at: datetime) -> str:
@@ -64,6 +65,7 @@ class CustomerSummary:
     # The customer's history for "trusted customer": orders imported, and those that had a return.
     orders: int = 0
     returned_orders: frozenset[str] = frozenset()
+    revoked_ms: int | None = None  # the customer's sessions revoked up to then (boomerang.store.sessions)
 
 
 class Repository:
@@ -231,8 +233,9 @@ class Repository:
     def order_and_customer(
         self, shop_id: str, order_id: str, customer_ref: str
     ) -> tuple[Order, CustomerSummary]:
-        """The order and the customer's recent returns, in one BatchGetItem."""
-        found = self.get_many([keys.order(shop_id, order_id), keys.customer(shop_id, customer_ref)])
+        """The order and the customer's recent returns (with their sessions' revocation stamp), in
+        one BatchGetItem."""
+        found = self.get_many([keys.order(shop_id, order_id), *self.customer_keys(shop_id, customer_ref)])
         return self.order_in(found, shop_id, order_id), self.customer_in(found, shop_id, customer_ref)
 
     def order_in(self, found: dict[tuple[str, str], dict[str, Any]], shop_id: str, order_id: str) -> Order:
@@ -243,20 +246,29 @@ class Repository:
             raise NotFound("No such order.", code="order_not_found")
         return self._order(values)
 
+    @staticmethod
+    def customer_keys(shop_id: str, customer_ref: str) -> list[dict[str, str]]:
+        """What `customer_in` reads: the customer record and their sessions' revocation stamp."""
+        return [keys.customer(shop_id, customer_ref), keys.customer_sessions(shop_id, customer_ref)]
+
     def customer_in(
         self, found: dict[tuple[str, str], dict[str, Any]], shop_id: str, customer_ref: str
     ) -> CustomerSummary:
-        key = keys.customer(shop_id, customer_ref)
-        return self._customer(customer_ref, found.get((key[keys.PK], key[keys.SK])))
+        record, sessions = (
+            found.get((k[keys.PK], k[keys.SK])) for k in self.customer_keys(shop_id, customer_ref)
+        )
+        return self._customer(customer_ref, record, sessions)
 
     def get_customer(self, shop_id: str, customer_ref: str) -> CustomerSummary:
-        got = self.ddb.get_item(
-            TableName=self.table, Key=to_item(keys.customer(shop_id, customer_ref)), ConsistentRead=True
+        """The customer's record and sessions' stamp, in one BatchGetItem."""
+        return self.customer_in(
+            self.get_many(self.customer_keys(shop_id, customer_ref)), shop_id, customer_ref
         )
-        return self._customer(customer_ref, from_item(got["Item"]) if "Item" in got else None)
 
     @staticmethod
-    def _customer(customer_ref: str, values: dict[str, Any] | None) -> CustomerSummary:
+    def _customer(
+        customer_ref: str, values: dict[str, Any] | None, sessions: dict[str, Any] | None = None
+    ) -> CustomerSummary:
         values = values or {}
         return CustomerSummary(
             customer_ref=customer_ref,
@@ -264,6 +276,7 @@ class Repository:
             version=int(values.get("version", 0)),
             orders=len(values.get("orders") or ()),
             returned_orders=frozenset(values.get("returned_orders") or ()),
+            revoked_ms=revoked_ms(sessions),
         )
 
     def order_returned_update(self, order: Order, returned: dict[str, int]) -> dict[str, Any]:
@@ -389,6 +402,12 @@ class Repository:
 
     def get_return(self, rma: str) -> tuple[Return, list[TimelineEntry]]:
         """The return and its timeline in one Query."""
+        ret, timeline, _ = self.read_return(rma)
+        return ret, timeline
+
+    def read_return(self, rma: str) -> tuple[Return, list[TimelineEntry], int | None]:
+        """The return, its timeline and its customer's session revocation stamp, in one Query."""
+        stamp: int | None = None
         got = self.ddb.query(
             TableName=self.table,
             KeyConditionExpression="pk = :pk",
@@ -403,9 +422,11 @@ class Repository:
                 ret = Return.model_validate_json(values["doc"])
             elif str(values[keys.SK]).startswith(keys.TIMELINE_PREFIX):
                 timeline.append(TimelineEntry.model_validate_json(values["doc"]))
+            elif values[keys.SK] == keys.SESSIONS_SK:
+                stamp = revoked_ms(values)
         if ret is None:
             raise NotFound("No such return.", code="return_not_found")
-        return ret, timeline
+        return ret, timeline, stamp
 
     def _query_returns(self, index: str, pk: str, since: str | None, limit: int, cursor: str | None) -> Page:
         n = index[-1]

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from boomerang.services.evidence import EvidenceService
     from boomerang.services.policies import PolicySource
     from boomerang.services.returns import ReturnsService
+    from boomerang.services.sessions import SessionGuard, SessionRevocation
     from boomerang.store.records import Repository
 
 
@@ -31,6 +32,8 @@ class StorefrontDeps(Protocol):
     policies: PolicySource
     service: ReturnsService
     auth: Authenticator
+    session_guard: SessionGuard  # counts attempts at opening a session
+    revocation: SessionRevocation  # signs a customer out everywhere
     engine: WorkflowEngine | None  # None: no state machine configured
     labels: LabelStore | None  # None: carrier-hosted labels only
     idempotency: IdempotencyConfig
@@ -48,6 +51,14 @@ deps: Installed[StorefrontDeps] = Installed(StorefrontDeps)
 
 
 def caller(router: Router) -> Principal:
-    """Who is calling: a storefront API key or a customer token."""
+    """Who is calling: a storefront API key or a customer token. A route that reads the customer's
+    records checks the token's revocation on them (ReturnsService); one that does not uses
+    live_caller."""
     d = deps()
     return d.auth.principal(router.current_event.headers, d.clock())
+
+
+def live_caller(router: Router) -> Principal:
+    """Who is calling, with a customer token checked against its revocation (one more read)."""
+    d = deps()
+    return d.auth.live_principal(router.current_event.headers, d.clock())

@@ -18,7 +18,7 @@ from boomerang.api.credit_schemas import (
 )
 from boomerang.api.idempotency import idempotent_call, require_idempotency_key
 from boomerang.api.storefront import ERRORS
-from boomerang.api.storefront.deps import caller, deps
+from boomerang.api.storefront.deps import caller, deps, live_caller
 from boomerang.auth.principal import Principal
 from boomerang.domain.errors import Forbidden, Unprocessable
 from boomerang.domain.money import Money
@@ -75,7 +75,7 @@ def get_store_credit(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=4096, description="next_cursor of the last page")] = None,
 ) -> CreditAccountOut:
-    who = caller(router)
+    who = live_caller(router)
     deps().logger.append_keys(shop=who.shop)
     account = _store_credit().account(who.shop, _credit_customer(who, customer_email), currency)
     return account_out(account, limit, cursor)
