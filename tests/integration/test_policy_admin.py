@@ -178,12 +178,12 @@ def test_the_next_request_runs_the_new_version(repo: Repository, admin: PolicyAd
     source = PolicySource(repo)
     service = _service(repo, source)
     repo.upsert_order(_order(shop, "late", "20.00", "apparel", delivered_days_ago=40))
-    _, lines = service.eligibility(Principal(shop=shop), "late", NOW)
+    _, lines, _ = service.eligibility(Principal(shop=shop), "late", NOW)
     assert (
         not lines[0].eligible and lines[0].ineligible and lines[0].ineligible.code == "return_window_closed"
     )
     admin.update(shop, {"window_days": 45}, '"v1"', "staff:alice", NOW)
-    _, lines = service.eligibility(Principal(shop=shop), "late", NOW)  # the same container, at once
+    _, lines, _ = service.eligibility(Principal(shop=shop), "late", NOW)  # the same container, at once
     assert lines[0].eligible
     assert lines[0].deadline.date() == (NOW - timedelta(days=40) + timedelta(days=45)).date()
     assert source(shop).version == 2

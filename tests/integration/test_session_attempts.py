@@ -140,7 +140,7 @@ def test_an_unknown_email_answers_and_costs_like_a_wrong_order_number(
         assert wrong_number == unknown_email
         assert [a[0] for a in wrong_number] == [404] * 5 + [429] * 3
         assert calls_wrong == calls_unknown
-        assert calls_wrong[0] == ["BatchGetItem", "TransactWriteItems", "Query"]
+        assert calls_wrong[0] == ["BatchGetItem", "TransactWriteItems", "Query", "Query"]
         assert calls_wrong[-1] == ["BatchGetItem"]  # a waiting attempt reads, writes nothing
 
         # Timing: interleaved, with the counters forgotten in between, the medians stay close.

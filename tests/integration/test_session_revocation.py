@@ -129,15 +129,15 @@ def test_a_return_racing_a_sign_out_is_refused_rather_than_left_open(
     order = create_order(api)
     token = session(api, order)
     repo = storefront.service.repo
-    read = repo.order_and_customer
+    read = repo.get_many  # the return's one read of order, customer, sessions' stamp and policy
 
     def read_then_sign_out(*args: Any) -> Any:
         found = read(*args)
-        monkeypatch.setattr(repo, "order_and_customer", read)  # once
+        monkeypatch.setattr(repo, "get_many", read)  # once
         assert api.call("POST", "/v1/sessions/revoke", token=token)[0] == 200
         return found
 
-    monkeypatch.setattr(repo, "order_and_customer", read_then_sign_out)
+    monkeypatch.setattr(repo, "get_many", read_then_sign_out)
     status, out = request_return(api, order, token=token)
     assert (status, out["error"]["code"]) == (409, "stale_version")
     assert repo.returns_of_order("demo", order["order_id"]).items == []

@@ -101,15 +101,15 @@ def _over(minor: int, currency: str) -> bool:
 class AddressIn(Body):
     """A postal address (personal data: kept for labels, exported and erased on request, never logged)."""
 
-    name: str = Field(min_length=1, max_length=255, examples=["Anna Müller"])
-    company: str | None = Field(default=None, max_length=255)
-    line1: str = Field(min_length=1, max_length=255, examples=["Friedrichstraße 123"])
-    line2: str | None = Field(default=None, max_length=255)
-    city: str = Field(min_length=1, max_length=128, examples=["Berlin"])
-    postal_code: str = Field(default="", max_length=32, examples=["10117"])
-    region: str | None = Field(default=None, max_length=64, description="State or province code")
+    name: PlainText = Field(min_length=1, max_length=255, examples=["Anna Müller"])
+    company: PlainText | None = Field(default=None, max_length=255)
+    line1: PlainText = Field(min_length=1, max_length=255, examples=["Friedrichstraße 123"])
+    line2: PlainText | None = Field(default=None, max_length=255)
+    city: PlainText = Field(min_length=1, max_length=128, examples=["Berlin"])
+    postal_code: PlainText = Field(default="", max_length=32, examples=["10117"])
+    region: PlainText | None = Field(default=None, max_length=64, description="State or province code")
     country: Country = Field(examples=["DE"])
-    phone: str | None = Field(
+    phone: PlainText | None = Field(
         default=None, max_length=32, description="Carriers ask for one on cross-border returns"
     )
 

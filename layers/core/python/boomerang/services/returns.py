@@ -118,7 +118,8 @@ class ReturnsService:
 
     def eligibility(
         self, caller: Principal, order_id: str, now: datetime
-    ) -> tuple[Order, list[LineEligibility]]:
+    ) -> tuple[Order, list[LineEligibility], Policy]:
+        """The order, each line's eligibility, and the policy that judged them (its version)."""
         caller.ensure_order(caller.shop, order_id)
         wanted = [keys.order(caller.shop, order_id)]
         if caller.customer_ref is not None:
@@ -128,7 +129,7 @@ class ReturnsService:
         order = self.repo.order_in(found, caller.shop, order_id)
         if caller.customer_ref is not None:
             caller.ensure_live(self.repo.customer_in(found, caller.shop, caller.customer_ref).revoked_ms)
-        return order, [line_eligibility(policy, order, line, now) for line in order.lines]
+        return order, [line_eligibility(policy, order, line, now) for line in order.lines], policy
 
     def _read_with_policy(
         self, shop: str, wanted: list[dict[str, str]]

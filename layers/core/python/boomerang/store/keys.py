@@ -106,11 +106,6 @@ def order_number_pk(shop_id: str, order_number: str) -> str:
     return f"SHOP#{shop_id}#ORDERNO#{order_number_key(order_number)}"
 
 
-def legacy_order_number_pk(shop_id: str, order_number: str) -> str:
-    """The key orders were stored under before numbers were normalized (exactly as given)."""
-    return f"SHOP#{shop_id}#ORDERNO#{order_number}"
-
-
 def customer_pk(shop_id: str, customer_ref: str) -> str:
     return f"SHOP#{shop_id}#CUSTOMER#{customer_ref}"
 

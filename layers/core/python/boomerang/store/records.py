@@ -210,25 +210,23 @@ class Repository:
 
     def find_order_by_number(self, shop_id: str, order_number: str) -> Order | None:
         """The order a customer means by the number they typed (`1001`, `#1001`, ` 1001 `): by its
-        number, else by its alias (Shopify's order_number), else under the key orders had before
-        numbers were normalized (an order stored then and not updated since)."""
+        number, else by its alias (Shopify's order_number). Both lookups run every time, found or
+        not, so the number of calls (and their time) says nothing about whether a number exists."""
         if not order_number.strip():
             return None
         typed = keys.order_number_pk(shop_id, order_number)
-        legacy = keys.legacy_order_number_pk(shop_id, "#" + order_number.strip().lstrip("#"))
-        for index, pk in ((keys.GSI1, typed), (keys.GSI2, typed), (keys.GSI1, legacy)):
+        found: list[Order] = []
+        for index in (keys.GSI1, keys.GSI2):
             n = index[-1]
             got = self.ddb.query(
                 TableName=self.table,
                 IndexName=index,
                 KeyConditionExpression=f"gsi{n}pk = :pk AND gsi{n}sk = :sk",
-                ExpressionAttributeValues=to_item({":pk": pk, ":sk": keys.ORDER_SK}),
+                ExpressionAttributeValues=to_item({":pk": typed, ":sk": keys.ORDER_SK}),
                 Limit=1,
             )
-            items = got.get("Items") or []
-            if items:
-                return self._order(from_item(items[0]))
-        return None
+            found.extend(self._order(from_item(item)) for item in got.get("Items") or [])
+        return found[0] if found else None
 
     def order_and_customer(
         self, shop_id: str, order_id: str, customer_ref: str

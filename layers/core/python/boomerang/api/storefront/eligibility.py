@@ -25,9 +25,9 @@ tracer = Tracer()
 def get_eligibility(order_id: Annotated[str, Path(max_length=128)]) -> EligibilityOut:
     d = deps()
     who = caller(router)
-    order, lines = d.service.eligibility(who, order_id, d.clock())
+    order, lines, policy = d.service.eligibility(who, order_id, d.clock())
     return EligibilityOut(
         order_id=order.order_id,
-        policy_version=d.policies(who.shop).version,
+        policy_version=policy.version,
         lines=[LineEligibilityOut.of(line) for line in lines],
     )
