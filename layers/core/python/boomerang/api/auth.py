@@ -56,4 +56,4 @@ class Authenticator:
                 "Send a storefront API key (x-api-key) or a customer token (Authorization: Bearer).",
                 code="unauthenticated",
             )
-        return Principal(shop=shop)
+        return Principal(shop=shop, key_id=hash_api_key(headers["x-api-key"])[:16])

@@ -13,7 +13,7 @@ from boomerang.domain.errors import DomainError
 # them. The OpenAPI document lists them under each response; a test keeps this table complete.
 ERROR_CODES: dict[int, dict[str, str]] = {
     400: {
-        "malformed_json": "The body is not JSON.",
+        "malformed_json": "The body is not JSON, or nests deeper than 32 levels.",
         "idempotency_key_required": "A POST that creates something needs an Idempotency-Key header.",
         "invalid_cursor": "The list cursor was not one this API gave out.",
         "bad_request": "The request cannot be read.",
@@ -63,6 +63,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "credit_already_spent": "This store credit spend is already recorded.",
     },
     413: {"payload_too_large": "The body is over the size limit."},
+    415: {"unsupported_media_type": "A body sent as anything but JSON (Content-Type: application/json)."},
     429: {"throttled": "Too many requests; retry with backoff (API Gateway's stage throttling)."},
     422: {
         "validation_failed": "A field is missing or has the wrong type or format; details name each field.",

@@ -13,6 +13,8 @@ class Principal:
     # A customer token reaches one order only; a storefront API key reaches the whole shop.
     order_id: str | None = None
     customer_ref: str | None = None
+    # A storefront API key's id (a prefix of its hash): whose stored idempotent answers these are.
+    key_id: str | None = None
 
     @property
     def is_customer(self) -> bool:
