@@ -8,7 +8,7 @@ PORT ?= 3000
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup local demo test lint typecheck unit integration infra pytest bench synth samples lock clean
+.PHONY: help setup local demo test lint typecheck unit integration infra pytest bench synth samples lock clean openapi compare-openapi
 
 help:
 	@echo "make local   - the storefront API on http://127.0.0.1:$(PORT) (DynamoDB Local + moto), demo data loaded"
@@ -16,6 +16,7 @@ help:
 	@echo "make test    - ruff, mypy and every test (unit, integration on DynamoDB Local and moto, infra)"
 	@echo "make bench   - cold start, DynamoDB calls and capacity per operation (writes docs/PERFORMANCE.md)"
 	@echo "make synth   - cdk synth (offline) into cdk.out/"
+	@echo "make openapi - regenerate docs/openapi/ (refuses a breaking change unless ACCEPT_BREAKING=\"why\")"
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed, found " + sys.version' 
@@ -57,7 +58,14 @@ infra: setup
 pytest: setup
 	$(BIN)/pytest -q
 
-test: lint typecheck pytest
+# The committed OpenAPI documents are the storefront developers' contract: a breaking change fails.
+compare-openapi: setup
+	$(BIN)/python -m scripts.openapi check
+
+openapi: setup
+	$(BIN)/python -m scripts.openapi write $(if $(ACCEPT_BREAKING),--accept-breaking "$(ACCEPT_BREAKING)")
+
+test: lint typecheck compare-openapi pytest
 
 bench: setup
 	$(BIN)/python -m bench

@@ -26,7 +26,7 @@ gc.freeze()
 
 from boomerang.api.resolver import guard_body, install_error_handlers, refusal
 from boomerang.api.routes import ADMIN_ROUTES, route_template
-from boomerang.api.staff import customers, decisions, refunds, returns, warehouse
+from boomerang.api.staff import customers, decisions, meta, refunds, returns, warehouse
 from boomerang.api.staff import evidence as evidence_routes
 from boomerang.api.staff.deps import deps as staff_deps
 from boomerang.auth.staff import authorize
@@ -85,7 +85,7 @@ staff_deps.install(sys.modules[__name__])
 
 cors = CORSConfig(allow_origin="*", allow_headers=["Content-Type", "Authorization"], max_age=600)
 app = APIGatewayRestResolver(enable_validation=True, cors=cors)
-for routes in (returns, decisions, warehouse, evidence_routes, customers, refunds):
+for routes in (returns, decisions, warehouse, evidence_routes, customers, refunds, meta):
     app.include_router(routes.router)
 install_error_handlers(app, logger, metrics)
 

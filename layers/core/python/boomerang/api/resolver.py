@@ -27,7 +27,7 @@ from boomerang.api.errors import (
     error_response,
     validation_details,
 )
-from boomerang.api.schemas import ErrorOut
+from boomerang.api.openapi import ERROR_REF
 from boomerang.domain.errors import DomainError
 
 # Browsers call the storefront-facing functions (returns, tickets) with these headers.
@@ -133,12 +133,12 @@ def _no_constant(name: str) -> Any:
 
 
 def error_responses() -> dict[int | str, Any]:
-    """OpenAPI `responses` listing every error code under its status."""
-    schema = ErrorOut.model_json_schema()
+    """OpenAPI `responses` listing every error code under its status; the body schema is the
+    components' ErrorOut, which api/openapi.py adds to each document."""
     return {
         status: {
             "description": "; ".join(f"`{code}`: {text}" for code, text in codes.items()),
-            "content": {"application/json": {"schema": schema}},
+            "content": {"application/json": {"schema": {"$ref": ERROR_REF}}},
         }
         for status, codes in ERROR_CODES.items()
     }

@@ -40,6 +40,7 @@ ADMIN_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/admin/v1/customers/{email}/export"),
     ("POST", "/admin/v1/customers/{email}/erase"),
     ("POST", "/admin/v1/returns/{rma}/refund"),
+    ("GET", "/admin/v1/openapi.json"),
 )
 
 # Tickets: their own function. Storefront side: a storefront API key or a customer token.
