@@ -35,6 +35,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "api_key_required": "Only the storefront's server (API key) may do this.",
         "wrong_shop": "The body names another shop than the API key's.",
         "forbidden_group": "The staff member's groups may not do this; the message names those that may.",
+        "access_denied": "API Gateway refused the request (its authorizer or the firewall).",
     },
     404: {
         "order_not_found": "No such order, or not yours; also a wrong order number or email for a session.",
@@ -86,9 +87,15 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "refund_refused": "The payment provider refused the refund; details name the reason.",
         "insufficient_credit": "The store credit balance is less than the amount to spend.",
     },
-    500: {"internal_error": "The server failed; the request id finds it in the logs."},
+    500: {
+        "internal_error": (
+            "The server failed; the request id finds it in the logs (API Gateway answers a failed function "
+            "with this code and its own 5xx status)."
+        )
+    },
     502: {"payment_provider_misconfigured": "The payment integration is misconfigured (e.g. its key)."},
     503: {"payment_provider_unavailable": "The payment provider is unavailable; retry shortly."},
+    504: {"gateway_timeout": "The function did not answer in time (API Gateway's limit); retry."},
 }
 
 
