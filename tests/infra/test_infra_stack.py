@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from boomerang.api.gateway_errors import GATEWAY_ERRORS
-from boomerang.api.routes import SHOPIFY_WEBHOOK_ROUTES
+from boomerang.api.routes import DOCS_ROUTES, SHOPIFY_WEBHOOK_ROUTES
 from infra.cdk.constructs.storefront_api import ACCESS_LOG_FORMAT, CORS_ALLOW_HEADERS
 from tests.infra.conftest import REPO_ROOT, Synthesized, synthesize
 from tests.infra.test_admin_api_infra import EXPECTED_ADMIN_ROUTES
@@ -338,6 +338,7 @@ def test_every_route_exists_with_lambda_proxy_integration(
         | EXPECTED_TICKET_ROUTES
         | EXPECTED_CARRIER_WEBHOOK_ROUTES
         | set(SHOPIFY_WEBHOOK_ROUTES)
+        | set(DOCS_ROUTES)
         | {("POST", "/webhooks/stripe")}
         | {(r.method, r.path) for r in WEBHOOK_ROUTES}
     )
@@ -457,6 +458,7 @@ def test_outputs(synthesized: Synthesized, table_id: str) -> None:
     outputs = synthesized.template.to_json()["Outputs"]
     assert set(outputs) == {
         "ApiUrl",
+        "ApiDocsUrl",
         "TableName",
         "StateMachineArn",
         "UserPoolId",

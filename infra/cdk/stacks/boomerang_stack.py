@@ -11,6 +11,7 @@ from aws_cdk import aws_apigateway as apigw
 from constructs import Construct
 
 from infra.cdk.constructs.admin_api import AdminApi
+from infra.cdk.constructs.api_docs import ApiDocs
 from infra.cdk.constructs.carrier_webhooks import CarrierWebhooks
 from infra.cdk.constructs.core_layer import CoreLayer, layer_requirements
 from infra.cdk.constructs.customer_email import CustomerEmail
@@ -189,8 +190,17 @@ class BoomerangStack(Stack):
             bus=bus.bus,
         )
 
+        # The API reference for people: Swagger UI at /docs over the committed OpenAPI documents.
+        ApiDocs(self, "ApiDocs", storefront=storefront, layer=core_layer.layer)
+
         CfnOutput(
             self, "ApiUrl", value=storefront.api.url, description="Storefront API base URL (stage prod)"
+        )
+        CfnOutput(
+            self,
+            "ApiDocsUrl",
+            value=f"{storefront.api.url}docs",
+            description="The API reference (Swagger UI)",
         )
         CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
         CfnOutput(self, "TableName", value=tables.table.table_name, description="The single table")

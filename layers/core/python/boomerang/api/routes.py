@@ -68,6 +68,9 @@ TICKET_ADMIN_PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
 }
 TICKET_ADMIN_ROUTES: tuple[tuple[str, str], ...] = tuple(TICKET_ADMIN_PERMISSIONS)
 
+# The API reference for people (Swagger UI over the OpenAPI documents): its own function, public.
+DOCS_ROUTES: tuple[tuple[str, str], ...] = (("GET", "/docs"), ("GET", "/docs/{file}"))
+
 # Carrier tracking webhooks: their own function; the body's signature authenticates the caller.
 CARRIER_WEBHOOK_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/webhooks/carriers/easypost"),
