@@ -228,3 +228,10 @@ def test_a_redelivery_after_newer_news_changes_nothing(shopify: ModuleType, repo
     assert shop.post("orders_create", webhook_id=first)[1]["outcome"] == "duplicate"
     assert shop.post("refunds_create")[1]["outcome"] == "stale"
     assert shop.order() == settled
+
+
+def test_a_signed_body_of_absurd_nesting_is_400_not_500(shopify: ModuleType, repo: Repository) -> None:
+    # Issue 13, item 2, where it applies to webhooks: only a holder of the secret can send it.
+    shop = new_shop(shopify, repo)
+    status, body = shop.post("orders_create", body=b"[" * 5000 + b"]" * 5000)
+    assert (status, body["error"]["code"]) == (400, "malformed_json")
