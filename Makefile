@@ -9,7 +9,7 @@ WORKERS ?= 4
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup local demo test lint typecheck unit integration infra pytest bench synth deploy samples lock clean
+.PHONY: help setup local demo test lint typecheck unit integration infra pytest bench synth deploy samples lock clean openapi compare-openapi
 
 help:
 	@echo "make local   - the storefront API on http://127.0.0.1:$(PORT) (DynamoDB Local + moto), demo data loaded"
@@ -18,6 +18,7 @@ help:
 	@echo "make bench   - cold start, DynamoDB calls and capacity per operation (writes docs/PERFORMANCE.md)"
 	@echo "make synth   - cdk synth (offline) into cdk.out/"
 	@echo "make deploy  - every stack into the caller's AWS account and region (ARGS='-c alarm_email=...'; docs/DEPLOY.md)"
+	@echo "make openapi - regenerate docs/openapi/ (refuses a breaking change unless ACCEPT_BREAKING=\"why\")"
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed, found " + sys.version' 
@@ -59,7 +60,14 @@ infra: setup
 pytest: setup
 	$(BIN)/pytest -q
 
-test: lint typecheck pytest
+# The committed OpenAPI documents are the storefront developers' contract: a breaking change fails.
+compare-openapi: setup
+	$(BIN)/python -m scripts.openapi check
+
+openapi: setup
+	$(BIN)/python -m scripts.openapi write $(if $(ACCEPT_BREAKING),--accept-breaking "$(ACCEPT_BREAKING)")
+
+test: lint typecheck compare-openapi pytest
 
 bench: setup
 	$(BIN)/python -m bench

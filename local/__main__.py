@@ -31,7 +31,7 @@ def _fail(message: str) -> None:
 def _usage(base: str) -> str:
     key = f"x-api-key: {DEMO_API_KEY}"
     return f"""
-Boomerang storefront API: {base}   (OpenAPI: {base}/v1/openapi.json)
+Boomerang storefront API: {base}   (OpenAPI: {base}/v1/openapi.json; for people: {base}/docs)
 Demo shop '{DEMO_SHOP}', storefront API key: {DEMO_API_KEY}
 Demo orders 1001 (US tee, auto-approve), 1002 (DE headphones, review), 1003 ($180 jacket, evidence),
 1004 (delivered 45 days ago, window closed).

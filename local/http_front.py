@@ -16,12 +16,14 @@ import json
 import sys
 import threading
 import traceback
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from boomerang.api.gateway_errors import gateway_answer
 from boomerang.api.headers import SECURITY_HEADERS
 from local.apigw_events import LambdaContext, match_route, rest_event
 from local.workers import GatewayTimeout, WorkerFailed
@@ -54,8 +56,14 @@ def _json(status: int, body: Any) -> tuple[int, dict[str, str], str]:
 
 
 def _gateway_error(status: int, code: str, message: str) -> tuple[int, dict[str, str], str]:
-    # The deployed API's gateway responses answer in the API's own error shape.
+    # The local-only helpers (/local/*) answer in the API's own error shape too.
     return _json(status, {"error": {"code": code, "message": message, "details": [], "request_id": None}})
+
+
+def _gateway(response_type: str, status: int | None = None) -> tuple[int, dict[str, str], str]:
+    """What the deployed API's Gateway Responses answer (boomerang.api.gateway_errors), with an id."""
+    code, body = gateway_answer(response_type, str(uuid.uuid4()), status)
+    return code, {"Content-Type": "application/json", "Access-Control-Allow-Origin": "*"}, body
 
 
 def invoke(
@@ -84,7 +92,7 @@ def invoke(
         )
     found = match_route([(r.method, r.path) for r in routes], method, path)
     if found is None:
-        return _gateway_error(404, "route_not_found", "No such route.")
+        return _gateway("MISSING_AUTHENTICATION_TOKEN")
     resource, params = found
     route = next(r for r in routes if r.method == method and r.path == resource)
     event = rest_event(
@@ -104,7 +112,7 @@ def invoke(
                 raise ValueError("no token")
             event["requestContext"]["authorizer"] = {"claims": claims_for(token)}
         except Exception:
-            return _gateway_error(401, "unauthenticated", "Sign in: send the ID token as Authorization.")
+            return _gateway("UNAUTHORIZED")
     try:
         result = route.handler(event, LambdaContext(function_name=route.function_name))
     except GatewayTimeout:
@@ -114,7 +122,7 @@ def invoke(
     except Exception:
         # What API Gateway answers when the function fails; the trace is on this console.
         traceback.print_exc(file=sys.stderr)
-        return _json(502, {"message": "Internal server error"})
+        return _gateway("DEFAULT_5XX", 502)
     out_headers = {**(result.get("headers") or {})}
     for key, values in (result.get("multiValueHeaders") or {}).items():
         out_headers[key] = ",".join(values)
@@ -152,7 +160,10 @@ def make_server(host: str, port: int, routes: Iterable[LocalRoute] = ()) -> Loca
         def _serve_one(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_BODY:
-                self._send(*_json(413, {"message": "Request Too Long"}))
+                while length > 0:  # read it away, so the client hears the answer, not a reset
+                    chunk = self.rfile.read(min(length, 1 << 16))
+                    length = length - len(chunk) if chunk else 0
+                self._send(*_gateway("REQUEST_TOO_LARGE"))
                 return
             body = self.rfile.read(length).decode("utf-8", errors="replace") if length else None
             if not self.server.routes:
@@ -206,6 +217,12 @@ def make_server(host: str, port: int, routes: Iterable[LocalRoute] = ()) -> Loca
             self.wfile.write(data)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _serve
+
+        def __getattr__(self, name: str) -> Any:
+            # Any other method (TRACE, QUERY...) as API Gateway answers it: no such route, not a 501.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
 
         def log_message(self, format: str, *args: Any) -> None:
             sys.stderr.write(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}\n")

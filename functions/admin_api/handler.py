@@ -8,14 +8,13 @@ boomerang.api.staff and the Lambda entry point.
 """
 
 import gc
-import json
 import sys
 import warnings
 from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -25,11 +24,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 gc.freeze()
 
 
-from boomerang.api.errors import error_body
 from boomerang.api.headers import security_headers
-from boomerang.api.resolver import install_error_handlers
+from boomerang.api.resolver import guard_body, install_error_handlers, refusal
 from boomerang.api.routes import ADMIN_ROUTES, route_template
-from boomerang.api.staff import customers, decisions, refunds, returns, warehouse
+from boomerang.api.staff import customers, decisions, meta, refunds, returns, warehouse
 from boomerang.api.staff import evidence as evidence_routes
 from boomerang.api.staff.deps import deps as staff_deps
 from boomerang.auth.staff import authorize
@@ -88,23 +86,12 @@ staff_deps.install(sys.modules[__name__])
 
 cors = CORSConfig(allow_origin="*", allow_headers=["Content-Type", "Authorization"], max_age=600)
 app = APIGatewayRestResolver(enable_validation=True, cors=cors)
-for routes in (returns, decisions, warehouse, evidence_routes, customers, refunds):
+for routes in (returns, decisions, warehouse, evidence_routes, customers, refunds, meta):
     app.include_router(routes.router)
 install_error_handlers(app, logger, metrics)
 
 
 gc.freeze()  # and the same for what init built
-
-
-def _refuse(event: dict[str, Any], status: int, code: str, message: str, details: Any) -> dict[str, Any]:
-    """An answer given before routing, in the API's error body, with the CORS headers a browser needs."""
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    request_id = (event.get("requestContext") or {}).get("requestId")
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": content_types.APPLICATION_JSON, **cors.to_dict(headers.get("origin"))},
-        "body": json.dumps(error_body(code, message, details, request_id)),
-    }
 
 
 @security_headers  # X-Content-Type-Options: nosniff on every answer (boomerang.api.headers)
@@ -123,13 +110,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     except DomainError as exc:
         logger.info("refused", extra={"code": exc.code, "status": exc.http_status, "route": route})
         metrics.add_metric(name="ClientError", unit=MetricUnit.Count, value=1)
-        return _refuse(event, exc.http_status, exc.code, exc.message, exc.details)
+        return refusal(event, exc.http_status, exc.code, exc.message, exc.details, cors)
     logger.append_keys(actor=member.actor)
-    body = event.get("body") or ""
-    if len(body) > config.max_body_bytes:
-        message = f"The body is over {config.max_body_bytes} bytes."
-        return _refuse(event, 413, "payload_too_large", message, None)
-    if method == "POST" and not body.strip():
+    refused = guard_body(event, config.max_body_bytes, cors)
+    if refused is not None:
+        return refused
+    if method == "POST" and not (event.get("body") or "").strip():
         # An empty body reads as {}: approve needs nothing, and the others then name each field
         # they miss (422) instead of answering "body required".
         event = {**event, "body": "{}", "isBase64Encoded": False}

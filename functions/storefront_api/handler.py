@@ -5,20 +5,15 @@ the routes of boomerang.api.storefront, the error handlers and the Lambda entry 
 """
 
 import gc
-import json
 import sys
 import warnings
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 # The libraries' objects live as long as the container: freeze them out of the garbage collector,
@@ -28,10 +23,9 @@ gc.freeze()
 
 
 from boomerang.api.auth import Authenticator
-from boomerang.api.errors import error_body, error_response
 from boomerang.api.headers import security_headers
 from boomerang.api.idempotency import request_idempotency
-from boomerang.api.resolver import STOREFRONT_CORS, install_error_handlers, request_id
+from boomerang.api.resolver import STOREFRONT_CORS, guard_body, install_error_handlers
 from boomerang.api.storefront import (
     eligibility,
     evidence,
@@ -127,32 +121,6 @@ for routes in (
 install_error_handlers(app, logger, metrics)
 
 
-def _request_id() -> str | None:
-    return request_id(app)
-
-
-@app.exception_handler(IdempotencyValidationError)
-def _idempotency_reused(exc: IdempotencyValidationError) -> Response[str]:
-    return error_response(
-        409,
-        "idempotency_key_reused",
-        "This Idempotency-Key was used with a different body.",
-        None,
-        _request_id(),
-    )
-
-
-@app.exception_handler(IdempotencyAlreadyInProgressError)
-def _idempotency_in_progress(exc: IdempotencyAlreadyInProgressError) -> Response[str]:
-    return error_response(
-        409,
-        "request_in_progress",
-        "A request with this Idempotency-Key is still running; retry shortly.",
-        None,
-        _request_id(),
-    )
-
-
 gc.freeze()  # and the same for what init built
 
 
@@ -162,14 +130,8 @@ gc.freeze()  # and the same for what init built
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
-    body = event.get("body") or ""
-    if len(body) > config.max_body_bytes:
-        # Checked before routing: Powertools validates the body before any middleware runs.
-        request_id = (event.get("requestContext") or {}).get("requestId")
-        message = f"The body is over {config.max_body_bytes} bytes."
-        return {
-            "statusCode": 413,
-            "headers": {"Content-Type": content_types.APPLICATION_JSON},
-            "body": json.dumps(error_body("payload_too_large", message, None, request_id)),
-        }
+    # Checked before routing: Powertools parses the body before any middleware runs.
+    refused = guard_body(event, config.max_body_bytes, STOREFRONT_CORS)
+    if refused is not None:
+        return refused
     return app.resolve(event, context)

@@ -7,21 +7,16 @@ point. The classifier's model file is read on the first ticket opened, not at co
 """
 
 import gc
-import json
 import sys
 import warnings
 from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 # The libraries' objects live as long as the container (see functions/storefront_api/handler.py).
@@ -29,10 +24,9 @@ gc.freeze()
 
 
 from boomerang.api.auth import Authenticator
-from boomerang.api.errors import error_body, error_response
 from boomerang.api.headers import security_headers
 from boomerang.api.idempotency import request_idempotency
-from boomerang.api.resolver import STOREFRONT_CORS, install_error_handlers, request_id
+from boomerang.api.resolver import STOREFRONT_CORS, guard_body, install_error_handlers, refusal
 from boomerang.api.routes import TICKET_ADMIN_PERMISSIONS, TICKET_ADMIN_ROUTES, route_template
 from boomerang.api.tickets import staff, storefront
 from boomerang.api.tickets.deps import deps as tickets_deps
@@ -79,32 +73,7 @@ for routes in (storefront, staff):
 install_error_handlers(app, logger, metrics)
 
 
-@app.exception_handler(IdempotencyValidationError)
-def _idempotency_reused(exc: IdempotencyValidationError) -> Response[str]:
-    message = "This Idempotency-Key was used with a different body."
-    return error_response(409, "idempotency_key_reused", message, None, request_id(app))
-
-
-@app.exception_handler(IdempotencyAlreadyInProgressError)
-def _idempotency_in_progress(exc: IdempotencyAlreadyInProgressError) -> Response[str]:
-    message = "A request with this Idempotency-Key is still running; retry shortly."
-    return error_response(409, "request_in_progress", message, None, request_id(app))
-
-
 gc.freeze()  # and the same for what init built
-
-
-def _refuse(event: dict[str, Any], status: int, code: str, message: str, details: Any) -> dict[str, Any]:
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    rid = (event.get("requestContext") or {}).get("requestId")
-    return {
-        "statusCode": status,
-        "headers": {
-            "Content-Type": content_types.APPLICATION_JSON,
-            **STOREFRONT_CORS.to_dict(headers.get("origin")),
-        },
-        "body": json.dumps(error_body(code, message, details, rid)),
-    }
 
 
 @security_headers  # X-Content-Type-Options: nosniff on every answer (boomerang.api.headers)
@@ -113,11 +82,9 @@ def _refuse(event: dict[str, Any], status: int, code: str, message: str, details
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
-    body = event.get("body") or ""
-    if len(body) > config.max_body_bytes:
-        return _refuse(
-            event, 413, "payload_too_large", f"The body is over {config.max_body_bytes} bytes.", None
-        )
+    refused = guard_body(event, config.max_body_bytes, STOREFRONT_CORS)
+    if refused is not None:
+        return refused
     path = str(event.get("path") or "")
     if path.startswith("/admin/"):
         # Staff: who is calling and whether their groups may use this route, before the body is read.
@@ -132,7 +99,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         except DomainError as exc:
             logger.info("refused", extra={"code": exc.code, "status": exc.http_status, "route": route})
             metrics.add_metric(name="ClientError", unit=MetricUnit.Count, value=1)
-            return _refuse(event, exc.http_status, exc.code, exc.message, exc.details)
+            return refusal(event, exc.http_status, exc.code, exc.message, exc.details, STOREFRONT_CORS)
         logger.append_keys(actor=member.actor)
         app.append_context(staff=member)
     return app.resolve(event, context)

@@ -26,9 +26,9 @@ gc.freeze()  # the libraries' objects live as long as the container (see storefr
 
 import json
 
-from boomerang.api.errors import error_body, error_response
+from boomerang.api.errors import error_response
 from boomerang.api.headers import security_headers
-from boomerang.api.resolver import install_error_handlers, request_id
+from boomerang.api.resolver import guard_body, install_error_handlers, request_id
 from boomerang.carriers.sandbox import SandboxCarrier
 from boomerang.carriers.tracking import (
     PROVIDERS,
@@ -159,11 +159,8 @@ gc.freeze()
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
-    if len(event.get("body") or "") > config.max_body_bytes:
-        body = error_body("payload_too_large", f"The body is over {config.max_body_bytes} bytes.")
-        return {
-            "statusCode": 413,
-            "headers": {"Content-Type": content_types.APPLICATION_JSON},
-            "body": json.dumps(body),
-        }
+    # The size, as every REST function checks it (the body is read only once its signature is verified).
+    refused = guard_body(event, config.max_body_bytes, json_body=False)
+    if refused is not None:
+        return refused
     return app.resolve(event, context)

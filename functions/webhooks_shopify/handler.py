@@ -21,9 +21,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 gc.freeze()  # see functions/storefront_api/handler.py
 
-from boomerang.api.errors import error_body
 from boomerang.api.headers import security_headers
-from boomerang.api.resolver import install_error_handlers
+from boomerang.api.resolver import guard_body, install_error_handlers
 from boomerang.config import ShopifyWebhookConfig
 from boomerang.services.shopify_orders import ShopifyWebhooks
 from boomerang.store.records import Repository
@@ -74,13 +73,8 @@ gc.freeze()
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if len(event.get("body") or "") > config.max_body_bytes:
-        request_id = (event.get("requestContext") or {}).get("requestId")
-        return {
-            "statusCode": 413,
-            "headers": {"Content-Type": content_types.APPLICATION_JSON},
-            "body": json.dumps(
-                error_body("payload_too_large", "The body is over the limit.", None, request_id)
-            ),
-        }
+    # The size, as every REST function checks it (the body is read only once its signature is verified).
+    refused = guard_body(event, config.max_body_bytes, json_body=False)
+    if refused is not None:
+        return refused
     return app.resolve(event, context)

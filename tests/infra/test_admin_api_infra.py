@@ -27,6 +27,7 @@ EXPECTED_ADMIN_ROUTES = {
     ("GET", "/admin/v1/customers/{email}/export"),
     ("POST", "/admin/v1/customers/{email}/erase"),
     ("POST", "/admin/v1/returns/{rma}/refund"),
+    ("GET", "/admin/v1/openapi.json"),
 }
 GROUPS = {"support", "warehouse", "finance", "admin"}
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from boomerang.api.routes import SHOPIFY_WEBHOOK_ROUTES
-from infra.cdk.constructs.admin_api import ADMIN_GATEWAY_ERRORS
-from infra.cdk.constructs.storefront_api import ACCESS_LOG_FORMAT, CORS_ALLOW_HEADERS, GATEWAY_ERRORS
+from boomerang.api.gateway_errors import GATEWAY_ERRORS
+from boomerang.api.routes import DOCS_ROUTES, SHOPIFY_WEBHOOK_ROUTES
+from infra.cdk.constructs.storefront_api import ACCESS_LOG_FORMAT, CORS_ALLOW_HEADERS
 from tests.infra.conftest import Synthesized, synthesize
 from tests.infra.test_admin_api_infra import EXPECTED_ADMIN_ROUTES
 from tests.infra.test_carrier_infra import EXPECTED_CARRIER_WEBHOOK_ROUTES
@@ -317,6 +317,7 @@ def test_every_route_exists_with_lambda_proxy_integration(
         | EXPECTED_TICKET_ROUTES
         | EXPECTED_CARRIER_WEBHOOK_ROUTES
         | set(SHOPIFY_WEBHOOK_ROUTES)
+        | set(DOCS_ROUTES)
         | {("POST", "/webhooks/stripe")}
         | {(r.method, r.path) for r in WEBHOOK_ROUTES}
     )
@@ -404,9 +405,8 @@ def test_gateway_errors_use_the_api_error_body(synthesized: Synthesized) -> None
         r["Properties"]["ResponseType"]: r["Properties"]
         for r in synthesized.of_type("AWS::ApiGateway::GatewayResponse").values()
     }
-    gateway_errors = GATEWAY_ERRORS + ADMIN_GATEWAY_ERRORS
-    assert set(responses) == {e.response_type.response_type for e in gateway_errors}
-    assert len(responses) == len(gateway_errors)
+    assert set(responses) == {e.response_type for e in GATEWAY_ERRORS}
+    assert len(responses) == len(GATEWAY_ERRORS)
     for response in responses.values():
         template = response["ResponseTemplates"]["application/json"]
         # What API Gateway renders: $context variables replaced by a quoted message and an id.
@@ -426,6 +426,12 @@ def test_gateway_errors_use_the_api_error_body(synthesized: Synthesized) -> None
     # The staff routes' Cognito authorizer refusing a token: the function's code for the same case.
     assert responses["UNAUTHORIZED"]["StatusCode"] == "401"
     assert '"unauthenticated"' in responses["UNAUTHORIZED"]["ResponseTemplates"]["application/json"]
+    # What parsers choke on, and the rest of issue 13's list, in the same body.
+    expected = {"REQUEST_TOO_LARGE": "413", "BAD_REQUEST_BODY": "400", "UNSUPPORTED_MEDIA_TYPE": "415",
+                "ACCESS_DENIED": "403", "INTEGRATION_TIMEOUT": "504"}  # fmt: skip
+    for kind, status in expected.items():
+        assert responses[kind]["StatusCode"] == status
+    assert "StatusCode" not in responses["DEFAULT_5XX"] and "StatusCode" not in responses["DEFAULT_4XX"]
 
 
 def test_outputs(synthesized: Synthesized, table_id: str) -> None:
@@ -433,6 +439,7 @@ def test_outputs(synthesized: Synthesized, table_id: str) -> None:
     assert {
         "ApiUrl",
         "ApiGatewayUrl",
+        "ApiDocsUrl",
         "TableName",
         "StateMachineArn",
         "UserPoolId",

@@ -7,6 +7,7 @@ from pathlib import Path
 from boomerang.api.routes import (
     ADMIN_ROUTES,
     CARRIER_WEBHOOK_ROUTES,
+    DOCS_ROUTES,
     SHOPIFY_WEBHOOK_ROUTES,
     STOREFRONT_ROUTES,
     TICKET_ADMIN_ROUTES,
@@ -25,7 +26,7 @@ def test_routes_are_the_apis_routes_with_their_authorizers(synthesized: Synthesi
     from infra.cdk.constructs.outbound_webhooks import ROUTES as WEBHOOK_ROUTES
 
     staff = set(ADMIN_ROUTES) | set(TICKET_ADMIN_ROUTES) | {(r.method, r.path) for r in WEBHOOK_ROUTES}
-    public = set(STOREFRONT_ROUTES) | set(TICKET_ROUTES) | set(CARRIER_WEBHOOK_ROUTES)
+    public = set(STOREFRONT_ROUTES) | set(TICKET_ROUTES) | set(CARRIER_WEBHOOK_ROUTES) | set(DOCS_ROUTES)
     webhooks = set(SHOPIFY_WEBHOOK_ROUTES) | {("POST", "/webhooks/stripe")}
     assert {(r.method, r.path) for r in routes} == public | webhooks | staff
     assert {(r.method, r.path) for r in routes if r.cognito} == staff

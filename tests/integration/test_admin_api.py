@@ -425,6 +425,7 @@ def _requests(rma: str) -> dict[tuple[str, str], tuple[str, Any, dict[str, list[
             {"method": "store_credit"},
             None,
         ),
+        ("GET", "/admin/v1/openapi.json"): ("/admin/v1/openapi.json", None, None),
     }
 
 

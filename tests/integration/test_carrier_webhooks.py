@@ -234,3 +234,10 @@ def test_other_signed_events_are_acknowledged_and_ignored(webhooks: ModuleType) 
 def test_an_unknown_provider_is_404(webhooks: ModuleType) -> None:
     status, out = post(webhooks, "fedex", b"{}", {})
     assert (status, out["error"]["code"]) == (404, "route_not_found")
+
+
+@pytest.mark.parametrize("provider", ["easypost", "aftership", "17track"])
+def test_a_signed_body_of_absurd_nesting_is_400_not_500(webhooks: ModuleType, provider: str) -> None:
+    # Issue 13, item 2, where it applies to webhooks: only a holder of the secret can send it.
+    status, body = signed(webhooks, provider, b"[" * 5000 + b"]" * 5000)
+    assert (status, body["error"]["code"]) == (400, "malformed_webhook")

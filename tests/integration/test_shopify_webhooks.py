@@ -250,3 +250,10 @@ def test_the_shipping_address_stays_on_the_order_and_out_of_the_kept_snapshot(
     )
     text = json.dumps(kept["Item"])
     assert "Lindenstra" not in text and "Schneider" not in text and "901820" not in text
+
+
+def test_a_signed_body_of_absurd_nesting_is_400_not_500(shopify: ModuleType, repo: Repository) -> None:
+    # Issue 13, item 2, where it applies to webhooks: only a holder of the secret can send it.
+    shop = new_shop(shopify, repo)
+    status, body = shop.post("orders_create", body=b"[" * 5000 + b"]" * 5000)
+    assert (status, body["error"]["code"]) == (400, "malformed_json")

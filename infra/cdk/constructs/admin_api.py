@@ -21,7 +21,7 @@ from constructs import Construct
 from boomerang.timeouts import API_GATEWAY_SECONDS
 from infra.cdk.constructs.data_table import DataTables
 from infra.cdk.constructs.lambda_function import BoomerangFunction, LayerSource
-from infra.cdk.constructs.storefront_api import GatewayError, Route, StorefrontApi
+from infra.cdk.constructs.storefront_api import Route, StorefrontApi
 
 SERVICE_NAME = "admin_api"
 
@@ -46,17 +46,7 @@ ROUTES = (
     Route("GET", "/admin/v1/customers/{email}/export", "exportCustomerData"),
     Route("POST", "/admin/v1/customers/{email}/erase", "eraseCustomerData"),
     Route("POST", "/admin/v1/returns/{rma}/refund", "retryRefund"),
-)
-
-# API Gateway's own answer when the authorizer refuses the token (missing, expired, not the pool's),
-# in the error body the function uses for the same case.
-ADMIN_GATEWAY_ERRORS = (
-    GatewayError(
-        apigw.ResponseType.UNAUTHORIZED,
-        "401",
-        "unauthenticated",
-        "Sign in: send a staff ID token from the Boomerang user pool in the Authorization header.",
-    ),
+    Route("GET", "/admin/v1/openapi.json", "getStaffOpenApi"),
 )
 
 
@@ -141,9 +131,9 @@ class AdminApi(Construct):
             identity_source=apigw.IdentitySource.header("Authorization"),
             results_cache_ttl=Duration.minutes(5),
         )
+        # The authorizer's refusals answer in the API's error body: the UNAUTHORIZED Gateway Response
+        # of the shared REST API (boomerang.api.gateway_errors).
         self.methods = self._routes(storefront)
-        for error in ADMIN_GATEWAY_ERRORS:
-            storefront.add_gateway_error(error)
 
     def _user_pool(self, mfa_required: bool) -> cognito.UserPool:
         pool = cognito.UserPool(

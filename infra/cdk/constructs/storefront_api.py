@@ -19,6 +19,7 @@ from aws_cdk import aws_logs as logs
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
+from boomerang.api.gateway_errors import GATEWAY_ERRORS, GatewayError
 from infra.cdk.constructs.data_table import DataTables
 from infra.cdk.constructs.lambda_function import BoomerangFunction, LayerSource
 from infra.cdk.constructs.session_key import SessionSigningKey
@@ -80,44 +81,20 @@ ACCESS_LOG_FORMAT = {
 }
 
 
-@dataclass(frozen=True)
-class GatewayError:
-    """An error API Gateway answers itself, in the body the function uses for the same case
-    (boomerang.api.errors), so a client sees one error format whoever answered."""
-
-    response_type: apigw.ResponseType
-    status_code: str | None  # None keeps API Gateway's status
-    code: str
-    message: str | None = None  # None: API Gateway's own message
-    details: tuple[dict[str, str], ...] = ()
-
-    def body(self) -> str:
-        error = {"code": self.code, "message": "MESSAGE", "details": list(self.details)}
-        error["request_id"] = "$context.requestId"
-        text = json.dumps({"error": error})
-        if self.message is None:
-            # $context.error.messageString is API Gateway's message, already quoted as a JSON string.
-            return text.replace('"MESSAGE"', "$context.error.messageString")
-        return text.replace('"MESSAGE"', json.dumps(self.message))
-
-
-GATEWAY_ERRORS = (
-    # Idempotency-Key is the only required request parameter (checked in _gateway_errors), so this is
-    # what the function answers without the header.
-    GatewayError(
-        apigw.ResponseType.BAD_REQUEST_PARAMETERS,
-        "400",
-        "idempotency_key_required",
-        "Send an Idempotency-Key header (any unique string up to 255 characters).",
-        ({"field": IDEMPOTENCY_KEY_HEADER, "code": "missing", "message": "Header required."},),
-    ),
-    # API Gateway's 403 "Missing Authentication Token" means: no such route.
-    GatewayError(apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, "404", "route_not_found", "No such route."),
-    GatewayError(apigw.ResponseType.REQUEST_TOO_LARGE, "413", "payload_too_large"),
-    GatewayError(apigw.ResponseType.THROTTLED, "429", "throttled"),
-    GatewayError(apigw.ResponseType.DEFAULT_4_XX, None, "bad_request"),
-    GatewayError(apigw.ResponseType.DEFAULT_5_XX, None, "internal_error"),
-)
+def gateway_response_template(error: GatewayError) -> str:
+    """The error body of boomerang.api.errors, rendered by API Gateway with its request id (and its
+    own message where the table names none)."""
+    body = {
+        "code": error.code,
+        "message": "MESSAGE",
+        "details": list(error.details),
+        "request_id": "REQUEST_ID",
+    }
+    text = json.dumps({"error": body}).replace('"REQUEST_ID"', '"$context.requestId"')
+    if error.message is None:
+        # $context.error.messageString is API Gateway's message, already quoted as a JSON string.
+        return text.replace('"MESSAGE"', "$context.error.messageString")
+    return text.replace('"MESSAGE"', json.dumps(error.message))
 
 
 class StorefrontApi(Construct):
@@ -263,13 +240,14 @@ class StorefrontApi(Construct):
             self.add_gateway_error(error)
 
     def add_gateway_error(self, error: GatewayError) -> apigw.GatewayResponse:
-        """An error API Gateway answers itself (for any route of this API), in the API's error body."""
+        """An error API Gateway answers itself (for any route of this API, the staff routes' Cognito
+        authorizer included), in the API's error body (boomerang.api.gateway_errors)."""
         return self.api.add_gateway_response(
-            f"{error.response_type.response_type.title().replace('_', '')}Response",
-            type=error.response_type,
-            status_code=error.status_code,
+            f"{error.response_type.title().replace('_', '')}Response",
+            type=apigw.ResponseType.of(error.response_type),
+            status_code=str(error.status) if error.status else None,
             response_headers=self._gateway_response_headers,
-            templates={"application/json": error.body()},
+            templates={"application/json": gateway_response_template(error)},
         )
 
     def _acknowledge_findings(self, methods: list[apigw.Method]) -> None:

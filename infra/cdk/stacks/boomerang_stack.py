@@ -11,6 +11,7 @@ from aws_cdk import aws_apigateway as apigw
 from constructs import Construct
 
 from infra.cdk.constructs.admin_api import AdminApi
+from infra.cdk.constructs.api_docs import ApiDocs
 from infra.cdk.constructs.api_domain import ApiDomain, DomainSettings
 from infra.cdk.constructs.carrier_webhooks import CarrierWebhooks
 from infra.cdk.constructs.customer_email import CustomerEmail
@@ -224,6 +225,9 @@ class BoomerangStack(Stack):
             else storefront.api.url
         )
         CfnOutput(self, "ApiUrl", value=api_url, description="Storefront API base URL")
+        # The API reference for people: Swagger UI at /docs over the committed OpenAPI documents.
+        ApiDocs(self, "ApiDocs", storefront=storefront, layer=layers)
+        CfnOutput(self, "ApiDocsUrl", value=f"{api_url}docs", description="The API reference (Swagger UI)")
         CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
         CfnOutput(self, "TableName", value=tables.table.table_name, description="The single table")
         CfnOutput(

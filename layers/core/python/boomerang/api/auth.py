@@ -64,7 +64,7 @@ class Authenticator:
                 "Send a storefront API key (x-api-key) or a customer token (Authorization: Bearer).",
                 code="unauthenticated",
             )
-        return Principal(shop=shop)
+        return Principal(shop=shop, key_id=hash_api_key(headers["x-api-key"])[:16])
 
     def live_principal(self, headers: Mapping[str, str], now: datetime) -> Principal:
         """The caller, with a customer token checked against its customer's revocation (one GetItem)

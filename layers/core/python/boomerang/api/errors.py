@@ -13,7 +13,7 @@ from boomerang.domain.errors import DomainError
 # them. The OpenAPI document lists them under each response; a test keeps this table complete.
 ERROR_CODES: dict[int, dict[str, str]] = {
     400: {
-        "malformed_json": "The body is not JSON.",
+        "malformed_json": "The body is not JSON, or nests deeper than 32 levels.",
         "idempotency_key_required": "A POST that creates something needs an Idempotency-Key header.",
         "invalid_cursor": "The list cursor was not one this API gave out.",
         "bad_request": "The request cannot be read.",
@@ -38,6 +38,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "wrong_shop": "The body names another shop than the API key's.",
         "forbidden_group": "The staff member's groups may not do this; the message names those that may.",
         "customer_token_required": "Only a customer's own token may do this (signing out everywhere).",
+        "access_denied": "API Gateway refused the request (its authorizer or the firewall).",
     },
     404: {
         "order_not_found": "No such order, or not yours; also a wrong order number or email for a session.",
@@ -74,6 +75,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
     412: {"precondition_failed": "If-Match names a version that is no longer current: read again, reapply."},
     428: {"precondition_required": "A change of a versioned document needs If-Match (the ETag read)."},
     413: {"payload_too_large": "The body is over the size limit."},
+    415: {"unsupported_media_type": "A body sent as anything but JSON (Content-Type: application/json)."},
     429: {
         "throttled": "Too many requests; retry with backoff (API Gateway's stage throttling).",
         "too_many_attempts": "Too many failed session attempts for the email or the client; retry after "
@@ -101,9 +103,15 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "refund_refused": "The payment provider refused the refund; details name the reason.",
         "insufficient_credit": "The store credit balance is less than the amount to spend.",
     },
-    500: {"internal_error": "The server failed; the request id finds it in the logs."},
+    500: {
+        "internal_error": (
+            "The server failed; the request id finds it in the logs (API Gateway answers a failed function "
+            "with this code and its own 5xx status)."
+        )
+    },
     502: {"payment_provider_misconfigured": "The payment integration is misconfigured (e.g. its key)."},
     503: {"payment_provider_unavailable": "The payment provider is unavailable; retry shortly."},
+    504: {"gateway_timeout": "The function did not answer in time (API Gateway's limit); retry."},
 }
 
 

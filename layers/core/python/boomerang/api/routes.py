@@ -41,6 +41,7 @@ ADMIN_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/admin/v1/customers/{email}/export"),
     ("POST", "/admin/v1/customers/{email}/erase"),
     ("POST", "/admin/v1/returns/{rma}/refund"),
+    ("GET", "/admin/v1/openapi.json"),
 )
 
 # Tickets: their own function. Storefront side: a storefront API key or a customer token.
@@ -67,6 +68,9 @@ TICKET_ADMIN_PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/admin/v1/tickets/{ticket_id}/link"): _AGENTS,
 }
 TICKET_ADMIN_ROUTES: tuple[tuple[str, str], ...] = tuple(TICKET_ADMIN_PERMISSIONS)
+
+# The API reference for people (Swagger UI over the OpenAPI documents): its own function, public.
+DOCS_ROUTES: tuple[tuple[str, str], ...] = (("GET", "/docs"), ("GET", "/docs/{file}"))
 
 # Carrier tracking webhooks: their own function; the body's signature authenticates the caller.
 CARRIER_WEBHOOK_ROUTES: tuple[tuple[str, str], ...] = (

@@ -15,6 +15,8 @@ class Principal:
     order_id: str | None = None
     customer_ref: str | None = None
     issued_ms: int | None = None  # a customer token's issue time (ms), checked against revocation
+    # A storefront API key's id (a prefix of its hash): whose stored idempotent answers these are.
+    key_id: str | None = None
 
     @property
     def is_customer(self) -> bool:

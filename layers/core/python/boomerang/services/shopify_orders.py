@@ -163,7 +163,7 @@ class ShopifyWebhooks:
 def _json(raw_body: bytes) -> Any:
     try:
         return json.loads(raw_body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurd nesting, even when signed
         raise BadRequest("The body is not JSON.", code="malformed_json") from exc
 
 

@@ -6,10 +6,10 @@ from typing import Annotated, Any
 from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Header, Path
+from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.metrics import MetricUnit
 
-from boomerang.api.idempotency import idempotent_call, require_idempotency_key
+from boomerang.api.idempotency import IdempotencyKey, Made, answer_once
 from boomerang.api.schemas import ReturnIn, ReturnOut
 from boomerang.api.storefront import ERRORS
 from boomerang.api.storefront.deps import caller, deps
@@ -20,11 +20,11 @@ router = Router()  # type: ignore[no-untyped-call]
 tracer = Tracer()
 
 
-def _create_return_once(call: dict[str, Any]) -> dict[str, Any]:
-    """Create the return; Powertools idempotency stores the answer under the Idempotency-Key."""
+def _create_return_once(sent: dict[str, Any]) -> Made[ReturnOut]:
+    """Create the return; the idempotency record keeps its RMA (api/idempotency.py)."""
     d = deps()
     who = caller(router)
-    body = ReturnIn.model_validate(call["request"])
+    body = ReturnIn.model_validate(sent)
     request = ReturnRequest(
         order_id=body.order_id,
         items=[RequestedItem(line_id=i.line_id, quantity=i.quantity, reason=i.reason) for i in body.items],
@@ -50,7 +50,7 @@ def _create_return_once(call: dict[str, Any]) -> dict[str, Any]:
     d.metrics.add_metric(
         name=f"ReturnDecision_{created.decision.outcome.value}", unit=MetricUnit.Count, value=1
     )
-    return ReturnOut.of(created).model_dump(mode="json")
+    return Made({"rma": created.rma}, ReturnOut.of(created))
 
 
 @router.post(
@@ -60,23 +60,21 @@ def _create_return_once(call: dict[str, Any]) -> dict[str, Any]:
     tags=["returns"],
 )
 @tracer.capture_method
-def post_return(
-    body: ReturnIn,
-    idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=255)] = None,
-) -> Response[ReturnOut]:
-    require_idempotency_key(idempotency_key)
+def post_return(body: ReturnIn, idempotency_key: IdempotencyKey) -> Response[ReturnOut]:
     d = deps()
     who = caller(router)
     d.logger.append_keys(shop=who.shop, order_id=body.order_id)
-    create_return_once = idempotent_call(
-        _create_return_once, d.idempotency_scope, d.idempotency, d.idempotency_store
+    answer = answer_once(
+        d,
+        who,
+        idempotency_key,
+        body.model_dump(mode="json"),
+        # Another order answers 404 whether or not the key was used for it.
+        reach=lambda: who.ensure_order(who.shop, body.order_id),
+        operation=_create_return_once,
+        replay=lambda stored: ReturnOut.of(d.service.get_return(who, stored["rma"])[0]),
     )
-    result = create_return_once(
-        call={"key": f"{who.shop}:{idempotency_key}", "request": body.model_dump(mode="json")}
-    )
-    return Response(
-        status_code=201, content_type=content_types.APPLICATION_JSON, body=ReturnOut.model_validate(result)
-    )
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=answer)
 
 
 @router.get(

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.metrics import MetricUnit
 
 from boomerang.api.credit_schemas import (
@@ -16,7 +16,7 @@ from boomerang.api.credit_schemas import (
     account_out,
     spend_out,
 )
-from boomerang.api.idempotency import idempotent_call, require_idempotency_key
+from boomerang.api.idempotency import IdempotencyKey, Made, answer_once
 from boomerang.api.storefront import ERRORS
 from boomerang.api.storefront.deps import caller, deps, live_caller
 from boomerang.auth.principal import Principal
@@ -81,18 +81,26 @@ def get_store_credit(
     return account_out(account, limit, cursor)
 
 
-def _spend_credit_once(call: dict[str, Any]) -> dict[str, Any]:
-    """Spend; Powertools idempotency stores the answer (status and body) under the Idempotency-Key."""
+def _spend_credit_once(request: dict[str, Any]) -> Made[dict[str, Any]]:
+    """Spend; the idempotency record keeps the answer itself (status and body: amounts, the
+    checkout reference and the returns drawn from, no personal data)."""
     d = deps()
-    request = call["request"]
     amount = Money(amount=request["amount"], currency=request["currency"])
     account, spent = _store_credit().spend_once(
-        call["shop"], request["customer_ref"], amount, request["reference"], d.clock()
+        request["shop"], request["customer_ref"], amount, request["reference"], d.clock()
     )
     if spent:
         d.metrics.add_metric(name="StoreCreditSpent", unit=MetricUnit.Count, value=1)
     body = spend_out(account, request["reference"], amount).model_dump(mode="json")
-    return {"status": 201 if spent else 200, "body": body}
+    answer = {"status": 201 if spent else 200, "body": body}
+    return Made(answer, answer)
+
+
+def _spender(who: Principal) -> None:
+    if who.is_customer:
+        raise Forbidden(
+            "Only the storefront's server (API key) may spend store credit.", code="api_key_required"
+        )
 
 
 @router.post(
@@ -102,31 +110,27 @@ def _spend_credit_once(call: dict[str, Any]) -> dict[str, Any]:
     tags=["store-credit"],
 )
 @tracer.capture_method
-def post_store_credit_spend(
-    body: CreditSpendIn,
-    idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=255)] = None,
-) -> Response[CreditSpendOut]:
-    require_idempotency_key(idempotency_key)
+def post_store_credit_spend(body: CreditSpendIn, idempotency_key: IdempotencyKey) -> Response[CreditSpendOut]:
     d = deps()
     who = caller(router)
-    if who.is_customer:
-        raise Forbidden(
-            "Only the storefront's server (API key) may spend store credit.", code="api_key_required"
-        )
     d.logger.append_keys(shop=who.shop)
     amount = body.amount.to_money()
     # The customer as its one-way reference: the idempotency record holds no email.
     request = {
+        "shop": who.shop,
         "customer_ref": _credit_customer(who, body.customer_email),
         "amount": amount.amount,
         "currency": amount.currency,
         "reference": body.reference,
     }
-    spend_credit_once = idempotent_call(
-        _spend_credit_once, d.idempotency_scope, d.idempotency, d.idempotency_store
-    )
-    result = spend_credit_once(
-        call={"key": f"{who.shop}:{idempotency_key}", "shop": who.shop, "request": request}
+    result = answer_once(
+        d,
+        who,
+        idempotency_key,
+        request,
+        reach=lambda: _spender(who),
+        operation=_spend_credit_once,
+        replay=dict,
     )
     return Response(
         status_code=int(result["status"]),

@@ -4,7 +4,7 @@ and the staff side (Cognito groups; its routes take their caller as boomerang.ap
 
 from typing import TYPE_CHECKING, Annotated, cast
 
-from aws_lambda_powertools.event_handler.openapi.params import Header, Path
+from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from boomerang.api.resolver import error_responses
 
@@ -14,4 +14,3 @@ if TYPE_CHECKING:
 # Every route documents the error answers of the one catalogue (boomerang.api.errors).
 ERRORS = cast("dict[int, OpenAPIResponse]", error_responses())
 TICKET_ID = Annotated[str, Path(max_length=32, description="The ticket id, e.g. TK-3F9A1C2B7D0E")]
-IDEMPOTENCY_KEY = Annotated[str | None, Header(alias="idempotency-key", max_length=255)]

@@ -9,9 +9,9 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.metrics import MetricUnit
 
-from boomerang.api.idempotency import idempotent_call, require_idempotency_key
+from boomerang.api.idempotency import IdempotencyKey, Made, answer_once
 from boomerang.api.ticket_schemas import MessageIn, TicketIn, TicketOut
-from boomerang.api.tickets import ERRORS, IDEMPOTENCY_KEY, TICKET_ID
+from boomerang.api.tickets import ERRORS, TICKET_ID
 from boomerang.api.tickets.deps import deps
 from boomerang.auth.principal import Principal
 from boomerang.domain.tickets import Channel, Contact, Group
@@ -29,15 +29,19 @@ def _caller() -> Principal:
     return caller
 
 
-def _customer_id(caller: Principal) -> str:
-    # The idempotency key's scope: one shop's storefront, or one customer of it.
-    return f"{caller.shop}:{caller.customer_ref or 'storefront'}"
+def _view(caller: Principal, stored: dict[str, Any]) -> TicketOut:
+    """A replay's answer: the ticket as the caller may see it now (404 if they may not)."""
+    return TicketOut.of(*deps().service.view(caller, stored["ticket_id"]))
 
 
-def _open_once(call: dict[str, Any]) -> dict[str, Any]:
+def _reach(caller: Principal, ticket_id: str) -> None:
+    deps().service.view(caller, ticket_id)  # 404 for a ticket that is not the caller's
+
+
+def _open_once(request: dict[str, Any]) -> Made[TicketOut]:
     d = deps()
     caller = _caller()
-    body = TicketIn.model_validate(call["request"])
+    body = TicketIn.model_validate(request)
     channel = (
         Channel(body.channel) if body.channel else (Channel.PORTAL if caller.is_customer else Channel.API)
     )
@@ -62,31 +66,36 @@ def _open_once(call: dict[str, Any]) -> dict[str, Any]:
     d.metrics.add_metric(name="TicketOpened", unit=MetricUnit.Count, value=1)
     if ticket.group is Group.TRIAGE:
         d.metrics.add_metric(name="TicketTriaged", unit=MetricUnit.Count, value=1)
-    opened, messages = d.service.view(caller, ticket.ticket_id)
-    return TicketOut.of(opened, messages).model_dump(mode="json")
+    return Made({"ticket_id": ticket.ticket_id}, _view(caller, {"ticket_id": ticket.ticket_id}))
 
 
-def _message_once(call: dict[str, Any]) -> dict[str, Any]:
+def _message_once(request: dict[str, Any]) -> Made[TicketOut]:
     d = deps()
     caller = _caller()
-    body = MessageIn.model_validate(call["request"])
-    ticket, messages = d.service.add_customer_message(caller, call["ticket_id"], body.message)
+    body = MessageIn.model_validate(request["message"])
+    ticket, messages = d.service.add_customer_message(caller, request["ticket_id"], body.message)
     d.logger.append_keys(ticket_id=ticket.ticket_id)
     d.metrics.add_metric(name="TicketCustomerMessage", unit=MetricUnit.Count, value=1)
-    return TicketOut.of(ticket, messages).model_dump(mode="json")
+    return Made({"ticket_id": ticket.ticket_id}, TicketOut.of(ticket, messages))
 
 
 @router.post("/v1/tickets", summary="Open a support ticket", responses=ERRORS, tags=["tickets"])
 @tracer.capture_method
-def post_ticket(body: TicketIn, idempotency_key: IDEMPOTENCY_KEY = None) -> Response[TicketOut]:
-    key = require_idempotency_key(idempotency_key)
+def post_ticket(body: TicketIn, idempotency_key: IdempotencyKey) -> Response[TicketOut]:
     d = deps()
     caller = _caller()
-    open_once = idempotent_call(_open_once, d.idempotency_scope, d.idempotency, d.idempotency_store)
-    result = open_once(call={"key": f"{_customer_id(caller)}:{key}", "request": body.model_dump(mode="json")})
-    return Response(
-        status_code=201, content_type=content_types.APPLICATION_JSON, body=TicketOut.model_validate(result)
+    answer = answer_once(
+        d,
+        caller,
+        idempotency_key,
+        body.model_dump(mode="json"),
+        # What a new ticket may link to, the service checks when it opens one; a replay is rebuilt
+        # through view(), which answers 404 for a ticket the caller may not see.
+        reach=lambda: None,
+        operation=_open_once,
+        replay=lambda stored: _view(caller, stored),
     )
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=answer)
 
 
 @router.get(
@@ -108,19 +117,17 @@ def get_ticket(ticket_id: TICKET_ID) -> TicketOut:
 )
 @tracer.capture_method
 def post_message(
-    ticket_id: TICKET_ID, body: MessageIn, idempotency_key: IDEMPOTENCY_KEY = None
+    ticket_id: TICKET_ID, body: MessageIn, idempotency_key: IdempotencyKey
 ) -> Response[TicketOut]:
-    key = require_idempotency_key(idempotency_key)
     d = deps()
     caller = _caller()
-    message_once = idempotent_call(_message_once, d.idempotency_scope, d.idempotency, d.idempotency_store)
-    result = message_once(
-        call={
-            "key": f"{_customer_id(caller)}:{ticket_id}:{key}",
-            "ticket_id": ticket_id,
-            "request": body.model_dump(mode="json"),
-        }
+    answer = answer_once(
+        d,
+        caller,
+        idempotency_key,
+        {"ticket_id": ticket_id, "message": body.model_dump(mode="json")},
+        reach=lambda: _reach(caller, ticket_id),
+        operation=_message_once,
+        replay=lambda stored: _view(caller, stored),
     )
-    return Response(
-        status_code=201, content_type=content_types.APPLICATION_JSON, body=TicketOut.model_validate(result)
-    )
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=answer)
