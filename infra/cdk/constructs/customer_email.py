@@ -138,7 +138,10 @@ class CustomerEmail(Construct):
             retry_attempts=2,
             max_event_age=Duration.hours(6),
         )
-        self.topic.add_subscription(subscriptions.LambdaSubscription(made.function))
+        # What SNS could not deliver lands in the same alarmed queue as what the function failed to apply.
+        self.topic.add_subscription(
+            subscriptions.LambdaSubscription(made.function, dead_letter_queue=self.failures)
+        )
         cloudwatch.Alarm(
             self,
             "FeedbackNotApplied",
