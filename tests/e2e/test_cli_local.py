@@ -63,7 +63,7 @@ def test_policy_set_and_simulate_against_make_local(tmp_path: Path) -> None:
         outputs = json.loads(found_at.read_text())["outputs"]
         base = f"http://127.0.0.1:{port}"
         assert outputs["ApiUrl"] == f"{base}/"
-        assert outputs["StripeWebhookUrl"] == f"{base}/webhooks/stripe"
+        assert outputs["WebhookUrlStripe"] == f"{base}/webhooks/stripe"
         assert outputs["TableName"] and outputs["UserPoolId"]
 
         # Order 1004 was delivered 45 days ago: outside the default 30-day window.

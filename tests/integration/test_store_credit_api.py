@@ -258,3 +258,14 @@ def test_spending_needs_an_idempotency_key(api: Any, repo: Repository) -> None:
     status, out = api.call("POST", "/v1/store-credit/spend", body)
     assert (status, out["error"]["code"]) == (400, "idempotency_key_required")
     assert read(api, c["email"])[1]["balance"]["amount"] == "30.00"
+
+
+@pytest.mark.parametrize("currency", ["AAA", "XXX", "XTS"])
+def test_a_currency_that_is_not_money_is_422_not_500(api: Any, currency: str) -> None:
+    # Found by schemathesis: three capital letters passed the pattern and failed deeper, as a 500.
+    status, out = api.call(
+        "GET", "/v1/store-credit", query={"currency": [currency], "customer_email": ["a@b.co"]}
+    )
+    assert status == 422, out
+    assert out["error"]["details"][0]["field"] == "currency"
+    assert out["error"]["details"][0]["code"] == "unknown_currency"

@@ -20,6 +20,7 @@ from boomerang.api.idempotency import IdempotencyKey, Made, answer_once
 from boomerang.api.storefront import ERRORS
 from boomerang.api.storefront.deps import caller, deps, live_caller
 from boomerang.auth.principal import Principal
+from boomerang.domain.currency import UnknownCurrency, check_known
 from boomerang.domain.errors import Forbidden, Unprocessable
 from boomerang.domain.money import Money
 
@@ -75,6 +76,14 @@ def get_store_credit(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=4096, description="next_cursor of the last page")] = None,
 ) -> CreditAccountOut:
+    try:
+        check_known(currency)  # credit may be held in a currency withdrawn since it was issued
+    except UnknownCurrency as exc:
+        raise Unprocessable(
+            str(exc),
+            code="validation_failed",
+            details=[{"field": "currency", "code": "unknown_currency", "message": str(exc)}],
+        ) from None
     who = live_caller(router)
     deps().logger.append_keys(shop=who.shop)
     account = _store_credit().account(who.shop, _credit_customer(who, customer_email), currency)
