@@ -99,7 +99,7 @@ def test_policy_set_and_simulate_against_make_local(tmp_path: Path) -> None:
         assert "approved -> pending_review" in flip
 
         webhooks = json.loads(_boomerang(env, "webhooks", "list", "--json"))
-        assert webhooks["ShopifyWebhookUrl"] == f"{base}/webhooks/shopify"
+        assert webhooks["WebhookUrlShopify"] == f"{base}/webhooks/shopify"
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)
