@@ -27,6 +27,10 @@ EXPECTED_ADMIN_ROUTES = {
     ("GET", "/admin/v1/customers/{email}/export"),
     ("POST", "/admin/v1/customers/{email}/erase"),
     ("POST", "/admin/v1/returns/{rma}/refund"),
+    ("GET", "/admin/v1/shops/{shop}/policy"),
+    ("PATCH", "/admin/v1/shops/{shop}/policy"),
+    ("GET", "/admin/v1/shops/{shop}/policy/versions"),
+    ("POST", "/admin/v1/shops/{shop}/policy/simulate"),
     ("GET", "/admin/v1/openapi.json"),
 }
 GROUPS = {"support", "warehouse", "finance", "admin"}

@@ -46,6 +46,10 @@ ROUTES = (
     Route("GET", "/admin/v1/customers/{email}/export", "exportCustomerData"),
     Route("POST", "/admin/v1/customers/{email}/erase", "eraseCustomerData"),
     Route("POST", "/admin/v1/returns/{rma}/refund", "retryRefund"),
+    Route("GET", "/admin/v1/shops/{shop}/policy", "getShopPolicy"),
+    Route("PATCH", "/admin/v1/shops/{shop}/policy", "patchShopPolicy"),
+    Route("GET", "/admin/v1/shops/{shop}/policy/versions", "listPolicyVersions"),
+    Route("POST", "/admin/v1/shops/{shop}/policy/simulate", "simulateShopPolicy"),
     Route("GET", "/admin/v1/openapi.json", "getStaffOpenApi"),
 )
 
