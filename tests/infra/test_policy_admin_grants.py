@@ -89,7 +89,7 @@ def recorded(synthesized: Synthesized, monkeypatch: pytest.MonkeyPatch) -> Itera
             else:
                 made.calls.add((f"dynamodb:{model.name}", params.get("IndexName")))
 
-        ddb.meta.events.register("before-call.dynamodb.*", record)
+        ddb.meta.events.register("provide-client-params.dynamodb.*", record)
         yield made
 
 
