@@ -1,5 +1,6 @@
 """Staff (admin) API: the queues and the human steps of a return's workflow (review, warehouse scan,
-inspection) for the merchant's support, warehouse, finance and admin staff.
+inspection) for the merchant's support, warehouse, finance and admin staff, and a shop's policy
+for its administrators (read, change by merge patch, versions, simulate).
 
 Wiring only: API Gateway's Cognito User Pools authorizer has verified the staff ID token; this
 checks the caller's groups against the route (boomerang.auth.staff) before routing, and holds the
