@@ -17,6 +17,8 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from moto.utilities.utils import load_resource
 
+from boomerang.auth.staff import ALL_SHOPS, SHOPS_CLAIM
+
 GROUPS = ("support", "warehouse", "finance", "admin")
 PASSWORD = "Local-Boomerang-1"
 
@@ -32,7 +34,7 @@ class LocalStaff:
     users: dict[str, str] = field(default_factory=dict)  # username -> group
 
     def start(self, groups: tuple[str, ...] | list[str] = GROUPS) -> LocalStaff:
-        """The pool with these groups and one user per group, named as the group."""
+        """The pool with these groups and one user per group, named as the group, for every shop."""
         idp = boto3.client("cognito-idp")
         self.pool_id = idp.create_user_pool(
             PoolName="boomerang-local-staff",
@@ -44,7 +46,13 @@ class LocalStaff:
         )["UserPoolClient"]["ClientId"]
         for group in groups:
             idp.create_group(UserPoolId=self.pool_id, GroupName=group)
-            idp.admin_create_user(UserPoolId=self.pool_id, Username=group, MessageAction="SUPPRESS")
+            # Deployment-wide (`custom:shops` "*"): the local users work on every demo shop.
+            idp.admin_create_user(
+                UserPoolId=self.pool_id,
+                Username=group,
+                MessageAction="SUPPRESS",
+                UserAttributes=[{"Name": SHOPS_CLAIM, "Value": ALL_SHOPS}],
+            )
             idp.admin_set_user_password(
                 UserPoolId=self.pool_id, Username=group, Password=PASSWORD, Permanent=True
             )

@@ -80,13 +80,13 @@ def invoke(
     parts = urlsplit(target)
     path = parts.path
     if method == "OPTIONS":
-        allow = "Content-Type,Authorization,Idempotency-Key,x-api-key"
+        allow = "Content-Type,Authorization,Idempotency-Key,x-api-key,If-Match"
         return (
             204,
             {
                 "Access-Control-Allow-Origin": "*",
                 "Access-Control-Allow-Headers": allow,
-                "Access-Control-Allow-Methods": "GET,POST",
+                "Access-Control-Allow-Methods": "GET,POST,PATCH,DELETE",
             },
             "",
         )

@@ -96,10 +96,14 @@ def admin(local_aws: Any, repo: Repository) -> ModuleType:
 
 
 def staff_claims(
-    username: str | None = "alice", groups: str | list[str] | None = "admin", **extra: str
+    username: str | None = "alice",
+    groups: str | list[str] | None = "admin",
+    shops: str | None = "*",
+    **extra: str,
 ) -> dict[str, Any]:
     """The claims of a staff ID token as API Gateway's Cognito User Pools authorizer passes them
-    (REST API: every value a string, `cognito:groups` as one string such as "support,warehouse")."""
+    (REST API: every value a string, `cognito:groups` as one string such as "support,warehouse").
+    `shops` is the `custom:shops` attribute: every shop ("*") unless a test says otherwise."""
     claims: dict[str, Any] = {
         "sub": "3f1c2d9e-0b7a-4c55-9d1e-2a6b8c0f4e11",
         "email_verified": "true",
@@ -116,6 +120,8 @@ def staff_claims(
         claims["cognito:username"] = username
     if groups is not None:
         claims["cognito:groups"] = groups
+    if shops is not None:
+        claims["custom:shops"] = shops
     return claims
 
 
@@ -126,7 +132,10 @@ class StaffApi:
     def __init__(self, module: ModuleType):
         self.module = module
 
-    def call(
+    def call(self, method: str, path: str, body: Any = None, **kwargs: Any) -> tuple[int, Any]:
+        return answer(self.result(method, path, body, **kwargs))
+
+    def result(
         self,
         method: str,
         path: str,
@@ -135,20 +144,30 @@ class StaffApi:
         claims: dict[str, Any] | None = None,
         user: str = "alice",
         groups: str | list[str] | None = "admin",
+        shops: str | None = "*",
         anonymous: bool = False,
         raw_body: str | None = None,
         query: dict[str, list[str]] | None = None,
-    ) -> tuple[int, Any]:
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """The handler's whole proxy result (status, headers, body)."""
         found = match_route(ADMIN_ROUTES, method, path)
         resource, params = found if found else (path, {})
         text = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
-        headers = {"Content-Type": "application/json", "Authorization": "eyJraWQiOi.staff.idtoken"}
+        sent = {"Content-Type": "application/json", "Authorization": "eyJraWQiOi.staff.idtoken"}
         event = rest_event(
-            method, path, resource=resource, path_parameters=params, headers=headers, body=text, query=query
+            method,
+            path,
+            resource=resource,
+            path_parameters=params,
+            headers=sent | (headers or {}),
+            body=text,
+            query=query,
         )
         if not anonymous:
-            event["requestContext"]["authorizer"] = {"claims": claims or staff_claims(user, groups)}
-        return answer(self.module.handler(event, LambdaContext(function_name="admin_api")))
+            event["requestContext"]["authorizer"] = {"claims": claims or staff_claims(user, groups, shops)}
+        result: dict[str, Any] = self.module.handler(event, LambdaContext(function_name="admin_api"))
+        return result
 
 
 @pytest.fixture(scope="session")

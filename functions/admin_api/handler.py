@@ -1,5 +1,6 @@
 """Staff (admin) API: the queues and the human steps of a return's workflow (review, warehouse scan,
-inspection) for the merchant's support, warehouse, finance and admin staff.
+inspection) for the merchant's support, warehouse, finance and admin staff, and a shop's policy
+for its administrators (read, change by merge patch, versions, simulate).
 
 Wiring only: API Gateway's Cognito User Pools authorizer has verified the staff ID token; this
 checks the caller's groups against the route (boomerang.auth.staff) before routing, and holds the
@@ -25,9 +26,10 @@ gc.freeze()
 
 
 from boomerang.api.headers import security_headers
-from boomerang.api.resolver import guard_body, install_error_handlers, refusal
+from boomerang.api.policy_schemas import MERGE_PATCH
+from boomerang.api.resolver import as_json_body, guard_body, install_error_handlers, refusal
 from boomerang.api.routes import ADMIN_ROUTES, route_template
-from boomerang.api.staff import customers, decisions, meta, refunds, returns, warehouse
+from boomerang.api.staff import customers, decisions, meta, policy, refunds, returns, warehouse
 from boomerang.api.staff import evidence as evidence_routes
 from boomerang.api.staff.deps import deps as staff_deps
 from boomerang.auth.staff import authorize
@@ -40,7 +42,9 @@ from boomerang.payments.sandbox import SandboxPayments
 from boomerang.payments.secrets import SecretPayments
 from boomerang.services.evidence import EvidenceService, S3Clients, buckets_from
 from boomerang.services.policies import PolicySource
+from boomerang.services.policy_admin import PolicyAdmin
 from boomerang.services.privacy import PrivacyService, standard_holders
+from boomerang.services.shops import ShopAdmin
 from boomerang.services.workflow import ReturnWorkflow
 from boomerang.store.records import Repository
 
@@ -80,13 +84,20 @@ evidence = EvidenceService(
     lambda: clock(),
 )
 privacy = PrivacyService(standard_holders(repo), lambda: clock())
+policy_admin = PolicyAdmin(repo)
+shops = ShopAdmin(repo)
 
 # The routes read what this module built (boomerang.api.dependencies).
 staff_deps.install(sys.modules[__name__])
 
-cors = CORSConfig(allow_origin="*", allow_headers=["Content-Type", "Authorization"], max_age=600)
+cors = CORSConfig(
+    allow_origin="*",
+    allow_headers=["Content-Type", "Authorization", "If-Match"],
+    expose_headers=["ETag"],  # a console reads the policy's ETag to send it back as If-Match
+    max_age=600,
+)
 app = APIGatewayRestResolver(enable_validation=True, cors=cors)
-for routes in (returns, decisions, warehouse, evidence_routes, customers, refunds, meta):
+for routes in (returns, decisions, warehouse, evidence_routes, customers, refunds, policy, meta):
     app.include_router(routes.router)
 install_error_handlers(app, logger, metrics)
 
@@ -112,10 +123,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         metrics.add_metric(name="ClientError", unit=MetricUnit.Count, value=1)
         return refusal(event, exc.http_status, exc.code, exc.message, exc.details, cors)
     logger.append_keys(actor=member.actor)
-    refused = guard_body(event, config.max_body_bytes, cors)
+    # A policy change may come as RFC 7396's own media type; its body is JSON all the same.
+    merge_patch = route is not None and route.startswith("/admin/v1/shops/")
+    refused = guard_body(event, config.max_body_bytes, cors, also=(MERGE_PATCH,) if merge_patch else ())
     if refused is not None:
         return refused
-    if method == "POST" and not (event.get("body") or "").strip():
+    if merge_patch:
+        event = as_json_body(event, MERGE_PATCH)
+    if method in ("POST", "PATCH") and not (event.get("body") or "").strip():
         # An empty body reads as {}: approve needs nothing, and the others then name each field
         # they miss (422) instead of answering "body required".
         event = {**event, "body": "{}", "isBase64Encoded": False}

@@ -20,6 +20,7 @@ from boomerang.api.headers import security_headers
 from boomerang.api.resolver import error_responses, install_error_handlers
 from boomerang.auth.staff import ADMIN, SUPPORT, StaffMember, member_from_claims, require
 from boomerang.config import WebhookAdminConfig
+from boomerang.domain.errors import NotFound
 from boomerang.outbound.admin import WebhookAdmin
 from boomerang.outbound.delivery import DeadLetters
 from boomerang.outbound.schemas import (
@@ -53,16 +54,21 @@ install_error_handlers(app, logger, metrics)
 SHOP = Annotated[str, Query(min_length=1, max_length=128, description="The shop id")]
 
 
-def _staff(*groups: str) -> StaffMember:
+def _staff(shop: str, *groups: str) -> StaffMember:
+    """The caller, if in one of `groups` (403) and working for `shop`: another shop's subscriptions
+    and deliveries answer 404 shop_not_found, as a shop that does not exist (boomerang.auth.staff)."""
     claims = (app.current_event.request_context.authorizer.raw_event or {}).get("claims")
-    return require(member_from_claims(claims), groups)
+    member = require(member_from_claims(claims), groups)
+    if not member.works_for(shop):
+        raise NotFound("No such shop.", code="shop_not_found")
+    logger.append_keys(shop=shop)
+    return member
 
 
 @app.post("/admin/v1/webhooks/subscriptions", summary="Subscribe a URL to events (admin)", responses=ERRORS)
 @tracer.capture_method
 def post_subscription(body: SubscriptionIn) -> Response[SubscriptionCreatedOut]:
-    member = _staff(ADMIN)
-    logger.append_keys(shop=body.shop)
+    member = _staff(body.shop, ADMIN)
     made, secret = webhooks.subscribe(body, member.actor)
     out = SubscriptionCreatedOut(**SubscriptionOut.of(made).model_dump(), secret=secret)
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=out)
@@ -73,7 +79,7 @@ def post_subscription(body: SubscriptionIn) -> Response[SubscriptionCreatedOut]:
 )
 @tracer.capture_method
 def list_subscriptions(shop: SHOP) -> SubscriptionsOut:
-    _staff(ADMIN)
+    _staff(shop, ADMIN)
     return SubscriptionsOut(
         items=[SubscriptionOut.of(s) for s in webhooks.store.of_shop(shop)], next_cursor=None
     )
@@ -86,7 +92,7 @@ def list_subscriptions(shop: SHOP) -> SubscriptionsOut:
 )
 @tracer.capture_method
 def delete_subscription(subscription_id: Annotated[str, Path(max_length=64)], shop: SHOP) -> SubscriptionOut:
-    _staff(ADMIN)
+    _staff(shop, ADMIN)
     return SubscriptionOut.of(webhooks.unsubscribe(shop, subscription_id))
 
 
@@ -101,7 +107,7 @@ def list_dead_letters(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> DeadLettersOut:
-    _staff(ADMIN, SUPPORT)
+    _staff(shop, ADMIN, SUPPORT)
     items, next_cursor = webhooks.dead_letters.list(shop, limit, cursor)
     return DeadLettersOut(
         items=[DeadLetterOut.of(i["delivery"], i["parked_at"]) for i in items], next_cursor=next_cursor
@@ -115,7 +121,7 @@ def list_dead_letters(
 )
 @tracer.capture_method
 def redrive(delivery_id: Annotated[str, Path(max_length=256)], shop: SHOP) -> Response[DeadLetterOut]:
-    member = _staff(ADMIN, SUPPORT)
+    member = _staff(shop, ADMIN, SUPPORT)
     delivery = webhooks.redrive(shop, delivery_id)
     logger.info("dead letter redriven", extra={"delivery_id": delivery_id, "by": member.actor})
     return Response(

@@ -425,6 +425,14 @@ def _requests(rma: str) -> dict[tuple[str, str], tuple[str, Any, dict[str, list[
             {"method": "store_credit"},
             None,
         ),
+        ("GET", "/admin/v1/shops/{shop}/policy"): ("/admin/v1/shops/x/policy", None, None),
+        ("PATCH", "/admin/v1/shops/{shop}/policy"): ("/admin/v1/shops/x/policy", {"window_days": 45}, None),
+        ("GET", "/admin/v1/shops/{shop}/policy/versions"): ("/admin/v1/shops/x/policy/versions", None, None),
+        ("POST", "/admin/v1/shops/{shop}/policy/simulate"): (
+            "/admin/v1/shops/x/policy/simulate",
+            {"window_days": 10},
+            None,
+        ),
         ("GET", "/admin/v1/openapi.json"): ("/admin/v1/openapi.json", None, None),
     }
 

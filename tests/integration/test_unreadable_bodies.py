@@ -20,13 +20,19 @@ from tests.conftest import answer, staff_claims
 
 NESTED = "[" * 1000 + "]" * 1000  # 2 KB
 SAMPLE_PARAMETERS = {"rma": "K7Q-4M2-XAC", "order_id": "1001", "ticket_id": "TK-3F9A1C2B7D0E",
-                     "email": "ada%40example.com", "evidence_id": "ev1"}  # fmt: skip
+                     "email": "ada%40example.com", "evidence_id": "ev1", "shop": "demo"}  # fmt: skip
 FUNCTIONS = {
     "functions.storefront_api.handler": STOREFRONT_ROUTES,
     "functions.admin_api.handler": ADMIN_ROUTES,
     "functions.tickets_api.handler": TICKET_ROUTES + TICKET_ADMIN_ROUTES,
 }
-POSTS = [(name, path) for name, routes in FUNCTIONS.items() for method, path in routes if method == "POST"]
+# Every route that reads a body: POST, and PATCH (a policy change).
+POSTS = [
+    (name, f"{method} {path}")
+    for name, routes in FUNCTIONS.items()
+    for method, path in routes
+    if method in ("POST", "PATCH")
+]
 
 
 @pytest.fixture(scope="module")
@@ -36,12 +42,13 @@ def modules(storefront: ModuleType, admin: ModuleType) -> dict[str, ModuleType]:
     return {name: importlib.import_module(name) for name in FUNCTIONS}
 
 
-def _call(module: ModuleType, template: str, body: str, content_type: str | None) -> tuple[int, Any]:
+def _call(module: ModuleType, route: str, body: str, content_type: str | None) -> tuple[int, Any]:
+    method, _, template = route.rpartition(" ")
     path = re.sub(r"\{(\w+)\}", lambda m: SAMPLE_PARAMETERS[m.group(1)], template)
     headers = {"x-api-key": DEMO_API_KEY, "Idempotency-Key": "unreadable-1"}
     if content_type is not None:
         headers["Content-Type"] = content_type
-    event = rest_event("POST", path, resource=template, headers=headers, body=body)
+    event = rest_event(method or "POST", path, resource=template, headers=headers, body=body)
     if template.startswith("/admin/"):
         event["requestContext"]["authorizer"] = {"claims": staff_claims("alice", "admin")}
     return answer(module.handler(event, LambdaContext()))
@@ -91,3 +98,13 @@ def test_what_the_json_check_reads() -> None:
     assert json_problem("[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH) is None
     assert json_problem("[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1)) is not None
     assert json_problem('{"items": [{"line_id": "1", "quantity": 1}], "note": "ü"}') is None
+
+
+def test_a_merge_patch_is_read_only_where_a_policy_is_changed(modules: dict[str, ModuleType]) -> None:
+    admin = modules["functions.admin_api.handler"]
+    reject = "POST /admin/v1/returns/{rma}/reject"
+    status, out = _call(admin, reject, '{"reason": "x"}', "application/merge-patch+json")
+    assert (status, out["error"]["code"]) == (415, "unsupported_media_type"), out
+    # On the policy routes it is JSON: the nesting check still applies.
+    status, out = _call(admin, "PATCH /admin/v1/shops/{shop}/policy", NESTED, "application/merge-patch+json")
+    assert (status, out["error"]["code"]) == (400, "malformed_json"), out

@@ -15,7 +15,7 @@ from boomerang.api.staff.deps import StaffDeps
 from boomerang.api.storefront.deps import StorefrontDeps
 from boomerang.api.tickets.deps import TicketsDeps
 from boomerang.auth.staff import StaffMember
-from boomerang.domain.errors import Unauthorized
+from boomerang.domain.errors import NotFound, Unauthorized
 
 
 def _complete(protocol: type[Any]) -> SimpleNamespace:
@@ -56,11 +56,20 @@ def _request(context: dict[str, Any]) -> Request:
 
 
 def test_staff_access_is_the_member_the_handler_authorized() -> None:
-    member = StaffMember(username="carol", groups=frozenset({"support"}))
+    member = StaffMember(username="carol", groups=frozenset({"support"}), shops=frozenset({"demo-shop"}))
     access = staff_access(_request({"staff": member}))
     assert access == StaffAccess(member)
     assert access.actor == "staff:carol"
-    assert access.reach("demo-shop") == "demo-shop"  # every shop, until staff are restricted
+    assert access.reach("demo-shop") == "demo-shop"
+    # Another shop's things answer as ones that do not exist, each with its own 404.
+    for reach, code in (
+        (access.reach, "shop_not_found"),
+        (access.reach_return, "return_not_found"),
+        (access.reach_ticket, "ticket_not_found"),
+    ):
+        with pytest.raises(NotFound) as refused:
+            reach("other-shop")
+        assert refused.value.code == code
 
 
 def test_staff_access_without_a_member_is_unauthenticated() -> None:

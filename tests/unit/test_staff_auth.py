@@ -14,6 +14,7 @@ from boomerang.auth.staff import (
     authorize,
     member_from_claims,
     parse_groups,
+    parse_shops,
     require,
 )
 from boomerang.domain.errors import Forbidden, Unauthorized
@@ -56,7 +57,7 @@ def test_member_from_claims_uses_the_username_and_records_staff_actor() -> None:
     member = member_from_claims(
         {"cognito:username": "alice", "sub": "uuid-1", "cognito:groups": "support", "email": "a@x.com"}
     )
-    assert member == StaffMember("alice", frozenset({"support"}))
+    assert member == StaffMember("alice", frozenset({"support"}))  # and no shop at all
     assert member.actor == "staff:alice"
 
 
@@ -162,3 +163,28 @@ def test_authorize_checks_identity_first_and_denies_unknown_routes() -> None:
 )
 def test_route_template(method: str, path: str, template: str | None) -> None:
     assert route_template(ADMIN_ROUTES, method, path) == template
+
+
+@pytest.mark.parametrize(
+    ("claim", "groups", "shops", "everywhere"),
+    [
+        ("acme", "support", {"acme"}, False),
+        ("acme, brand-b ,", "support", {"acme", "brand-b"}, False),
+        ("*", "admin", set(), True),
+        ("acme,*", "admin", {"acme"}, True),
+        (None, "support,shop:acme,shop:brand-b", {"acme", "brand-b"}, False),
+        ("acme", "[support shop:brand-b]", {"acme", "brand-b"}, False),
+        (None, "support", set(), False),  # no attribute and no shop group: no shop
+        ("", "support", set(), False),
+        (None, "admin,shop:*", set(), False),  # only the attribute says "every shop"
+    ],
+)
+def test_the_shops_a_member_works_for(claim: Any, groups: str, shops: set[str], everywhere: bool) -> None:
+    claims = {"cognito:username": "sam", "cognito:groups": groups}
+    if claim is not None:
+        claims["custom:shops"] = claim
+    member = member_from_claims(claims)
+    assert (member.shops, member.all_shops) == (frozenset(shops), everywhere)
+    assert member.works_for("acme") is (everywhere or "acme" in shops)
+    assert member.works_for("elsewhere") is everywhere
+    assert parse_shops(claim, parse_groups(groups)) == (frozenset(shops), everywhere)

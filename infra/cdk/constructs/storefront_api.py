@@ -29,7 +29,10 @@ SERVICE_NAME = "storefront_api"
 METRICS_NAMESPACE = "Boomerang"
 SESSION_TTL_SECONDS = 3600
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
-CORS_ALLOW_HEADERS = ("Content-Type", "Authorization", IDEMPOTENCY_KEY_HEADER, "x-api-key")
+# If-Match: a policy change names the version it was made from (PATCH /admin/v1/shops/{shop}/policy).
+CORS_ALLOW_HEADERS = ("Content-Type", "Authorization", IDEMPOTENCY_KEY_HEADER, "x-api-key", "If-Match")
+# PATCH: a policy change; DELETE: a webhook subscription's removal.
+CORS_ALLOW_METHODS = ("GET", "POST", "PATCH", "DELETE", "OPTIONS")
 
 
 @dataclass(frozen=True)
@@ -189,7 +192,7 @@ class StorefrontApi(Construct):
             ),
             default_cors_preflight_options=apigw.CorsOptions(
                 allow_origins=cors_allow_origins,
-                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_methods=list(CORS_ALLOW_METHODS),
                 allow_headers=list(CORS_ALLOW_HEADERS),
                 max_age=Duration.hours(1),
             ),

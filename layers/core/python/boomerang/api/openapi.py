@@ -69,10 +69,11 @@ def _storefront_routers() -> list[Router]:
 
 
 def _staff_routers() -> list[Router]:
-    from boomerang.api.staff import customers, decisions, evidence, refunds, returns, warehouse
+    from boomerang.api.staff import customers, decisions, evidence, policy, refunds, returns, warehouse
     from boomerang.api.tickets import staff as tickets
 
-    return [m.router for m in (returns, decisions, warehouse, evidence, customers, refunds, tickets)]
+    modules = (returns, decisions, warehouse, evidence, customers, refunds, policy, tickets)
+    return [m.router for m in modules]
 
 
 # Success statuses other than a plain 200, by (method, path): the routes answer these with a
@@ -89,6 +90,16 @@ SUCCESS: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/admin/v1/returns/{rma}/evidence"): (201,),
 }
 SUCCESS_TEXT = {200: "OK", 201: "Created"}
+
+# Response headers of a success, by (method, path): Powertools documents none.
+ETAG = {
+    "description": 'The version of the policy answered, e.g. "v3": send it back as If-Match to change it',
+    "schema": {"type": "string"},
+}
+SUCCESS_HEADERS: dict[tuple[str, str], dict[str, Any]] = {
+    ("GET", "/admin/v1/shops/{shop}/policy"): {"ETag": ETAG},
+    ("PATCH", "/admin/v1/shops/{shop}/policy"): {"ETag": ETAG},
+}
 
 DOCUMENTS: dict[str, tuple[str, str, Callable[[], list[Router]], dict[str, Any]]] = {
     "storefront": (
@@ -175,4 +186,19 @@ def _finish(doc: dict[str, Any], security: dict[str, Any]) -> dict[str, Any]:
                     shared[f"Error{status}"] = {**response, "x-error-codes": sorted(codes)}
                     responses[status] = {"$ref": f"#/components/responses/Error{status}"}
     doc["components"] = {key: dict(sorted(value.items())) for key, value in sorted(components.items())}
+    for path, item in doc.get("paths", {}).items():
+        for method, operation in item.items():
+            _as_plain_json_too(operation)
+            headers = SUCCESS_HEADERS.get((method.upper(), path))
+            if headers:
+                operation["responses"]["200"]["headers"] = headers
     return doc
+
+
+def _as_plain_json_too(operation: dict[str, Any]) -> None:
+    """A body documented as a JSON media type of its own (application/merge-patch+json) is taken
+    as application/json too (the admin handler reads both): both are listed."""
+    content = operation.get("requestBody", {}).get("content", {})
+    for media, body in list(content.items()):
+        if media.endswith("+json") and "application/json" not in content:
+            content["application/json"] = copy.deepcopy(body)

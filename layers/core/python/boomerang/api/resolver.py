@@ -78,14 +78,15 @@ def refusal(
 
 
 def unreadable_body(
-    event: dict[str, Any], max_body_bytes: int, *, json_body: bool = True
+    event: dict[str, Any], max_body_bytes: int, *, json_body: bool = True, also: tuple[str, ...] = ()
 ) -> dict[str, Any] | None:
     """Why a request's body cannot be read, as (status, code, message) fields, or None if it can.
 
     413 over `max_body_bytes`; with `json_body`, 415 unless it is sent as application/json (or
     without a Content-Type, read as JSON), and 400 `malformed_json` for what is not JSON or nests
-    deeper than MAX_JSON_DEPTH. Only a non-empty body is checked: a POST without one is the route's
-    business (422 naming the missing fields, or nothing needed).
+    deeper than MAX_JSON_DEPTH; `also` names other JSON media types the route takes (a policy
+    change's application/merge-patch+json). Only a non-empty body is checked: a POST without one is
+    the route's business (422 naming the missing fields, or nothing needed).
     """
     body = event.get("body") or ""
     if not body:
@@ -100,7 +101,7 @@ def unreadable_body(
         return None
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     media = headers.get("content-type", "").split(";")[0].strip().lower()
-    if media not in ("", content_types.APPLICATION_JSON):
+    if media not in ("", content_types.APPLICATION_JSON, *also):
         return {
             "status": 415,
             "code": "unsupported_media_type",
@@ -132,13 +133,42 @@ def json_problem(text: str | bytes) -> str | None:
 
 
 def guard_body(
-    event: dict[str, Any], max_body_bytes: int, cors: CORSConfig | None = None, *, json_body: bool = True
+    event: dict[str, Any],
+    max_body_bytes: int,
+    cors: CORSConfig | None = None,
+    *,
+    json_body: bool = True,
+    also: tuple[str, ...] = (),
 ) -> dict[str, Any] | None:
     """The answer to a request whose body cannot be read (see unreadable_body), or None."""
-    problem = unreadable_body(event, max_body_bytes, json_body=json_body)
+    problem = unreadable_body(event, max_body_bytes, json_body=json_body, also=also)
     if problem is None:
         return None
     return refusal(event, problem["status"], problem["code"], problem["message"], None, cors)
+
+
+def as_json_body(event: dict[str, Any], media_type: str) -> dict[str, Any]:
+    """The event with a body sent as `media_type` (a JSON media type such as
+    application/merge-patch+json, checked by guard_body) relabelled application/json, which is how
+    Powertools' validation reads a body; other events as they are."""
+
+    def relabelled(headers: Any, many: bool) -> Any:
+        if not isinstance(headers, dict):
+            return headers
+        out = dict(headers)
+        for name, value in headers.items():
+            values = value if many and isinstance(value, list) else [value]
+            if str(name).lower() == "content-type" and any(
+                str(v).split(";")[0].strip().lower() == media_type for v in values
+            ):
+                out[name] = [content_types.APPLICATION_JSON] if many else content_types.APPLICATION_JSON
+        return out
+
+    return {
+        **event,
+        "headers": relabelled(event.get("headers"), False),
+        "multiValueHeaders": relabelled(event.get("multiValueHeaders"), True),
+    }
 
 
 def _no_constant(name: str) -> Any:

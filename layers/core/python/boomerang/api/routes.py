@@ -41,6 +41,10 @@ ADMIN_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/admin/v1/customers/{email}/export"),
     ("POST", "/admin/v1/customers/{email}/erase"),
     ("POST", "/admin/v1/returns/{rma}/refund"),
+    ("GET", "/admin/v1/shops/{shop}/policy"),
+    ("PATCH", "/admin/v1/shops/{shop}/policy"),
+    ("GET", "/admin/v1/shops/{shop}/policy/versions"),
+    ("POST", "/admin/v1/shops/{shop}/policy/simulate"),
     ("GET", "/admin/v1/openapi.json"),
 )
 

@@ -1,5 +1,9 @@
-"""Staff: who is calling the admin API (from the Cognito User Pools authorizer's claims) and which
-Cognito groups may use which admin route.
+"""Staff: who is calling the admin API (from the Cognito User Pools authorizer's claims), which
+Cognito groups may use which admin route, and which shops the caller works for.
+
+A staff member works for the shops named in their `custom:shops` attribute (a comma list,
+"acme,brand-b"; `*` for every shop of the deployment) and for each shop of a Cognito group named
+`shop:<shop id>`. Without either they reach no shop at all.
 
 API Gateway's REST Cognito authorizer has verified the ID token before the function runs and
 passes its claims in `requestContext.authorizer.claims`, every value a string. Pure functions:
@@ -23,6 +27,10 @@ ADMIN = "admin"
 STAFF_GROUPS: tuple[str, ...] = (SUPPORT, WAREHOUSE, FINANCE, ADMIN)
 _EVERYONE = frozenset(STAFF_GROUPS)
 
+SHOPS_CLAIM = "custom:shops"  # the user pool's custom attribute `shops`, as the ID token carries it
+ALL_SHOPS = "*"  # in SHOPS_CLAIM: every shop of the deployment
+SHOP_GROUP_PREFIX = "shop:"  # a Cognito group "shop:acme" works for shop acme
+
 # (method, route in API Gateway's syntax) -> the groups that may call it. Same keys as
 # boomerang.api.routes.ADMIN_ROUTES (a unit test keeps them equal).
 ADMIN_PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
@@ -38,6 +46,10 @@ ADMIN_PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/admin/v1/customers/{email}/export"): frozenset({SUPPORT, ADMIN}),
     ("POST", "/admin/v1/customers/{email}/erase"): frozenset({ADMIN}),
     ("POST", "/admin/v1/returns/{rma}/refund"): frozenset({FINANCE, ADMIN}),
+    ("GET", "/admin/v1/shops/{shop}/policy"): frozenset({ADMIN}),
+    ("PATCH", "/admin/v1/shops/{shop}/policy"): frozenset({ADMIN}),
+    ("GET", "/admin/v1/shops/{shop}/policy/versions"): frozenset({ADMIN}),
+    ("POST", "/admin/v1/shops/{shop}/policy/simulate"): frozenset({ADMIN}),
     ("GET", "/admin/v1/openapi.json"): _EVERYONE,
 }
 
@@ -50,11 +62,26 @@ _MAX_USERNAME = 128
 class StaffMember:
     username: str
     groups: frozenset[str]
+    shops: frozenset[str] = frozenset()  # the shops they work for (none by default)
+    all_shops: bool = False  # a deployment-wide member: every shop
 
     @property
     def actor(self) -> str:
         """How the member appears on a return's timeline and in events: never an email."""
         return f"staff:{self.username}"
+
+    def works_for(self, shop: str) -> bool:
+        return self.all_shops or shop in self.shops
+
+
+def parse_shops(raw: Any, groups: frozenset[str] = frozenset()) -> tuple[frozenset[str], bool]:
+    """The shops named by a `custom:shops` claim ("acme,brand-b", "*") and by `shop:<id>` groups,
+    and whether `*` (every shop) is among them. Anything that is not text names no shop."""
+    attribute = [part.strip() for part in raw.split(",")] if isinstance(raw, str) else []
+    # Only the attribute can say "every shop": a group "shop:*" is no shop.
+    grouped = [g.removeprefix(SHOP_GROUP_PREFIX) for g in groups if g.startswith(SHOP_GROUP_PREFIX)]
+    shops = frozenset(name for name in [*attribute, *grouped] if name and name != ALL_SHOPS)
+    return shops, ALL_SHOPS in attribute
 
 
 def parse_groups(raw: Any) -> frozenset[str]:
@@ -104,7 +131,9 @@ def member_from_claims(claims: Mapping[str, Any] | None) -> StaffMember:
             break
     if username is None:
         raise Unauthorized("The sign-in names no staff user.", code="unauthenticated")
-    return StaffMember(username=username, groups=parse_groups(claims.get("cognito:groups")))
+    groups = parse_groups(claims.get("cognito:groups"))
+    shops, all_shops = parse_shops(claims.get(SHOPS_CLAIM), groups)
+    return StaffMember(username=username, groups=groups, shops=shops, all_shops=all_shops)
 
 
 def require(member: StaffMember, allowed: Iterable[str]) -> StaffMember:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import click
 
-from boomerang.auth.staff import STAFF_GROUPS
+from boomerang.auth.staff import ALL_SHOPS, SHOPS_CLAIM, STAFF_GROUPS
 from boomerang.cli.common import Settings, pass_settings
 from boomerang.services.shops import ShopAdmin
 
-SHOPS_ATTRIBUTE = "custom:shops"
-ALL_SHOPS = "*"
+SHOPS_ATTRIBUTE = SHOPS_CLAIM  # what the admin API reads the shops from (boomerang.auth.staff)
 
 
 @click.group()

@@ -218,6 +218,10 @@ class TicketService:
 
     # --- the staff's side ------------------------------------------------------------------------
 
+    def ticket(self, ticket_id: str) -> Ticket:
+        """The ticket alone (404 ticket_not_found), e.g. to learn its shop before acting on it."""
+        return self.tickets.get(ticket_id)[0]
+
     def staff_view(self, ticket_id: str) -> StaffView:
         ticket, messages = self.tickets.get(ticket_id)
         returns: list[Return] = []

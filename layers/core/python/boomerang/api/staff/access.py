@@ -5,8 +5,9 @@ A route takes its caller as a parameter `staff: Staff`, a Powertools dependency 
 from what the handler authorized before routing (the Cognito claims' member, in the resolver's
 context); it is not a request parameter and not in the OpenAPI document. `StaffAccess.reach` is the
 one place that decides which shops a staff member reaches: a route calls it where it learns the
-shop, before acting when the request names the shop (`?shop=`), on the loaded return or ticket when
-it answers the staff view (api/staff/views.py, api/tickets/staff.py).
+shop, before acting: on the shop the request names (`?shop=`, `/shops/{shop}`), or on the return or
+ticket it reads first when it acts by RMA or ticket id (api/staff/views.py `reached_return`,
+api/tickets/staff.py), and again on what it answers.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from aws_lambda_powertools.event_handler import Depends
 from aws_lambda_powertools.event_handler.request import Request
 
 from boomerang.auth.staff import StaffMember
-from boomerang.domain.errors import Unauthorized
+from boomerang.domain.errors import NotFound, Unauthorized
 
 
 @dataclass(frozen=True)
@@ -29,16 +30,20 @@ class StaffAccess:
     def actor(self) -> str:
         return self.member.actor
 
-    def reach(self, shop: str) -> str:
-        """`shop`, if this staff member may work on it.
-
-        Every staff member reaches every shop today. Restricting them (DESIGN.md: staff reach only
-        their shops; anything else answers 404) is a change here: raise NotFound for another shop,
-        so its returns and tickets answer as ones that do not exist. A restriction must then also
-        check a return or ticket before a member acts on it (one read more per action, which the
-        routes that act by RMA or ticket id do not make today: the workflow reads it itself).
-        """
+    def reach(self, shop: str, *, code: str = "shop_not_found", message: str = "No such shop.") -> str:
+        """`shop`, if this staff member works for it (boomerang.auth.staff: `custom:shops`, `*`, or
+        a `shop:<id>` group); else NotFound, so another shop's queue, return or ticket answers as
+        one that does not exist (DESIGN.md: staff reach only their shops). A route that acts by RMA
+        or ticket id reads it and calls this before acting, with the 404 of that thing (`code`)."""
+        if not self.member.works_for(shop):
+            raise NotFound(message, code=code)
         return shop
+
+    def reach_return(self, shop: str) -> str:
+        return self.reach(shop, code="return_not_found", message="No such return.")
+
+    def reach_ticket(self, shop: str) -> str:
+        return self.reach(shop, code="ticket_not_found", message="No such ticket.")
 
 
 def staff_access(request: Request) -> StaffAccess:

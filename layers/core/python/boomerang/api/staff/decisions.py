@@ -9,7 +9,7 @@ from boomerang.api.admin_schemas import ApproveIn, RejectIn, StaffReturnOut
 from boomerang.api.staff import ERRORS, RMA
 from boomerang.api.staff.access import Staff
 from boomerang.api.staff.deps import deps
-from boomerang.api.staff.views import canonical, return_view
+from boomerang.api.staff.views import canonical, reached_return, return_view
 
 router = Router()  # type: ignore[no-untyped-call]
 tracer = Tracer()
@@ -25,6 +25,7 @@ tracer = Tracer()
 def approve_return(staff: Staff, rma: RMA, body: ApproveIn) -> StaffReturnOut:
     d = deps()
     target = canonical(rma)
+    reached_return(staff, target)
     d.workflow.approve(target, staff.actor, body.note)
     d.logger.info("approved", extra={"actor": staff.actor})
     d.metrics.add_metric(name="StaffApproved", unit=MetricUnit.Count, value=1)
@@ -41,6 +42,7 @@ def approve_return(staff: Staff, rma: RMA, body: ApproveIn) -> StaffReturnOut:
 def reject_return(staff: Staff, rma: RMA, body: RejectIn) -> StaffReturnOut:
     d = deps()
     target = canonical(rma)
+    reached_return(staff, target)
     d.workflow.reject(target, staff.actor, body.reason)
     d.logger.info("rejected", extra={"actor": staff.actor})
     d.metrics.add_metric(name="StaffRejected", unit=MetricUnit.Count, value=1)

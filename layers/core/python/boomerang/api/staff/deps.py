@@ -11,7 +11,9 @@ if TYPE_CHECKING:
     from aws_lambda_powertools import Logger, Metrics
 
     from boomerang.services.evidence import EvidenceService
+    from boomerang.services.policy_admin import PolicyAdmin
     from boomerang.services.privacy import PrivacyService
+    from boomerang.services.shops import ShopAdmin
     from boomerang.services.workflow import ReturnWorkflow
     from boomerang.store.records import Repository
 
@@ -24,6 +26,8 @@ class StaffDeps(Protocol):
     workflow: ReturnWorkflow  # staff news resumes the workflow's waits
     evidence: EvidenceService
     privacy: PrivacyService
+    policy_admin: PolicyAdmin  # a shop's policy: read, change, versions, simulate
+    shops: ShopAdmin  # whether a shop exists
 
 
 deps: Installed[StaffDeps] = Installed(StaffDeps)

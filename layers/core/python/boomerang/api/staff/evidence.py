@@ -18,7 +18,7 @@ from boomerang.api.evidence_schemas import (
 from boomerang.api.staff import ERRORS, RMA
 from boomerang.api.staff.access import Staff
 from boomerang.api.staff.deps import deps
-from boomerang.api.staff.views import canonical
+from boomerang.api.staff.views import canonical, reached_return
 from boomerang.domain.evidence import Uploader
 
 router = Router()  # type: ignore[no-untyped-call]
@@ -35,8 +35,7 @@ EVIDENCE_ID = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="An evi
 @tracer.capture_method(capture_response=False)
 def attach_evidence(staff: Staff, rma: RMA, body: EvidenceIn) -> Response[EvidenceUploadOut]:
     d = deps()
-    ret, _ = d.repo.get_return(canonical(rma))
-    staff.reach(ret.shop)
+    ret = reached_return(staff, canonical(rma))
     made = d.evidence.presign_upload(
         ret, body.evidence_kind, body.content_type, body.size, Uploader.STAFF, staff.actor, body.content_md5
     )
@@ -51,8 +50,7 @@ def attach_evidence(staff: Staff, rma: RMA, body: EvidenceIn) -> Response[Eviden
 @tracer.capture_method
 def list_evidence(staff: Staff, rma: RMA) -> EvidenceListOut:
     d = deps()
-    ret, _ = d.repo.get_return(canonical(rma))
-    staff.reach(ret.shop)
+    ret = reached_return(staff, canonical(rma))
     # The listing checks each file is still there (a file found gone goes on the timeline, alarmed).
     return EvidenceListOut(items=[EvidenceOut.of(e) for e in d.evidence.listing(ret.rma, staff.actor)])
 
@@ -66,6 +64,8 @@ def list_evidence(staff: Staff, rma: RMA) -> EvidenceListOut:
 @tracer.capture_method(capture_response=False)
 def view_evidence(staff: Staff, rma: RMA, evidence_id: EVIDENCE_ID) -> EvidenceViewOut:
     d = deps()
-    view = d.evidence.view_url(canonical(rma), evidence_id, staff.actor)
+    target = canonical(rma)
+    reached_return(staff, target)  # before the view is made and put on the timeline
+    view = d.evidence.view_url(target, evidence_id, staff.actor)
     d.logger.info("evidence viewed", extra={"evidence_id": evidence_id})
     return EvidenceViewOut.of(view)

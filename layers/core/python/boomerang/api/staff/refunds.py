@@ -9,7 +9,7 @@ from boomerang.api.admin_schemas import RefundRetryIn, StaffReturnOut
 from boomerang.api.staff import ERRORS, RMA
 from boomerang.api.staff.access import Staff
 from boomerang.api.staff.deps import deps
-from boomerang.api.staff.views import canonical, return_view
+from boomerang.api.staff.views import canonical, reached_return, return_view
 
 router = Router()  # type: ignore[no-untyped-call]
 tracer = Tracer()
@@ -25,6 +25,7 @@ tracer = Tracer()
 def retry_refund(staff: Staff, rma: RMA, body: RefundRetryIn) -> StaffReturnOut:
     d = deps()
     target = canonical(rma)
+    reached_return(staff, target)
     d.workflow.retry_refund(target, body.method, staff.actor, body.reference)
     d.logger.info("refund paid another way", extra={"actor": staff.actor, "method": body.method.value})
     d.metrics.add_metric(name=f"RefundRetried_{body.method.value}", unit=MetricUnit.Count, value=1)

@@ -7,6 +7,7 @@ from boomerang.api.staff.access import StaffAccess
 from boomerang.api.staff.deps import deps
 from boomerang.domain import rma as rma_numbers
 from boomerang.domain.errors import NotFound
+from boomerang.domain.models import Return
 
 
 def canonical(rma: str) -> str:
@@ -19,9 +20,19 @@ def canonical(rma: str) -> str:
     return canonical
 
 
+def reached_return(staff: StaffAccess, rma: str) -> Return:
+    """The return, read before a route acts on it, if the member works for its shop: another shop's
+    return answers 404 return_not_found, as a missing one does, and nothing is done to it."""
+    d = deps()
+    ret, _ = d.repo.get_return(rma)
+    staff.reach_return(ret.shop)
+    d.logger.append_keys(shop=ret.shop, order_id=ret.order_id)
+    return ret
+
+
 def return_view(staff: StaffAccess, rma: str) -> StaffReturnOut:
     d = deps()
     ret, timeline = d.repo.get_return(rma)
-    staff.reach(ret.shop)
+    staff.reach_return(ret.shop)
     d.logger.append_keys(shop=ret.shop, order_id=ret.order_id)
     return StaffReturnOut.of_staff(ret, timeline)

@@ -29,11 +29,20 @@ router = Router()  # type: ignore[no-untyped-call]
 tracer = Tracer()
 
 
+def _reached(staff: StaffAccess, ticket_id: str) -> None:
+    """Before a route acts on a ticket: 404 ticket_not_found for another shop's ticket, as for a
+    missing one, and nothing is done to it (StaffAccess.reach)."""
+    d = deps()
+    ticket = d.service.ticket(ticket_id)
+    staff.reach_ticket(ticket.shop)
+    d.logger.append_keys(ticket_id=ticket.ticket_id, shop=ticket.shop)
+
+
 def _staff_out(staff: StaffAccess, ticket_id: str) -> StaffTicketOut:
     """The staff view of a ticket, on the shops the member reaches (StaffAccess.reach)."""
     d = deps()
     view = d.service.staff_view(ticket_id)
-    staff.reach(view.ticket.shop)
+    staff.reach_ticket(view.ticket.shop)
     d.logger.append_keys(ticket_id=view.ticket.ticket_id, shop=view.ticket.shop, rma=view.ticket.rma)
     return StaffTicketOut.of(view.ticket, utc(d.clock()), view.messages, view.returns, view.suggested_reply)
 
@@ -82,6 +91,7 @@ def get_staff_ticket(staff: Staff, ticket_id: TICKET_ID) -> StaffTicketOut:
 @tracer.capture_method
 def assign_ticket(staff: Staff, ticket_id: TICKET_ID, body: AssignIn) -> StaffTicketOut:
     group = Group(body.group) if body.group else None
+    _reached(staff, ticket_id)
     deps().service.assign(ticket_id, staff.actor, body.assignee, group)
     return _staff_out(staff, ticket_id)
 
@@ -96,6 +106,7 @@ def assign_ticket(staff: Staff, ticket_id: TICKET_ID, body: AssignIn) -> StaffTi
 def reply_ticket(staff: Staff, ticket_id: TICKET_ID, body: ReplyIn) -> StaffTicketOut:
     d = deps()
     status = TicketStatus(body.status) if body.status else None
+    _reached(staff, ticket_id)
     d.service.reply(ticket_id, staff.actor, body.message, status)
     d.metrics.add_metric(name="TicketStaffReply", unit=MetricUnit.Count, value=1)
     return _staff_out(staff, ticket_id)
@@ -109,6 +120,7 @@ def reply_ticket(staff: Staff, ticket_id: TICKET_ID, body: ReplyIn) -> StaffTick
 )
 @tracer.capture_method
 def note_ticket(staff: Staff, ticket_id: TICKET_ID, body: NoteIn) -> StaffTicketOut:
+    _reached(staff, ticket_id)
     deps().service.note(ticket_id, staff.actor, body.message)
     return _staff_out(staff, ticket_id)
 
@@ -121,6 +133,7 @@ def note_ticket(staff: Staff, ticket_id: TICKET_ID, body: NoteIn) -> StaffTicket
 )
 @tracer.capture_method
 def status_ticket(staff: Staff, ticket_id: TICKET_ID, body: StatusIn) -> StaffTicketOut:
+    _reached(staff, ticket_id)
     deps().service.set_status(ticket_id, staff.actor, body.status)
     return _staff_out(staff, ticket_id)
 
@@ -133,6 +146,7 @@ def status_ticket(staff: Staff, ticket_id: TICKET_ID, body: StatusIn) -> StaffTi
 )
 @tracer.capture_method
 def categorize_ticket(staff: Staff, ticket_id: TICKET_ID, body: CategoryIn) -> StaffTicketOut:
+    _reached(staff, ticket_id)
     deps().service.categorize(ticket_id, staff.actor, body.category)
     return _staff_out(staff, ticket_id)
 
@@ -145,6 +159,7 @@ def categorize_ticket(staff: Staff, ticket_id: TICKET_ID, body: CategoryIn) -> S
 )
 @tracer.capture_method
 def merge_ticket(staff: Staff, ticket_id: TICKET_ID, body: MergeIn) -> StaffTicketOut:
+    _reached(staff, ticket_id)
     deps().service.merge(ticket_id, body.into, staff.actor)
     return _staff_out(staff, ticket_id)
 
@@ -157,5 +172,6 @@ def merge_ticket(staff: Staff, ticket_id: TICKET_ID, body: MergeIn) -> StaffTick
 )
 @tracer.capture_method
 def link_ticket(staff: Staff, ticket_id: TICKET_ID, body: LinkIn) -> StaffTicketOut:
+    _reached(staff, ticket_id)
     deps().service.link_return(ticket_id, staff.actor, body.rma)
     return _staff_out(staff, ticket_id)
