@@ -9,7 +9,7 @@ WORKERS ?= 4
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup local demo test lint typecheck unit integration infra pytest bench synth deploy samples lock clean openapi compare-openapi
+.PHONY: help setup local demo test lint typecheck unit integration infra pytest bench synth deploy samples lock clean openapi compare-openapi i18n
 
 help:
 	@echo "make local   - the storefront API on http://127.0.0.1:$(PORT) (DynamoDB Local + moto), demo data loaded"
@@ -89,6 +89,13 @@ lock: setup
 	( echo '# Every Python package of the dev environment, pinned (pip freeze). Regenerate with `make lock`.'; \
 	  $(BIN)/pip freeze --exclude-editable ) > constraints.txt
 	$(BIN)/python -m scripts.lock_layers
+
+# The customer pages' messages: extract them from the templates, merge them into each language's
+# catalog (boomerang/web/locale/<lang>/LC_MESSAGES/messages.po); translate what is new, then commit.
+WEB_LOCALE := layers/core/python/boomerang/web/locale
+i18n: setup
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header -o $(WEB_LOCALE)/messages.pot .
+	$(BIN)/pybabel update -i $(WEB_LOCALE)/messages.pot -d $(WEB_LOCALE) --no-location --omit-header --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .build .pytest_cache .mypy_cache .ruff_cache
