@@ -43,11 +43,12 @@ def query(router: Router) -> dict[str, str]:
 
 
 def base_path(router: Router) -> str:
-    """The stage prefix on API Gateway's own URL (`/prod`), "" behind a custom domain or locally."""
+    """The stage prefix (`/prod`) on API Gateway's own URL (https://<id>.execute-api.<region>...);
+    "" behind a custom domain (its base path mapping starts at the root) and locally."""
     raw = router.current_event.raw_event
-    full = str((raw.get("requestContext") or {}).get("path") or raw.get("path") or "")
-    path = str(raw.get("path") or "")
-    return full[: -len(path)] if path and full.endswith(path) and full != path else ""
+    host = headers(router).get("host", "")
+    stage = str((raw.get("requestContext") or {}).get("stage") or "")
+    return f"/{stage}" if stage and ".execute-api." in host else ""
 
 
 def form(router: Router) -> dict[str, str]:
