@@ -151,8 +151,11 @@ class WebPages(Construct):
             rest_api_id=storefront.api.rest_api_id,
             root_resource_id=storefront.api.rest_api_root_resource_id,
         )
-        api.deployment_stage = storefront.api.deployment_stage
-        integration = apigw.LambdaIntegration(self.function, proxy=True, allow_test_invoke=False)
+        # One invoke permission for the API's routes (it names no stage: the stage lives in the main
+        # stack, whose deployment waits for this one).
+        integration = apigw.LambdaIntegration(
+            self.function, proxy=True, scope_permission_to_method=False
+        )
         methods = []
         for method, path in WEB_ROUTES:
             parameters = re.findall(r"{(\w+)}", path)
