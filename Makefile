@@ -9,7 +9,7 @@ WORKERS ?= 4
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup local demo test lint typecheck unit integration infra pytest bench synth deploy samples lock clean openapi compare-openapi i18n
+.PHONY: help setup local demo test lint typecheck unit integration infra pytest bench synth deploy samples lock clean openapi compare-openapi i18n browser
 
 help:
 	@echo "make local   - the storefront API on http://127.0.0.1:$(PORT) (DynamoDB Local + moto), demo data loaded"
@@ -51,7 +51,7 @@ typecheck: setup
 unit: setup
 	$(BIN)/pytest -q tests/unit
 
-integration: setup
+integration: setup browser
 	$(BIN)/pytest -q tests/integration tests/e2e
 
 infra: setup
@@ -67,7 +67,20 @@ compare-openapi: setup
 openapi: setup
 	$(BIN)/python -m scripts.openapi write $(if $(ACCEPT_BREAKING),--accept-breaking "$(ACCEPT_BREAKING)")
 
-test: lint typecheck compare-openapi pytest
+# The browser tests (tests/e2e/test_web_pages.py) drive Debian's chromium: Playwright cannot download
+# its own browser on every network. CJK fonts, so Chinese and Japanese pages render in screenshots.
+browser:
+	@command -v chromium >/dev/null && exit 0; \
+	if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  echo "Installing Debian's chromium for the browser tests (apt-get)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null \
+	    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }; \
+	else \
+	  echo "The browser tests need Chromium at /usr/bin/chromium: install it (Debian/Ubuntu: sudo apt-get install chromium fonts-noto-cjk)"; \
+	  exit 1; \
+	fi
+
+test: lint typecheck compare-openapi browser pytest
 
 bench: setup
 	$(BIN)/python -m bench

@@ -39,9 +39,13 @@ def make_asset_server(host: str = "127.0.0.1", port: int = 0) -> AssetServer:
     class Assets(BaseHTTPRequestHandler):
         server: AssetServer
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             parts = self.path.split("?")[0].strip("/").split("/")
-            path = self.server.files.get(parts[1]) if len(parts) == 2 and parts[0] == self.server.version else None
+            path = (
+                self.server.files.get(parts[1])
+                if len(parts) == 2 and parts[0] == self.server.version
+                else None
+            )
             if path is None:
                 self.send_error(404)
                 return

@@ -211,7 +211,10 @@ class LocalStack:
     def _environment(self, template: dict[str, Any], spec: FunctionSpec) -> dict[str, str]:
         env = {k: str(resolve(template, v, self.physical)) for k, v in spec.environment.items()}
         if "ASSETS_BASE_URL" in env:
-            url, version = self.assets or ("http://127.0.0.1:9/assets-not-served", env.get("ASSETS_VERSION", "0"))
+            url, version = self.assets or (
+                "http://127.0.0.1:9/assets-not-served",
+                env.get("ASSETS_VERSION", "0"),
+            )
             env.update(ASSETS_BASE_URL=url, ASSETS_VERSION=version)
         return env
 

@@ -63,14 +63,12 @@ def synthesize_template() -> dict[str, Any]:
     if shutil.which("node") is None:
         raise NodeMissing("Node.js is needed to synthesize the CDK app (install Node.js 20 or newer).")
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    from aws_cdk import App
+    # Emails go through SES (moto's, local/notifications.py) from a local sender, as a deployment
+    # with -c notify_sender=... sends them.
+    from aws_cdk import App, NestedStack
     from aws_cdk.assertions import Template
 
     from infra.cdk.app import build_app
-
-    # Emails go through SES (moto's, local/notifications.py) from a local sender, as a deployment
-    # with -c notify_sender=... sends them.
-    from aws_cdk import NestedStack
 
     _, stack = build_app(App(context=offline_context(notify_sender=LOCAL_SENDER)))
     template = dict(Template.from_stack(stack).to_json())

@@ -60,7 +60,9 @@ LAYERS: dict[str, LayerSpec] = {
     "klaviyo": LayerSpec("the Klaviyo SDK: events on customer profiles", ("klaviyo-api",)),
     # Pillow comes with the labels layer (reportlab's), which the upload check loads too.
     "media": LayerSpec("PyAV (FFmpeg): evidence videos probed and their stills cut", ("av",)),
-    "web": LayerSpec("Jinja2 and Babel: the customer pages' templates, catalogs and formats", ("jinja2", "babel")),
+    "web": LayerSpec(
+        "Jinja2 and Babel: the customer pages' templates, catalogs and formats", ("jinja2", "babel")
+    ),
 }
 
 # Function -> the layers it loads, base first (by convention: the order of extraction does not

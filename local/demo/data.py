@@ -115,7 +115,10 @@ BRANDED_SHOP = "northwind"
 BRANDED_API_KEY = "bk_northwind_local_only_key_0000000"
 BRANDINGS = {
     DEMO_SHOP: Branding(
-        name="Demo Store", primary_colour="#1f4e79", accent_colour="#b85c00", support_email="help@demo.example"
+        name="Demo Store",
+        primary_colour="#1f4e79",
+        accent_colour="#b85c00",
+        support_email="help@demo.example",
     ),
     BRANDED_SHOP: Branding(
         name="Northwind Outfitters",

@@ -72,7 +72,11 @@ def test_the_policy_page_is_read_off_the_enforced_policy() -> None:
     policy = default_policy()
     page = policy_page(policy)
     assert page.general.window_days == policy.window_days == 30
-    assert {m.name: m.window_days for m in page.markets} == {"United States": 30, "EU and EEA": 14, "United Kingdom": 14}
+    assert {m.name: m.window_days for m in page.markets} == {
+        "United States": 30,
+        "EU and EEA": 14,
+        "United Kingdom": 14,
+    }
     assert [t.above for t in page.evidence] == [Money(amount=10000, currency="USD")]
     assert page.reviews[0].categories == ["electronics"]
     assert page.refund_on_delivery_below == Money(amount=2500, currency="USD")
@@ -83,7 +87,9 @@ def test_the_policy_page_is_read_off_the_enforced_policy() -> None:
 
 
 def test_the_json_ld_is_schema_org_merchant_return_policy_per_market() -> None:
-    data = merchant_return_policy(policy_page(default_policy()), "Demo Store", "https://shop.example/demo/policy")
+    data = merchant_return_policy(
+        policy_page(default_policy()), "Demo Store", "https://shop.example/demo/policy"
+    )
     assert data["@context"] == "https://schema.org"
     blocks = data["@graph"]
     assert all(b["@type"] == "MerchantReturnPolicy" for b in blocks)
@@ -91,7 +97,9 @@ def test_the_json_ld_is_schema_org_merchant_return_policy_per_market() -> None:
     assert blocks[0]["returnPolicyCategory"] == "https://schema.org/MerchantReturnFiniteReturnWindow"
     assert blocks[0]["returnFees"] == "https://schema.org/FreeReturn"
     eu = next(b for b in blocks if "EU" in b["name"])
-    assert eu["merchantReturnDays"] == 14 and "DE" in eu["applicableCountry"] and "NO" in eu["applicableCountry"]
+    assert (
+        eu["merchantReturnDays"] == 14 and "DE" in eu["applicableCountry"] and "NO" in eu["applicableCountry"]
+    )
 
 
 def _page(language: str, branding: Branding | None = None) -> PageContext:
@@ -109,7 +117,9 @@ def _page(language: str, branding: Branding | None = None) -> PageContext:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_policy_page_renders_in_every_language_with_its_json_ld(language: str) -> None:
     data = policy_page(default_policy())
-    html = render("policy.html", _page(language), data=data, json_ld=merchant_return_policy(data, "Demo", "u"))
+    html = render(
+        "policy.html", _page(language), data=data, json_ld=merchant_return_policy(data, "Demo", "u")
+    )
     assert f'<html lang="{language}">' in html
     assert "Demo &lt;Store&gt;" in html  # the shop's name is escaped
     block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
@@ -123,5 +133,7 @@ def test_json_ld_cannot_close_its_script_block() -> None:
     policy = default_policy()
     hostile = policy.model_copy(update={"conditions": "</script><script>alert(1)</script>"})
     data = policy_page(hostile)
-    html = render("policy.html", _page("en"), data=data, json_ld=merchant_return_policy(data, "</script>", "u"))
+    html = render(
+        "policy.html", _page("en"), data=data, json_ld=merchant_return_policy(data, "</script>", "u")
+    )
     assert html.count("</script>") == html.count("<script")  # every script block closes once, as written

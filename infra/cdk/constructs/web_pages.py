@@ -137,7 +137,9 @@ class WebPages(Construct):
             # Every version stays: a page rendered a moment before a deploy still finds its assets.
             prune=False,
             cache_control=[
-                s3deploy.CacheControl.from_string(f"public, max-age={int(ASSET_MAX_AGE.to_seconds())}, immutable")
+                s3deploy.CacheControl.from_string(
+                    f"public, max-age={int(ASSET_MAX_AGE.to_seconds())}, immutable"
+                )
             ],
             memory_limit=256,
         )
@@ -153,9 +155,7 @@ class WebPages(Construct):
         )
         # One invoke permission for the API's routes (it names no stage: the stage lives in the main
         # stack, whose deployment waits for this one).
-        integration = apigw.LambdaIntegration(
-            self.function, proxy=True, scope_permission_to_method=False
-        )
+        integration = apigw.LambdaIntegration(self.function, proxy=True, scope_permission_to_method=False)
         methods = []
         for method, path in WEB_ROUTES:
             parameters = re.findall(r"{(\w+)}", path)

@@ -20,7 +20,9 @@ class Branding(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1, max_length=120)
-    logo_url: str | None = Field(default=None, max_length=2048, description="https:// image, shown in the header")
+    logo_url: str | None = Field(
+        default=None, max_length=2048, description="https:// image, shown in the header"
+    )
     primary_colour: str = Field(default="#1f4e79", description="#rrggbb: header and buttons")
     accent_colour: str = Field(default="#b85c00", description="#rrggbb: links and highlights")
     support_email: str | None = Field(default=None, max_length=254)

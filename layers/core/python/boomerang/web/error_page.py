@@ -15,7 +15,7 @@ from boomerang.web.render import ASSETS, environment
 HTML = "text/html; charset=utf-8"
 
 
-def N_(message: str) -> str:  # noqa: N802 - gettext's name for "extract this, translate later"
+def N_(message: str) -> str:
     return message
 
 
@@ -37,7 +37,10 @@ def _render(status: int, headers: Mapping[str, str], config: WebConfig) -> tuple
     translate = env.globals["gettext"]
     css = f"{config.assets_base_url.rstrip('/')}/{config.assets_version}/{ASSETS['css']}"
     body = env.get_template("error.html").render(
-        language=language, title=translate(title), message=translate(message), css=css  # type: ignore[operator]
+        language=language,
+        title=translate(title),
+        message=translate(message),
+        css=css,  # type: ignore[operator]
     )
     return language, body
 

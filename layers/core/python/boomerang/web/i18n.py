@@ -26,9 +26,23 @@ from boomerang.domain.money import Money
 
 LANGUAGES = WEB_LANGUAGES
 # Each language's own name, for the language switch.
-NATIVE_NAMES = {"en": "English", "zh": "中文", "es": "Español", "de": "Deutsch", "fr": "Français", "ja": "日本語"}
+NATIVE_NAMES = {
+    "en": "English",
+    "zh": "中文",
+    "es": "Español",
+    "de": "Deutsch",
+    "fr": "Français",
+    "ja": "日本語",
+}
 # Babel locales for the pages' languages: Chinese in Simplified script.
-BABEL_LOCALES = {"en": "en_US", "zh": "zh_Hans_CN", "es": "es_ES", "de": "de_DE", "fr": "fr_FR", "ja": "ja_JP"}
+BABEL_LOCALES = {
+    "en": "en_US",
+    "zh": "zh_Hans_CN",
+    "es": "es_ES",
+    "de": "de_DE",
+    "fr": "fr_FR",
+    "ja": "ja_JP",
+}
 
 
 def accept_language(header: str | None) -> list[str]:

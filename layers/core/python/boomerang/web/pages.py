@@ -96,7 +96,9 @@ def context(router: Router, shop: str, path: str, order_locale: str | None = Non
     d = deps()
     q = query(router)
     policy = d.policies(shop)
-    language = page_language(order_locale, q.get("lang"), headers(router).get("accept-language"), policy.default_language)
+    language = page_language(
+        order_locale, q.get("lang"), headers(router).get("accept-language"), policy.default_language
+    )
     return PageContext(
         shop=shop,
         branding=branding(shop),

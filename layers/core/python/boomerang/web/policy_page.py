@@ -93,7 +93,9 @@ def policy_page(policy: Policy) -> PolicyPage:
             window_days=m.window_days if m.window_days is not None else policy.window_days,
             window_from=policy.window_from_for(m).value,
             text=m.terms,
-            final_sale=list(m.final_sale_categories if m.final_sale_categories is not None else general.final_sale),
+            final_sale=list(
+                m.final_sale_categories if m.final_sale_categories is not None else general.final_sale
+            ),
         )
         for m in policy.markets
     ]
@@ -106,12 +108,16 @@ def policy_page(policy: Policy) -> PolicyPage:
         general=general,
         markets=markets,
         categories=categories,
-        evidence=[_threshold(policy, r.effect, r.when) for r in policy.rules if r.effect is Effect.REQUIRE_EVIDENCE],
+        evidence=[
+            _threshold(policy, r.effect, r.when) for r in policy.rules if r.effect is Effect.REQUIRE_EVIDENCE
+        ],
         reviews=[_threshold(policy, r.effect, r.when) for r in policy.rules if r.effect is Effect.REVIEW],
         hubs=[(hub, list(hub.serves)) for hub in policy.hubs if hub.open],
         return_fee=_in_base(policy, policy.refunds.return_shipping),
         refund_on_delivery_below=(
-            _in_base(policy, policy.refund_on_delivery.return_amount_below) if policy.refund_on_delivery else None
+            _in_base(policy, policy.refund_on_delivery.return_amount_below)
+            if policy.refund_on_delivery
+            else None
         ),
     )
 
@@ -125,12 +131,15 @@ def _countries(policy: Policy, names: list[str]) -> list[str]:
     return out
 
 
-def _one(policy: Policy, page_url: str, name: str, countries: list[str], days: int, fee: Money | None) -> dict[str, Any]:
+def _one(
+    policy: Policy, page_url: str, name: str, countries: list[str], days: int, fee: Money | None
+) -> dict[str, Any]:
     block: dict[str, Any] = {
         "@type": "MerchantReturnPolicy",
         "name": name,
         "url": page_url,
-        "returnPolicyCategory": SCHEMA + ("MerchantReturnFiniteReturnWindow" if days else "MerchantReturnNotPermitted"),
+        "returnPolicyCategory": SCHEMA
+        + ("MerchantReturnFiniteReturnWindow" if days else "MerchantReturnNotPermitted"),
         "returnMethod": SCHEMA + "ReturnByMail",
         "refundType": [SCHEMA + REFUND_TYPES[r] for r in policy.resolutions if r in REFUND_TYPES],
         "inStoreReturnsOffered": False,

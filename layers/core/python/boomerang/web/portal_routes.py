@@ -245,7 +245,9 @@ def post_evidence(shop: str, rma: str) -> Response[str]:
         if not isinstance(size, int) or isinstance(size, bool):
             raise ValueError("size")
         ret, _ = d.service.get_return(who, rma)
-        made = d.evidence_service().presign_upload(ret, kind, content_type, size, Uploader.CUSTOMER, "customer")
+        made = d.evidence_service().presign_upload(
+            ret, kind, content_type, size, Uploader.CUSTOMER, "customer"
+        )
     except (KeyError, ValueError, TypeError):
         return _json(422, {"error": {"code": "validation_failed", "message": "kind, content_type and size"}})
     except DomainError as exc:
