@@ -9,7 +9,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from boomerang.config import WebConfig
-from boomerang.web.i18n import page_language
+from boomerang.web.i18n import page_language, translations
 from boomerang.web.render import ASSETS, environment
 
 HTML = "text/html; charset=utf-8"
@@ -34,13 +34,13 @@ def _render(status: int, headers: Mapping[str, str], config: WebConfig) -> tuple
     language = page_language(None, None, lowered.get("accept-language"))
     env = environment(language)
     title, message = _texts(status)
-    translate = env.globals["gettext"]
+    translate = translations(language).gettext
     css = f"{config.assets_base_url.rstrip('/')}/{config.assets_version}/{ASSETS['css']}"
     body = env.get_template("error.html").render(
         language=language,
         title=translate(title),
         message=translate(message),
-        css=css,  # type: ignore[operator]
+        css=css,
     )
     return language, body
 
