@@ -267,3 +267,35 @@ def test_a_second_shop_shows_its_own_branding_and_works_without_javascript(local
     page.goto(f"{local}/northwind/returns")
     check_page(page, "web-portal-northwind-phone")
     context.close()
+
+
+def test_refusals_answer_pages_not_traces(local: str) -> None:
+    """An unknown shop, a form without its CSRF token, an upload offer without a session."""
+    missing = requests.get(f"{local}/no-such-shop/returns", headers={"Accept-Language": "de"}, timeout=30)
+    assert missing.status_code == 404 and "Seite nicht gefunden" in missing.text
+    assert missing.headers["Content-Type"].startswith("text/html")
+    session = requests.Session()
+    found = session.post(
+        f"{local}/demo/returns", data={"order_number": "#1004", "email": "ada@example.com"}, timeout=30,
+        allow_redirects=False,
+    )  # fmt: skip
+    assert found.status_code == 303 and "HttpOnly" in found.headers["Set-Cookie"]
+    assert (
+        "SameSite=Lax" in found.headers["Set-Cookie"] and "Path=/demo/returns" in found.headers["Set-Cookie"]
+    )
+    page = session.get(f"{local}/demo/returns", timeout=30)
+    assert "The return window closed on" in page.text  # order 1004: delivered 45 days ago
+    forged = session.post(
+        f"{local}/demo/returns/new", data={"line_0": "1004-1", "qty_0": "1", "reason_0": "other"}, timeout=30,
+        allow_redirects=False,
+    )  # fmt: skip
+    assert forged.status_code == 303  # no CSRF token: back to the order, nothing requested
+    offer = requests.post(
+        f"{local}/demo/returns/AAA-AAA-AAA/evidence", json={"kind": "video", "content_type": "video/mp4", "size": 10},
+        timeout=30,
+    )  # fmt: skip
+    assert offer.status_code == 403 and offer.json()["error"]["code"] == "forbidden"
+    wrong = requests.post(
+        f"{local}/demo/returns", data={"order_number": "1001", "email": "x@example.com"}, timeout=30
+    )
+    assert wrong.status_code == 404 and 'role="alert"' in wrong.text
