@@ -12,7 +12,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 .PHONY: help setup local demo test lint typecheck unit integration infra pytest bench synth deploy samples lock clean openapi compare-openapi i18n browser
 
 help:
-	@echo "make local   - the storefront API on http://127.0.0.1:$(PORT) (DynamoDB Local + moto), demo data loaded"
+	@echo "make local   - the storefront API and the customer pages (/demo/returns, /demo/policy) on http://127.0.0.1:$(PORT) (DynamoDB Local + moto), demo data loaded"
 	@echo "make demo    - walks returns through every journey (own stack, or DEMO_BASE_URL=http://...) and prints their timelines"
 	@echo "make test    - ruff, mypy and every test (unit, integration on DynamoDB Local and moto, infra)"
 	@echo "make bench   - cold start, DynamoDB calls and capacity per operation (writes docs/PERFORMANCE.md)"
