@@ -290,10 +290,8 @@ def test_refusals_answer_pages_not_traces(local: str) -> None:
         allow_redirects=False,
     )  # fmt: skip
     assert forged.status_code == 303  # no CSRF token: back to the order, nothing requested
-    offer = requests.post(
-        f"{local}/demo/returns/AAA-AAA-AAA/evidence", json={"kind": "video", "content_type": "video/mp4", "size": 10},
-        timeout=30,
-    )  # fmt: skip
+    wanted = {"kind": "video", "content_type": "video/mp4", "size": 10}
+    offer = requests.post(f"{local}/demo/returns/AAA-AAA-AAA/evidence", json=wanted, timeout=30)
     assert offer.status_code == 403 and offer.json()["error"]["code"] == "forbidden"
     wrong = requests.post(
         f"{local}/demo/returns", data={"order_number": "1001", "email": "x@example.com"}, timeout=30
