@@ -125,7 +125,8 @@ def html(
         "Content-Language": page.language,
         "Referrer-Policy": "same-origin",
         "X-Frame-Options": "DENY",
-        "Vary": "Accept-Language, Cookie",
+        # A cached page (the policy) depends on the language only; the portal's on the session too.
+        "Vary": "Accept-Language" if cache_seconds else "Accept-Language, Cookie",
         "Cache-Control": f"public, max-age={cache_seconds}" if cache_seconds else "no-store",
     }
     return Response(

@@ -33,6 +33,11 @@ from boomerang.web.status_view import qr_svg, status_view
 
 router = Router()  # type: ignore[no-untyped-call]
 MAX_LINES = 250  # an order's most lines (domain.models.Order)
+# Statuses that change without the customer: the status page refreshes itself while in one.
+LIVE_STATUSES = frozenset(
+    {"requested", "pending_review", "awaiting_evidence", "approved", "in_transit", "delivered", "received",
+     "inspected", "refund_pending"}
+)  # fmt: skip
 
 
 def _customer(shop: str) -> Principal | None:
@@ -212,6 +217,7 @@ def get_status(shop: str, rma: str) -> Response[str]:
         view=view,
         qr=qr_svg(ret.rma) if ret.label else None,
         csrf=pages.csrf_token(token),
+        live=ret.status.value in LIVE_STATUSES,
     )
 
 

@@ -47,6 +47,31 @@
     });
   }
   function scan() { setup(document.getElementById("evidence-form")); }
-  document.addEventListener("DOMContentLoaded", scan);
-  document.addEventListener("htmx:afterSettle", scan);
+  // Errors first: a page that comes back with an error summary puts the focus on it (WCAG 3.3.1).
+  function focusErrors() {
+    var summary = document.querySelector("#errors, #form-error");
+    if (summary) { summary.setAttribute("tabindex", "-1"); summary.focus(); return true; }
+    return false;
+  }
+  var shownStatus = null;
+  function watchStatus() {
+    var live = document.getElementById("live");
+    if (!live) { shownStatus = null; return; }
+    // The refreshed part says the return moved on (say, its label is ready): show the whole page anew.
+    if (shownStatus !== null && live.dataset.status !== shownStatus) { window.location.reload(); }
+    shownStatus = live.dataset.status;
+  }
+  document.addEventListener("DOMContentLoaded", function () { scan(); focusErrors(); watchStatus(); });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail && event.detail.boosted) { shownStatus = null; }  // another page: nothing to compare
+    watchStatus();
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    scan();
+    // A boosted navigation replaced the page: tell assistive technology where it now is.
+    if (event.detail && event.detail.boosted && !focusErrors()) {
+      var main = document.getElementById("main");
+      if (main) { main.focus(); }
+    }
+  });
 })();
