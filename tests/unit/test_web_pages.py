@@ -137,3 +137,40 @@ def test_json_ld_cannot_close_its_script_block() -> None:
         "policy.html", _page("en"), data=data, json_ld=merchant_return_policy(data, "</script>", "u")
     )
     assert html.count("</script>") == html.count("<script")  # every script block closes once, as written
+
+
+def test_the_status_page_explains_the_decision_but_keeps_staff_flags_off_it() -> None:
+    from boomerang.domain.models import HubChoice, Resolution, Return, ReturnItem
+    from boomerang.domain.status import ReturnStatus
+    from boomerang.web.status_view import status_view
+    from tests.unit.factories import NOW, decision_for, item, line, order
+
+    policy = default_policy()
+    the_order = order(line("L1", "180.00"))
+    decision = decision_for(policy, the_order, [item("L1", reason="defective")], prior_returns_30d=4)
+    assert {"evidence_over_100", "frequent_returner_review"} <= {r.rule_id for r in decision.rules}
+    usd = Money(amount=599, currency="USD")
+    ret = Return(
+        rma="K7Q-4M2-XAC", shop="demo", order_id="ord-1", customer_ref="c",
+        status=ReturnStatus.AWAITING_EVIDENCE, resolution=Resolution.REFUND, decision=decision,
+        created_at=NOW, updated_at=NOW,
+        items=[ReturnItem(line_id="L1", sku="SKU-L1", category="apparel", quantity=1, reason="defective",
+                          unit_price=Money(amount=18000, currency="USD"))],
+        hub=HubChoice(
+            hub_id="us-nj", name="NJ", country="US", cost=usd, fallback_hub_id="origin", fallback_cost=usd
+        ),
+    )  # fmt: skip
+    view = status_view(ret, [], the_order, policy)
+    assert view.evidence_needed and view.outcome == "awaiting_evidence"
+    assert any("unboxing" in reason for reason in view.reasons)
+    assert not any(
+        "earlier returns" in reason for reason in view.reasons
+    )  # a flag for staff, not the customer
+    assert view.items == [
+        {
+            "title": "Item L1",
+            "quantity": 1,
+            "reason": "defective",
+            "amount": Money(amount=18000, currency="USD"),
+        }
+    ]

@@ -46,7 +46,9 @@ class StatusView:
 
 def status_view(ret: Return, timeline: list[TimelineEntry], order: Order, policy: Policy) -> StatusView:
     titles = {line.line_id: line.title for line in order.lines}
-    decided = [rule.message for rule in ret.decision.rules if not rule.overridden]
+    # Rules that flag the customer for a person (frequent returns) are for staff, not the customer's page.
+    flagging = {rule.rule_id for rule in policy.rules if rule.flag}
+    decided = [r.message for r in ret.decision.rules if not r.overridden and r.rule_id not in flagging]
     evidence_needed = ret.status is ReturnStatus.AWAITING_EVIDENCE or (
         ret.decision.outcome is Outcome.AWAITING_EVIDENCE and ret.status is ReturnStatus.REQUESTED
     )
