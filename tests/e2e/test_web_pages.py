@@ -274,8 +274,7 @@ def test_refusals_answer_pages_not_traces(local: str) -> None:
     missing = requests.get(f"{local}/no-such-shop/returns", headers={"Accept-Language": "de"}, timeout=30)
     assert missing.status_code == 404 and "Seite nicht gefunden" in missing.text
     assert missing.headers["Content-Type"].startswith("text/html")
-    session = requests.Session()
-    found = session.post(
+    found = requests.post(
         f"{local}/demo/returns", data={"order_number": "#1004", "email": "ada@example.com"}, timeout=30,
         allow_redirects=False,
     )  # fmt: skip
@@ -283,13 +282,24 @@ def test_refusals_answer_pages_not_traces(local: str) -> None:
     assert (
         "SameSite=Lax" in found.headers["Set-Cookie"] and "Path=/demo/returns" in found.headers["Set-Cookie"]
     )
-    page = session.get(f"{local}/demo/returns", timeout=30)
+    # The cookie is Secure: a browser sends it to http://127.0.0.1 (a secure context), requests does not.
+    cookie = {"Cookie": found.headers["Set-Cookie"].split(";")[0]}
+    page = requests.get(f"{local}/demo/returns", headers=cookie, timeout=30)
     assert "The return window closed on" in page.text  # order 1004: delivered 45 days ago
-    forged = session.post(
-        f"{local}/demo/returns/new", data={"line_0": "1004-1", "qty_0": "1", "reason_0": "other"}, timeout=30,
+    # A form posted without its CSRF token (as another site could make a browser do) requests nothing.
+    found = requests.post(
+        f"{local}/demo/returns", data={"order_number": "1001", "email": "ada@example.com"}, timeout=30,
         allow_redirects=False,
     )  # fmt: skip
-    assert forged.status_code == 303  # no CSRF token: back to the order, nothing requested
+    cookie = {"Cookie": found.headers["Set-Cookie"].split(";")[0]}
+    forged = requests.post(
+        f"{local}/demo/returns/new", data={"line_0": "1001-1", "qty_0": "1", "reason_0": "other",
+        "resolution": "refund"}, headers=cookie, timeout=30, allow_redirects=False,
+    )  # fmt: skip
+    assert forged.status_code == 303 and forged.headers["Location"].endswith("/demo/returns")
+    assert (
+        "You can return this until" in requests.get(f"{local}/demo/returns", headers=cookie, timeout=30).text
+    )
     wanted = {"kind": "video", "content_type": "video/mp4", "size": 10}
     offer = requests.post(f"{local}/demo/returns/AAA-AAA-AAA/evidence", json=wanted, timeout=30)
     assert offer.status_code == 403 and offer.json()["error"]["code"] == "forbidden"
