@@ -255,6 +255,8 @@ def test_a_second_shop_shows_its_own_branding_and_works_without_javascript(local
     page.get_by_label("Email address").fill("kenji@example.com")
     page.locator("button[type=submit]").click()
     assert "注文 NW-7001" in page.inner_text("h1")  # the order's customer reads Japanese
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "web-portal-northwind-ja-nojs.png"), full_page=True)
     page.select_option("#qty_0", "1")
     page.select_option("#reason_0", "size_too_small")
     page.locator("button[type=submit]").click()
