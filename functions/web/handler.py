@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 gc.freeze()  # as the storefront's handler: the libraries stay out of the collector's scans
 
 from boomerang.api.auth import Authenticator
+from boomerang.api.headers import security_headers
 from boomerang.carriers.labels import LabelStore
 from boomerang.config import WebConfig
 from boomerang.domain.errors import DomainError
@@ -102,6 +103,7 @@ def _failed(exc: Exception) -> Response[str]:
 gc.freeze()
 
 
+@security_headers  # X-Content-Type-Options: nosniff on every answer (boomerang.api.headers)
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
