@@ -9,10 +9,10 @@ WORKERS ?= 4
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup local demo test lint typecheck unit integration infra pytest bench synth deploy samples lock clean openapi compare-openapi
+.PHONY: help setup local demo test lint typecheck unit integration infra pytest bench synth deploy samples lock clean openapi compare-openapi i18n browser
 
 help:
-	@echo "make local   - the storefront API on http://127.0.0.1:$(PORT) (DynamoDB Local + moto), demo data loaded"
+	@echo "make local   - the storefront API and the customer pages (/demo/returns, /demo/policy) on http://127.0.0.1:$(PORT) (DynamoDB Local + moto), demo data loaded"
 	@echo "make demo    - walks returns through every journey (own stack, or DEMO_BASE_URL=http://...) and prints their timelines"
 	@echo "make test    - ruff, mypy and every test (unit, integration on DynamoDB Local and moto, infra)"
 	@echo "make bench   - cold start, DynamoDB calls and capacity per operation (writes docs/PERFORMANCE.md)"
@@ -51,7 +51,7 @@ typecheck: setup
 unit: setup
 	$(BIN)/pytest -q tests/unit
 
-integration: setup
+integration: setup browser
 	$(BIN)/pytest -q tests/integration tests/e2e
 
 infra: setup
@@ -67,7 +67,20 @@ compare-openapi: setup
 openapi: setup
 	$(BIN)/python -m scripts.openapi write $(if $(ACCEPT_BREAKING),--accept-breaking "$(ACCEPT_BREAKING)")
 
-test: lint typecheck compare-openapi pytest
+# The browser tests (tests/e2e/test_web_pages.py) drive Debian's chromium: Playwright cannot download
+# its own browser on every network. CJK fonts, so Chinese and Japanese pages render in screenshots.
+browser:
+	@command -v chromium >/dev/null && exit 0; \
+	if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  echo "Installing Debian's chromium for the browser tests (apt-get)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null \
+	    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }; \
+	else \
+	  echo "The browser tests need Chromium at /usr/bin/chromium: install it (Debian/Ubuntu: sudo apt-get install chromium fonts-noto-cjk)"; \
+	  exit 1; \
+	fi
+
+test: lint typecheck compare-openapi browser pytest
 
 bench: setup
 	$(BIN)/python -m bench
@@ -89,6 +102,13 @@ lock: setup
 	( echo '# Every Python package of the dev environment, pinned (pip freeze). Regenerate with `make lock`.'; \
 	  $(BIN)/pip freeze --exclude-editable ) > constraints.txt
 	$(BIN)/python -m scripts.lock_layers
+
+# The customer pages' messages: extract them from the templates, merge them into each language's
+# catalog (boomerang/web/locale/<lang>/LC_MESSAGES/messages.po); translate what is new, then commit.
+WEB_LOCALE := layers/core/python/boomerang/web/locale
+i18n: setup
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header -o $(WEB_LOCALE)/messages.pot .
+	$(BIN)/pybabel update -i $(WEB_LOCALE)/messages.pot -d $(WEB_LOCALE) --no-location --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .build .pytest_cache .mypy_cache .ruff_cache

@@ -61,6 +61,10 @@ def main() -> None:
         event_timing = bench_events.through_stack(stack)
         print("Counting refunds over the demo journeys; timing the Stripe webhook...", flush=True)
         refunds = refunds_report(refunds_per_return(stack), webhook_latency(stack))
+        print("Timing the customer pages (docs/WEB.md)...", flush=True)
+        from bench import web as bench_web
+
+        bench_web.write(bench_web.page_times(stack), runs=20)
     finally:
         stack.stop()
 

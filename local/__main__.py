@@ -18,7 +18,16 @@ import warnings
 from typing import Any
 
 from local.cognito import PASSWORD
-from local.demo.data import DEMO_API_KEY, DEMO_SHOP, demo_orders, seed_hurried_shop, seed_shop
+from local.demo.data import (
+    BRANDED_API_KEY,
+    DEMO_API_KEY,
+    DEMO_SHOP,
+    branded_orders,
+    demo_orders,
+    seed_branded_shops,
+    seed_hurried_shop,
+    seed_shop,
+)
 from local.http_front import invoke, make_server
 from local.shopify import seed_shopify
 
@@ -32,6 +41,8 @@ def _usage(base: str) -> str:
     key = f"x-api-key: {DEMO_API_KEY}"
     return f"""
 Boomerang storefront API: {base}   (OpenAPI: {base}/v1/openapi.json; for people: {base}/docs)
+Customer pages: {base}/{DEMO_SHOP}/returns (the returns portal), {base}/{DEMO_SHOP}/policy (the policy page);
+a second shop with its own branding: {base}/northwind/returns (order NW-7001, kenji@example.com)
 Demo shop '{DEMO_SHOP}', storefront API key: {DEMO_API_KEY}
 Demo orders 1001 (US tee, auto-approve), 1002 (DE headphones, review), 1003 ($180 jacket, evidence),
 1004 (delivered 45 days ago, window closed).
@@ -98,6 +109,7 @@ def main() -> None:
         raise
 
     from local import discovery
+    from local.assets import make_asset_server
     from local.stack import LocalStack
     from local.template import cached_template
 
@@ -110,6 +122,14 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _stop)
     started = time.monotonic()
     stack = LocalStack()
+    assets_port = int(os.environ.get("ASSETS_PORT", str(port + 1)))
+    try:
+        assets = make_asset_server(host, assets_port).start()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            _fail(f"port {assets_port} (the pages' assets) is taken; run `make local ASSETS_PORT=...`.")
+        raise
+    stack.assets = (assets.base_url, assets.version)
     found_at = discovery.discovery_path()
     try:
         stack.start()
@@ -119,11 +139,13 @@ def main() -> None:
         seed_shop(stack.storefront.repo)
         seed_hurried_shop(stack.storefront.repo)
         seed_shopify(stack.storefront.repo)  # demo.myshopify.com -> shop demo (local/shopify.py)
-        headers = {"x-api-key": DEMO_API_KEY, "Content-Type": "application/json"}
-        for order in demo_orders():
-            status, _, body = invoke(stack.routes, "POST", "/v1/orders", headers, json.dumps(order))
-            if status >= 300:
-                _fail(f"loading demo order {order['order_id']} failed: {status} {body}")
+        seed_branded_shops(stack.storefront.repo)  # the pages' branding; a second shop, northwind
+        for key, orders in ((DEMO_API_KEY, demo_orders()), (BRANDED_API_KEY, branded_orders())):
+            headers = {"x-api-key": key, "Content-Type": "application/json"}
+            for order in orders:
+                status, _, body = invoke(stack.routes, "POST", "/v1/orders", headers, json.dumps(order))
+                if status >= 300:
+                    _fail(f"loading demo order {order['order_id']} failed: {status} {body}")
         stack.serve_on(server)  # waits for the workers
         base = f"http://{host}:{port}"
         # The `boomerang` CLI finds this stack through the file (removed below, on the way out).
@@ -148,6 +170,7 @@ def main() -> None:
     finally:
         discovery.remove(found_at)
         server.server_close()
+        assets.stop()
         stack.stop()
     print("Stopped.", flush=True)
 

@@ -14,15 +14,25 @@ from typing import Any
 def match_route(
     routes: Iterable[tuple[str, str]], method: str, path: str
 ) -> tuple[str, dict[str, str]] | None:
-    """The resource template ("/v1/returns/{rma}") and path parameters a request path matches."""
-    for route_method, template in routes:
-        if route_method != method:
-            continue
+    """The resource template ("/v1/returns/{rma}") and path parameters a request path matches.
+
+    As API Gateway picks a resource: of the resources whose path matches, the most specific, segment
+    by segment from the left (a fixed segment beats a {parameter}); then the method must be one of
+    that resource's, or nothing matches (GET /v1/returns is no route, though /{shop}/returns would
+    take the path)."""
+    table = list(routes)
+    best: tuple[tuple[int, ...], str, dict[str, str]] | None = None
+    for template in dict.fromkeys(t for _, t in table):
         pattern = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$"
         found = re.match(pattern, path)
-        if found:
-            return template, found.groupdict()
-    return None
+        if not found:
+            continue
+        rank = tuple(0 if part.startswith("{") else 1 for part in template.strip("/").split("/"))
+        if best is None or rank > best[0]:
+            best = (rank, template, found.groupdict())
+    if best is None or (method, best[1]) not in table:
+        return None
+    return best[1], best[2]
 
 
 def rest_event(

@@ -50,7 +50,8 @@ class DynamoDBLocal:
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 30.0) -> DynamoDBLocal:
+    def start(self, timeout: float = 90.0) -> DynamoDBLocal:
+        # 90 s: on a busy 2-core machine the JVM has taken over 30 s to answer its first call.
         java = shutil.which("java")
         if java is None:
             raise DynamoDBLocalMissing("Java 17 is needed for DynamoDB Local (java was not found on PATH).")

@@ -59,6 +59,9 @@ class LocalStack:
     # The function (logical id) behind each route, and how a worker imports it.
     route_functions: list[str] = field(default_factory=list)
     api_functions: list[FunctionImport] = field(default_factory=list)
+    # Where the customer pages' assets are served here (local/assets.py): what the functions get
+    # instead of the CloudFront distribution's URL, and the assets' version now.
+    assets: tuple[str, str] | None = None
 
     @property
     def storefront(self) -> ModuleType | None:
@@ -89,6 +92,8 @@ class LocalStack:
         start_ses(template, self.aws.moto_endpoint, self.physical)  # SES on moto, senders verified
         configure_stripe(template, self.physical)
         self._user_pool(template)
+        for distribution in of_type(template, "AWS::CloudFront::Distribution"):
+            self.physical[f"{distribution}.DomainName"] = "assets.invalid"  # replaced in _environment
         self.events = LocalEvents(template, self.physical, self.aws.moto_endpoint).deploy()
         functions = function_specs(template)
         machine_ids = set(of_type(template, "AWS::StepFunctions::StateMachine"))
@@ -122,7 +127,7 @@ class LocalStack:
                 lid,
                 functions[lid].module,
                 functions[lid].attribute,
-                {k: str(resolve(template, v, self.physical)) for k, v in functions[lid].environment.items()},
+                self._environment(template, functions[lid]),
             )
             for lid in dict.fromkeys(self.route_functions)
         ]
@@ -203,8 +208,18 @@ class LocalStack:
     def _needs(template: dict[str, Any], spec: FunctionSpec, ids: set[str]) -> bool:
         return any(f"'{lid}'" in str(spec.environment) for lid in ids)
 
+    def _environment(self, template: dict[str, Any], spec: FunctionSpec) -> dict[str, str]:
+        env = {k: str(resolve(template, v, self.physical)) for k, v in spec.environment.items()}
+        if "ASSETS_BASE_URL" in env:
+            url, version = self.assets or (
+                "http://127.0.0.1:9/assets-not-served",
+                env.get("ASSETS_VERSION", "0"),
+            )
+            env.update(ASSETS_BASE_URL=url, ASSETS_VERSION=version)
+        return env
+
     def _import(self, template: dict[str, Any], spec: FunctionSpec) -> None:
-        os.environ.update({k: str(resolve(template, v, self.physical)) for k, v in spec.environment.items()})
+        os.environ.update(self._environment(template, spec))
         self.modules[spec.logical_id] = importlib.import_module(spec.module)
 
     def stop(self) -> None:

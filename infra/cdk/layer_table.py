@@ -60,6 +60,9 @@ LAYERS: dict[str, LayerSpec] = {
     "klaviyo": LayerSpec("the Klaviyo SDK: events on customer profiles", ("klaviyo-api",)),
     # Pillow comes with the labels layer (reportlab's), which the upload check loads too.
     "media": LayerSpec("PyAV (FFmpeg): evidence videos probed and their stills cut", ("av",)),
+    "web": LayerSpec(
+        "Jinja2 and Babel: the customer pages' templates, catalogs and formats", ("jinja2", "babel")
+    ),
 }
 
 # Function -> the layers it loads, base first (by convention: the order of extraction does not
@@ -86,6 +89,8 @@ FUNCTION_LAYERS: dict[str, tuple[str, ...]] = {
     "fx_rates": (BASE,),
     "api_docs": (BASE,),
     "klaviyo_events": (BASE, "klaviyo"),
+    # The customer pages; labels: the QR code of a return's label (reportlab).
+    "web": (BASE, "labels", "web"),
 }
 
 # Functions that answer the storefront (customers' browsers and the merchant's storefront): the

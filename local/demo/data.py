@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from boomerang.auth.api_keys import hash_api_key
+from boomerang.domain.branding import Branding
 from boomerang.domain.fx import parse_ecb_daily
 from boomerang.domain.policy import Timeouts, default_policy
 from boomerang.store.rates import RatesStore
 from boomerang.store.records import Repository
+from boomerang.store.shops import ShopStore
 
 DEMO_SHOP = "demo"
 # A fixed key so the README's curls work as printed; it only ever opens the local demo shop.
@@ -90,8 +92,10 @@ def seed_rates(repo: Repository) -> None:
     RatesStore(repo.table, repo.ddb).put(parse_ecb_daily(RECORDED_RATES.read_bytes()), datetime.now(UTC))
 
 
-def seed_shop(repo: Repository, shop: str = DEMO_SHOP, api_key: str = DEMO_API_KEY) -> None:
-    repo.put_shop(shop, "Demo Store")
+def seed_shop(
+    repo: Repository, shop: str = DEMO_SHOP, api_key: str = DEMO_API_KEY, name: str = "Demo Store"
+) -> None:
+    repo.put_shop(shop, name)
     repo.put_api_key(hash_api_key(api_key), shop, "local demo key")
     seed_rates(repo)
 
@@ -104,3 +108,47 @@ def seed_hurried_shop(repo: Repository) -> None:
             label_valid=timedelta(seconds=5), review=timedelta(seconds=5), evidence=timedelta(seconds=5)
         )
         repo.put_policy(HURRIED_SHOP, default_policy().model_copy(update={"version": 2, "timeouts": fast}))
+
+
+# A second shop with its own branding, to show that each shop's pages are its own (/northwind/returns).
+BRANDED_SHOP = "northwind"
+BRANDED_API_KEY = "bk_northwind_local_only_key_0000000"
+BRANDINGS = {
+    DEMO_SHOP: Branding(
+        name="Demo Store",
+        primary_colour="#1f4e79",
+        accent_colour="#b85c00",
+        support_email="help@demo.example",
+    ),
+    BRANDED_SHOP: Branding(
+        name="Northwind Outfitters",
+        primary_colour="#f2c14e",  # light: the pages put black text on it (domain/branding.py)
+        accent_colour="#2e7d32",
+        support_email="care@northwind.example",
+    ),
+}
+
+
+def branded_orders() -> list[dict[str, Any]]:
+    """The second shop's orders, as its storefront would POST them."""
+    return [
+        {  # a Japanese customer: the portal shows Japanese for this order
+            "order_id": "7001",
+            "order_number": "NW-7001",
+            "customer": {"email": "kenji@example.com", "country": "JP", "locale": "ja-JP"},
+            "currency": "USD",
+            "ordered_at": _at(8),
+            "lines": [
+                _line("7001-1", "BOOT-42", "Trail boots, 42", "apparel", "45.00", "USD", 4),
+                _line("7001-2", "SOCK-W", "Wool socks", "apparel", "12.00", "USD", 4),
+            ],
+        }
+    ]
+
+
+def seed_branded_shops(repo: Repository) -> None:
+    """Branding for the demo shop, and the second shop with its own."""
+    seed_shop(repo, BRANDED_SHOP, BRANDED_API_KEY, BRANDINGS[BRANDED_SHOP].name)
+    shops = ShopStore(repo)
+    for shop, branding in BRANDINGS.items():
+        shops.set_branding(shop, branding)

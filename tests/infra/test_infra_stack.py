@@ -171,6 +171,7 @@ def test_layers(synthesized: Synthesized) -> None:
         "boomerang-labels",
         "boomerang-media",
         "boomerang-payments",
+        "boomerang-web",
     ]
     for layer in layers.values():
         assert layer["Properties"]["CompatibleRuntimes"] == ["python3.11"]

@@ -36,9 +36,13 @@ def nested(synthesized: Synthesized) -> dict[str, Any]:
     from aws_cdk import NestedStack
     from aws_cdk.assertions import Template
 
-    (stack,) = [c for c in synthesized.stack.node.find_all() if isinstance(c, NestedStack)]
+    (stack,) = [
+        c
+        for c in synthesized.stack.node.find_all()
+        if isinstance(c, NestedStack) and c.node.path.startswith("Boomerang/Monitoring/")
+    ]
     template: dict[str, Any] = Template.from_stack(stack).to_json()
-    (parent,) = synthesized.of_type("AWS::CloudFormation::Stack").values()
+    parent = synthesized.resources[synthesized.stack.get_logical_id(stack.nested_stack_resource)]  # type: ignore[arg-type]
     passed = parent["Properties"].get("Parameters", {})
 
     def substitute(value: Any) -> Any:

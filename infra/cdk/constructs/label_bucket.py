@@ -86,7 +86,8 @@ class LabelBucket(Construct):
                         "Label objects are named per return (labels/<shop>/<rma>.pdf), created at run "
                         "time: the grant covers the label prefix of this one bucket and one action."
                     ),
-                    applies_to=[RegexAppliesTo(regex=r"/^Resource::<.*LabelsBucket.*\.Arn>\/labels\/\*$/")],
+                    # The bucket's ARN, or its reference from a nested stack (<referenceto...Arn>).
+                    applies_to=[RegexAppliesTo(regex=r"/^Resource::<.*LabelsBucket.*Arn>\/labels\/\*$/")],
                 )
             ],
             apply_to_children=True,

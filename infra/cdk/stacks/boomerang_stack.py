@@ -33,6 +33,7 @@ from infra.cdk.constructs.shopify_webhooks import ShopifyWebhooks
 from infra.cdk.constructs.storefront_api import StorefrontApi
 from infra.cdk.constructs.stripe_webhooks import StripeWebhooks
 from infra.cdk.constructs.tickets_api import TicketsApi
+from infra.cdk.constructs.web_pages import WebPages
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -228,6 +229,13 @@ class BoomerangStack(Stack):
         # The API reference for people: Swagger UI at /docs over the committed OpenAPI documents.
         ApiDocs(self, "ApiDocs", storefront=storefront, layer=layers)
         CfnOutput(self, "ApiDocsUrl", value=f"{api_url}docs", description="The API reference (Swagger UI)")
+        # The customer's pages (/{shop}/returns, /{shop}/policy) and their assets: a nested stack.
+        web = WebPages(
+            self, "Web", storefront=storefront, layer=layers, tables=tables, session_key=session_key,
+            state_machine=workflow.state_machine, labels=labels, evidence=evidence,
+        )  # fmt: skip
+        CfnOutput(self, "PortalUrl", value=f"{api_url}{{shop}}/returns", description="The returns portal")
+        CfnOutput(self, "WebAssetsUrl", value=web.assets_url, description="The pages' CSS and scripts")
         CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
         CfnOutput(self, "TableName", value=tables.table.table_name, description="The single table")
         CfnOutput(

@@ -58,6 +58,23 @@ class StorefrontConfig(FromEnv):
     label_bucket_name: str = ""
 
 
+class WebConfig(FromEnv):
+    """The customer pages (functions/web): the portal and the policy page."""
+
+    table_name: str = Field(min_length=3)
+    session_secret_name: str = Field(min_length=1)
+    session_ttl_seconds: int = Field(default=3600, ge=60, le=86_400)
+    policy_cache_seconds: int = Field(default=0, ge=0)
+    state_machine_arn: str = ""
+    label_bucket_name: str = ""
+    # Where the pages' CSS and scripts are served (CloudFront; make local's own port), no trailing /.
+    assets_base_url: str = Field(min_length=1)
+    assets_version: str = Field(min_length=1)  # boomerang/web/assets.py
+    # How long browsers and CloudFront may keep the policy page.
+    policy_page_max_age: int = Field(default=300, ge=0, le=86_400)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+
+
 class AdminConfig(FromEnv):
     table_name: str = Field(min_length=3)
     # Staff news resumes the workflow's waits by task token; the ARN itself is not needed for that.

@@ -76,6 +76,17 @@ TICKET_ADMIN_ROUTES: tuple[tuple[str, str], ...] = tuple(TICKET_ADMIN_PERMISSION
 # The API reference for people (Swagger UI over the OpenAPI documents): its own function, public.
 DOCS_ROUTES: tuple[tuple[str, str], ...] = (("GET", "/docs"), ("GET", "/docs/{file}"))
 
+# The customer's web pages (functions/web, boomerang/web): public; the portal's session is a cookie.
+WEB_ROUTES: tuple[tuple[str, str], ...] = (
+    ("GET", "/{shop}/policy"),
+    ("GET", "/{shop}/returns"),
+    ("POST", "/{shop}/returns"),
+    ("POST", "/{shop}/returns/new"),
+    ("GET", "/{shop}/returns/{rma}"),
+    ("GET", "/{shop}/returns/{rma}/label"),
+    ("POST", "/{shop}/returns/{rma}/evidence"),
+)
+
 # Carrier tracking webhooks: their own function; the body's signature authenticates the caller.
 CARRIER_WEBHOOK_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/webhooks/carriers/easypost"),

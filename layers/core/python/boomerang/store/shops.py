@@ -7,7 +7,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from boomerang.domain.errors import Conflict
+from boomerang.domain.branding import Branding, default_branding
+from boomerang.domain.errors import Conflict, NotFound
 from boomerang.store import keys
 from boomerang.store.dynamo import from_item, to_item
 from boomerang.store.records import Repository, shop_item
@@ -29,6 +30,38 @@ class ShopStore:
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise Conflict(f"Shop {shop} exists already.", code="shop_exists") from exc
+            raise
+
+    def branding(self, shop: str) -> Branding | None:
+        """The shop's branding (its name alone where none is set); None if there is no such shop.
+        One record that no longer reads falls back to the name, so a bad colour never takes the
+        customer pages down."""
+        got = self.ddb.get_item(TableName=self.table, Key=to_item(keys.shop(shop)))
+        if not got.get("Item"):
+            return None
+        item = from_item(got["Item"])
+        name = str(item.get("name") or shop)
+        stored = item.get("branding")
+        if isinstance(stored, dict):
+            try:
+                return Branding.model_validate({**stored, "name": stored.get("name") or name})
+            except ValueError:
+                pass
+        return default_branding(name)
+
+    def set_branding(self, shop: str, branding: Branding) -> None:
+        """Set the shop's branding (NotFound `shop_not_found` for no such shop)."""
+        try:
+            self.ddb.update_item(
+                TableName=self.table,
+                Key=to_item(keys.shop(shop)),
+                UpdateExpression="SET branding = :b",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=to_item({":b": branding.model_dump(exclude_none=True)}),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise NotFound(f"No shop {shop}.", code="shop_not_found") from exc
             raise
 
     def all(self) -> list[dict[str, str]]:

@@ -1,0 +1,85 @@
+"""The customer pages' infrastructure: a nested stack (function, routes on the storefront's REST API,
+assets bucket behind CloudFront, the files deployed with a year's Cache-Control), one resource in the
+main stack, and the local stack reading the routes from it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from boomerang.api.routes import WEB_ROUTES
+from boomerang.web.assets import SOURCES
+from local.from_template import function_specs, route_specs
+from local.template import inline_nested
+from tests.infra.conftest import Synthesized
+
+
+@pytest.fixture(scope="module")
+def web(synthesized: Synthesized) -> tuple[str, dict[str, Any]]:
+    from aws_cdk import NestedStack
+    from aws_cdk.assertions import Template
+
+    (stack,) = [
+        c
+        for c in synthesized.stack.node.find_all()
+        if isinstance(c, NestedStack) and c.node.path.startswith("Boomerang/Web/")
+    ]
+    return str(synthesized.stack.get_logical_id(stack.nested_stack_resource)), Template.from_stack(
+        stack
+    ).to_json()
+
+
+def _of_type(template: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {k: r for k, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def test_the_pages_are_a_nested_stack_and_add_one_resource_to_the_main_stack(
+    synthesized: Synthesized, web: tuple[str, dict[str, Any]]
+) -> None:
+    logical_id, nested = web
+    assert synthesized.resources[logical_id]["Type"] == "AWS::CloudFormation::Stack"
+    # Of the construct "Web", only the nested stack is in the main stack ("Webhooks" is another construct).
+    assert [k for k in synthesized.resources if k.startswith("Web") and not k.startswith("Webhooks")] == [
+        logical_id
+    ]
+    assert len(_of_type(nested, "AWS::CloudFront::Distribution")) == 1
+    assert len(_of_type(nested, "AWS::S3::Bucket")) == 1
+    (function,) = [
+        r
+        for r in _of_type(nested, "AWS::Lambda::Function").values()
+        if (r.get("Metadata") or {}).get("boomerang:code")
+    ]
+    env = function["Properties"]["Environment"]["Variables"]
+    assert env["POWERTOOLS_SERVICE_NAME"] == "web"
+    assert "Cdn" in json.dumps(env["ASSETS_BASE_URL"]) and "DomainName" in json.dumps(env["ASSETS_BASE_URL"])
+    (deployment,) = _of_type(nested, "Custom::CDKBucketDeployment").values()
+    assert "max-age=31536000" in json.dumps(deployment["Properties"])
+
+
+def test_the_api_deployment_waits_for_the_web_routes(
+    synthesized: Synthesized, web: tuple[str, dict[str, Any]]
+) -> None:
+    logical_id, _ = web
+    (deployment,) = synthesized.of_type("AWS::ApiGateway::Deployment").values()
+    assert logical_id in deployment.get("DependsOn", [])
+
+
+def test_the_local_stack_reads_the_web_routes_from_the_nested_stack(
+    synthesized: Synthesized, web: tuple[str, dict[str, Any]]
+) -> None:
+    logical_id, nested = web
+    merged = inline_nested(synthesized.template.to_json(), logical_id, nested)
+    functions = function_specs(merged)
+    web_function = next(lid for lid, spec in functions.items() if spec.module == "functions.web.handler")
+    routes = {(r.method, r.path): r for r in route_specs(merged)}
+    for route in WEB_ROUTES:
+        assert routes[route].function == web_function and not routes[route].cognito
+    # Parameters became the parent's values: the table the function names is the parent's table.
+    assert "Ref" in json.dumps(functions[web_function].environment["TABLE_NAME"])
+    assert "referenceto" not in json.dumps(functions[web_function].environment)
+
+
+def test_the_assets_are_ours_and_htmx_from_npm() -> None:
+    assert SOURCES["htmx.min.js"].startswith("node_modules/htmx.org/")
