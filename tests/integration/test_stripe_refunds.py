@@ -462,36 +462,6 @@ def test_store_credit_with_a_bonus_issued_and_spent(repo: Repository, payments: 
 # --- keys from Secrets Manager --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("value", "outcome"),
-    [
-        ({"api_key": "unset", "webhook_secret": "whsec_x"}, "misconfigured"),
-        ({"api_key": "sandbox", "webhook_secret": "whsec_x"}, "sandbox"),
-        ({"api_key": "sk_test_constructed", "webhook_secret": "whsec_x"}, "stripe"),
-        ("not json sk_live_must_not_leak", "misconfigured"),
-    ],
-)
-def test_the_secret_chooses_the_adapter_and_a_bad_one_fails_loudly(
-    local_aws: Any, value: Any, outcome: str
-) -> None:
-    from boomerang.payments.port import PaymentConfigurationError
-    from boomerang.payments.secrets import SecretPayments
-    from boomerang.payments.stripe_payments import StripePayments
-
-    name = f"boomerang/test/stripe-{time.time_ns()}"
-    text = value if isinstance(value, str) else json.dumps(value)
-    boto3.client("secretsmanager").create_secret(Name=name, SecretString=text)
-    payments = SecretPayments(name)
-    if outcome == "misconfigured":
-        with pytest.raises(PaymentConfigurationError) as failed:
-            payments.adapter()
-        assert "sk_live" not in str(failed.value) and name in str(failed.value)
-    else:
-        adapter = payments.adapter()
-        assert isinstance(adapter, StripePayments if outcome == "stripe" else SandboxPayments)
-        assert payments.adapter() is adapter  # kept while the key stays the same
-
-
 def test_a_configuration_error_in_resolve_changes_nothing(repo: Repository, flow: ReturnWorkflow) -> None:
     from boomerang.payments.port import PaymentConfigurationError
 
