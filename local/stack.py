@@ -36,6 +36,7 @@ from local.from_template import (
 )
 from local.http_front import LocalRoute
 from local.notifications import give_notify_its_environment, start_ses
+from local.payment_fakes import PaymentFakes, connect_shop
 from local.s3_events import S3EventPoller, s3_event_poller
 from local.stepfunctions import LocalStepFunctions
 from local.stripe_local import configure_stripe
@@ -43,6 +44,8 @@ from local.template import cached_template
 from local.workers import FunctionImport, Workers
 
 STACK_NAME = "Boomerang"
+# The demo shops (local/demo/data.py), connected to the payment fakes as a merchant connects a shop.
+LOCAL_SHOPS = ("demo", "demo-hurried")
 
 
 @dataclass
@@ -59,6 +62,7 @@ class LocalStack:
     # The function (logical id) behind each route, and how a worker imports it.
     route_functions: list[str] = field(default_factory=list)
     api_functions: list[FunctionImport] = field(default_factory=list)
+    payments: PaymentFakes | None = None  # the payment providers' local fakes
 
     @property
     def storefront(self) -> ModuleType | None:
@@ -88,6 +92,12 @@ class LocalStack:
         create_buckets(template, self.physical, boto3.client("s3"))
         start_ses(template, self.aws.moto_endpoint, self.physical)  # SES on moto, senders verified
         configure_stripe(template, self.physical)
+        # Stripe, Shopify and PayPal answered on loopback with their recorded replies; every function
+        # (and every worker process, which inherits this environment) pays through them.
+        self.payments = PaymentFakes().start()
+        os.environ["PAYMENT_ENDPOINTS"] = self.payments.endpoints()
+        for shop in LOCAL_SHOPS:
+            connect_shop(shop)
         self._user_pool(template)
         self.events = LocalEvents(template, self.physical, self.aws.moto_endpoint).deploy()
         functions = function_specs(template)
@@ -216,4 +226,7 @@ class LocalStack:
             self.s3_events.stop()
         if self.machine is not None:
             self.machine.close()
+        if self.payments is not None:
+            self.payments.stop()
+            os.environ.pop("PAYMENT_ENDPOINTS", None)
         self.aws.stop()

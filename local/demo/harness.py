@@ -158,7 +158,7 @@ class Journey:
             "customer": {"email": f"{order_id}@example.com", "country": "US"},
             "currency": "USD",
             "ordered_at": at(5),
-            "payment_reference": f"pi_demo_{self.run_id}_{self.number}{suffix}",
+            "payment_reference": f"pi_demo{self.run_id}x{self.number}{suffix}",
             "lines": [
                 {
                     "line_id": f"{order_id}-1",
