@@ -158,23 +158,23 @@ class ResolutionPhase(Phase):
         none usable: refused as `no_payment_reference`), then recorded in refund_pending with the
         refund (the webhook settles it) and, where the provider paid at once or refused, finished
         in refunded or refund_failed (finish())."""
-        order = order or self.core.repo.get_order(ret.shop, ret.order_id)
+        # The order is read after the claim (finance's retry): the claim is the first thing written.
+        known = [order] if order else []
 
         def ask(current: Return, claim: PaymentClaim) -> Refund:
-            return self.core.payments.refund(current, claim.amount, claim.key, order.payment_reference)
+            if not known:
+                known.append(self.core.repo.get_order(current.shop, current.order_id))
+            return self.core.payments.refund(current, claim.amount, claim.key, known[0].payment_reference)
 
         def settle(current: Return, claim: PaymentClaim, paid: Refund | None) -> Return:
             assert paid is not None
             refund = paid.model_copy(update={"attempt": claim.attempt, "paid_via": "card"})
             data = {"amount": refund.amount.amount, "currency": refund.amount.currency,
                     "reference": refund.reference}  # fmt: skip
+            reference = known[0].payment_reference
             index = (
-                [
-                    payment_index_put(
-                        self.core.repo, order.payment_reference, current.rma, current.shop, current.order_id
-                    )
-                ]
-                if order.payment_reference
+                [payment_index_put(self.core.repo, reference, current.rma, current.shop, current.order_id)]
+                if reference
                 else []
             )
             return self.core.move(

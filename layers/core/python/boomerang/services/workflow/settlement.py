@@ -138,15 +138,14 @@ class SettlementPhase(Phase):
                 ),
             )  # fmt: skip
         if method is PayoutMethod.PAYPAL:
-            order = self.core.repo.get_order(ret.shop, ret.order_id)
 
             def payout(current: Return, claim: PaymentClaim) -> Refund:
                 pay = getattr(self.core.payments, "payout", None)
                 if pay is None:
                     raise PaymentConfigurationError("This deployment's payments pay no PayPal payouts")
-                made: Refund = pay(
-                    current, claim.amount, claim.key, order.customer_email, self._shop_name(current.shop)
-                )
+                # To the PayPal account of the order's email (read after the claim; never logged).
+                order = self.core.repo.get_order(current.shop, current.order_id)
+                made: Refund = pay(current, claim.amount, claim.key, order.customer_email, current.shop)
                 return made
 
             ask: Any = payout
@@ -205,9 +204,6 @@ class SettlementPhase(Phase):
             code="refund_refused",
             details=[{"failure_reason": refused.reason, "method": claim.method}],
         ) from exc
-
-    def _shop_name(self, shop: str) -> str:
-        return shop
 
     def dispute_created(
         self, charge: str, payment_intent: str | None, dispute: str, source: str
