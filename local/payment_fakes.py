@@ -118,6 +118,14 @@ class PaymentFakes:
             self._server.server_close()
             self._server = None
 
+    def calls_route(self, body: dict[str, Any]) -> tuple[int, Any]:
+        """POST /local/payments {"key_contains": "<rma>"}: the requests the fakes received whose
+        idempotency key names it (the demo shows which provider was asked, and how often)."""
+        needle = str((body or {}).get("key_contains") or "")
+        with self._lock:
+            calls = [c.__dict__ for c in self.calls if c.key and needle in c.key]
+        return 200, {"calls": calls}
+
     # --- the providers --------------------------------------------------------------------------
 
     def answer(self, path: str, headers: dict[str, str], raw: str) -> tuple[int, dict[str, Any]]:

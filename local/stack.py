@@ -162,6 +162,8 @@ class LocalStack:
         server.claims_for = self.staff.claims
         server.login = self.staff.login
         server.simulations = {**simulations(self.workflow.workflow), **mail_routes()}
+        if self.payments is not None:
+            server.simulations["/local/payments"] = self.payments.calls_route
         if workers and self.workers is None:
             self.start_workers(workers)
         if self.workers is None:
