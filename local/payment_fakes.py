@@ -126,6 +126,19 @@ class PaymentFakes:
             calls = [c.__dict__ for c in self.calls if c.key and needle in c.key]
         return 200, {"calls": calls}
 
+    def shopify_order_route(self, body: dict[str, Any]) -> tuple[int, Any]:
+        """POST /local/payments/shopify-order {"id": "gid://shopify/Order/...", "currency": "EUR",
+        "amount": "1000.00"?}: what Shopify would answer for the order's sale (a demo's Shopify order
+        in another currency than USD)."""
+        gid = str((body or {}).get("id") or "")
+        currency = str((body or {}).get("currency") or SHOPIFY_SALE[1])
+        amount = str((body or {}).get("amount") or SHOPIFY_SALE[0])
+        if not gid.startswith("gid://shopify/Order/"):
+            return 400, {"error": {"code": "validation_failed", "message": "id: a Shopify order gid"}}
+        with self._lock:
+            self.shopify_orders[gid] = (amount, currency)
+        return 200, {"id": gid, "amount": amount, "currency": currency}
+
     # --- the providers --------------------------------------------------------------------------
 
     def answer(self, path: str, headers: dict[str, str], raw: str) -> tuple[int, dict[str, Any]]:

@@ -164,6 +164,7 @@ class LocalStack:
         server.simulations = {**simulations(self.workflow.workflow), **mail_routes()}
         if self.payments is not None:
             server.simulations["/local/payments"] = self.payments.calls_route
+            server.simulations["/local/payments/shopify-order"] = self.payments.shopify_order_route
         if workers and self.workers is None:
             self.start_workers(workers)
         if self.workers is None:
