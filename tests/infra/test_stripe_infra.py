@@ -95,3 +95,13 @@ def test_resolve_retries_provider_outages_with_backoff(definition: dict[str, Any
     branches = {c["StringEquals"]: c["Next"] for c in resolved["Choices"]}
     assert branches["refund_failed"] == "Notify refund failed"
     assert branches["refunded"].startswith("Notify resolved")
+
+
+def test_no_function_sends_payments_anywhere_but_the_providers(synthesized: Synthesized) -> None:
+    # PAYMENT_ENDPOINTS (boomerang.payments.factory) is the local stack's, for its fakes: never deployed.
+    for r in synthesized.of_type("AWS::Lambda::Function").values():
+        variables = (r["Properties"].get("Environment") or {}).get("Variables") or {}
+        assert "PAYMENT_ENDPOINTS" not in variables, r["Properties"].get("Description")
+    # The refund paths read each shop's provider secrets under the prefix the router reads.
+    _, resolve = _function(synthesized, "Boomerang return workflow: resolve")
+    assert resolve["Environment"]["Variables"]["SHOP_SECRETS_PREFIX"] == "boomerang/"
