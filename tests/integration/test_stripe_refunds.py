@@ -9,7 +9,7 @@ import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
 
@@ -496,3 +496,26 @@ def test_finance_card_retry_during_an_outage_answers_503_and_changes_nothing(
     status, body = staff_api.call("POST", path, {"method": "card"}, groups="finance")
     assert status == 200 and body["refund"]["attempt"] == 2  # the same attempt, asked again
     assert list(payments.requests)[-1] == refund_key(ret.rma, 2)
+
+
+def test_a_claim_whose_caller_stopped_is_resumed_by_its_method_once_its_lease_ends(
+    repo: Repository, flow: ReturnWorkflow, payments: CountingPayments
+) -> None:
+    from boomerang.domain.models import PaymentClaim
+    from boomerang.services.workflow.payment import PaymentInProgress
+
+    ret = delivered(repo, flow)
+    key = refund_key(ret.rma, 1)
+    now = flow.clock()
+    claim = PaymentClaim(attempt=1, method="card", key=key, amount=Money(amount=2000, currency="USD"),
+                         actor="workflow", at=now, until=now + timedelta(seconds=120))  # fmt: skip
+    held = flow.resolving.attempts.note(ret, "claimed by a step that was then stopped", "workflow",
+                                        "payment.claimed", payment_claim=claim)  # fmt: skip
+    with pytest.raises(PaymentInProgress):
+        flow.resolve(ret.rma)  # its lease holds: another invocation asks nobody
+    assert payments.calls == 0
+    expired = claim.model_copy(update={"until": now - timedelta(seconds=1)})
+    flow.resolving.attempts.note(held, "lease over", "workflow", "payment.claimed", payment_claim=expired)
+    assert flow.resolve(ret.rma)["status"] == "refund_pending"
+    assert list(payments.requests) == [key] and payments.calls == 1  # resumed with the same key
+    assert repo.get_return(ret.rma)[0].payment_claim is None
