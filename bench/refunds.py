@@ -43,14 +43,15 @@ class Latency:
     p99_ms: float
 
 
-def _sandbox_requests(payments: Any) -> dict[str, Any]:
-    adapter = getattr(payments, "_adapter", None) or payments
-    return dict(getattr(adapter, "requests", {}))
+def _provider_keys(stack: LocalStack) -> set[str]:
+    """The idempotency keys the providers (the local fakes, local/payment_fakes.py) were asked with."""
+    assert stack.payments is not None, "the stack is not started"
+    return {c.key for c in stack.payments.calls if c.key and ":refund:" in c.key}
 
 
 def refunds_per_return(stack: LocalStack) -> RefundCount:
-    """Every `make demo` journey but the slow expiry one, then the refund requests the workflow's
-    and the staff API's payment adapters received, per return (keys: boomerang:<rma>:refund:<n>)."""
+    """Every `make demo` journey but the slow expiry one, then the refund requests the payment
+    providers (the local fakes) received, per return (keys: boomerang:<rma>:refund:<n>)."""
     from local.demo.harness import Api
     from local.demo.journeys import JOURNEYS, SLOW
     from local.demo.runner import run_journey
@@ -63,9 +64,7 @@ def refunds_per_return(stack: LocalStack) -> RefundCount:
     stack.serve_on(server)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     # Only what these journeys ask: other measurements may have refunded on the same stack before.
-    before = set(_sandbox_requests(stack.workflow.workflow.payments)) | set(
-        _sandbox_requests(stack.admin.workflow.payments)
-    )
+    before = _provider_keys(stack)
     api = Api(f"http://127.0.0.1:{port}")
     run_id = "bench" + uuid.uuid4().hex[:4]
     done = []
@@ -77,10 +76,7 @@ def refunds_per_return(stack: LocalStack) -> RefundCount:
     finally:
         server.shutdown()
         server.server_close()
-    keys = (
-        set(_sandbox_requests(stack.workflow.workflow.payments))
-        | set(_sandbox_requests(stack.admin.workflow.payments))
-    ) - before
+    keys = _provider_keys(stack) - before
     asked: Counter[str] = Counter(key.split(":")[1] for key in keys)
     tracked = [t for j in done for t in j.tracked]
     # Due: a card refund was owed (resolution refund) and the return got as far as asking for it.

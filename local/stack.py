@@ -36,6 +36,7 @@ from local.from_template import (
 )
 from local.http_front import LocalRoute
 from local.notifications import give_notify_its_environment, start_ses
+from local.payment_fakes import PaymentFakes, connect_shop
 from local.s3_events import S3EventPoller, s3_event_poller
 from local.stepfunctions import LocalStepFunctions
 from local.stripe_local import configure_stripe
@@ -43,6 +44,8 @@ from local.template import cached_template
 from local.workers import FunctionImport, Workers
 
 STACK_NAME = "Boomerang"
+# The demo shops (local/demo/data.py), connected to the payment fakes as a merchant connects a shop.
+LOCAL_SHOPS = ("demo", "demo-hurried")
 
 
 @dataclass
@@ -62,6 +65,7 @@ class LocalStack:
     # Where the customer pages' assets are served here (local/assets.py): what the functions get
     # instead of the CloudFront distribution's URL, and the assets' version now.
     assets: tuple[str, str] | None = None
+    payments: PaymentFakes | None = None  # the payment providers' local fakes
 
     @property
     def storefront(self) -> ModuleType | None:
@@ -91,6 +95,12 @@ class LocalStack:
         create_buckets(template, self.physical, boto3.client("s3"))
         start_ses(template, self.aws.moto_endpoint, self.physical)  # SES on moto, senders verified
         configure_stripe(template, self.physical)
+        # Stripe, Shopify and PayPal answered on loopback with their recorded replies; every function
+        # (and every worker process, which inherits this environment) pays through them.
+        self.payments = PaymentFakes().start()
+        os.environ["PAYMENT_ENDPOINTS"] = self.payments.endpoints()
+        for shop in LOCAL_SHOPS:
+            connect_shop(shop)
         self._user_pool(template)
         for distribution in of_type(template, "AWS::CloudFront::Distribution"):
             self.physical[f"{distribution}.DomainName"] = "assets.invalid"  # replaced in _environment
@@ -157,6 +167,9 @@ class LocalStack:
         server.claims_for = self.staff.claims
         server.login = self.staff.login
         server.simulations = {**simulations(self.workflow.workflow), **mail_routes()}
+        if self.payments is not None:
+            server.simulations["/local/payments"] = self.payments.calls_route
+            server.simulations["/local/payments/shopify-order"] = self.payments.shopify_order_route
         if workers and self.workers is None:
             self.start_workers(workers)
         if self.workers is None:
@@ -231,4 +244,7 @@ class LocalStack:
             self.s3_events.stop()
         if self.machine is not None:
             self.machine.close()
+        if self.payments is not None:
+            self.payments.stop()
+            os.environ.pop("PAYMENT_ENDPOINTS", None)
         self.aws.stop()

@@ -1,6 +1,7 @@
-"""Stripe in the local stack: the template's Stripe secret holds the sandbox key and a webhook
-signing secret this module knows, so the local stack refunds through the sandbox adapter and
-`make demo` (local/demo/stripe.py) can post events signed as Stripe signs them."""
+"""Stripe in the local stack: the template's Stripe secret holds a test key that only the local
+payment fakes accept (local/payment_fakes.py: the real Stripe SDK is pointed at them) and a webhook
+signing secret this module knows, so `make demo` (local/demo/stripe.py) can post events signed as
+Stripe signs them."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ import boto3
 from local.from_template import of_type
 
 LOCAL_WEBHOOK_SECRET = "whsec_local_sandbox_only_not_a_stripe_secret"
+# A key of Stripe's shape that means nothing to Stripe: only the local fakes answer it.
+LOCAL_STRIPE_KEY = "sk_test_local_payment_fakes_only"
 
 
 def is_stripe_secret(resource: dict[str, Any]) -> bool:
@@ -27,7 +30,7 @@ def configure_stripe(template: dict[str, Any], physical: dict[str, str]) -> None
     manager = boto3.client("secretsmanager")
     for logical_id, resource in of_type(template, "AWS::SecretsManager::Secret").items():
         if is_stripe_secret(resource) and logical_id in physical:
-            value = {"api_key": "sandbox", "webhook_secret": LOCAL_WEBHOOK_SECRET}
+            value = {"api_key": LOCAL_STRIPE_KEY, "webhook_secret": LOCAL_WEBHOOK_SECRET}
             manager.put_secret_value(SecretId=physical[logical_id], SecretString=json.dumps(value))
 
 

@@ -37,9 +37,7 @@ from boomerang.carriers.sandbox import SandboxCarrier
 from boomerang.config import AdminConfig, EvidenceConfig
 from boomerang.domain.errors import DomainError
 from boomerang.orchestration.step_functions import StepFunctionsEngine
-from boomerang.payments.port import Payments
-from boomerang.payments.sandbox import SandboxPayments
-from boomerang.payments.secrets import SecretPayments
+from boomerang.payments.factory import payments_from
 from boomerang.services.evidence import EvidenceService, S3Clients, buckets_from
 from boomerang.services.policies import PolicySource
 from boomerang.services.policy_admin import PolicyAdmin
@@ -54,10 +52,9 @@ tracer = Tracer()
 metrics = Metrics()
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 repo = Repository(config.table_name)
-# Stripe through the deployment's secret (read on the first refund); the sandbox where none is named.
-payments: Payments = (
-    SecretPayments(config.stripe_secret_name) if config.stripe_secret_name else SandboxPayments()
-)
+# Finance's card retry and PayPal payouts, through each order's provider with its shop's
+# credentials; the sandbox only for a shop in test mode (boomerang.payments.router).
+payments = payments_from(config, config.table_name, repo.ddb)
 
 
 def clock() -> datetime:

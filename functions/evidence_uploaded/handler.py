@@ -23,7 +23,7 @@ from boomerang.carriers.sandbox import SandboxCarrier
 from boomerang.config import EvidenceConfig, WorkflowConfig
 from boomerang.notify.factory import bind_lambda_context, notifier_from
 from boomerang.orchestration.step_functions import StepFunctionsEngine
-from boomerang.payments.sandbox import SandboxPayments
+from boomerang.payments.factory import payments_from
 from boomerang.services.evidence import S3Clients, buckets_from
 from boomerang.services.evidence.check import EvidenceChecker
 from boomerang.services.policies import PolicySource
@@ -48,7 +48,7 @@ workflow = ReturnWorkflow(
     policies,
     StepFunctionsEngine(config.state_machine_arn),
     SandboxCarrier(),
-    SandboxPayments(),
+    payments_from(config, config.table_name, repo.ddb),  # nothing is paid here
     lambda: clock(),
 )
 service = EvidenceChecker(

@@ -41,7 +41,7 @@ from boomerang.carriers.tracking import (
 )
 from boomerang.config import CarrierWebhooksConfig
 from boomerang.orchestration.step_functions import StepFunctionsEngine
-from boomerang.payments.sandbox import SandboxPayments
+from boomerang.payments.factory import payments_from
 from boomerang.services.policies import PolicySource
 from boomerang.services.tracking import TrackingService
 from boomerang.services.workflow import ReturnWorkflow
@@ -64,7 +64,7 @@ workflow = ReturnWorkflow(
     PolicySource(repo, config.policy_cache_seconds),
     StepFunctionsEngine(config.state_machine_arn),
     SandboxCarrier(),
-    SandboxPayments(),
+    payments_from(config, config.table_name, repo.ddb),  # nothing is paid here
     clock,
 )
 tracking = TrackingService(workflow, clock)

@@ -36,8 +36,9 @@ from boomerang.api.headers import security_headers
 from boomerang.carriers.sandbox import SandboxCarrier
 from boomerang.config import StripeWebhookConfig
 from boomerang.orchestration.step_functions import StepFunctionsEngine
+from boomerang.payments.factory import payments_from
 from boomerang.payments.port import PaymentConfigurationError
-from boomerang.payments.secrets import SecretPayments, stripe_secret
+from boomerang.payments.secrets import stripe_secret
 from boomerang.payments.stripe_webhook import WebhookRefused, verified_event
 from boomerang.services.policies import PolicySource
 from boomerang.services.stripe_events import StripeEvents
@@ -54,7 +55,7 @@ workflow = ReturnWorkflow(
     PolicySource(repo),
     StepFunctionsEngine(config.state_machine_arn),
     SandboxCarrier(),
-    SecretPayments(config.stripe_secret_name),  # the webhook never refunds; the port wants one
+    payments_from(config, config.table_name, repo.ddb),  # the webhook never pays; the port wants one
     lambda: datetime.now(UTC),
 )
 events = StripeEvents(workflow)

@@ -18,9 +18,7 @@ from boomerang.domain.models import Wait
 from boomerang.domain.status import ReturnStatus
 from boomerang.notify.factory import bind_lambda_context, notifier_from
 from boomerang.orchestration.step_functions import StepFunctionsEngine
-from boomerang.payments.port import Payments
-from boomerang.payments.sandbox import SandboxPayments
-from boomerang.payments.secrets import SecretPayments
+from boomerang.payments.factory import payments_from
 from boomerang.services.policies import PolicySource
 from boomerang.services.workflow import ReturnWorkflow
 from boomerang.store.records import Repository
@@ -29,10 +27,9 @@ config = WorkflowConfig.from_env()
 logger = Logger()
 tracer = Tracer()
 repo = Repository(config.table_name)
-# Stripe through the deployment's secret (read on the first refund); the sandbox where none is named.
-payments: Payments = (
-    SecretPayments(config.stripe_secret_name) if config.stripe_secret_name else SandboxPayments()
-)
+# Each order's money goes back the way it came, with its shop's credentials (read on the first
+# refund); the sandbox only for a shop in test mode (boomerang.payments.router).
+payments = payments_from(config, config.table_name, repo.ddb)
 workflow = ReturnWorkflow(
     repo,
     PolicySource(repo, config.policy_cache_seconds),

@@ -31,7 +31,7 @@ def _order(j: Journey, suffix: str, country: str, currency: str, price: str) -> 
         "customer": {"email": f"{order_id}@example.com", "country": country},
         "currency": currency,
         "ordered_at": at(5),
-        "payment_reference": f"pi_demo_{j.run_id}_{j.number}{suffix}",
+        "payment_reference": f"pi_demo{j.run_id}x{j.number}{suffix}",  # a PaymentIntent id's form
         "lines": [
             {
                 "line_id": f"{order_id}-1",

@@ -142,10 +142,17 @@ class Journey:
     # -- the storefront's side --
 
     def order(
-        self, suffix: str, price: str, *, category: str = "apparel", api_key: str = DEMO_API_KEY
+        self,
+        suffix: str,
+        price: str,
+        *,
+        category: str = "apparel",
+        api_key: str = DEMO_API_KEY,
+        payment_reference: str | None = "",
     ) -> dict[str, Any]:
         """A fresh one-line US order, as a storefront server POSTs it (a new customer each time, so
-        no earlier demo run makes them a frequent returner)."""
+        no earlier demo run makes them a frequent returner), paid by a Stripe PaymentIntent unless
+        `payment_reference` says otherwise (None: the storefront sent none)."""
         now = datetime.now(UTC)
         order_id = f"demo-{self.run_id}-{self.number}{suffix}"
 
@@ -158,7 +165,6 @@ class Journey:
             "customer": {"email": f"{order_id}@example.com", "country": "US"},
             "currency": "USD",
             "ordered_at": at(5),
-            "payment_reference": f"pi_demo_{self.run_id}_{self.number}{suffix}",
             "lines": [
                 {
                     "line_id": f"{order_id}-1",
@@ -171,6 +177,10 @@ class Journey:
                 }
             ],
         }
+        if payment_reference == "":
+            order["payment_reference"] = f"pi_demo{self.run_id}x{self.number}{suffix}"
+        elif payment_reference is not None:
+            order["payment_reference"] = payment_reference
         saved = self.api.call("POST", "/v1/orders", order, _key(api_key), expect=(200, 201))
         self.say(f"storefront: order {saved['order_id']} imported, total {_money(saved['total'])}")
         return order

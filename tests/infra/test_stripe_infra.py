@@ -87,9 +87,21 @@ def test_only_the_refund_paths_read_the_secret(
 
 def test_resolve_retries_provider_outages_with_backoff(definition: dict[str, Any]) -> None:  # noqa: F811
     resolve = definition["States"]["Resolve"]
-    outage = [r for r in resolve["Retry"] if r["ErrorEquals"] == ["PaymentProviderUnavailable"]]
+    outage = [r for r in resolve["Retry"] if "PaymentProviderUnavailable" in r["ErrorEquals"]]
+    # A second invocation that finds the attempt claimed asks again later (services/workflow/payment.py).
+    assert "PaymentInProgress" in outage[0]["ErrorEquals"]
     assert outage and outage[0]["BackoffRate"] == 2 and outage[0]["MaxAttempts"] >= 3
     resolved = definition["States"]["Resolved"]
     branches = {c["StringEquals"]: c["Next"] for c in resolved["Choices"]}
     assert branches["refund_failed"] == "Notify refund failed"
     assert branches["refunded"].startswith("Notify resolved")
+
+
+def test_no_function_sends_payments_anywhere_but_the_providers(synthesized: Synthesized) -> None:
+    # PAYMENT_ENDPOINTS (boomerang.payments.factory) is the local stack's, for its fakes: never deployed.
+    for r in synthesized.of_type("AWS::Lambda::Function").values():
+        variables = (r["Properties"].get("Environment") or {}).get("Variables") or {}
+        assert "PAYMENT_ENDPOINTS" not in variables, r["Properties"].get("Description")
+    # The refund paths read each shop's provider secrets under the prefix the router reads.
+    _, resolve = _function(synthesized, "Boomerang return workflow: resolve")
+    assert resolve["Environment"]["Variables"]["SHOP_SECRETS_PREFIX"] == "boomerang/"

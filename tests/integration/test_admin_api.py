@@ -19,8 +19,10 @@ from boomerang.domain import rma as rma_numbers
 from boomerang.domain.models import Order, OrderLine, Resolution, Return, Wait
 from boomerang.domain.money import Money
 from boomerang.domain.policy import RequestedItem, default_policy
+from boomerang.domain.providers import Mode, ProviderSettings
 from boomerang.domain.status import ReturnStatus as S
 from boomerang.services.returns import ReturnRequest, ReturnsService
+from boomerang.store.providers import ProviderSettingsStore
 from boomerang.store.records import Repository
 from tests.conftest import StaffApi, staff_claims
 
@@ -50,8 +52,11 @@ def engine(admin: ModuleType, monkeypatch: pytest.MonkeyPatch) -> RecordingEngin
 
 
 @pytest.fixture
-def shop() -> str:
-    return f"adm-{uuid.uuid4().hex[:10]}"
+def shop(repo: Repository) -> str:
+    """A shop in test mode: its refunds go to the sandbox, explicitly (boomerang.payments.router)."""
+    name = f"adm-{uuid.uuid4().hex[:10]}"
+    ProviderSettingsStore(repo.table, repo.ddb).put(name, ProviderSettings(mode=Mode.TEST))
+    return name
 
 
 def new_return(
@@ -75,6 +80,7 @@ def new_return(
             customer_country="US",
             currency="USD",
             ordered_at=NOW - timedelta(days=8),
+            payment_reference=f"pi_{oid}",
             lines=[
                 OrderLine(
                     line_id=f"L{n}",

@@ -22,9 +22,11 @@ from boomerang.domain.automation import Automation
 from boomerang.domain.errors import Conflict, IllegalTransition
 from boomerang.domain.models import EvidenceCheck, Grade, Wait
 from boomerang.domain.policy import Timeouts, default_policy
+from boomerang.domain.providers import Mode, ProviderSettings
 from boomerang.domain.status import ReturnStatus as S
 from boomerang.orchestration.step_functions import StepFunctionsEngine
 from boomerang.services.workflow import Grading, ReturnWorkflow
+from boomerang.store.providers import ProviderSettingsStore
 from boomerang.store.records import Repository, ReturnChange
 from infra.cdk.constructs.return_workflow import STEPS
 from local.stepfunctions import LocalStepFunctions
@@ -58,6 +60,9 @@ def machine(local_aws: Any, repo: Repository, storefront: ModuleType) -> Iterato
     ):
         repo.put_shop(shop, shop)
         repo.put_api_key(hash_api_key(KEYS[shop]), shop, "journeys")
+        # In test mode: the router refunds through the sandbox, explicitly (the providers' own
+        # journeys are tests/integration/test_payment_journeys.py).
+        ProviderSettingsStore(repo.table, repo.ddb).put(shop, ProviderSettings(mode=Mode.TEST))
         if repo.current_policy(shop) is None:
             repo.put_policy(shop, default_policy().model_copy(update={"version": 2, **changes}))
     sm = LocalStepFunctions(template, handlers, endpoint=local_aws.moto_endpoint).deploy()

@@ -51,6 +51,9 @@ LAMBDA_SERVICE_ERRORS = [
 # Raised by the resolve step when the payment provider rate-limits, fails (5xx) or times out
 # (boomerang.payments.port): the same request, with the same idempotency key, is asked again later.
 PAYMENT_PROVIDER_UNAVAILABLE = "PaymentProviderUnavailable"
+# Raised by the resolve step when another invocation holds the return's payment attempt
+# (boomerang.services.workflow.payment): asked again later, it finds that attempt's outcome.
+PAYMENT_IN_PROGRESS = "PaymentInProgress"
 # Raised by the label step when the carrier rate-limits, fails or times out (boomerang.carriers.port).
 CARRIER_UNAVAILABLE = "CarrierUnavailable"
 # A task that ran out of time: the state's own timeout, or the function's (Lambda reports it as
@@ -238,7 +241,7 @@ class ReturnWorkflow(Construct):
         resolve = self._task("Resolve", "resolve", "$.resolved")
         # Retriers are tried in order; this one precedes nothing else that matches the error.
         resolve.add_retry(
-            errors=[PAYMENT_PROVIDER_UNAVAILABLE],
+            errors=[PAYMENT_PROVIDER_UNAVAILABLE, PAYMENT_IN_PROGRESS],
             interval=Duration.seconds(5),
             max_attempts=6,
             backoff_rate=2,

@@ -7,6 +7,8 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from boomerang.domain.providers import DEFAULT_SECRETS_PREFIX
+
 
 class FromEnv(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -40,8 +42,12 @@ class WorkflowConfig(FromEnv):
             raise ValueError("NOTIFIER=ses needs NOTIFY_SENDER, a verified SES sender address")
         return self
 
-    # The deployment's Stripe secret (boomerang.payments.secrets); empty: the sandbox adapter.
+    # The deployment's Stripe secret, for shops without their own (boomerang.payments.router).
     stripe_secret_name: str = ""
+    # Shops' provider credentials (boomerang.credentials) and, in the local stack only, where the
+    # providers' HTTPS requests go instead (boomerang.payments.factory).
+    shop_secrets_prefix: str = Field(default=DEFAULT_SECRETS_PREFIX, min_length=1)
+    payment_endpoints: str = ""
 
 
 class StorefrontConfig(FromEnv):
@@ -81,8 +87,12 @@ class AdminConfig(FromEnv):
     state_machine_arn: str = ""
     policy_cache_seconds: int = Field(default=0, ge=0)  # pointer trusted this long (services/policies.py)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
-    # Finance's card retry asks Stripe (boomerang.payments.secrets); empty: the sandbox adapter.
+    # The deployment's Stripe secret, for shops without their own (boomerang.payments.router).
     stripe_secret_name: str = ""
+    # Shops' provider credentials (boomerang.credentials) and, in the local stack only, where the
+    # providers' HTTPS requests go instead (boomerang.payments.factory).
+    shop_secrets_prefix: str = Field(default=DEFAULT_SECRETS_PREFIX, min_length=1)
+    payment_endpoints: str = ""
 
 
 class CarrierWebhooksConfig(FromEnv):
@@ -97,6 +107,10 @@ class CarrierWebhooksConfig(FromEnv):
     aftership_webhook_secret_name: str = Field(min_length=1)
     seventeentrack_webhook_secret_name: str = Field(min_length=1)
     secret_cache_seconds: int = Field(default=300, ge=0)
+    # Shops' provider credentials (boomerang.credentials) and, in the local stack only, where the
+    # providers' HTTPS requests go instead (boomerang.payments.factory).
+    shop_secrets_prefix: str = Field(default=DEFAULT_SECRETS_PREFIX, min_length=1)
+    payment_endpoints: str = ""
 
 
 class OutboxPublisherConfig(FromEnv):
@@ -165,6 +179,10 @@ class StripeWebhookConfig(FromEnv):
     # Stripe's own limit for an event is far below this; anything larger is not Stripe.
     max_body_bytes: int = Field(default=512 * 1024, ge=1024)
     signature_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+    # Shops' provider credentials (boomerang.credentials) and, in the local stack only, where the
+    # providers' HTTPS requests go instead (boomerang.payments.factory).
+    shop_secrets_prefix: str = Field(default=DEFAULT_SECRETS_PREFIX, min_length=1)
+    payment_endpoints: str = ""
 
 
 # The ticket functions.

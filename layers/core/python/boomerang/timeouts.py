@@ -59,3 +59,9 @@ def refund_seconds() -> float:
 def label_seconds() -> float:
     """The slowest label purchase: EasyPost's calls and storing the PDFs (label, invoice)."""
     return EASYPOST.worst_case_seconds(EASYPOST_CALLS) + AWS.worst_case_seconds(2)
+
+
+# How long a payment attempt's claim (boomerang.services.workflow.payment) holds: longer than any
+# function that claims may run (the resolve step, the admin API behind API Gateway's 29 s, each a
+# few refunds' budgets at most), so a claim past it belongs to a caller that is no longer running.
+PAYMENT_CLAIM_LEASE_SECONDS = 120

@@ -102,12 +102,13 @@ class InspectionOut(BaseModel):
 class RefundRetryIn(Body):
     method: PayoutMethod = Field(
         description=(
-            "card: the original payment again (a new attempt); store_credit: at once; paypal or "
-            "bank_transfer: paid by finance outside Boomerang, named by `reference`"
+            "card: the original payment again (a new attempt); store_credit: at once; paypal: a "
+            "PayPal payout to the order's customer email; bank_transfer: paid by finance outside "
+            "Boomerang, named by `reference`"
         )
     )
     reference: PayoutReference | None = Field(
-        default=None, description="The PayPal or bank transfer payout's id (required for those)"
+        default=None, description="The bank transfer's id (required for it)"
     )
 
 

@@ -69,6 +69,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "ticket_full": "The ticket has as many messages as it may hold; open a new one.",
         "return_disputed": "The return's payment is disputed (chargeback): nothing is refunded again.",
         "refund_not_failed": "Only a return whose refund failed can be paid another way.",
+        "payment_in_progress": "Another request holds this return's payment attempt; nothing was paid twice.",
         "credit_already_spent": "This store credit spend is already recorded.",
         "shop_exists": "A shop with that id exists already.",
     },
@@ -110,7 +111,10 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         )
     },
     502: {"payment_provider_misconfigured": "The payment integration is misconfigured (e.g. its key)."},
-    503: {"payment_provider_unavailable": "The payment provider is unavailable; retry shortly."},
+    503: {
+        "payment_provider_unavailable": "The payment provider is unavailable; retry shortly.",
+        "payment_not_recorded": "The provider answered but the outcome was not saved; retry the same method.",
+    },
     504: {"gateway_timeout": "The function did not answer in time (API Gateway's limit); retry."},
 }
 

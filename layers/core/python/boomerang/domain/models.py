@@ -335,6 +335,22 @@ class Refund(Record):
     provider: str | None = None
 
 
+class PaymentClaim(Record):
+    """A payment attempt taken by one caller (boomerang.services.workflow.payment): written with a
+    conditional write on the return before any provider is asked, cleared by the write that
+    records the outcome. While it is open nobody else pays the return; once its lease has ended
+    (the caller stopped, or was stopped, without an outcome) only the same method may resume it,
+    with the same idempotency key, since the provider may have paid."""
+
+    attempt: int = Field(ge=1)
+    method: str  # card, store_credit, paypal or bank_transfer (boomerang.domain.refund_failures)
+    key: str = Field(max_length=255)  # the provider's idempotency key for this attempt
+    amount: Money
+    actor: str
+    at: UtcDatetime
+    until: UtcDatetime  # the lease: no caller that claimed runs past it
+
+
 class Failure(Record):
     step: str
     error: str
@@ -402,6 +418,8 @@ class Return(Record):
     label: Label | None = None
     inspection: Inspection | None = None
     refund: Refund | None = None
+    # The payment attempt in flight, if any (PaymentClaim): one payment per return.
+    payment_claim: PaymentClaim | None = None
     failure: Failure | None = None
     received_at_hub: str | None = None
     # The workflow's open wait and its Step Functions task token (an opaque id, no personal data).

@@ -4,18 +4,21 @@ A refused refund goes to refund_failed; settlement.py takes it from there."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from boomerang.domain.decision import Thresholds
+from boomerang.domain.errors import StaleVersion
 from boomerang.domain.markets import ReturnShipping, refund_terms_for
-from boomerang.domain.models import Refund, Resolution, Return
+from boomerang.domain.models import Order, PaymentClaim, Refund, Resolution, Return
 from boomerang.domain.money import Money
 from boomerang.domain.policy import Policy
-from boomerang.domain.refund_failures import PayoutMethod, refund_failure
+from boomerang.domain.refund_failures import HOW_LONG, PayoutMethod, refund_failure
 from boomerang.domain.refunds import RefundTerms, quote_refund, store_credit_amount
 from boomerang.payments.port import RefundRefused
 from boomerang.services.retry import retry_stale
-from boomerang.services.workflow.core import Phase, S, refund_key
+from boomerang.services.workflow.core import Phase, S, WorkflowCore
+from boomerang.services.workflow.payment import PaymentAttempts
 from boomerang.store.payment_index import payment_index_put
 from boomerang.store.records import Event
 
@@ -24,18 +27,27 @@ RESOLVED = frozenset({S.REFUNDED, S.CREDITED, S.EXCHANGED, S.CLOSED, S.REFUND_FA
 
 
 class ResolutionPhase(Phase):
+    def __init__(self, core: WorkflowCore):
+        super().__init__(core)
+        self.attempts = PaymentAttempts(core)
+
     @retry_stale
     def resolve(self, rma: str) -> dict[str, Any]:
         """Pay what policy allows (boomerang.domain.refunds: grades, fees, earlier refunds on the
         charge, never more than captured). Store credit and exchanges settle at once; a card refund
         waits for the provider's webhook. A refused refund goes to refund_failed with its reason; a
         provider outage raises PaymentProviderUnavailable (the state machine retries the step with
-        backoff; the idempotency key stays the same); a configuration error raises for staff."""
+        backoff; the idempotency key stays the same); a configuration error raises for staff.
+        The card refund is claimed before it is asked (services/workflow/payment.py): a second
+        invocation of this step meanwhile raises PaymentInProgress, which the state machine retries."""
         ret = self.core.get(rma)
         if ret.status in RESOLVED:
             return {"rma": rma, "status": ret.status.value}
-        if ret.status is S.REFUND_PENDING and ret.refund is not None and ret.refund.status == "pending":
-            return {"rma": rma, "status": ret.status.value}  # a retried step: already asked
+        if ret.status is S.REFUND_PENDING and ret.refund is not None and ret.payment_claim is None:
+            if ret.refund.status in ("succeeded", "failed"):
+                return {"rma": rma, "status": self.finish(ret).status.value}  # its second write
+            if ret.refund.status == "pending":
+                return {"rma": rma, "status": ret.status.value}  # a retried step: already asked
         policy = self.core.policy_for(ret.shop)
         order = self.core.repo.get_order(ret.shop, ret.order_id)
         quote = quote_refund(ret, self._terms(ret, policy), order.total, self._earlier_refunds(ret))
@@ -67,32 +79,8 @@ class ResolutionPhase(Phase):
         if ret.dispute and ret.resolution is not Resolution.EXCHANGE:
             return self._refund_refused(ret, amount, "charge_disputed", 1)
         if ret.resolution is Resolution.REFUND:
-            # Asked first (idempotent by key), then saved with the move in one write: a payment
-            # webhook can never find the return pending without the refund it settles.
-            attempt = 1
-            try:
-                refund = self.core.payments.refund(
-                    ret, amount, refund_key(rma, attempt), order.payment_reference
-                )
-            except RefundRefused as exc:
-                return self._refund_refused(ret, amount, exc.reason, attempt)
-            refund = refund.model_copy(update={"attempt": attempt, "paid_via": "card"})
-            data = {"amount": amount.amount, "currency": amount.currency, "reference": refund.reference}
-            index = (
-                [payment_index_put(self.core.repo, order.payment_reference, rma, ret.shop, ret.order_id)]
-                if order.payment_reference
-                else []
-            )
-            self.core.move(
-                ret,
-                S.REFUND_PENDING,
-                f"{reason} {amount} requested.",
-                "workflow",
-                data,
-                extra_items=index,
-                refund=refund,
-            )
-            return {"rma": rma, "status": S.REFUND_PENDING.value}
+            done = self.refund_card(ret, amount, "workflow", 1, f"{reason} {amount} requested.", order)
+            return {"rma": rma, "status": done.status.value}
         if ret.status is not S.REFUND_PENDING:
             ret = self.core.move(ret, S.REFUND_PENDING, reason, "workflow")
         if ret.resolution is Resolution.STORE_CREDIT:
@@ -136,31 +124,111 @@ class ResolutionPhase(Phase):
         return total
 
     def _refund_refused(self, ret: Return, amount: Money, reason: str, attempt: int) -> dict[str, Any]:
-        failure = refund_failure(reason)
-        refund = Refund(
-            method=Resolution.REFUND,
-            amount=amount,
-            status="failed",
-            failure_reason=failure.reason,
-            attempt=attempt,
-            paid_via="card",
-        )
+        """Refused before anything was asked (a disputed charge): the same two writes as a refusal."""
+        refund = self._failed(amount, reason, attempt)
         if ret.status is not S.REFUND_PENDING:
             ret = self.core.move(
                 ret, S.REFUND_PENDING, f"Refund of {amount} requested.", "workflow", refund=refund
             )
-        changes: dict[str, Any] = {"refund": refund}
-        if failure.disputed:
-            changes["dispute"] = ret.dispute or "disputed"
-        done = self.core.move(
-            ret,
-            S.REFUND_FAILED,
-            f"The refund was refused ({failure.reason}): {failure.staff_note}",
-            "workflow",
-            {"failure_reason": failure.reason, "method": "card"},
-            **changes,
+        return {"rma": ret.rma, "status": self.finish(ret).status.value}
+
+    @staticmethod
+    def _failed(amount: Money, reason: str, attempt: int) -> Refund:
+        return Refund(
+            method=Resolution.REFUND,
+            amount=amount,
+            status="failed",
+            failure_reason=refund_failure(reason).reason,
+            attempt=attempt,
+            paid_via="card",
         )
-        return {"rma": ret.rma, "status": done.status.value}
+
+    def refund_card(
+        self,
+        ret: Return,
+        amount: Money,
+        actor: str,
+        attempt: int,
+        message: str,
+        order: Order | None = None,
+        refused: Callable[[Return, PaymentClaim, RefundRefused], Return] | None = None,
+    ) -> Return:
+        """A refund to the order's payment, paid once: claimed, asked of its provider with the
+        attempt's key (boomerang.payments.router picks the provider from the order's reference;
+        none usable: refused as `no_payment_reference`), then recorded in refund_pending with the
+        refund (the webhook settles it) and, where the provider paid at once or refused, finished
+        in refunded or refund_failed (finish())."""
+        # The order is read after the claim (finance's retry): the claim is the first thing written.
+        known = [order] if order else []
+
+        def ask(current: Return, claim: PaymentClaim) -> Refund:
+            if not known:
+                known.append(self.core.repo.get_order(current.shop, current.order_id))
+            return self.core.payments.refund(current, claim.amount, claim.key, known[0].payment_reference)
+
+        def settle(current: Return, claim: PaymentClaim, paid: Refund | None) -> Return:
+            assert paid is not None
+            refund = paid.model_copy(update={"attempt": claim.attempt, "paid_via": "card"})
+            data = {"amount": refund.amount.amount, "currency": refund.amount.currency,
+                    "reference": refund.reference}  # fmt: skip
+            reference = known[0].payment_reference
+            index = (
+                [payment_index_put(self.core.repo, reference, current.rma, current.shop, current.order_id)]
+                if reference
+                else []
+            )
+            return self.core.move(
+                current, S.REFUND_PENDING, message, actor, data, extra_items=index, refund=refund,
+                payment_claim=None,
+            )  # fmt: skip
+
+        def refused_now(current: Return, claim: PaymentClaim, exc: RefundRefused) -> Return:
+            refund = self._failed(claim.amount, exc.reason, claim.attempt)
+            if current.status is S.REFUND_PENDING:
+                return self.attempts.note(current, f"Refund of {claim.amount} refused.", actor,
+                                          "payment.refused", refund=refund, payment_claim=None)  # fmt: skip
+            return self.core.move(
+                current, S.REFUND_PENDING, f"Refund of {claim.amount} requested.", actor,
+                refund=refund, payment_claim=None,
+            )  # fmt: skip
+
+        recorded = self.attempts.pay(ret, "card", amount, actor, attempt, ask, settle, refused or refused_now)
+        return self.finish(recorded, actor)
+
+    def finish(self, ret: Return, actor: str = "workflow") -> Return:
+        """The second write of a refund the provider paid at once (refunded) or refused
+        (refund_failed); anyone who reads it half-done (a retried step, finance) may write it."""
+        for _ in range(4):
+            refund = ret.refund
+            if ret.status is not S.REFUND_PENDING or refund is None or ret.payment_claim is not None:
+                return ret
+            try:
+                if refund.status == "succeeded" and refund.method is Resolution.REFUND:
+                    return self.core.move(
+                        ret,
+                        S.REFUNDED,
+                        _paid_text(refund),
+                        actor,
+                        {"amount": refund.amount.amount, "currency": refund.amount.currency,
+                         "method": refund.paid_via or "card"},
+                    )  # fmt: skip
+                if refund.status == "failed":
+                    failure = refund_failure(refund.failure_reason)
+                    changes: dict[str, Any] = (
+                        {"dispute": ret.dispute or "disputed"} if failure.disputed else {}
+                    )
+                    return self.core.move(
+                        ret,
+                        S.REFUND_FAILED,
+                        f"The refund was refused ({failure.reason}): {failure.staff_note}",
+                        actor,
+                        {"failure_reason": failure.reason, "method": refund.paid_via or "card"},
+                        **changes,
+                    )
+                return ret
+            except StaleVersion:
+                ret = self.core.get(ret.rma)
+        return ret
 
     def issue_credit(self, ret: Return, credit: Money, bonus: Money, actor: str, attempt: int) -> Return:
         items = self.core.credit.issue_items(
@@ -189,4 +257,17 @@ class ResolutionPhase(Phase):
                 attempt=attempt,
                 paid_via=PayoutMethod.STORE_CREDIT.value,
             ),
+            payment_claim=None,  # finance's claim, where finance pays it (settlement.py)
         )
+
+
+def _paid_text(refund: Refund) -> str:
+    via = refund.paid_via or "card"
+    by = {"card": "", "paypal": " by PayPal", "bank_transfer": " by bank transfer"}.get(via, "")
+    through = f" through {refund.provider}" if refund.provider and via == "card" else ""
+    when = (
+        "banks take 5-10 business days to show it."
+        if via == "card"
+        else f"it reaches the customer in {HOW_LONG[PayoutMethod(via)]}."
+    )
+    return f"Refunded {refund.amount}{by}{through} (reference {refund.reference}); {when}"

@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from boomerang.domain.errors import Conflict, Unprocessable
-from boomerang.domain.models import Refund, Resolution, Return, TimelineEntry
+from boomerang.domain.models import PaymentClaim, Refund, Resolution, Return, TimelineEntry
 from boomerang.domain.money import Money
-from boomerang.domain.refund_failures import HOW_LONG, PayoutMethod, refund_failure
+from boomerang.domain.refund_failures import PayoutMethod, refund_failure
 from boomerang.payments.port import PaymentConfigurationError, PaymentProviderUnavailable, RefundRefused
 from boomerang.services.retry import retry_stale
 from boomerang.services.workflow.core import (
@@ -18,10 +18,9 @@ from boomerang.services.workflow.core import (
     Phase,
     S,
     WorkflowCore,
-    refund_key,
 )
 from boomerang.services.workflow.resolution import ResolutionPhase
-from boomerang.store.payment_index import payment_index_put, returns_for_payment
+from boomerang.store.payment_index import returns_for_payment
 from boomerang.store.records import Event, ReturnChange
 
 
@@ -75,8 +74,10 @@ class SettlementPhase(Phase):
         self, rma: str, method: PayoutMethod, actor: str, reference: str | None = None
     ) -> Return:
         """Finance pays a failed refund another way: the card again (a new attempt, a new
-        idempotency key), store credit at once, or PayPal / bank transfer paid by finance outside
-        Boomerang (`reference` is their payout's id). A disputed return is never paid again."""
+        idempotency key), store credit at once, PayPal (a payout to the customer's PayPal account,
+        through PayPal) or a bank transfer finance made (`reference` is its id). Each claims the
+        payment attempt first (services/workflow/payment.py): of two requests at once, one pays and
+        the other answers 409 having asked nobody. A disputed return is never paid again."""
         ret = self.core.get(rma)
         if ret.dispute:
             raise Conflict(
@@ -89,9 +90,6 @@ class SettlementPhase(Phase):
                 code="refund_not_failed",
                 details=[{"status": ret.status.value}],
             )
-        amount, attempt = ret.refund.amount, ret.refund.attempt + 1
-        if method is PayoutMethod.STORE_CREDIT:
-            return self.resolution.issue_credit(ret, amount, Money.zero(amount.currency), actor, attempt)
         if method is PayoutMethod.CARD:
             failure = refund_failure(ret.refund.failure_reason)
             if not failure.card_retry:
@@ -101,67 +99,111 @@ class SettlementPhase(Phase):
                     code="method_not_possible",
                     details=[{"field": "method", "failure_reason": failure.reason}],
                 )
-            order = self.core.repo.get_order(ret.shop, ret.order_id)
-            try:
-                refund = self.core.payments.refund(
-                    ret, amount, refund_key(rma, attempt), order.payment_reference
-                )
-            except RefundRefused as exc:
-                refused = refund_failure(exc.reason)
-                raise Unprocessable(
-                    f"The provider refused the refund again ({refused.reason}): {refused.staff_note}",
-                    code="refund_refused",
-                    details=[{"failure_reason": refused.reason}],
-                ) from exc
-            except PaymentProviderUnavailable as exc:
-                raise PaymentsUnavailable("The payment provider is unavailable; retry shortly.") from exc
-            except PaymentConfigurationError as exc:
-                raise PaymentsMisconfigured(f"The payment integration is misconfigured: {exc}") from exc
-            index = (
-                [payment_index_put(self.core.repo, order.payment_reference, rma, ret.shop, ret.order_id)]
-                if order.payment_reference
-                else []
-            )
-            return self.core.move(
-                ret,
-                S.REFUND_PENDING,
-                f"Finance retried the refund of {amount} to the card (attempt {attempt}).",
-                actor,
-                {"amount": amount.amount, "currency": amount.currency, "reference": refund.reference},
-                extra_items=index,
-                refund=refund.model_copy(update={"attempt": attempt, "paid_via": "card"}),
-            )
-        if not reference:
+        if method is PayoutMethod.BANK_TRANSFER and not reference:
             raise Unprocessable(
-                f"Name the {method.value} payout's reference.",
+                "Name the bank transfer's reference.",
                 code="validation_failed",
                 details=[{"field": "reference", "code": "missing", "message": "Required for this method."}],
             )
-        paid = Refund(
+        amount, attempt = ret.refund.amount, ret.refund.attempt + 1
+        try:
+            return self._pay(ret, method, amount, actor, attempt, reference)
+        except PaymentProviderUnavailable as exc:
+            raise PaymentsUnavailable(
+                f"The payment provider is unavailable; retry {method.value} shortly (the same attempt "
+                "asks once)."
+            ) from exc
+        except PaymentConfigurationError as exc:
+            raise PaymentsMisconfigured(f"The payment integration is misconfigured: {exc}") from exc
+
+    def _pay(
+        self,
+        ret: Return,
+        method: PayoutMethod,
+        amount: Money,
+        actor: str,
+        attempt: int,
+        reference: str | None,
+    ) -> Return:
+        attempts = self.resolution.attempts
+        if method is PayoutMethod.CARD:
+            said = f"Finance retried the refund of {amount} to the card (attempt {attempt})."
+            return self.resolution.refund_card(ret, amount, actor, attempt, said, refused=self._refused_again)
+        if method is PayoutMethod.STORE_CREDIT:
+            return attempts.pay(
+                ret, method.value, amount, actor, attempt,
+                lambda current, claim: None,
+                lambda current, claim, _: self.resolution.issue_credit(
+                    current, claim.amount, Money.zero(claim.amount.currency), actor, claim.attempt
+                ),
+            )  # fmt: skip
+        if method is PayoutMethod.PAYPAL:
+
+            def payout(current: Return, claim: PaymentClaim) -> Refund:
+                pay = getattr(self.core.payments, "payout", None)
+                if pay is None:
+                    raise PaymentConfigurationError("This deployment's payments pay no PayPal payouts")
+                # To the PayPal account of the order's email (read after the claim; never logged).
+                order = self.core.repo.get_order(current.shop, current.order_id)
+                made: Refund = pay(current, claim.amount, claim.key, order.customer_email, current.shop)
+                return made
+
+            ask: Any = payout
+        else:
+
+            def ask(current: Return, claim: PaymentClaim) -> Refund:
+                # Finance paid it outside Boomerang: nothing to ask, the reference says which transfer.
+                return Refund(
+                    method=Resolution.REFUND,
+                    amount=claim.amount,
+                    status="succeeded",
+                    reference=f"{method.value}:{reference}",
+                    paid_via=method.value,
+                )
+
+        def settle(current: Return, claim: PaymentClaim, paid: Refund | None) -> Return:
+            assert paid is not None
+            refund = paid.model_copy(update={"attempt": claim.attempt, "paid_via": method.value,
+                                              "status": "succeeded"})  # fmt: skip
+            return self.core.move(
+                current,
+                S.REFUND_PENDING,
+                f"Finance pays {claim.amount} by {method.value.replace('_', ' ')} (attempt {claim.attempt}).",
+                actor,
+                {"amount": claim.amount.amount, "currency": claim.amount.currency, "method": method.value},
+                refund=refund,
+                payment_claim=None,
+            )
+
+        paid = attempts.pay(ret, method.value, amount, actor, attempt, ask, settle, self._refused_again)
+        return self.resolution.finish(paid, actor)
+
+    def _refused_again(self, current: Return, claim: PaymentClaim, exc: RefundRefused) -> Return:
+        """The provider refused finance's attempt: recorded on the return (still refund_failed, the
+        claim taken off), then 422 names the reason."""
+        refused = refund_failure(exc.reason)
+        refund = Refund(
             method=Resolution.REFUND,
-            amount=amount,
-            status="pending",
-            reference=f"{method.value}:{reference}",
-            attempt=attempt,
-            paid_via=method.value,
+            amount=claim.amount,
+            status="failed",
+            failure_reason=refused.reason,
+            attempt=claim.attempt,
+            paid_via=claim.method,
         )
-        ret = self.core.move(
-            ret,
-            S.REFUND_PENDING,
-            f"Finance pays {amount} by {method.value.replace('_', ' ')}.",
-            actor,
-            {"amount": amount.amount, "currency": amount.currency, "method": method.value},
-            refund=paid,
+        self.resolution.attempts.note(
+            current,
+            f"The provider refused attempt {claim.attempt} ({claim.method}, {refused.reason}): "
+            + refused.staff_note,
+            claim.actor,
+            "payment.refused",
+            refund=refund,
+            payment_claim=None,
         )
-        return self.core.move(
-            ret,
-            S.REFUNDED,
-            f"Paid {amount} by {method.value.replace('_', ' ')} (reference {reference}); it reaches the "
-            f"customer in {HOW_LONG[method]}.",
-            actor,
-            {"amount": amount.amount, "currency": amount.currency, "method": method.value},
-            refund=paid.model_copy(update={"status": "succeeded"}),
-        )
+        raise Unprocessable(
+            f"The provider refused the refund again ({refused.reason}): {refused.staff_note}",
+            code="refund_refused",
+            details=[{"failure_reason": refused.reason, "method": claim.method}],
+        ) from exc
 
     def dispute_created(
         self, charge: str, payment_intent: str | None, dispute: str, source: str
