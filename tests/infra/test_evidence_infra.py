@@ -152,8 +152,9 @@ def test_uploads_reach_the_upload_check_through_eventbridge(synthesized: Synthes
     assert variables["EVIDENCE_BUCKET"] == {"Ref": bucket_id}
     assert variables["EVIDENCE_QUARANTINE_BUCKET"] == {"Ref": quarantine_id}
     assert variables["EVIDENCE_LOCK_MODE"] == "GOVERNANCE"
-    # PyAV in a layer of its own, room on /tmp for the largest video a policy may allow.
-    assert len(function["Layers"]) == 3 and function["EphemeralStorage"] == {"Size": 6144}
+    # PyAV in a layer of its own (next to base, labels and the payments router it refunds through),
+    # room on /tmp for the largest video a policy may allow.
+    assert len(function["Layers"]) == 4 and function["EphemeralStorage"] == {"Size": 6144}
     statements = synthesized.role_statements(function)
     actions = {a for st in statements for a in _actions(st)}
     assert {"s3:PutObject", "s3:PutObjectRetention", "s3:GetObjectVersion", "kms:Decrypt"} <= actions
