@@ -33,7 +33,7 @@ gc.freeze()
 
 from boomerang.api.errors import error_body
 from boomerang.api.headers import security_headers
-from boomerang.carriers.sandbox import SandboxCarrier
+from boomerang.carriers.factory import NO_LABELS
 from boomerang.config import StripeWebhookConfig
 from boomerang.orchestration.step_functions import StepFunctionsEngine
 from boomerang.payments.port import PaymentConfigurationError
@@ -53,7 +53,7 @@ workflow = ReturnWorkflow(
     repo,
     PolicySource(repo),
     StepFunctionsEngine(config.state_machine_arn),
-    SandboxCarrier(),
+    NO_LABELS,  # the workflow's label step buys labels, never this function
     SecretPayments(config.stripe_secret_name),  # the webhook never refunds; the port wants one
     lambda: datetime.now(UTC),
 )

@@ -9,6 +9,8 @@ from typing import Any
 from boomerang.auth.api_keys import hash_api_key
 from boomerang.domain.fx import parse_ecb_daily
 from boomerang.domain.policy import Timeouts, default_policy
+from boomerang.domain.providers import Mode, ProviderSettings
+from boomerang.store.providers import ProviderSettingsStore
 from boomerang.store.rates import RatesStore
 from boomerang.store.records import Repository
 
@@ -90,9 +92,16 @@ def seed_rates(repo: Repository) -> None:
     RatesStore(repo.table, repo.ddb).put(parse_ecb_daily(RECORDED_RATES.read_bytes()), datetime.now(UTC))
 
 
+def in_test_mode(repo: Repository, shop: str) -> None:
+    """The shop explicitly in test mode: sandbox labels (SPECIMEN) and sandbox refunds. A shop
+    without provider settings is live with nothing configured, and gets no label."""
+    ProviderSettingsStore(repo.table, repo.ddb).put(shop, ProviderSettings(mode=Mode.TEST))
+
+
 def seed_shop(repo: Repository, shop: str = DEMO_SHOP, api_key: str = DEMO_API_KEY) -> None:
     repo.put_shop(shop, "Demo Store")
     repo.put_api_key(hash_api_key(api_key), shop, "local demo key")
+    in_test_mode(repo, shop)
     seed_rates(repo)
 
 

@@ -27,6 +27,7 @@ from boomerang.orchestration.step_functions import StepFunctionsEngine
 from boomerang.services.workflow import Grading, ReturnWorkflow
 from boomerang.store.records import Repository, ReturnChange
 from infra.cdk.constructs.return_workflow import STEPS
+from local.demo.data import in_test_mode
 from local.stepfunctions import LocalStepFunctions
 from tests.integration.test_storefront_api import order_body
 
@@ -58,6 +59,7 @@ def machine(local_aws: Any, repo: Repository, storefront: ModuleType) -> Iterato
     ):
         repo.put_shop(shop, shop)
         repo.put_api_key(hash_api_key(KEYS[shop]), shop, "journeys")
+        in_test_mode(repo, shop)  # sandbox labels and refunds, explicitly
         if repo.current_policy(shop) is None:
             repo.put_policy(shop, default_policy().model_copy(update={"version": 2, **changes}))
     sm = LocalStepFunctions(template, handlers, endpoint=local_aws.moto_endpoint).deploy()

@@ -42,6 +42,8 @@ class WorkflowConfig(FromEnv):
 
     # The deployment's Stripe secret (boomerang.payments.secrets); empty: the sandbox adapter.
     stripe_secret_name: str = ""
+    # Empty in AWS (EasyPost's own API); `make local` points it at its fake (local/easypost.py).
+    easypost_api_base: str = ""
 
 
 class StorefrontConfig(FromEnv):
