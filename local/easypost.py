@@ -200,6 +200,22 @@ class FakeEasyPost:
         reply["id"] = f"trk_{uuid.uuid4().hex}"
         return status, reply
 
+    def shipments_for(self, body: dict[str, Any]) -> dict[str, Any]:
+        """What was asked for the shipments referenced `body["reference"]` (an RMA): the demo shows
+        the customs info a cross-border label was bought with."""
+        reference = str(body.get("reference") or "")
+        with self._lock:
+            asked = [
+                {
+                    "id": sid,
+                    "customs_info": k["asked"].get("customs_info"),
+                    "options": k["asked"].get("options"),
+                }
+                for sid, k in self.shipments.items()
+                if k["asked"].get("reference") == reference
+            ]
+        return {"shipments": asked}
+
     # --- the files the replies link to --------------------------------------------------------
 
     def file(self, path: str) -> tuple[int, bytes, str]:

@@ -24,6 +24,7 @@ import boto3
 from local.buckets import create_buckets
 from local.carrier_signing import use_local_webhook_secrets
 from local.cognito import LocalStaff
+from local.easypost import FakeEasyPost
 from local.environment import LocalAws
 from local.eventbridge import LocalEvents
 from local.from_template import (
@@ -59,6 +60,8 @@ class LocalStack:
     # The function (logical id) behind each route, and how a worker imports it.
     route_functions: list[str] = field(default_factory=list)
     api_functions: list[FunctionImport] = field(default_factory=list)
+    # EasyPost's API, as its recorded replies (local/easypost.py): live shops buy labels here.
+    easypost: FakeEasyPost | None = None
 
     @property
     def storefront(self) -> ModuleType | None:
@@ -88,6 +91,8 @@ class LocalStack:
         create_buckets(template, self.physical, boto3.client("s3"))
         start_ses(template, self.aws.moto_endpoint, self.physical)  # SES on moto, senders verified
         configure_stripe(template, self.physical)
+        self.easypost = FakeEasyPost().start()
+        os.environ["EASYPOST_API_BASE"] = self.easypost.api_base  # the label step's SDK goes there
         self._user_pool(template)
         self.events = LocalEvents(template, self.physical, self.aws.moto_endpoint).deploy()
         functions = function_specs(template)
@@ -152,6 +157,9 @@ class LocalStack:
         server.claims_for = self.staff.claims
         server.login = self.staff.login
         server.simulations = {**simulations(self.workflow.workflow), **mail_routes()}
+        if self.easypost is not None:
+            fake = self.easypost
+            server.simulations["/local/easypost/shipments"] = lambda body: (200, fake.shipments_for(body))
         if workers and self.workers is None:
             self.start_workers(workers)
         if self.workers is None:
@@ -216,4 +224,6 @@ class LocalStack:
             self.s3_events.stop()
         if self.machine is not None:
             self.machine.close()
+        if self.easypost is not None:
+            self.easypost.stop()
         self.aws.stop()

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from boomerang.auth.api_keys import hash_api_key
+from boomerang.domain.customs import CustomsDefaults
 from boomerang.domain.fx import parse_ecb_daily
 from boomerang.domain.policy import Timeouts, default_policy
-from boomerang.domain.providers import Mode, ProviderSettings
+from boomerang.domain.providers import CarrierAccount, Mode, ProviderSettings
 from boomerang.store.providers import ProviderSettingsStore
 from boomerang.store.rates import RatesStore
 from boomerang.store.records import Repository
@@ -113,3 +114,49 @@ def seed_hurried_shop(repo: Repository) -> None:
             label_valid=timedelta(seconds=5), review=timedelta(seconds=5), evidence=timedelta(seconds=5)
         )
         repo.put_policy(HURRIED_SHOP, default_policy().model_copy(update={"version": 2, "timeouts": fast}))
+
+
+# A live shop whose labels EasyPost buys: make local's EasyPost is the stand-in of local/easypost.py
+# (EASYPOST_API_BASE), with its recorded replies. A US merchant with one hub, in New Jersey, for
+# every country: a German customer's parcel crosses a customs border on its way there.
+LIVE_SHOP = "demo-live"
+LIVE_API_KEY = "bk_demo-live_local_only_key_0000000"
+LIVE_EASYPOST_KEY = "EZTK_local_stand_in_not_a_real_key"
+
+
+def seed_live_shop(repo: Repository, secrets: object | None = None) -> None:
+    """The live EasyPost shop: provider settings (EasyPost for every hub, customs defaults, the legal
+    name that signs customs papers), its EasyPost key in Secrets Manager, its one-hub policy."""
+    import json
+
+    import boto3
+
+    repo.put_shop(LIVE_SHOP, "Demo Store (live labels)")
+    repo.put_api_key(hash_api_key(LIVE_API_KEY), LIVE_SHOP, "local demo key")
+    settings = ProviderSettings(
+        mode=Mode.LIVE,
+        carriers={"*": CarrierAccount()},
+        customs=CustomsDefaults(hs_code="650500", origin_country="US", description="Apparel"),
+        legal_name="Boomerang Demo Store Inc.",
+    )
+    ProviderSettingsStore(repo.table, repo.ddb).put(LIVE_SHOP, settings)
+    client: Any = secrets or boto3.client("secretsmanager")
+    name = f"boomerang/{LIVE_SHOP}/easypost"
+    value = json.dumps({"api_key": LIVE_EASYPOST_KEY})
+    try:
+        client.create_secret(Name=name, SecretString=value)
+    except client.exceptions.ResourceExistsException:
+        client.put_secret_value(SecretId=name, SecretString=value)
+    if repo.current_policy(LIVE_SHOP) is None:
+        policy = default_policy()
+        nj = next(h for h in policy.hubs if h.hub_id == "us-nj")
+        nj = nj.model_copy(update={"serves": ["*"], "carriers": ["USPS", "DHLExpress"]})
+        # Every market's parcels go to New Jersey too (the default EU market names the Polish hub).
+        markets = [
+            m.model_copy(update={"return_hub_id": "us-nj"}) if m.return_hub_id else m for m in policy.markets
+        ]
+        document = policy.model_copy(
+            update={"version": 2, "hubs": [nj], "fallback_hub_id": "us-nj", "markets": markets}
+        ).model_dump(mode="json")
+        repo.put_policy(LIVE_SHOP, type(policy).model_validate(document))
+    seed_rates(repo)
