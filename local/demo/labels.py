@@ -77,6 +77,8 @@ def _fetch(url: str) -> bytes:
 
 def _mail(j: Journey, to: str, subject_has: str) -> dict[str, str] | None:
     mails = j.api.call("POST", "/local/mails", {"to": to})["mails"]
+    for mail in mails:
+        j.say(f"email to the customer: {mail['subject']}")
     return next((m for m in mails if subject_has in m["subject"]), None)
 
 

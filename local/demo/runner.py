@@ -105,9 +105,10 @@ def summary(j: Journey) -> str:
 
 
 def run_all(base: str, only: str | None = None) -> bool:
-    """Every journey, or those whose title contains `only`."""
+    """Every journey, or those whose title contains one of `only`'s comma-separated parts."""
     api = Api(base)
-    journeys = [(t, w) for t, w in JOURNEYS if only is None or only.lower() in t.lower()]
+    parts = [p.strip().lower() for p in (only or "").split(",") if p.strip()]
+    journeys = [(t, w) for t, w in JOURNEYS if not parts or any(p in t.lower() for p in parts)]
     run_id = datetime.now(UTC).strftime("%H%M%S") + uuid.uuid4().hex[:4]
     print(f"Boomerang demo on {base} (run {run_id})\n", flush=True)
     api.staff("support")  # fail early and clearly if the stack is not there
@@ -236,7 +237,9 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("DEMO_BASE_URL"),
         help="a running stack (make local), e.g. http://127.0.0.1:3000; default: start one",
     )
-    parser.add_argument("--only", help="run only the journeys whose title contains this text")
+    parser.add_argument(
+        "--only", help="run only the journeys whose title contains one of these comma-separated texts"
+    )
     args = parser.parse_args(argv)
 
     def _terminate(signum: int, frame: Any) -> None:
