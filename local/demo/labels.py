@@ -75,11 +75,12 @@ def _fetch(url: str) -> bytes:
         return bytes(answer.read())
 
 
-def _mail(j: Journey, to: str, subject_has: str) -> dict[str, str] | None:
+def _mail(j: Journey, to: str, body_has: str) -> dict[str, str] | None:
+    """The mail to `to` whose body has `body_has` (the label's tracking number: the label email)."""
     mails = j.api.call("POST", "/local/mails", {"to": to})["mails"]
     for mail in mails:
         j.say(f"email to the customer: {mail['subject']}")
-    return next((m for m in mails if subject_has in m["subject"]), None)
+    return next((m for m in mails if body_has in m["body"]), None)
 
 
 def easypost_label_in_the_email(j: Journey) -> None:
@@ -97,7 +98,7 @@ def easypost_label_in_the_email(j: Journey) -> None:
     j.check("the customer's view links the label and the carrier's QR code",
             bool(label.get("url")) and bool(label.get("qr_code_url")))  # fmt: skip
     j.check("the label link serves a PDF", _fetch(str(label["url"])).startswith(b"%PDF-"))
-    mail = _mail(j, order["customer"]["email"], rma)
+    mail = _mail(j, order["customer"]["email"], str(label["tracking_number"]))
     j.check("the label email was sent", mail is not None and "label" in mail["subject"].lower())
     body = (mail or {}).get("body", "")
     for line in body.splitlines():
@@ -141,7 +142,7 @@ def german_customer_to_the_us_hub(j: Journey) -> None:
     invoice = _fetch(str(label["customs_invoice_url"])) if label.get("customs_invoice_url") else b""
     j.say(f"commercial invoice beside the label: {len(invoice)} bytes")
     j.check("the commercial invoice is a PDF stored beside the label", invoice.startswith(b"%PDF-"))
-    mail = _mail(j, order["customer"]["email"], rma)
+    mail = _mail(j, order["customer"]["email"], str(label["tracking_number"]))
     j.check("the label email (in German) says to print the customs invoice",
             mail is not None and "Handelsrechnung" in mail["body"])  # fmt: skip
 

@@ -72,4 +72,5 @@ class LabelNotIssued(DomainError):
     and in a ticket; the state machine asks again later (its retrier names this error)."""
 
     code = "label_not_issued"
-    http_status = 422
+    # As GET /v1/returns/{rma}/label answers for a return without its label (the API never raises it).
+    http_status = 404

@@ -189,8 +189,8 @@ class SesNotifier:
                 code in TRANSIENT
                 or int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)) >= 500
             ):
-                raise NotificationUnavailable(f"SES: {code}", code="ses_" + code) from None
-            raise NotificationRefused(f"SES refused the email: {code}", code="ses_" + code) from None
+                raise NotificationUnavailable(f"SES: {code}") from None
+            raise NotificationRefused(f"SES refused the email: {code}") from None
         except BotoCoreError as exc:  # no answer (connection, read timeout) after botocore's retries
             raise NotificationUnavailable(f"SES: {type(exc).__name__}") from None
         return {"message_id": str(sent["MessageId"])}
