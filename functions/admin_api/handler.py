@@ -31,7 +31,7 @@ from boomerang.api.staff import customers, decisions, meta, refunds, returns, wa
 from boomerang.api.staff import evidence as evidence_routes
 from boomerang.api.staff.deps import deps as staff_deps
 from boomerang.auth.staff import authorize
-from boomerang.carriers.factory import NO_LABELS
+from boomerang.carriers.fixed import NO_LABELS
 from boomerang.config import AdminConfig, EvidenceConfig
 from boomerang.domain.errors import DomainError
 from boomerang.orchestration.step_functions import StepFunctionsEngine

@@ -19,7 +19,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from boomerang.carriers.factory import NO_LABELS
+from boomerang.carriers.fixed import NO_LABELS
 from boomerang.config import EvidenceConfig, WorkflowConfig
 from boomerang.notify.factory import bind_lambda_context, notifier_from
 from boomerang.orchestration.step_functions import StepFunctionsEngine

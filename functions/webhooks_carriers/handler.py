@@ -29,7 +29,7 @@ import json
 from boomerang.api.errors import error_response
 from boomerang.api.headers import security_headers
 from boomerang.api.resolver import guard_body, install_error_handlers, request_id
-from boomerang.carriers.factory import NO_LABELS
+from boomerang.carriers.fixed import NO_LABELS
 from boomerang.carriers.tracking import (
     PROVIDERS,
     MalformedWebhook,

@@ -33,7 +33,7 @@ gc.freeze()
 
 from boomerang.api.errors import error_body
 from boomerang.api.headers import security_headers
-from boomerang.carriers.factory import NO_LABELS
+from boomerang.carriers.fixed import NO_LABELS
 from boomerang.config import StripeWebhookConfig
 from boomerang.orchestration.step_functions import StepFunctionsEngine
 from boomerang.payments.port import PaymentConfigurationError

@@ -21,13 +21,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from boomerang.carriers.fixed import NO_LABELS, NoLabels, OneCarrier
 from boomerang.carriers.labels import LabelStore
 from boomerang.carriers.port import ReturnLabels
 from boomerang.carriers.sandbox import SandboxCarrier
 from boomerang.credentials import CredentialsError, ShopCredentials
 from boomerang.domain.labels import LabelRequest
 from boomerang.domain.models import Label
-from boomerang.domain.providers import CarrierNotConfigured, Mode, ProviderSettings
+from boomerang.domain.providers import CarrierNotConfigured, ProviderSettings
+
+__all__ = ["NO_LABELS", "CarrierFactory", "EasyPostCredentials", "NoLabels", "OneCarrier", "carrier_factory"]
 
 EASYPOST_SECRET = "easypost"  # noqa: S105 (the secret's name, not a secret)
 
@@ -101,38 +104,6 @@ class CarrierFactory:
             cached = (api_key, made)
             self._clients[shop] = cached
         return cached[1]
-
-
-class OneCarrier:
-    """One carrier for every hub of every shop, chosen explicitly by whoever builds the workflow (a
-    test, a tool); its shops' settings are a test-mode shop's unless given."""
-
-    def __init__(self, carrier: Any, settings: ProviderSettings | None = None):
-        self.carrier = carrier
-        self._settings = settings or ProviderSettings(mode=Mode.TEST)
-
-    def settings(self, shop: str) -> ProviderSettings:
-        return self._settings
-
-    def for_hub(self, shop: str, hub_id: str) -> Any:
-        return self.carrier
-
-
-class NoLabels:
-    """For the functions that never buy a label (the APIs, the webhooks): asked for one, it refuses
-    rather than pretend. Only the workflow's label step has carriers."""
-
-    def settings(self, shop: str) -> ProviderSettings:
-        return ProviderSettings()
-
-    def for_hub(self, shop: str, hub_id: str) -> ReturnLabels:
-        raise CarrierNotConfigured(
-            "This function buys no labels: the workflow's label step does.",
-            details=[{"shop": shop, "hub_id": hub_id}],
-        )
-
-
-NO_LABELS = NoLabels()
 
 
 def carrier_factory(

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from boomerang.carriers.factory import NO_LABELS, OneCarrier
+from boomerang.carriers.fixed import NO_LABELS, OneCarrier
 from boomerang.carriers.port import Carrier, Carriers, ReturnLabels
 from boomerang.domain.errors import DomainError
 from boomerang.domain.models import Return, TimelineEntry, Wait
