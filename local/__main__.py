@@ -24,8 +24,10 @@ from local.demo.data import (
     DEMO_SHOP,
     branded_orders,
     demo_orders,
+    go_live,
     seed_branded_shops,
     seed_hurried_shop,
+    seed_live_shop,
     seed_shop,
 )
 from local.http_front import invoke, make_server
@@ -110,7 +112,7 @@ def main() -> None:
 
     from local import discovery
     from local.assets import make_asset_server
-    from local.stack import LocalStack
+    from local.stack import LOCAL_SHOPS, LocalStack
     from local.template import cached_template
 
     warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -138,8 +140,11 @@ def main() -> None:
         assert stack.storefront is not None and stack.workflow is not None
         seed_shop(stack.storefront.repo)
         seed_hurried_shop(stack.storefront.repo)
+        seed_live_shop(stack.storefront.repo)  # live labels from EasyPost (its local stand-in)
         seed_shopify(stack.storefront.repo)  # demo.myshopify.com -> shop demo (local/shopify.py)
         seed_branded_shops(stack.storefront.repo)  # the pages' branding; a second shop, northwind
+        for shop in LOCAL_SHOPS:  # live: payments and labels through the providers' local stand-ins
+            go_live(stack.storefront.repo, shop)
         for key, orders in ((DEMO_API_KEY, demo_orders()), (BRANDED_API_KEY, branded_orders())):
             headers = {"x-api-key": key, "Content-Type": "application/json"}
             for order in orders:

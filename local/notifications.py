@@ -3,6 +3,11 @@ template's AWS::SES::EmailIdentity senders are verified there, and what was sent
 (tests, and `POST /local/mails` for the demo), since moto keeps every sent message.
 
     POST /local/mails {"to": "ada@example.com"}  -> {"mails": [{"to", "from", "subject", "body"}]}
+
+SES's sandbox (a new account's) refuses mail to any recipient that is not a verified identity, with
+MessageRejected. moto does not check recipients, so `ses_sandbox` does what SES would for the
+addresses it is given: `POST /local/ses/unverified {"address": "..."}` makes SES refuse that
+customer's mail as the sandbox would (the demo's SES-failure journey).
 """
 
 from __future__ import annotations
@@ -62,7 +67,39 @@ def give_notify_its_environment(
             {k: v for k, v in env.items() if k in WorkflowConfig.model_fields}
         )
         module = modules[logical_id]
-        module.workflow.notifier = notifier_from(config, module.repo)
+        notifier = notifier_from(config, module.repo)
+        if hasattr(notifier, "_ses"):  # SES: refusing what its sandbox would (UNVERIFIED)
+            notifier._ses = ses_sandbox(boto3.client("sesv2"))
+        module.workflow.notifier = notifier
+
+
+# Recipients the local SES refuses as its sandbox would (addresses never verified).
+UNVERIFIED: set[str] = set()
+
+
+def ses_sandbox(client: Any, unverified: set[str] | None = None) -> Any:
+    """`client` (sesv2) refusing SendEmail to `unverified` addresses with SES's own error, through
+    botocore's event hooks, so the SDK raises the ClientError SES's sandbox makes it raise."""
+    from botocore.awsrequest import AWSResponse
+
+    refused = UNVERIFIED if unverified is None else unverified
+
+    def keep_recipients(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["recipients"] = list((params.get("Destination") or {}).get("ToAddresses") or [])
+
+    def refuse(context: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]] | None:
+        if not any(r in refused for r in context.get("recipients", [])):
+            return None
+        error = {
+            "Code": "MessageRejected",
+            "Message": "Email address is not verified. The following identities failed the check in "
+            f"region {REGION.upper()}: {', '.join(context['recipients'])}",
+        }
+        return AWSResponse("", 400, {}, None), {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}}
+
+    client.meta.events.register("before-parameter-build.sesv2.SendEmail", keep_recipients)
+    client.meta.events.register("before-call.sesv2.SendEmail", refuse)
+    return client
 
 
 def sent_mails(to: str | None = None) -> list[dict[str, str]]:
@@ -87,4 +124,11 @@ def mail_routes() -> dict[str, Simulation]:
         to = body.get("to")
         return 200, {"mails": sent_mails(str(to) if to else None)}
 
-    return {"/local/mails": mails}
+    def unverified(body: dict[str, Any]) -> tuple[int, Any]:
+        address = str(body.get("address") or "")
+        if "@" not in address:
+            return 400, {"error": {"code": "validation_failed", "message": "address: an email address"}}
+        UNVERIFIED.add(address)
+        return 200, {"unverified": sorted(UNVERIFIED)}
+
+    return {"/local/mails": mails, "/local/ses/unverified": unverified}

@@ -24,6 +24,7 @@ import boto3
 from local.buckets import create_buckets
 from local.carrier_signing import use_local_webhook_secrets
 from local.cognito import LocalStaff
+from local.easypost import FakeEasyPost
 from local.environment import LocalAws
 from local.eventbridge import LocalEvents
 from local.from_template import (
@@ -66,6 +67,8 @@ class LocalStack:
     # instead of the CloudFront distribution's URL, and the assets' version now.
     assets: tuple[str, str] | None = None
     payments: PaymentFakes | None = None  # the payment providers' local fakes
+    # EasyPost's API, as its recorded replies (local/easypost.py): live shops buy labels here.
+    easypost: FakeEasyPost | None = None
 
     @property
     def storefront(self) -> ModuleType | None:
@@ -101,6 +104,8 @@ class LocalStack:
         os.environ["PAYMENT_ENDPOINTS"] = self.payments.endpoints()
         for shop in LOCAL_SHOPS:
             connect_shop(shop)
+        self.easypost = FakeEasyPost().start()
+        os.environ["EASYPOST_API_BASE"] = self.easypost.api_base  # the label step's SDK goes there
         self._user_pool(template)
         for distribution in of_type(template, "AWS::CloudFront::Distribution"):
             self.physical[f"{distribution}.DomainName"] = "assets.invalid"  # replaced in _environment
@@ -170,6 +175,9 @@ class LocalStack:
         if self.payments is not None:
             server.simulations["/local/payments"] = self.payments.calls_route
             server.simulations["/local/payments/shopify-order"] = self.payments.shopify_order_route
+        if self.easypost is not None:
+            fake = self.easypost
+            server.simulations["/local/easypost/shipments"] = lambda body: (200, fake.shipments_for(body))
         if workers and self.workers is None:
             self.start_workers(workers)
         if self.workers is None:
@@ -247,4 +255,6 @@ class LocalStack:
         if self.payments is not None:
             self.payments.stop()
             os.environ.pop("PAYMENT_ENDPOINTS", None)
+        if self.easypost is not None:
+            self.easypost.stop()
         self.aws.stop()

@@ -33,7 +33,7 @@ from boomerang.api.staff import customers, decisions, meta, policy, refunds, ret
 from boomerang.api.staff import evidence as evidence_routes
 from boomerang.api.staff.deps import deps as staff_deps
 from boomerang.auth.staff import authorize
-from boomerang.carriers.sandbox import SandboxCarrier
+from boomerang.carriers.fixed import NO_LABELS
 from boomerang.config import AdminConfig, EvidenceConfig
 from boomerang.domain.errors import DomainError
 from boomerang.orchestration.step_functions import StepFunctionsEngine
@@ -66,7 +66,7 @@ workflow = ReturnWorkflow(
     repo,
     PolicySource(repo, config.policy_cache_seconds),
     StepFunctionsEngine(config.state_machine_arn),
-    SandboxCarrier(),
+    NO_LABELS,  # the workflow's label step buys labels, never this function
     payments,
     lambda: clock(),
 )

@@ -19,7 +19,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from boomerang.carriers.sandbox import SandboxCarrier
+from boomerang.carriers.fixed import NO_LABELS
 from boomerang.config import EvidenceConfig, WorkflowConfig
 from boomerang.notify.factory import bind_lambda_context, notifier_from
 from boomerang.orchestration.step_functions import StepFunctionsEngine
@@ -47,7 +47,7 @@ workflow = ReturnWorkflow(
     repo,
     policies,
     StepFunctionsEngine(config.state_machine_arn),
-    SandboxCarrier(),
+    NO_LABELS,  # the workflow's label step buys labels, never this function
     payments_from(config, config.table_name, repo.ddb),  # nothing is paid here
     lambda: clock(),
 )

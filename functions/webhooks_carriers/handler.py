@@ -29,7 +29,7 @@ import json
 from boomerang.api.errors import error_response
 from boomerang.api.headers import security_headers
 from boomerang.api.resolver import guard_body, install_error_handlers, request_id
-from boomerang.carriers.sandbox import SandboxCarrier
+from boomerang.carriers.fixed import NO_LABELS
 from boomerang.carriers.tracking import (
     PROVIDERS,
     MalformedWebhook,
@@ -63,7 +63,7 @@ workflow = ReturnWorkflow(
     repo,
     PolicySource(repo, config.policy_cache_seconds),
     StepFunctionsEngine(config.state_machine_arn),
-    SandboxCarrier(),
+    NO_LABELS,  # the workflow's label step buys labels, never this function
     payments_from(config, config.table_name, repo.ddb),  # nothing is paid here
     clock,
 )

@@ -33,7 +33,7 @@ gc.freeze()
 
 from boomerang.api.errors import error_body
 from boomerang.api.headers import security_headers
-from boomerang.carriers.sandbox import SandboxCarrier
+from boomerang.carriers.fixed import NO_LABELS
 from boomerang.config import StripeWebhookConfig
 from boomerang.orchestration.step_functions import StepFunctionsEngine
 from boomerang.payments.factory import payments_from
@@ -54,7 +54,7 @@ workflow = ReturnWorkflow(
     repo,
     PolicySource(repo),
     StepFunctionsEngine(config.state_machine_arn),
-    SandboxCarrier(),
+    NO_LABELS,  # the workflow's label step buys labels, never this function
     payments_from(config, config.table_name, repo.ddb),  # the webhook never pays; the port wants one
     lambda: datetime.now(UTC),
 )

@@ -11,8 +11,7 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
-from boomerang.carriers.labels import LabelStore
-from boomerang.carriers.sandbox import SandboxCarrier
+from boomerang.carriers.factory import carrier_factory
 from boomerang.config import WorkflowConfig
 from boomerang.domain.models import Wait
 from boomerang.domain.status import ReturnStatus
@@ -34,8 +33,9 @@ workflow = ReturnWorkflow(
     repo,
     PolicySource(repo, config.policy_cache_seconds),
     StepFunctionsEngine(config.state_machine_arn),
-    # The label step renders the label PDF into the label bucket; other steps buy no labels.
-    SandboxCarrier(LabelStore(config.label_bucket_name) if config.label_bucket_name else None),
+    # Each shop's carrier per hub (EasyPost with its key; the sandbox for a shop in test mode only),
+    # PDFs Boomerang renders into the label bucket. Only the label step buys labels.
+    carrier_factory(config.table_name, repo.ddb, config.label_bucket_name, config.easypost_api_base),
     payments,
     lambda: datetime.now(UTC),
     notifier=notifier_from(config, repo),  # SES in the stack, the sandbox where no sender is configured
@@ -57,6 +57,9 @@ class HoldStep(WaitStep):
 
 class NotifyStep(Step):
     announce: ReturnStatus | None = None
+    # Set by the state machine when the notify step failed for good (its retries spent): the
+    # failure is recorded on the timeline and the return moves on.
+    error: dict[str, Any] | None = None
 
 
 class FailedStep(Step):
@@ -101,6 +104,10 @@ def resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 def notify(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = NotifyStep.model_validate(event)
     logger.append_keys(rma=step.rma, step="notify")
+    if step.error is not None:
+        error = str(step.error.get("Error", "Unknown"))
+        logger.warning("customer notification failed; the return goes on", extra={"error": error})
+        return workflow.notification_failed(step.rma, step.announce, error)
     bind_lambda_context(workflow.notifier, context)
     return workflow.notify(step.rma, step.announce)
 

@@ -81,7 +81,8 @@ FUNCTION_LAYERS: dict[str, tuple[str, ...]] = {
     "webhooks_shopify": (BASE,),
     # Sandbox labels for shops in test mode (reportlab) and refunds (Stripe) are reachable from these.
     "admin_api": (BASE, "labels", "payments"),
-    "workflow": (BASE, "labels", "payments"),
+    # The label step buys through EasyPost's SDK (carriers/factory.py); the resolve step refunds.
+    "workflow": (BASE, "labels", "payments", "easypost"),
     "webhooks_stripe": (BASE, "labels", "payments"),
     "webhooks_carriers": (BASE, "labels", "easypost", "payments"),
     "evidence_uploaded": (BASE, "labels", "media", "payments"),

@@ -8,8 +8,11 @@ from typing import Any
 
 from boomerang.auth.api_keys import hash_api_key
 from boomerang.domain.branding import Branding
+from boomerang.domain.customs import CustomsDefaults
 from boomerang.domain.fx import parse_ecb_daily
 from boomerang.domain.policy import Timeouts, default_policy
+from boomerang.domain.providers import CarrierAccount, Mode, ProviderSettings
+from boomerang.store.providers import ProviderSettingsStore
 from boomerang.store.rates import RatesStore
 from boomerang.store.records import Repository
 from boomerang.store.shops import ShopStore
@@ -92,11 +95,18 @@ def seed_rates(repo: Repository) -> None:
     RatesStore(repo.table, repo.ddb).put(parse_ecb_daily(RECORDED_RATES.read_bytes()), datetime.now(UTC))
 
 
+def in_test_mode(repo: Repository, shop: str) -> None:
+    """The shop explicitly in test mode: sandbox labels (SPECIMEN) and sandbox refunds. A shop
+    without provider settings is live with nothing configured, and gets no label."""
+    ProviderSettingsStore(repo.table, repo.ddb).put(shop, ProviderSettings(mode=Mode.TEST))
+
+
 def seed_shop(
     repo: Repository, shop: str = DEMO_SHOP, api_key: str = DEMO_API_KEY, name: str = "Demo Store"
 ) -> None:
     repo.put_shop(shop, name)
     repo.put_api_key(hash_api_key(api_key), shop, "local demo key")
+    in_test_mode(repo, shop)
     seed_rates(repo)
 
 
@@ -152,3 +162,55 @@ def seed_branded_shops(repo: Repository) -> None:
     shops = ShopStore(repo)
     for shop, branding in BRANDINGS.items():
         shops.set_branding(shop, branding)
+
+
+# A live shop whose labels EasyPost buys: make local's EasyPost is the stand-in of local/easypost.py
+# (EASYPOST_API_BASE), with its recorded replies. A US merchant with one hub, in New Jersey, for
+# every country: a German customer's parcel crosses a customs border on its way there.
+LIVE_SHOP = "demo-live"
+LIVE_API_KEY = "bk_demo-live_local_only_key_0000000"
+LIVE_EASYPOST_KEY = "EZTK_local_stand_in_not_a_real_key"
+
+
+def go_live(repo: Repository, shop: str, secrets: object | None = None) -> None:
+    """The shop live, as a merchant connects one: EasyPost buys every hub's labels (customs defaults
+    and the legal name that signs customs papers), its EasyPost key in Secrets Manager."""
+    import json
+
+    import boto3
+
+    settings = ProviderSettings(
+        mode=Mode.LIVE,
+        carriers={"*": CarrierAccount()},
+        customs=CustomsDefaults(hs_code="650500", origin_country="US", description="Apparel"),
+        legal_name="Boomerang Demo Store Inc.",
+    )
+    ProviderSettingsStore(repo.table, repo.ddb).put(shop, settings)
+    client: Any = secrets or boto3.client("secretsmanager")
+    name = f"boomerang/{shop}/easypost"
+    value = json.dumps({"api_key": LIVE_EASYPOST_KEY})
+    try:
+        client.create_secret(Name=name, SecretString=value)
+    except client.exceptions.ResourceExistsException:
+        client.put_secret_value(SecretId=name, SecretString=value)
+
+
+def seed_live_shop(repo: Repository, secrets: object | None = None) -> None:
+    """The live EasyPost shop: provider settings (EasyPost for every hub, customs defaults, the legal
+    name that signs customs papers), its EasyPost key in Secrets Manager, its one-hub policy."""
+    repo.put_shop(LIVE_SHOP, "Demo Store (live labels)")
+    repo.put_api_key(hash_api_key(LIVE_API_KEY), LIVE_SHOP, "local demo key")
+    go_live(repo, LIVE_SHOP, secrets)
+    if repo.current_policy(LIVE_SHOP) is None:
+        policy = default_policy()
+        nj = next(h for h in policy.hubs if h.hub_id == "us-nj")
+        nj = nj.model_copy(update={"serves": ["*"], "carriers": ["USPS", "DHLExpress"]})
+        # Every market's parcels go to New Jersey too (the default EU market names the Polish hub).
+        markets = [
+            m.model_copy(update={"return_hub_id": "us-nj"}) if m.return_hub_id else m for m in policy.markets
+        ]
+        document = policy.model_copy(
+            update={"version": 2, "hubs": [nj], "fallback_hub_id": "us-nj", "markets": markets}
+        ).model_dump(mode="json")
+        repo.put_policy(LIVE_SHOP, type(policy).model_validate(document))
+    seed_rates(repo)

@@ -9,6 +9,7 @@ from local.demo import carriers as demo_carriers
 from local.demo import events as demo_events
 from local.demo import markets as demo_markets
 from local.demo.harness import Journey
+from local.demo.labels import LABEL_JOURNEYS
 from local.demo.payments import PAYMENT_JOURNEYS
 from local.demo.returns import (
     auto_approved_and_refunded,
@@ -48,5 +49,6 @@ JOURNEYS: list[tuple[str, Callable[[Journey], None]]] = [
     ),
     *STRIPE_JOURNEYS,
     *PAYMENT_JOURNEYS,
+    *LABEL_JOURNEYS,
 ]
 SLOW = {"expiry"}  # run alongside the others: most of its time is the label's validity

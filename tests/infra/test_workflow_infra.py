@@ -65,3 +65,41 @@ def test_task_functions_never_scan(synthesized: Synthesized) -> None:
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             assert "dynamodb:Scan" not in actions and "dynamodb:*" not in actions
+
+
+def test_a_notification_never_ends_the_execution(definition: dict[str, Any]) -> None:
+    """Each Notify state retries an unavailable channel with backoff; whatever it raises in the end
+    is recorded by the notify function (told the error) and the execution goes where the notify
+    would have gone, even if that record fails. No path from a Notify state reaches a Fail."""
+    states = definition["States"]
+    notifies = {n: s for n, s in tasks(definition).items() if n.startswith("Notify ")}
+    assert len(notifies) >= 8
+    for name, state in notifies.items():
+        retried = {e: r for r in state["Retry"] for e in r["ErrorEquals"]}
+        assert retried["NotificationUnavailable"]["BackoffRate"] >= 2, name
+        assert retried["NotificationUnavailable"]["MaxAttempts"] >= 3, name
+        assert "States.Timeout" in retried, name
+        (caught,) = [c for c in state["Catch"] if "States.ALL" in c["ErrorEquals"]]
+        record = states[caught["Next"]]
+        assert caught["Next"] == f"Record failure of {name}" and caught["ResultPath"] == "$.error"
+        # payload_response_only: the Parameters are the payload, the Resource the function.
+        assert record["Parameters"]["error.$"] == "$.error"
+        assert record["Parameters"].get("announce") == state["Parameters"].get("announce")
+        # The same function records it (no new Lambda), then on to where the notify goes.
+        assert record["Resource"] == state["Resource"]
+        assert record["Next"] == state["Next"], name
+        assert [c["Next"] for c in record["Catch"]] == [state["Next"]], name
+        assert states[state["Next"]]["Type"] != "Fail", name
+
+
+def test_a_label_a_person_must_unblock_is_asked_again_for_about_a_day(definition: dict[str, Any]) -> None:
+    state = definition["States"]["Issue label"]
+    (retry,) = [r for r in state["Retry"] if r["ErrorEquals"] == ["LabelNotIssued"]]
+    waits, interval = [], retry["IntervalSeconds"]
+    for _ in range(retry["MaxAttempts"]):
+        waits.append(min(interval, retry["MaxDelaySeconds"]))
+        interval *= retry["BackoffRate"]
+    assert waits[0] == 15 * 60 and 20 * 3600 <= sum(waits) <= 30 * 3600
+    # Then the failure is recorded and on-call alerted, as for every step.
+    (caught,) = [c for c in state["Catch"] if "States.ALL" in c["ErrorEquals"]]
+    assert caught["Next"] == "Record failure of Issue label"

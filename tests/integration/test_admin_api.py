@@ -15,13 +15,16 @@ import pytest
 
 from boomerang.auth.principal import Principal
 from boomerang.auth.staff import ADMIN_PERMISSIONS, STAFF_GROUPS
+from boomerang.carriers.sandbox import SandboxCarrier
 from boomerang.domain import rma as rma_numbers
 from boomerang.domain.models import Order, OrderLine, Resolution, Return, Wait
 from boomerang.domain.money import Money
 from boomerang.domain.policy import RequestedItem, default_policy
 from boomerang.domain.providers import Mode, ProviderSettings
 from boomerang.domain.status import ReturnStatus as S
+from boomerang.payments.sandbox import SandboxPayments
 from boomerang.services.returns import ReturnRequest, ReturnsService
+from boomerang.services.workflow import ReturnWorkflow
 from boomerang.store.providers import ProviderSettingsStore
 from boomerang.store.records import Repository
 from tests.conftest import StaffApi, staff_claims
@@ -111,7 +114,13 @@ def on_its_way(admin: ModuleType, repo: Repository, shop: str, **kwargs: Any) ->
     ret = new_return(repo, shop, price=3900, reason="size_too_small", **kwargs)
     if ret.status is not S.APPROVED:
         admin.workflow.approve(ret.rma, "staff:setup")
-    admin.workflow.issue_label(ret.rma)
+    # The workflow's label step (the admin function buys no labels): a sandbox label, as for a
+    # shop in test mode.
+    labels = ReturnWorkflow(
+        repo, admin.workflow.policy_for, admin.workflow.engine, SandboxCarrier(), SandboxPayments(),
+        admin.workflow.clock,
+    )  # fmt: skip
+    labels.issue_label(ret.rma)
     return repo.get_return(ret.rma)[0]
 
 
@@ -256,7 +265,9 @@ def test_get_shows_label_inspection_refund_and_failure(
     assert status == 200, out
     assert out["status"] == "refund_failed"
     label = out["label"]
-    assert set(label) == {"carrier", "tracking_number", "issued_at", "valid_until"}
+    assert set(label) == {"carrier", "tracking_number", "issued_at", "valid_until", "href", "url",
+                          "qr_code_url", "customs_papers", "specimen"}  # fmt: skip
+    assert label["specimen"] is True and label["href"] == f"/v1/returns/{out['rma']}/label"
     assert label["tracking_number"].startswith("SBX") and label["valid_until"].endswith("Z")
     assert out["received_at_hub"] == US_HUB
     assert out["inspection"]["items"] == [

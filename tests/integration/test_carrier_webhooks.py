@@ -18,11 +18,14 @@ import pytest
 
 from boomerang.api.admin_schemas import StaffReturnOut
 from boomerang.auth.principal import Principal
+from boomerang.carriers.sandbox import SandboxCarrier
 from boomerang.domain.models import Order, OrderLine, Resolution, Return, Wait
 from boomerang.domain.money import Money
 from boomerang.domain.policy import RequestedItem, default_policy
 from boomerang.domain.status import ReturnStatus as S
+from boomerang.payments.sandbox import SandboxPayments
 from boomerang.services.returns import ReturnRequest, ReturnsService
+from boomerang.services.workflow import ReturnWorkflow
 from boomerang.store.records import Repository
 from local.apigw_events import LambdaContext, rest_event
 from local.carrier_signing import WEBHOOK_SECRETS, sample, signed_headers
@@ -112,7 +115,12 @@ def labelled(module: ModuleType, repo: Repository) -> Return:
     ret = service.create_return(Principal(shop=shop), request, NOW)
     assert ret.status is S.APPROVED
     module.workflow.policy_for = lambda _shop: default_policy()
-    module.workflow.issue_label(ret.rma)
+    # The workflow's label step (this function buys no labels): a sandbox label, as in test mode.
+    flow = module.workflow
+    labels = ReturnWorkflow(
+        repo, flow.policy_for, flow.engine, SandboxCarrier(), SandboxPayments(), flow.clock
+    )
+    labels.issue_label(ret.rma)
     return repo.get_return(ret.rma)[0]
 
 

@@ -22,13 +22,12 @@ from boomerang.domain.automation import Automation
 from boomerang.domain.errors import Conflict, IllegalTransition
 from boomerang.domain.models import EvidenceCheck, Grade, Wait
 from boomerang.domain.policy import Timeouts, default_policy
-from boomerang.domain.providers import Mode, ProviderSettings
 from boomerang.domain.status import ReturnStatus as S
 from boomerang.orchestration.step_functions import StepFunctionsEngine
 from boomerang.services.workflow import Grading, ReturnWorkflow
-from boomerang.store.providers import ProviderSettingsStore
 from boomerang.store.records import Repository, ReturnChange
 from infra.cdk.constructs.return_workflow import STEPS
+from local.demo.data import in_test_mode
 from local.stepfunctions import LocalStepFunctions
 from tests.integration.test_storefront_api import order_body
 
@@ -60,9 +59,7 @@ def machine(local_aws: Any, repo: Repository, storefront: ModuleType) -> Iterato
     ):
         repo.put_shop(shop, shop)
         repo.put_api_key(hash_api_key(KEYS[shop]), shop, "journeys")
-        # In test mode: the router refunds through the sandbox, explicitly (the providers' own
-        # journeys are tests/integration/test_payment_journeys.py).
-        ProviderSettingsStore(repo.table, repo.ddb).put(shop, ProviderSettings(mode=Mode.TEST))
+        in_test_mode(repo, shop)  # sandbox labels and refunds, explicitly
         if repo.current_policy(shop) is None:
             repo.put_policy(shop, default_policy().model_copy(update={"version": 2, **changes}))
     sm = LocalStepFunctions(template, handlers, endpoint=local_aws.moto_endpoint).deploy()

@@ -8,7 +8,15 @@ import string
 import pytest
 from pydantic import ValidationError
 
-from boomerang.notify.templates import LANGUAGES, PLACEHOLDERS, EmailTemplate, catalogue, language_for
+from boomerang.notify.templates import (
+    LANGUAGES,
+    PLACEHOLDERS,
+    EmailTemplate,
+    catalogue,
+    language_for,
+    render,
+    with_label_extras,
+)
 
 REQUIRED = {
     "return.requested",  # request received
@@ -46,7 +54,7 @@ def test_rendered_templates_leave_no_placeholder(language: str) -> None:
         "amount": "EUR 53.10",
     }
     for template in catalogue(language).templates.values():
-        subject, body = template.render(values)
+        subject, body = template.render(with_label_extras(values))
         assert "$" not in subject + body
         assert "K7Q-4M2-XAC" in subject
 
@@ -97,3 +105,43 @@ def test_a_subject_stays_one_line() -> None:
 )
 def test_language_from_bcp47_tags_with_english_fallback(tags: tuple[str | None, ...], expected: str) -> None:
     assert language_for(*tags) == expected
+
+
+LABEL = {
+    "rma": "K7Q-4M2-XAC",
+    "carrier": "USPS",
+    "valid_until": "2026-01-02",
+    "tracking_number": "9400100208303109505657",
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_label_email_links_the_label_the_qr_code_and_the_customs_invoice(language: str) -> None:
+    values = {
+        **LABEL,
+        "label_url": "https://easypost-files.example/label.pdf",
+        "qr_code_url": "https://easypost-files.example/qr.png",
+        "customs_invoice_url": "https://easypost-files.example/invoice.pdf",
+        "customs_papers": "yes",
+    }
+    rendered = render(language, "return.label_issued", values)
+    assert rendered is not None
+    body = rendered[1]
+    defaults = catalogue(language).defaults
+    for url in (values["label_url"], values["qr_code_url"], values["customs_invoice_url"]):
+        assert url in body, (language, url)
+    assert f"{defaults['qr_code_text']} {values['qr_code_url']}" in body
+    assert "$" not in body
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_label_without_extras_says_where_to_print_it(language: str) -> None:
+    defaults = catalogue(language).defaults
+    plain = render(language, "return.label_issued", LABEL)
+    assert plain is not None
+    # No carrier link (a specimen Boomerang stored): the return's page; no QR line, no customs line.
+    assert defaults["label_url"] in plain[1]
+    assert defaults["qr_code_text"] not in plain[1] and defaults["customs_page_text"] not in plain[1]
+    # Customs papers Boomerang rendered (no carrier URL): printed from the return's page.
+    papers = render(language, "return.label_issued", {**LABEL, "customs_papers": "yes"})
+    assert papers is not None and defaults["customs_page_text"] in papers[1]

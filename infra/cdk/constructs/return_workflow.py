@@ -56,6 +56,19 @@ PAYMENT_PROVIDER_UNAVAILABLE = "PaymentProviderUnavailable"
 PAYMENT_IN_PROGRESS = "PaymentInProgress"
 # Raised by the label step when the carrier rate-limits, fails or times out (boomerang.carriers.port).
 CARRIER_UNAVAILABLE = "CarrierUnavailable"
+# Raised by the notify step when the channel is unavailable for now (SES throttling, a 5xx, no
+# answer): asked again with backoff; once spent, the failure is recorded and the return goes on.
+NOTIFICATION_UNAVAILABLE = "NotificationUnavailable"
+# Raised by the label step when a person must fix something first (no carrier configured, no
+# address, customs data missing, the carrier refused): the reason is on the return and in a ticket,
+# and the step is asked again for about a day (LABEL_RETRY_*), so the label follows the fix.
+LABEL_NOT_ISSUED = "LabelNotIssued"
+LABEL_RETRY = {
+    "interval": Duration.minutes(15),
+    "max_attempts": 10,
+    "backoff_rate": 2,
+    "max_delay": Duration.hours(4),
+}
 # A task that ran out of time: the state's own timeout, or the function's (Lambda reports it as
 # Sandbox.Timedout, or Lambda.Unknown on older runtimes).
 TIMEOUT_ERRORS = ["States.Timeout", "Sandbox.Timedout", "Lambda.Unknown"]
@@ -181,6 +194,51 @@ class ReturnWorkflow(Construct):
         task.add_catch(self._failed(name), errors=["States.ALL"], result_path="$.error")
         return task
 
+    def _notify(self, name: str, then: sfn.IChainable, announce: str | None) -> sfn.IChainable:
+        """A side channel: retried, and never the end of the execution. Whatever it raises once its
+        retries are spent is recorded on the return's timeline (the same function, told the error)
+        and the return goes on to `then`; even that record failing does not stop it."""
+        extra = {"announce": announce} if announce else {}
+        task = tasks.LambdaInvoke(
+            self,
+            name,
+            lambda_function=self.functions["notify"],
+            payload=sfn.TaskInput.from_object({"rma": sfn.JsonPath.string_at("$.rma"), **extra}),
+            payload_response_only=True,
+            result_path="$.notified",
+            retry_on_service_exceptions=False,
+            task_timeout=sfn.Timeout.duration(
+                Duration.seconds(step_timeout_seconds("notify") + TASK_MARGIN_SECONDS)
+            ),
+        )
+        task.add_retry(
+            errors=LAMBDA_SERVICE_ERRORS, interval=Duration.seconds(2), max_attempts=6, backoff_rate=2
+        )
+        task.add_retry(
+            errors=TIMEOUT_ERRORS, interval=Duration.seconds(10), max_attempts=3, backoff_rate=2,
+            max_delay=Duration.minutes(5),
+        )  # fmt: skip
+        task.add_retry(
+            errors=[NOTIFICATION_UNAVAILABLE], interval=Duration.seconds(30), max_attempts=4, backoff_rate=2
+        )
+        record = tasks.LambdaInvoke(
+            self,
+            f"Record failure of {name}",
+            lambda_function=self.functions["notify"],
+            payload=sfn.TaskInput.from_object(
+                {"rma": sfn.JsonPath.string_at("$.rma"), "error": sfn.JsonPath.object_at("$.error"), **extra}
+            ),
+            payload_response_only=True,
+            result_path=sfn.JsonPath.DISCARD,
+            retry_on_service_exceptions=False,
+        )
+        record.add_retry(
+            errors=LAMBDA_SERVICE_ERRORS, interval=Duration.seconds(2), max_attempts=6, backoff_rate=2
+        )
+        record.add_catch(then, errors=["States.ALL"], result_path=sfn.JsonPath.DISCARD)
+        task.add_catch(record.next(then), errors=["States.ALL"], result_path="$.error")
+        return task.next(then)
+
     def _wait(self, name: str, wait: str, timeout_path: str) -> tasks.LambdaInvoke:
         task = tasks.LambdaInvoke(
             self,
@@ -225,8 +283,7 @@ class ReturnWorkflow(Construct):
         def notify(what: str, then: sfn.IChainable, announce: str | None = None) -> sfn.IChainable:
             # The customer hears of each step that concerns them (sent once per status). A state
             # that knows which status it announces says so: later news must not swallow it.
-            extra = {"announce": announce} if announce else {}
-            return self._task(f"Notify {what}", "notify", "$.notified", **extra).next(then)
+            return self._notify(f"Notify {what}", then, announce)
 
         done = sfn.Succeed(self, "Closed")
         rejected = notify("rejected", sfn.Succeed(self, "Rejected"), "rejected")
@@ -238,6 +295,7 @@ class ReturnWorkflow(Construct):
         issue_label.add_retry(
             errors=[CARRIER_UNAVAILABLE], interval=Duration.seconds(10), max_attempts=5, backoff_rate=2
         )
+        issue_label.add_retry(errors=[LABEL_NOT_ISSUED], **LABEL_RETRY)  # type: ignore[arg-type]
         resolve = self._task("Resolve", "resolve", "$.resolved")
         # Retriers are tried in order; this one precedes nothing else that matches the error.
         resolve.add_retry(

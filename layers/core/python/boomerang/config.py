@@ -48,6 +48,8 @@ class WorkflowConfig(FromEnv):
     # providers' HTTPS requests go instead (boomerang.payments.factory).
     shop_secrets_prefix: str = Field(default=DEFAULT_SECRETS_PREFIX, min_length=1)
     payment_endpoints: str = ""
+    # Empty in AWS (EasyPost's own API); `make local` points it at its fake (local/easypost.py).
+    easypost_api_base: str = ""
 
 
 class StorefrontConfig(FromEnv):

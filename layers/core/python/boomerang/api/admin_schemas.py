@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from boomerang.api.schemas import Body, MoneyIO, ReturnOut, utc
+from boomerang.api.schemas import Body, MoneyIO, ReturnLabelOut, ReturnOut, utc
 from boomerang.api.text import MULTILINE, PLAIN, FlagsHiddenText, PlainText
 from boomerang.domain.models import SHOPIFY_DISPOSITIONS, Grade, Identifier, Return, TimelineEntry
 from boomerang.domain.refund_failures import PayoutMethod, refund_failure
@@ -78,11 +78,10 @@ class InspectionIn(Body):
 # --- responses -------------------------------------------------------------------------------------
 
 
-class LabelOut(BaseModel):
-    carrier: str
-    tracking_number: str
+class LabelOut(ReturnLabelOut):
+    """The label as the customer sees it, and when it was issued."""
+
     issued_at: str
-    valid_until: str
 
 
 class InspectedItemOut(BaseModel):
@@ -173,17 +172,12 @@ class StaffReturnOut(ReturnOut, FlagsHiddenText):
         base = ReturnOut.of(ret, timeline)
         label, inspection, refund, failure = ret.label, ret.inspection, ret.refund, ret.failure
         return cls(
-            **dict(base),
+            **{k: v for k, v in dict(base).items() if k != "label"},
             shop=ret.shop,
             customer_ref=ret.customer_ref,
             label=None
-            if label is None
-            else LabelOut(
-                carrier=label.carrier,
-                tracking_number=label.tracking_number,
-                issued_at=utc(label.issued_at),
-                valid_until=utc(label.valid_until),
-            ),
+            if label is None or base.label is None
+            else LabelOut(**dict(base.label), issued_at=utc(label.issued_at)),
             inspection=None
             if inspection is None
             else InspectionOut(

@@ -458,6 +458,29 @@ class TimelineEntryOut(BaseModel):
     actor: str
 
 
+class ReturnLabelOut(BaseModel):
+    """The return's label as the customer's view shows it: what to print and where to drop it off."""
+
+    carrier: str
+    tracking_number: str
+    valid_until: str = Field(description="The last day the carrier accepts the parcel with this label")
+    href: str = Field(
+        description="GET this (with the same credentials) for a link to the label PDF and its customs papers"
+    )
+    url: str | None = Field(
+        default=None, description="The carrier's own label link, where the carrier hosts the label"
+    )
+    qr_code_url: str | None = Field(
+        default=None,
+        description="The carrier's QR code for printer-free drop-off, where the carrier gives one",
+    )
+    customs_papers: bool = Field(
+        default=False,
+        description="The parcel crosses a customs border: print the commercial invoice (see `href`) too",
+    )
+    specimen: bool = Field(default=False, description="A test-mode label: no postage, its PDF says SPECIMEN")
+
+
 class ReturnOut(BaseModel):
     rma: str
     order_id: str
@@ -472,11 +495,13 @@ class ReturnOut(BaseModel):
     created_at: str
     updated_at: str
     version: int
+    label: ReturnLabelOut | None = Field(default=None, description="Once the label is issued")
     timeline: list[TimelineEntryOut] | None = None
 
     @classmethod
     def of(cls, ret: Return, timeline: list[TimelineEntry] | None = None) -> ReturnOut:
         d = ret.decision
+        label = ret.label
         return cls(
             rma=ret.rma,
             order_id=ret.order_id,
@@ -508,6 +533,18 @@ class ReturnOut(BaseModel):
             created_at=utc(ret.created_at),
             updated_at=utc(ret.updated_at),
             version=ret.version,
+            label=None
+            if label is None
+            else ReturnLabelOut(
+                carrier=label.carrier,
+                tracking_number=label.tracking_number,
+                valid_until=utc(label.valid_until),
+                href=f"/v1/returns/{ret.rma}/label",
+                url=label.url,
+                qr_code_url=label.qr_code_url,
+                customs_papers=bool(label.customs_invoice_url or label.customs_document_key),
+                specimen=label.specimen,
+            ),
             timeline=None
             if timeline is None
             else [

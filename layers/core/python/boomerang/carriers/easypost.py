@@ -39,9 +39,11 @@ QR_FORM = "label_qr_code"
 INVOICE_FORM = "commercial_invoice"
 
 
-def easypost_client(api_key: str) -> Any:
+def easypost_client(api_key: str, api_base: str = "") -> Any:
     from easypost.easypost_client import EasyPostClient
 
+    if api_base:  # `make local`'s fake EasyPost (local/easypost.py); EasyPost's own API otherwise
+        return EasyPostClient(api_key, api_base=api_base, timeout=int(EASYPOST.timeout_seconds))
     return EasyPostClient(api_key, timeout=int(EASYPOST.timeout_seconds))
 
 

@@ -7,6 +7,11 @@
 - a live shop without a carrier for the hub, or without its key: CarrierNotConfigured, naming what
   to configure. No label is bought and nothing falls back to the sandbox; the workflow records the
   reason on the return and opens a ticket for staff.
+
+Every function gets its carriers here: the label step a CarrierFactory built by `carrier_factory`
+from its configuration (the shop's provider settings on the table, its EasyPost key in Secrets
+Manager, the label bucket); the functions that buy no labels `NO_LABELS`, which refuses to. Tests
+and tools that choose one carrier for every hub say so with `OneCarrier`.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from boomerang.carriers.fixed import NO_LABELS, NoLabels, OneCarrier
 from boomerang.carriers.labels import LabelStore
 from boomerang.carriers.port import ReturnLabels
 from boomerang.carriers.sandbox import SandboxCarrier
@@ -23,6 +29,8 @@ from boomerang.credentials import CredentialsError, ShopCredentials
 from boomerang.domain.labels import LabelRequest
 from boomerang.domain.models import Label
 from boomerang.domain.providers import CarrierNotConfigured, ProviderSettings
+
+__all__ = ["NO_LABELS", "CarrierFactory", "EasyPostCredentials", "NoLabels", "OneCarrier", "carrier_factory"]
 
 EASYPOST_SECRET = "easypost"  # noqa: S105 (the secret's name, not a secret)
 
@@ -40,13 +48,19 @@ class CarrierFactory:
         credentials: ShopCredentials | None = None,
         labels: LabelStore | None = None,
         easypost_client: Callable[[str], Any] | None = None,
+        easypost_api_base: str = "",
     ):
         """`easypost_client(api_key)` builds the SDK client (tests give one that replays)."""
         self.settings_of = settings_of
         self.credentials = credentials or ShopCredentials()
         self.labels = labels
         self.easypost_client = easypost_client
+        # Where the SDK sends its requests: EasyPost's API, or `make local`'s fake (local/easypost.py).
+        self.easypost_api_base = easypost_api_base
         self._clients: dict[str, tuple[str, Any]] = {}
+
+    def settings(self, shop: str) -> ProviderSettings:
+        return self.settings_of(shop)
 
     def for_hub(self, shop: str, hub_id: str) -> ReturnLabels:
         settings = self.settings_of(shop)
@@ -86,7 +100,23 @@ class CarrierFactory:
             else:
                 from boomerang.carriers.easypost import easypost_client
 
-                made = easypost_client(api_key)
+                made = easypost_client(api_key, self.easypost_api_base)
             cached = (api_key, made)
             self._clients[shop] = cached
         return cached[1]
+
+
+def carrier_factory(
+    table_name: str, ddb: Any, label_bucket_name: str = "", easypost_api_base: str = ""
+) -> CarrierFactory:
+    """The label step's carriers, from its configuration: each shop's provider settings (cached a
+    minute, boomerang.store.providers), its credentials from Secrets Manager, the label bucket
+    where Boomerang stores the PDFs it renders (specimens, customs invoices)."""
+    from boomerang.store.providers import ProviderSettingsStore
+
+    return CarrierFactory(
+        ProviderSettingsStore(table_name, ddb).get,
+        ShopCredentials(),
+        LabelStore(label_bucket_name) if label_bucket_name else None,
+        easypost_api_base=easypost_api_base,
+    )

@@ -2,8 +2,9 @@
 
 `ReturnLabels.buy(request)` is the port: a prepaid return label for a LabelRequest
 (boomerang.domain.labels: the customer's address, the hub, customs papers where the parcel crosses
-a customs border). `Carrier.buy_return_label` is the older call the workflow still makes until it
-builds LabelRequests (the sandbox and EasyPost adapters answer both).
+a customs border). `Carrier.buy_return_label` is the older call (no address, no customs): the
+sandbox answers it for a test-mode shop's order that has no address. `Carriers` is how the
+workflow finds the carrier of a shop's hub.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Protocol
 from boomerang.domain.errors import DomainError
 from boomerang.domain.labels import LabelRequest
 from boomerang.domain.models import Hub, Label, Return
+from boomerang.domain.providers import ProviderSettings
 
 
 class Carrier(Protocol):
@@ -26,6 +28,18 @@ class ReturnLabels(Protocol):
     def buy(self, request: LabelRequest) -> Label:
         """A prepaid label for `request`, bought once per return (the carrier's reference is the
         RMA); with the carrier's QR code and customs papers where there are some."""
+        ...
+
+
+class Carriers(Protocol):
+    """Where the workflow's label step gets its carrier: per shop and hub (carriers/factory.py)."""
+
+    def settings(self, shop: str) -> ProviderSettings:
+        """The shop's provider settings: test mode, carriers per hub, customs defaults."""
+        ...
+
+    def for_hub(self, shop: str, hub_id: str) -> ReturnLabels:
+        """The carrier that buys `hub_id`'s labels for `shop`; CarrierNotConfigured where none."""
         ...
 
 
@@ -50,3 +64,13 @@ class NoRate(LabelRefused):
     """No rate within the hub's carriers and service levels (and the shop's carrier accounts)."""
 
     code = "no_rate"
+
+
+class LabelNotIssued(DomainError):
+    """The label step could not issue a label for a reason a person must fix (no carrier configured,
+    no address, customs data missing, the carrier refused): the reason is on the return's timeline
+    and in a ticket; the state machine asks again later (its retrier names this error)."""
+
+    code = "label_not_issued"
+    # As GET /v1/returns/{rma}/label answers for a return without its label (the API never raises it).
+    http_status = 404

@@ -25,6 +25,9 @@ def sandbox_tracking_number(rma: str) -> str:
 
 
 class SandboxCarrier:
+    # A specimen shows the hub and the RMA only: it can be issued without the customer's address.
+    needs_address = False
+
     def __init__(self, labels: LabelStore | None = None):
         self.labels = labels
 

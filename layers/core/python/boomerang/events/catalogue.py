@@ -101,6 +101,25 @@ class WorkflowFailed(EventData):
     error: str
 
 
+class LabelNotIssued(EventData):
+    rma: str
+    order_id: str
+    hub_id: str
+    reason: str = Field(
+        description=(
+            "Why no label was issued, until a person fixes it: carrier_not_configured, "
+            "no_ship_from_address, customs_data_missing, label_refused or no_rate"
+        )
+    )
+
+
+class NotificationFailed(EventData):
+    rma: str
+    channel: Literal["email"]
+    template: str
+    error: str = Field(description="The channel's error code (never the address or the message)")
+
+
 class CustomerNotified(EventData):
     rma: str
     template: str
@@ -184,6 +203,7 @@ CATALOGUE: dict[str, dict[int, type[EventData]]] = {
     "return.cancelled": {1: ReturnData},
     "return.expired": {1: ReturnData},
     "return.label_issued": {1: LabelIssued},
+    "label.not_issued": {1: LabelNotIssued},
     "return.in_transit": {1: ReturnData},
     "return.delivered": {1: ReturnData},
     "return.carrier_exception": {1: CarrierException},
@@ -197,6 +217,7 @@ CATALOGUE: dict[str, dict[int, type[EventData]]] = {
     "refund.succeeded": {1: Amount},
     "refund.failed": {1: RefundFailed},
     "customer.notified": {1: CustomerNotified},
+    "customer.notification_failed": {1: NotificationFailed},
     "customer.email_suppressed": {1: EmailSuppressed},
     "workflow.failed": {1: WorkflowFailed},
     "dispute.created": {1: DisputeCreated},

@@ -91,17 +91,32 @@ def message_for(
     # The facts only; what is not known (no reason given, no label) each language says its own way.
     values = {"rma": ret.rma, "amount": str(amount)}
     if ret.label:
+        label = ret.label
         values |= {
-            "carrier": ret.label.carrier,
-            "valid_until": f"{ret.label.valid_until:%Y-%m-%d}",
-            "tracking_number": ret.label.tracking_number,
-            "label_url": ret.label.url or "",
+            "carrier": label.carrier,
+            "valid_until": f"{label.valid_until:%Y-%m-%d}",
+            "tracking_number": label.tracking_number,
         }
+        # The carrier's own links (they last as long as the label); a PDF Boomerang stored is
+        # printed from the return's page, which hands out a fresh link (each language says so).
+        if label.url:
+            values["label_url"] = label.url
+        if label.qr_code_url:
+            values["qr_code_url"] = label.qr_code_url
+        if label.customs_invoice_url:
+            values["customs_invoice_url"] = label.customs_invoice_url
+        if label.customs_invoice_url or label.customs_document_key:
+            values["customs_papers"] = "yes"
     if reason:
         values["reason"] = reason
     if options:  # a refund failure's next steps (the payments catalogue)
         values["options"] = options
-    filled = {"carrier": "the carrier", "valid_until": "", "reason": "it does not meet the return policy."}
+    filled = {
+        "carrier": "the carrier",
+        "valid_until": "",
+        "reason": "it does not meet the return policy.",
+        "label_url": "on your return's page",
+    }
     filled |= values
     subject, body = template
     if ret.status is S.REFUND_FAILED:

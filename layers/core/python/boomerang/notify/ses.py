@@ -27,7 +27,8 @@ import boto3
 
 from boomerang.domain.models import Return
 from boomerang.notify.messages import Message
-from boomerang.notify.templates import EmailTemplate, catalogue, language_for
+from boomerang.notify.port import NotificationRefused, NotificationUnavailable
+from boomerang.notify.templates import EmailTemplate, catalogue, language_for, with_label_extras
 from boomerang.services.customers import customer_ref
 from boomerang.store.records import Repository
 from boomerang.store.suppressions import SuppressionStore
@@ -37,6 +38,12 @@ from boomerang.timeouts import AWS
 SUPPRESSED = "suppressed"
 # What SES accepts in a message tag's value.
 _NOT_TAG = re.compile(r"[^A-Za-z0-9_.@-]")
+
+# SES's answers that mean "not now": the step is asked again later. Any other error is a refusal.
+TRANSIENT = frozenset(
+    {"Throttling", "ThrottlingException", "TooManyRequestsException", "LimitExceededException",
+     "InternalFailure", "InternalServiceError", "ServiceUnavailable", "ServiceUnavailableException"}
+)  # fmt: skip
 
 # A delivery retried later than this is sent again (SES itself never deduplicates).
 ONCE_FOR_SECONDS = 7 * 24 * 3600
@@ -132,7 +139,7 @@ class SesNotifier:
             values["reason"] = values.get(
                 f"evidence_{problem}", values.get("evidence_other", values["reason"])
             )
-        subject, body = template.render(values)
+        subject, body = template.render(with_label_extras(values))
         return Email(order.customer_email, language, message.template, subject, body)
 
     def _template(self, shop: str, language: str, name: str) -> EmailTemplate | None:
@@ -171,5 +178,19 @@ class SesNotifier:
             request["ConfigurationSetName"] = self.configuration_set
         if mail.get("rma"):
             request["EmailTags"] = [{"Name": "rma", "Value": _NOT_TAG.sub("_", mail["rma"])}]
-        sent = self.ses.send_email(**request)
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            sent = self.ses.send_email(**request)
+        except ClientError as exc:
+            # The code only: SES's message may quote the recipient (an unverified address, say).
+            code = str(exc.response.get("Error", {}).get("Code", "ClientError"))
+            if (
+                code in TRANSIENT
+                or int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)) >= 500
+            ):
+                raise NotificationUnavailable(f"SES: {code}") from None
+            raise NotificationRefused(f"SES refused the email: {code}") from None
+        except BotoCoreError as exc:  # no answer (connection, read timeout) after botocore's retries
+            raise NotificationUnavailable(f"SES: {type(exc).__name__}") from None
         return {"message_id": str(sent["MessageId"])}

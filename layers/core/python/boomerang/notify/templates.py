@@ -29,6 +29,11 @@ PLACEHOLDERS = frozenset(
         "tracking_number",
         "valid_until",
         "label_url",
+        "qr_code_url",
+        "customs_invoice_url",
+        # The label's extras, each on a line of its own, in the customer's language: the carrier's
+        # QR code for printer-free drop-off and the customs papers, where the label has them.
+        "label_extras",
         "reason",
         "options",
     }
@@ -78,13 +83,27 @@ def language_for(*preferences: str | None) -> str:
     return choose_language(*preferences, supported=LANGUAGES)
 
 
+def with_label_extras(filled: dict[str, str]) -> dict[str, str]:
+    """`filled` (a language's defaults and a message's values) with `label_extras`: the QR code's
+    line where the carrier gave one, the customs papers' line where the parcel crosses a border (a
+    link to the carrier's invoice, or where to print Boomerang's)."""
+    lines: list[str] = []
+    if filled.get("qr_code_url"):
+        lines.append(f"{filled.get('qr_code_text', '')} {filled['qr_code_url']}")
+    if filled.get("customs_invoice_url"):
+        lines.append(f"{filled.get('customs_text', '')} {filled['customs_invoice_url']}")
+    elif filled.get("customs_papers"):
+        lines.append(filled.get("customs_page_text", ""))
+    return {**filled, "label_extras": "".join("\n" + line for line in lines if line.strip())}
+
+
 def render(language: str, name: str, values: dict[str, str]) -> tuple[str, str] | None:
     """A template of the library in `language` (English where that language lacks it), filled with
     the language's defaults and `values`; None where no language has the template."""
     template = catalogue(language).templates.get(name) or catalogue(FALLBACK).templates.get(name)
     if template is None:
         return None
-    filled = {**catalogue(language).defaults, **values}
+    filled = with_label_extras({**catalogue(language).defaults, **values})
     # A refund failure names its next steps (dispute, retry, checking): that language's text.
     steps = values.get("next_steps")
     if steps and "options" not in values:

@@ -62,6 +62,9 @@ SYSTEM_TICKETS: dict[str, SystemTicketKind] = {
     "return.carrier_exception": SystemTicketKind(
         Group.SUPPORT, "tracking", Priority.HIGH, "Carrier exception on return {rma}: {status}"
     ),
+    "label.not_issued": SystemTicketKind(
+        Group.ADMIN, "other", Priority.HIGH, "No label for return {rma} (hub {hub_id}): {reason}"
+    ),
     "refund.failed": SystemTicketKind(
         Group.FINANCE, "refund_status", Priority.HIGH, "Refund failed for return {rma}: {failure_reason}"
     ),

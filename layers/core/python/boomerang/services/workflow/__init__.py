@@ -22,7 +22,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from boomerang.carriers.port import Carrier
+from boomerang.carriers.port import Carrier, Carriers, ReturnLabels
 from boomerang.domain.models import Return, Wait
 from boomerang.domain.policy import Policy
 from boomerang.domain.refund_failures import PayoutMethod
@@ -71,7 +71,7 @@ class ReturnWorkflow(WorkflowCore):
         repo: Repository,
         policy_for: Callable[[str], Policy],
         engine: WorkflowEngine,
-        carrier: Carrier,
+        carrier: Carriers | Carrier | ReturnLabels | None,
         payments: Payments,
         clock: Callable[[], datetime],
         notifier: Notifier | None = None,
@@ -101,6 +101,9 @@ class ReturnWorkflow(WorkflowCore):
 
     def notify(self, rma: str, announce: ReturnStatus | None = None) -> dict[str, Any]:
         return self.lifecycle.notify(rma, announce)
+
+    def notification_failed(self, rma: str, announce: ReturnStatus | None, error: str) -> dict[str, Any]:
+        return self.lifecycle.notification_failed(rma, announce, error)
 
     def close(self, rma: str) -> dict[str, Any]:
         return self.lifecycle.close(rma)

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from boomerang.carriers.port import Carrier
+from boomerang.carriers.fixed import NO_LABELS, OneCarrier
+from boomerang.carriers.port import Carrier, Carriers, ReturnLabels
 from boomerang.domain.errors import DomainError
 from boomerang.domain.models import Return, TimelineEntry, Wait
 from boomerang.domain.policy import Policy
@@ -76,7 +77,7 @@ class WorkflowCore:
         repo: Repository,
         policy_for: Callable[[str], Policy],
         engine: WorkflowEngine,
-        carrier: Carrier,
+        carrier: Carriers | Carrier | ReturnLabels | None,
         payments: Payments,
         clock: Callable[[], datetime],
         notifier: Notifier | None = None,
@@ -84,7 +85,11 @@ class WorkflowCore:
         self.repo = repo
         self.policy_for = policy_for
         self.engine = engine
-        self.carrier = carrier
+        # The shop's carrier per hub (CarrierFactory); one carrier given alone serves every hub (a
+        # test's sandbox); None: this function buys no labels.
+        if carrier is None:
+            carrier = NO_LABELS
+        self.carriers: Carriers = carrier if hasattr(carrier, "for_hub") else OneCarrier(carrier)  # type: ignore[assignment]
         self.payments = payments
         self.clock = clock
         self.notifier = notifier or SandboxNotifier()

@@ -8,6 +8,7 @@ from typing import Any
 from boomerang.domain.models import Failure, TimelineEntry, Wait
 from boomerang.domain.status import ReturnStatus
 from boomerang.notify.messages import message_for
+from boomerang.notify.port import NotificationRefused
 from boomerang.notify.templates import language_for
 from boomerang.services.retry import retry_stale
 from boomerang.services.workflow.core import WAIT_FROM, Phase, S
@@ -64,7 +65,12 @@ class LifecyclePhase(Phase):
         sent = compose(ret, message) if compose is not None else None
         subject = sent.subject if sent is not None else message.subject
         sent_in = sent.language if sent is not None else message.locale
-        message_id = self.core.notifier.send(ret, message)
+        try:
+            message_id = self.core.notifier.send(ret, message)
+        except NotificationRefused as exc:
+            # For good: on the timeline, and the return moves on. (NotificationUnavailable goes to
+            # the state machine, which asks again with backoff before it records the failure.)
+            return self.notification_failed(rma, status, exc.message)
         entry = TimelineEntry(
             version=ret.version + 1,
             at=self.core.clock(),
@@ -77,6 +83,33 @@ class LifecyclePhase(Phase):
         data = {"rma": rma, "template": message.template, "message_id": message_id, "language": sent_in}
         self.core.repo.save(ReturnChange(noted, ret.version, [entry], [Event("customer.notified", data)]))
         return {"rma": rma, "status": ret.status.value, "notified": True}
+
+    @retry_stale
+    def notification_failed(self, rma: str, announce: ReturnStatus | None, error: str) -> dict[str, Any]:
+        """The customer could not be told of `announce`: say so on the timeline (once per status),
+        with a `customer.notification_failed` event, and let the return move on. `error` is the
+        channel's error code or the step's error name, never an address."""
+        ret, timeline = self.core.repo.get_return(rma)
+        status = announce or ret.status
+        event = f"customer.notification_failed.{status.value}"
+        answer = {"rma": rma, "status": ret.status.value, "notified": False}
+        if any(entry.event in (event, f"customer.notified.{status.value}") for entry in timeline):
+            return answer
+        entry = TimelineEntry(
+            version=ret.version + 1,
+            at=self.core.clock(),
+            status=ret.status,
+            event=event,
+            message=f"The customer could not be emailed about '{status.value}' ({error[:200]}); "
+            "the return goes on.",
+            actor="workflow",
+        )
+        noted = ret.model_copy(update={"version": ret.version + 1, "updated_at": entry.at})
+        data = {"rma": rma, "channel": "email", "template": f"return.{status.value}", "error": error[:200]}
+        self.core.repo.save(
+            ReturnChange(noted, ret.version, [entry], [Event("customer.notification_failed", data)])
+        )
+        return answer
 
     @retry_stale
     def close(self, rma: str) -> dict[str, Any]:
