@@ -12,6 +12,7 @@ otherwise the issue's levels (10, 50 and 100 clients, 60 s each; BENCH_LOAD_SECO
 from __future__ import annotations
 
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -86,7 +87,7 @@ class ClientLabel:
 def percentile(values: list[float], q: float) -> float:
     """Nearest-rank percentile (q in 0..100) of a non-empty list."""
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(q / 100 * len(ordered))))
     return ordered[rank - 1]
 
 
