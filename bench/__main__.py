@@ -123,7 +123,7 @@ def main() -> None:
         ]
         for op in ops
     ]
-    idle = costs.idle_month([template])
+    idle = costs.idle_month(costs.deployment_templates())
     cost_lines = {j.name: costs.per_thousand(j.usage) for j in metered}
     names = list(cost_lines)
     cost_rows = [

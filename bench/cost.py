@@ -198,10 +198,6 @@ def _count(template: dict[str, Any], kind: str) -> int:
     return sum(1 for r in template.get("Resources", {}).values() if r.get("Type") == kind)
 
 
-def _nested(template: dict[str, Any]) -> list[dict[str, Any]]:
-    return [template, *template.get("_nested", [])]
-
-
 def idle_month(templates: list[dict[str, Any]]) -> list[Line]:
     """The fixed monthly cost of a deployment that serves nothing, from its synthesized templates."""
 
@@ -246,4 +242,21 @@ def idle_month(templates: list[dict[str, Any]]) -> list[Line]:
             "Lambda, API Gateway, Step Functions, DynamoDB on demand, EventBridge, SES, X-Ray bill per use",
             0.0,
         ),
+    ]
+
+
+def deployment_templates() -> list[dict[str, Any]]:
+    """The main stack's template and its nested stacks' (monitoring's alarms live in one), as
+    `make deploy` would synthesize them for the idle month."""
+    from aws_cdk import App, NestedStack
+    from aws_cdk.assertions import Template
+
+    from infra.cdk.app import build_app
+    from local.template import offline_context
+
+    _, stack = build_app(App(context=offline_context()))
+    nested = [c for c in stack.node.find_all() if isinstance(c, NestedStack)]
+    return [
+        dict(Template.from_stack(stack).to_json()),
+        *(dict(Template.from_stack(n).to_json()) for n in nested),
     ]
