@@ -23,7 +23,8 @@ DOC = ROOT / "docs" / "PERFORMANCE.md"
 NOT_YET = """### Why the API-key return still makes 5 calls, and why the indexes still project ALL
 
 **The API-key path (5 calls, budget 4).** The calls: the idempotency record (PutItem), the order
-with the policy pointer (BatchGetItem), the customer (GetItem), the transaction, the idempotency
+with the policy pointer (BatchGetItem), the customer with their sessions' stamp (a second
+BatchGetItem), the transaction, the idempotency
 result (UpdateItem). A storefront key's request names only the order; the customer's record is
 keyed by a digest of the shop and the order's email, known only once the order is read, so order
 and customer cannot share the first read. Reaching 4 needs the customer's recent returns kept where

@@ -257,16 +257,16 @@ def section(report: LoadReport, in_process_label_ms: float | None = None) -> lis
         f"create the return, read it twice (7 requests). {report.plan.workers} worker processes; "
         "every return created runs its workflow in the coordinator (label, notifications) while the "
         "load goes on. Errors: no answer, or not the status the step expects.",
-        head,
-        "|---|---|---|---|---|---|---|---|---|",
-        *rows,
+        "\n".join([head, "|---|---|---|---|---|---|---|---|---|", *rows]),
         "Per operation at the highest level:",
-        "| operation | requests | p50 | p99 |",
-        "|---|---|---|---|",
-        *op_rows,
+        "\n".join(["| operation | requests | p50 | p99 |", "|---|---|---|---|", *op_rows]),
         f"### Throughput and workers ({report.plan.scaling_clients} clients, {os.cpu_count()} cores)",
-        "| workers | clients | requests/s | p50 | p99 | errors |",
-        "|---|---|---|---|---|---|",
-        *scale_rows,
+        "\n".join(
+            [
+                "| workers | clients | requests/s | p50 | p99 | errors |",
+                "|---|---|---|---|---|---|",
+                *scale_rows,
+            ]
+        ),
     ]
     return out
