@@ -96,7 +96,10 @@ def main() -> None:
     from bench import label_costs
 
     demo_passed, hub_rows = label_costs.measure_in_own_process()
-    failed = [op for op in ops if op.status >= 300]
+    # A mistyped order number is meant to answer 404; any other operation must succeed.
+    failed = [
+        op for op in ops if op.status >= 300 and not (op.status == 404 and "wrong order number" in op.name)
+    ]
     cold_rows = [
         [
             "floor: boto3 + pydantic + Powertools (Logger, Metrics, Tracer, resolver, idempotency)",
