@@ -15,7 +15,7 @@ help:
 	@echo "make local   - the storefront API and the customer pages (/demo/returns, /demo/policy) on http://127.0.0.1:$(PORT) (DynamoDB Local + moto), demo data loaded"
 	@echo "make demo    - walks returns through every journey (own stack, or DEMO_BASE_URL=http://...) and prints their timelines"
 	@echo "make test    - ruff, mypy and every test (unit, integration on DynamoDB Local and moto, infra)"
-	@echo "make bench   - cold start, DynamoDB calls and capacity per operation (writes docs/PERFORMANCE.md)"
+	@echo "make bench   - cold start, DynamoDB calls, request to label, load, the whole cost (docs/PERFORMANCE.md; BENCH_SHORT=1 short)"
 	@echo "make synth   - cdk synth (offline) into cdk.out/"
 	@echo "make deploy  - every stack into the caller's AWS account and region (ARGS='-c alarm_email=...'; docs/DEPLOY.md)"
 	@echo "make openapi - regenerate docs/openapi/ (refuses a breaking change unless ACCEPT_BREAKING=\"why\")"

@@ -98,7 +98,8 @@ def section(timing: EventTiming, cold_ms: dict[str, float]) -> list[str]:
         "| function | import and init (median, fresh processes) |\n|---|---|\n" + rows,
         f"From POST /v1/returns to the `return.requested` webhook at a local receiver (stream poll, "
         f"publisher, moto's EventBridge rule and SQS, fan-out, signed POST): median "
-        f"{timing.to_webhook_ms:.0f} ms of {timing.runs}; the local pollers wait 0.2 s between polls. "
+        f"{timing.to_webhook_ms:.0f} ms of {timing.runs}; the local queue feeds long-poll, the stream "
+        "is read 0.2 s apart while idle. "
         f"A return published {timing.events_per_return:.1f} events up to its first wait; each is one "
         "PutEvents entry, and per webhook subscriber two SQS messages (fan-out, delivery).",
     ]

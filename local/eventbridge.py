@@ -23,6 +23,9 @@ from local.from_template import of_type
 from local.streams import Handler, StreamFeed
 
 log = logging.getLogger(__name__)
+# How long a queue feed's receive waits for a message before asking again (moto answers at once
+# when one arrives, as SQS long polling does).
+LONG_POLL_SECONDS = 1
 
 
 def _ref(value: Any) -> str | None:
@@ -49,9 +52,14 @@ class QueueFeed:
     def __post_init__(self) -> None:
         self.sqs = self.sqs or boto3.client("sqs")
 
-    def poll(self) -> int:
+    def poll(self, wait: int = 0) -> int:
+        """Receive one batch and hand it to the function; `wait` seconds of long polling (moto's
+        server answers as soon as a message arrives), 0 to return at once (drain)."""
         got = self.sqs.receive_message(
-            QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size, AttributeNames=["All"]
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=self.batch_size,
+            AttributeNames=["All"],
+            WaitTimeSeconds=wait,
         )
         messages = got.get("Messages", [])
         if not messages:
@@ -78,13 +86,16 @@ class QueueFeed:
         return total
 
     def start(self, interval: float = 0.2) -> QueueFeed:
+        """Poll as Lambda's SQS event source does: long polls that wake on a message, one after
+        another (a second's wait each, so `stop` is heard); `interval` only after a failed poll."""
+
         def run() -> None:
-            while not self._stop.wait(interval):
+            while not self._stop.is_set():
                 try:
-                    while self.poll():
-                        pass
+                    self.poll(wait=LONG_POLL_SECONDS)
                 except Exception:
                     log.exception("queue poll failed")
+                    self._stop.wait(interval)
 
         self._thread = threading.Thread(target=run, name=f"queue-{self.function_name}", daemon=True)
         self._thread.start()
@@ -103,8 +114,10 @@ class RuleTargetFeed(QueueFeed):
     functions); a failed invocation leaves the event on the queue, to be retried as EventBridge
     retries it."""
 
-    def poll(self) -> int:
-        got = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size)
+    def poll(self, wait: int = 0) -> int:
+        got = self.sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size, WaitTimeSeconds=wait
+        )
         messages = got.get("Messages", [])
         for m in messages:
             try:
@@ -231,5 +244,8 @@ class LocalEvents:
                 return
 
     def stop(self) -> None:
-        for feed in [*self.streams, *self.queues]:
+        feeds = [*self.streams, *self.queues]
+        for feed in feeds:  # all told first: each queue feed may be in a long poll of a second
+            feed._stop.set()
+        for feed in feeds:
             feed.stop()

@@ -45,6 +45,7 @@ class StreamFeed:
     function_name: str = "outbox_publisher"
     ddb: Any = None
     _iterators: dict[str, str | None] = field(default_factory=dict)  # shard id -> next iterator
+    failing: bool = False  # the last batch handed over failed
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _thread: threading.Thread | None = None
@@ -80,6 +81,7 @@ class StreamFeed:
                 if wanted:
                     delivered += len(wanted)
                     failed = self._deliver(wanted)
+                    self.failing = failed is not None
                     if failed is not None:
                         # Start again at the first failed record, as Lambda does.
                         next_iterator = self.streams.get_shard_iterator(
@@ -118,12 +120,18 @@ class StreamFeed:
         return str(min((f["itemIdentifier"] for f in failures), key=int))
 
     def start(self, interval: float = 0.2) -> StreamFeed:
+        """Poll the stream; after a poll that found records, again at once (a return's steps write
+        in bursts), and `interval` apart only while nothing comes (streams have no long poll)."""
+
         def run() -> None:
-            while not self._stop.wait(interval):
+            while not self._stop.is_set():
                 try:
-                    self.poll()
+                    found = self.poll()
                 except Exception:
                     log.exception("stream poll failed")
+                    found = 0
+                if not found or self.failing:  # a failing batch is retried `interval` apart
+                    self._stop.wait(interval)
 
         self._thread = threading.Thread(target=run, name=f"stream-{self.table_name}", daemon=True)
         self._thread.start()

@@ -20,7 +20,13 @@ from urllib.parse import urlparse
 import boto3
 from botocore.config import Config
 
-from local.stepfunctions.dispatch import DISPATCH, Invocation, _Target, install_lambda_dispatch
+from local.stepfunctions.dispatch import (
+    DISPATCH,
+    Invocation,
+    _Target,
+    install_lambda_dispatch,
+    install_parse_cache,
+)
 from local.stepfunctions.template import (
     ACCOUNT_ID,
     REGION,
@@ -113,6 +119,7 @@ class LocalStepFunctions:
 
     def deploy(self) -> LocalStepFunctions:
         install_lambda_dispatch()
+        install_parse_cache()
         os.environ.update(self.environment())
         configure_moto_server(self.endpoint)
         machines = state_machines_in(self.template)
