@@ -124,6 +124,7 @@ def _order(api: Any, api_key: str, country: str, currency: str, address: dict[st
         "customer": {"email": f"{oid}@example.com", "country": country, **LOCALES.get(country, {})},
         "currency": currency,
         "ordered_at": at(5),
+        "payment_reference": f"pi_{uuid.uuid4().hex[:24]}",  # a Stripe payment intent to refund to
         "shipping_address": address,
         "lines": [
             {
