@@ -13,6 +13,7 @@ from boomerang.auth.staff import ADMIN, FINANCE, STAFF_GROUPS, SUPPORT
 
 STOREFRONT_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/v1/orders"),
+    ("POST", "/v1/products"),
     ("POST", "/v1/sessions"),
     ("POST", "/v1/sessions/revoke"),
     ("GET", "/v1/orders/{order_id}/eligibility"),

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from boomerang.auth.principal import Principal
     from boomerang.carriers.labels import LabelStore
     from boomerang.orchestration.step_functions import WorkflowEngine
+    from boomerang.services.catalog import CatalogService
     from boomerang.services.evidence import EvidenceService
     from boomerang.services.policies import PolicySource
     from boomerang.services.returns import ReturnsService
@@ -31,6 +32,7 @@ class StorefrontDeps(Protocol):
     repo: Repository
     policies: PolicySource
     service: ReturnsService
+    catalog: CatalogService
     auth: Authenticator
     session_guard: SessionGuard  # counts attempts at opening a session
     revocation: SessionRevocation  # signs a customer out everywhere
