@@ -219,7 +219,8 @@ def test_another_product_only_where_the_policy_allows(api: Any, storefront: Any)
         assert put_product(api, product, key=DEMO_API_KEY)[0] == 201
     oid = uuid.uuid4().hex[:12]
     body = {
-        "order_id": oid, "order_number": f"#{oid}", "customer": {"email": f"{oid}@example.com", "country": "US"},
+        "order_id": oid, "order_number": f"#{oid}",
+        "customer": {"email": f"{oid}@example.com", "country": "US"},
         "currency": "USD", "ordered_at": _at(8),
         "lines": [{"line_id": "l1", "sku": "T-S", "category": "apparel", "quantity": 1,
                    "unit_price": {"amount": "39.00", "currency": "USD"}, "delivered_at": _at(5),
