@@ -92,11 +92,8 @@ def linked_order(
 
 
 def exchange(api: Any, order: dict[str, Any], variant: str | None, **kw: Any) -> tuple[int, Any]:
-    item: dict[str, Any] = {
-        "line_id": order["lines"][0]["line_id"],
-        "quantity": 1,
-        "reason": "size_too_small",
-    }
+    reason = kw.pop("reason", "size_too_small")
+    item: dict[str, Any] = {"line_id": order["lines"][0]["line_id"], "quantity": 1, "reason": reason}
     if variant is not None:
         item["exchange_variant_id"] = variant
     body = {"order_id": order["order_id"], "items": [item], "resolution": kw.pop("resolution", "exchange")}
@@ -234,3 +231,41 @@ def test_another_product_only_where_the_policy_allows(api: Any, storefront: Any)
         headers={"Idempotency-Key": uuid.uuid4().hex},
     )  # fmt: skip
     assert status == 422 and out["error"]["code"] == "exchange_product_not_allowed"
+
+
+def _workflow(repo: Repository) -> Any:
+    from boomerang.carriers.sandbox import SandboxCarrier
+    from boomerang.payments.sandbox import SandboxPayments
+    from boomerang.services.workflow import ReturnWorkflow
+    from tests.integration.test_workflow_service import RecordingEngine
+
+    policy = repo.current_policy(SHOP)
+    return ReturnWorkflow(
+        repo,
+        lambda shop: policy,
+        RecordingEngine(),
+        SandboxCarrier(),
+        SandboxPayments(),
+        lambda: datetime.now(UTC),
+    )
+
+
+def test_a_rejection_and_an_expiry_give_the_held_units_back(api: Any, shop: str, repo: Repository) -> None:
+    pid = f"tee{uuid.uuid4().hex[:8]}"
+    put_product(api, product_body(pid, {"S": 2, "M": 2}))
+    flow = _workflow(repo)
+    reviewed = linked_order(api, pid)
+    status, out = exchange(api, reviewed, f"{pid}-M", reason="defective")
+    assert status == 201 and out["status"] == "pending_review", out
+    approved = linked_order(api, pid)
+    status, later = exchange(api, approved, f"{pid}-M")
+    assert status == 201 and later["status"] == "approved", later
+    assert variant_stock(repo, pid, f"{pid}-M") == (2, 2, 0)
+    rejected = flow.reject(out["rma"], "staff:alice", "Worn")
+    assert rejected.exchange is not None and rejected.exchange.hold == "released"
+    assert variant_stock(repo, pid, f"{pid}-M") == (2, 1, 1)
+    flow.issue_label(later["rma"])
+    from boomerang.domain.models import Wait
+
+    assert flow.expire(later["rma"], Wait.CARRIER)["status"] == "expired"
+    assert variant_stock(repo, pid, f"{pid}-M") == (2, 0, 2)
