@@ -29,6 +29,7 @@ from boomerang.api.resolver import STOREFRONT_CORS, guard_body, install_error_ha
 from boomerang.api.storefront import (
     eligibility,
     evidence,
+    exchanges,
     meta,
     orders,
     policy,
@@ -45,6 +46,7 @@ from boomerang.carriers.labels import LabelStore
 from boomerang.config import StorefrontConfig
 from boomerang.orchestration.step_functions import StepFunctionsEngine
 from boomerang.services.catalog import CatalogService
+from boomerang.services.exchange_fulfilment import ExchangeFulfilment
 from boomerang.services.policies import PolicySource
 from boomerang.services.returns import ReturnsService
 from boomerang.services.sessions import SessionGuard, SessionRevocation
@@ -76,6 +78,7 @@ policies = PolicySource(repo, config.policy_cache_seconds)
 engine = StepFunctionsEngine(config.state_machine_arn) if config.state_machine_arn else None
 service = ReturnsService(repo, policies, _signing_key, timedelta(seconds=config.session_ttl_seconds), engine)
 catalog = CatalogService(service.catalog)
+fulfilment = ExchangeFulfilment(repo, lambda: service.engine)
 auth = Authenticator(repo, _signing_key, config.api_key_cache_seconds)
 session_guard = SessionGuard(SessionStore(config.table_name, repo.ddb))
 revocation = SessionRevocation(SessionStore(config.table_name, repo.ddb))
@@ -116,6 +119,7 @@ for routes in (
     returns,
     label_routes,
     evidence,
+    exchanges,
     policy,
     store_credit,
     meta,

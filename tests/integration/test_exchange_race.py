@@ -21,8 +21,14 @@ from boomerang.api.routes import STOREFRONT_ROUTES
 from local.dynamodb_local import free_port
 from local.http_front import LocalRoute, make_server
 from local.workers import FunctionImport, Workers
-from tests.integration.test_exchanges import KEY, linked_order, product_body, put_product, variant_stock
-from tests.integration.test_exchanges import shop as _shop  # noqa: F401 - the `shop` fixture
+from tests.integration.test_exchanges import (
+    KEY,
+    linked_order,
+    product_body,
+    put_product,
+    shop,  # the exchange shop's fixture
+    variant_stock,
+)
 
 RACERS = 20
 WORKERS = 3

@@ -55,6 +55,7 @@ def _storefront_routers() -> list[Router]:
     from boomerang.api.storefront import (
         eligibility,
         evidence,
+        exchanges,
         labels,
         orders,
         policy,
@@ -73,6 +74,7 @@ def _storefront_routers() -> list[Router]:
         returns,
         labels,
         evidence,
+        exchanges,
         policy,
         store_credit,
         tickets,

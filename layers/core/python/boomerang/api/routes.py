@@ -22,6 +22,7 @@ STOREFRONT_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/v1/returns/{rma}/cancel"),
     ("GET", "/v1/returns/{rma}/label"),
     ("POST", "/v1/returns/{rma}/evidence"),
+    ("POST", "/v1/returns/{rma}/exchange-fulfilment"),
     ("GET", "/v1/store-credit"),
     ("POST", "/v1/store-credit/spend"),
     ("GET", "/v1/policy"),

@@ -326,6 +326,7 @@ class Wait(StrEnum):
     INSPECTION = "inspection"  # the warehouse's scan and grades
     SETTLEMENT = "settlement"  # the payment provider's webhook
     REFUND_RETRY = "refund_retry"  # finance picks another method
+    FULFILMENT = "fulfilment"  # the merchant ships an exchange's replacement
 
 
 class Refund(Record):
@@ -368,7 +369,7 @@ class Exchange(Record):
     the replacement order once asked for, and its shipment once the merchant reports it."""
 
     lines: list[ReplacementLine] = Field(min_length=1)
-    hold: str = "held"  # held | released (cancel, expiry, rejection, fallback) | shipped
+    hold: str = "held"  # held | released (cancel, expiry, rejection, fallback) | ordered
     # What was returned minus what replaces it: above zero, paid back at resolution.
     difference: Money
     replacement_order_id: str | None = None
@@ -376,8 +377,6 @@ class Exchange(Record):
     shipment: ReplacementShipment | None = None
     # Why the exchange became a refund or store credit (the replacement was out of stock).
     fallback_reason: str | None = None
-    # A cheaper replacement's difference, refunded by card (store credit settles at once).
-    difference_refund: Refund | None = None
 
     @property
     def value(self) -> Money:

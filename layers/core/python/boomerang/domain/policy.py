@@ -119,6 +119,9 @@ class Timeouts(Strict):
     label_valid: timedelta = Field(default=timedelta(days=14), description="an unused label then expires")
     inspection: timedelta = Field(default=timedelta(days=10), description="then the warehouse is reminded")
     settlement: timedelta = Field(default=timedelta(days=10), description="then finance is alerted")
+    fulfilment: timedelta = Field(
+        default=timedelta(days=7), description="an exchange's replacement unshipped: then staff are alerted"
+    )
 
     @model_validator(mode="after")
     def _at_least_a_second(self) -> Timeouts:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from boomerang.orchestration.step_functions import WorkflowEngine
     from boomerang.services.catalog import CatalogService
     from boomerang.services.evidence import EvidenceService
+    from boomerang.services.exchange_fulfilment import ExchangeFulfilment
     from boomerang.services.policies import PolicySource
     from boomerang.services.returns import ReturnsService
     from boomerang.services.sessions import SessionGuard, SessionRevocation
@@ -33,6 +34,7 @@ class StorefrontDeps(Protocol):
     policies: PolicySource
     service: ReturnsService
     catalog: CatalogService
+    fulfilment: ExchangeFulfilment  # an exchange's replacement shipped
     auth: Authenticator
     session_guard: SessionGuard  # counts attempts at opening a session
     revocation: SessionRevocation  # signs a customer out everywhere

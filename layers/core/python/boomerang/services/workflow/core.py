@@ -56,6 +56,7 @@ WAIT_ENDS: dict[Wait, frozenset[ReturnStatus]] = {
     Wait.INSPECTION: frozenset({S.INSPECTED}),
     Wait.SETTLEMENT: frozenset({S.REFUNDED, S.REFUND_FAILED}),
     Wait.REFUND_RETRY: frozenset({S.REFUND_PENDING, S.CREDITED, S.CLOSED}),
+    Wait.FULFILMENT: frozenset({S.REPLACEMENT_SHIPPED}),
 }
 # Where an exchange's held replacement units go back to the catalog: the return ends unexchanged.
 RELEASES_HOLD = frozenset({S.REJECTED, S.EXPIRED, S.CANCELLED})
@@ -68,6 +69,7 @@ WAIT_FROM: dict[Wait, frozenset[ReturnStatus]] = {
     Wait.INSPECTION: frozenset({S.DELIVERED, S.RECEIVED}),
     Wait.SETTLEMENT: frozenset({S.REFUND_PENDING}),
     Wait.REFUND_RETRY: frozenset({S.REFUND_FAILED}),
+    Wait.FULFILMENT: frozenset({S.EXCHANGED}),
 }
 
 
