@@ -18,7 +18,14 @@ import warnings
 from typing import Any
 
 from local.cognito import PASSWORD
-from local.demo.data import DEMO_API_KEY, DEMO_SHOP, demo_orders, seed_hurried_shop, seed_shop
+from local.demo.data import (
+    DEMO_API_KEY,
+    DEMO_SHOP,
+    demo_orders,
+    seed_hurried_shop,
+    seed_shop,
+    seed_swap_shop,
+)
 from local.http_front import invoke, make_server
 from local.shopify import seed_shopify
 
@@ -118,6 +125,7 @@ def main() -> None:
         assert stack.storefront is not None and stack.workflow is not None
         seed_shop(stack.storefront.repo)
         seed_hurried_shop(stack.storefront.repo)
+        seed_swap_shop(stack.storefront.repo)
         seed_shopify(stack.storefront.repo)  # demo.myshopify.com -> shop demo (local/shopify.py)
         headers = {"x-api-key": DEMO_API_KEY, "Content-Type": "application/json"}
         for order in demo_orders():

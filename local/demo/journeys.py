@@ -8,6 +8,7 @@ from collections.abc import Callable
 from local.demo import carriers as demo_carriers
 from local.demo import events as demo_events
 from local.demo import markets as demo_markets
+from local.demo.exchanges import EXCHANGE_JOURNEYS
 from local.demo.harness import Journey
 from local.demo.returns import (
     auto_approved_and_refunded,
@@ -46,5 +47,6 @@ JOURNEYS: list[tuple[str, Callable[[Journey], None]]] = [
         demo_markets.reviewed_return_reads_as_reviewed,
     ),
     *STRIPE_JOURNEYS,
+    *EXCHANGE_JOURNEYS,
 ]
 SLOW = {"expiry"}  # run alongside the others: most of its time is the label's validity
