@@ -116,7 +116,13 @@ def message_for(
         values["reason"] = reason
     if options:  # a refund failure's next steps (the payments catalogue)
         values["options"] = options
-    filled = {"carrier": "the carrier", "valid_until": "", "reason": "it does not meet the return policy."}
+    filled = {
+        "carrier": "the carrier",
+        "valid_until": "",
+        "tracking_number": "",
+        "tracking_url": "",
+        "reason": "it does not meet the return policy.",
+    }
     filled |= values
     if name != f"return.{ret.status.value}" or template is None:
         # A variant of the status's message (an exchange's, a fallback's, a kept item's): the
