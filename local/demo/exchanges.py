@@ -108,7 +108,7 @@ def size_exchange_in_stock(j: Journey) -> None:
     j.carrier(rma, "delivered")
     ordered = j.wait_status(rma, "exchanged", api_key=SWAP_API_KEY, event="customer.notified.exchanged")
     j.check(
-        f"replacement order {ordered['exchange']['replacement_order_id']} requested, the M taken off the hold",
+        f"replacement order {ordered['exchange']['replacement_order_id']} requested, the M off the hold",
         ordered["exchange"]["hold"] == "ordered" and ordered["exchange"]["replacement_order_id"] is not None,
     )
     shipment = {"carrier": "UPS", "tracking_number": "1Z999AA10123456784"}
