@@ -29,6 +29,7 @@ from local.demo.data import (
     seed_hurried_shop,
     seed_live_shop,
     seed_shop,
+    seed_swap_shop,
 )
 from local.http_front import invoke, make_server
 from local.shopify import seed_shopify
@@ -141,6 +142,7 @@ def main() -> None:
         seed_shop(stack.storefront.repo)
         seed_hurried_shop(stack.storefront.repo)
         seed_live_shop(stack.storefront.repo)  # live labels from EasyPost (its local stand-in)
+        seed_swap_shop(stack.storefront.repo)
         seed_shopify(stack.storefront.repo)  # demo.myshopify.com -> shop demo (local/shopify.py)
         seed_branded_shops(stack.storefront.repo)  # the pages' branding; a second shop, northwind
         for shop in LOCAL_SHOPS:  # live: payments and labels through the providers' local stand-ins

@@ -29,9 +29,11 @@ from boomerang.api.resolver import STOREFRONT_CORS, guard_body, install_error_ha
 from boomerang.api.storefront import (
     eligibility,
     evidence,
+    exchanges,
     meta,
     orders,
     policy,
+    products,
     returns,
     sessions,
     store_credit,
@@ -43,6 +45,8 @@ from boomerang.api.storefront.deps import deps as storefront_deps
 from boomerang.carriers.labels import LabelStore
 from boomerang.config import StorefrontConfig
 from boomerang.orchestration.step_functions import StepFunctionsEngine
+from boomerang.services.catalog import CatalogService
+from boomerang.services.exchange_fulfilment import ExchangeFulfilment
 from boomerang.services.policies import PolicySource
 from boomerang.services.returns import ReturnsService
 from boomerang.services.sessions import SessionGuard, SessionRevocation
@@ -73,6 +77,8 @@ policies = PolicySource(repo, config.policy_cache_seconds)
 # Its Step Functions client is made on the first return, not at cold start.
 engine = StepFunctionsEngine(config.state_machine_arn) if config.state_machine_arn else None
 service = ReturnsService(repo, policies, _signing_key, timedelta(seconds=config.session_ttl_seconds), engine)
+catalog = CatalogService(service.catalog)
+fulfilment = ExchangeFulfilment(repo, lambda: service.engine)
 auth = Authenticator(repo, _signing_key, config.api_key_cache_seconds)
 session_guard = SessionGuard(SessionStore(config.table_name, repo.ddb))
 revocation = SessionRevocation(SessionStore(config.table_name, repo.ddb))
@@ -107,11 +113,13 @@ app = APIGatewayRestResolver(enable_validation=True, cors=STOREFRONT_CORS)
 # /v1/openapi.json builds the document on request instead (api/storefront/meta.py).
 for routes in (
     orders,
+    products,
     sessions,
     eligibility,
     returns,
     label_routes,
     evidence,
+    exchanges,
     policy,
     store_credit,
     meta,

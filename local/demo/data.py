@@ -214,3 +214,25 @@ def seed_live_shop(repo: Repository, secrets: object | None = None) -> None:
         ).model_dump(mode="json")
         repo.put_policy(LIVE_SHOP, type(policy).model_validate(document))
     seed_rates(repo)
+
+
+# Exchanges (issue 17): a shop whose policy lets socks be kept (returnless) and adds a 10% bonus
+# to store credit, the fallback of an exchange whose replacement runs out.
+SWAP_SHOP = "demo-swap"
+SWAP_API_KEY = "bk_demo-swap_local_only_key_0000000"
+
+
+def seed_swap_shop(repo: Repository) -> None:
+    from boomerang.domain.policy import KeepItem
+    from boomerang.domain.refunds import RefundTerms
+
+    seed_shop(repo, SWAP_SHOP, SWAP_API_KEY)
+    if repo.current_policy(SWAP_SHOP) is None:
+        changes = {
+            "version": 2,
+            "keep_item": KeepItem(
+                categories=["socks"], message="Keep the socks: hygiene items are not taken back."
+            ),
+            "refunds": RefundTerms(store_credit_bonus_percent=10),
+        }
+        repo.put_policy(SWAP_SHOP, default_policy().model_copy(update=changes))

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from local.demo import carriers as demo_carriers
 from local.demo import events as demo_events
 from local.demo import markets as demo_markets
+from local.demo.exchanges import EXCHANGE_JOURNEYS
 from local.demo.harness import Journey
 from local.demo.labels import LABEL_JOURNEYS
 from local.demo.payments import PAYMENT_JOURNEYS
@@ -50,5 +51,6 @@ JOURNEYS: list[tuple[str, Callable[[Journey], None]]] = [
     *STRIPE_JOURNEYS,
     *PAYMENT_JOURNEYS,
     *LABEL_JOURNEYS,
+    *EXCHANGE_JOURNEYS,
 ]
 SLOW = {"expiry"}  # run alongside the others: most of its time is the label's validity

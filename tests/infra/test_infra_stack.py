@@ -21,6 +21,7 @@ pytestmark = pytest.mark.infra
 SESSION_KEY_DESCRIPTION = "Boomerang: HMAC key signing customer session tokens"
 EXPECTED_ROUTES = {
     ("POST", "/v1/orders"),
+    ("POST", "/v1/products"),
     ("POST", "/v1/sessions"),
     ("POST", "/v1/sessions/revoke"),
     ("GET", "/v1/orders/{order_id}/eligibility"),
@@ -29,6 +30,7 @@ EXPECTED_ROUTES = {
     ("POST", "/v1/returns/{rma}/cancel"),
     ("GET", "/v1/returns/{rma}/label"),
     ("POST", "/v1/returns/{rma}/evidence"),
+    ("POST", "/v1/returns/{rma}/exchange-fulfilment"),
     ("GET", "/v1/store-credit"),
     ("POST", "/v1/store-credit/spend"),
     ("GET", "/v1/policy"),

@@ -257,3 +257,35 @@ def test_a_signed_body_of_absurd_nesting_is_400_not_500(shopify: ModuleType, rep
     shop = new_shop(shopify, repo)
     status, body = shop.post("orders_create", body=b"[" * 5000 + b"]" * 5000)
     assert (status, body["error"]["code"]) == (400, "malformed_json")
+
+
+# --- the catalog exchanges draw on (issue 17) ------------------------------------------------------
+
+
+def test_products_and_inventory_levels_feed_the_catalog(shopify: ModuleType, repo: Repository) -> None:
+    from boomerang.store.catalog import CatalogStore
+
+    TOPICS["products_update_shoes_variants"] = "products/update"
+    TOPICS["inventory_levels_update"] = "inventory_levels/update"
+    shop = new_shop(shopify, repo)
+    catalog = CatalogStore(repo.table, repo.ddb)
+    assert shop.post("products_update_shoes_variants")[0] == 200
+    product = catalog.get(shop.shop, "8234087006421")
+    assert product is not None and product.category == "shoes" and product.title == "Trail Runner"
+    sizes = {v.variant_id: (v.options, v.price.amount, v.available) for v in product.variants}
+    assert sizes == {
+        "44919415881941": ({"size": "39", "color": "Moss"}, 12900, 3),
+        "44919415881942": ({"size": "40", "color": "Moss"}, 12900, 1),
+    }
+    # The order's lines carry the product and variant they were bought as.
+    assert shop.post("orders_create")[0] == 200
+    line = shop.order().lines[0]
+    assert (line.product_id, line.variant_id) == ("8234087006421", "44919415881941")
+    # One location's count of size 40 drops to 0; a redelivery changes nothing.
+    status, body = shop.post("inventory_levels_update", webhook_id="lvl-1")
+    assert status == 200 and body["outcome"] == "applied", body
+    status, body = shop.post("inventory_levels_update", webhook_id="lvl-1")
+    assert status == 200 and body["outcome"] == "duplicate", body
+    product = catalog.get(shop.shop, "8234087006421")
+    assert product is not None
+    assert {v.variant_id: v.available for v in product.variants} == {"44919415881941": 3, "44919415881942": 0}

@@ -305,6 +305,18 @@ class ReturnWorkflow(Construct):
             backoff_rate=2,
         )
         close = notify("resolved", self._task("Close", "close", "$.closed").next(done))
+        # Returnless (the policy's keep_item): no label; the customer is told and it is resolved
+        # at once. An execution started before the option existed carries no such flag.
+        label_or_keep = (
+            sfn.Choice(self, "Keep the item?")
+            .when(
+                sfn.Condition.and_(
+                    sfn.Condition.is_present("$.keep_item"), sfn.Condition.boolean_equals("$.keep_item", True)
+                ),
+                notify("kept", resolve, "approved"),
+            )
+            .otherwise(issue_label)
+        )
 
         await_review = self._wait("Await review", "review", "$.timeouts.review_seconds")
         await_evidence = self._wait("Await evidence", "evidence", "$.timeouts.evidence_seconds")
@@ -312,6 +324,7 @@ class ReturnWorkflow(Construct):
         await_inspection = self._wait("Await inspection", "inspection", "$.timeouts.inspection_seconds")
         await_settlement = self._wait("Await settlement", "settlement", "$.timeouts.settlement_seconds")
         await_refund_retry = self._wait("Await refund retry", "refund_retry", "$.timeouts.settlement_seconds")
+        await_fulfilment = self._wait("Await fulfilment", "fulfilment", "$.timeouts.fulfilment_seconds")
 
         def on(path: str, name: str, branches: dict[str, sfn.IChainable]) -> sfn.Choice:
             choice = sfn.Choice(self, name)
@@ -355,7 +368,7 @@ class ReturnWorkflow(Construct):
             "$.news.status",
             "Review decided",
             {
-                "approved": issue_label,
+                "approved": label_or_keep,
                 "rejected": rejected,
                 "awaiting_evidence": await_evidence,
                 "cancelled": cancelled,
@@ -367,7 +380,7 @@ class ReturnWorkflow(Construct):
             "$.news.status",
             "Evidence arrived",
             {
-                "approved": issue_label,
+                "approved": label_or_keep,
                 "pending_review": await_review,
                 "rejected": rejected,
                 "cancelled": cancelled,
@@ -412,13 +425,36 @@ class ReturnWorkflow(Construct):
         )
 
         refund_failed = notify("refund failed", await_refund_retry, "refund_failed")
+        # An exchange against the catalog: its replacement is ordered; the merchant reports the
+        # shipment (POST /v1/returns/{rma}/exchange-fulfilment) and the customer gets its tracking.
+        # An exchange of items the catalog does not know closes as before.
+        exchanged = (
+            sfn.Choice(self, "Replacement ordered?")
+            .when(
+                sfn.Condition.is_present("$.resolved.replacement_order_id"),
+                notify("exchange ordered", await_fulfilment, "exchanged"),
+            )
+            .otherwise(close)
+        )
+        shipped = on(
+            "$.news.status",
+            "Replacement shipped",
+            {
+                "replacement_shipped": notify(
+                    "replacement shipped",
+                    self._task("Close after shipment", "close", "$.closed").next(done),
+                    "replacement_shipped",
+                )
+            },
+        )
+        wire(await_fulfilment, escalate("fulfilment", await_fulfilment), shipped)
         resolved = on(
             "$.resolved.status",
             "Resolved",
             {
                 "refund_pending": await_settlement,
                 "credited": close,
-                "exchanged": close,
+                "exchanged": exchanged,
                 "closed": done,
                 # The provider refused the refund (or the charge is disputed); or news came first.
                 "refund_failed": refund_failed,
@@ -446,7 +482,7 @@ class ReturnWorkflow(Construct):
             "$.status",
             "Decision",
             {
-                "approved": issue_label,
+                "approved": label_or_keep,
                 "pending_review": notify("review", await_review, "pending_review"),
                 "awaiting_evidence": notify("evidence request", await_evidence, "awaiting_evidence"),
                 "rejected": rejected,

@@ -49,6 +49,7 @@ class Route:
 
 ROUTES = (
     Route("POST", "/v1/orders", "upsertOrder"),
+    Route("POST", "/v1/products", "upsertProduct"),
     Route("POST", "/v1/sessions", "createSession"),
     Route("POST", "/v1/sessions/revoke", "revokeSessions"),
     Route("GET", "/v1/orders/{order_id}/eligibility", "getOrderEligibility"),
@@ -57,6 +58,7 @@ ROUTES = (
     Route("POST", "/v1/returns/{rma}/cancel", "cancelReturn"),
     Route("GET", "/v1/returns/{rma}/label", "getReturnLabel"),
     Route("POST", "/v1/returns/{rma}/evidence", "requestEvidenceUpload"),
+    Route("POST", "/v1/returns/{rma}/exchange-fulfilment", "reportExchangeFulfilment"),
     Route("GET", "/v1/store-credit", "getStoreCredit"),
     Route("POST", "/v1/store-credit/spend", "spendStoreCredit", required_headers=(IDEMPOTENCY_KEY_HEADER,)),
     Route("GET", "/v1/policy", "getPolicy"),

@@ -58,6 +58,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
     409: {
         "stale_version": "Someone changed the record since it was read; read again and retry.",
         "illegal_transition": "The return's status does not allow this (both states named).",
+        "no_replacement": "The return has no replacement order (yet) to report a shipment for.",
         "idempotency_key_reused": "The Idempotency-Key was used with another body.",
         "request_in_progress": "A request with this Idempotency-Key is still running.",
         "wrong_hub": "The scanned parcel belongs to another hub: set it aside.",
@@ -103,6 +104,14 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "method_not_possible": "The refund failure rules out that payout method (e.g. a lost card).",
         "refund_refused": "The payment provider refused the refund; details name the reason.",
         "insufficient_credit": "The store credit balance is less than the amount to spend.",
+        "out_of_stock": "The replacement variant has too few units available; details name the variant.",
+        "exchange_not_requested": "A return item names a replacement, but the return is no exchange.",
+        "exchange_not_offered": "The item is not in the catalog, so no replacement can be chosen.",
+        "exchange_variant_required": "An exchange of this item must name its replacement variant.",
+        "exchange_variant_not_found": "No such variant to exchange for (in the item's currency).",
+        "exchange_product_not_allowed": "The policy allows only another variant of the same product.",
+        "exchange_costs_more": "The replacement costs more than the item returned.",
+        "price_difference_too_large": "The prices differ by more than the policy allows for an exchange.",
     },
     500: {
         "internal_error": (

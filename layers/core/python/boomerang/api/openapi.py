@@ -55,16 +55,30 @@ def _storefront_routers() -> list[Router]:
     from boomerang.api.storefront import (
         eligibility,
         evidence,
+        exchanges,
         labels,
         orders,
         policy,
+        products,
         returns,
         sessions,
         store_credit,
     )
     from boomerang.api.tickets import storefront as tickets
 
-    modules = (orders, sessions, eligibility, returns, labels, evidence, policy, store_credit, tickets)
+    modules = (
+        orders,
+        products,
+        sessions,
+        eligibility,
+        returns,
+        labels,
+        evidence,
+        exchanges,
+        policy,
+        store_credit,
+        tickets,
+    )
     return [m.router for m in modules]
 
 
@@ -81,6 +95,7 @@ def _staff_routers() -> list[Router]:
 # return model; schemathesis (tests/schemathesis) fails on a status the document does not list.
 SUCCESS: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/v1/orders"): (201, 200),  # created, or updated
+    ("POST", "/v1/products"): (201, 200),  # created, or updated
     ("POST", "/v1/sessions"): (201,),
     ("POST", "/v1/returns"): (201,),
     ("POST", "/v1/returns/{rma}/evidence"): (201,),

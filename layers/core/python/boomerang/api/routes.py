@@ -13,6 +13,7 @@ from boomerang.auth.staff import ADMIN, FINANCE, STAFF_GROUPS, SUPPORT
 
 STOREFRONT_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/v1/orders"),
+    ("POST", "/v1/products"),
     ("POST", "/v1/sessions"),
     ("POST", "/v1/sessions/revoke"),
     ("GET", "/v1/orders/{order_id}/eligibility"),
@@ -21,6 +22,7 @@ STOREFRONT_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/v1/returns/{rma}/cancel"),
     ("GET", "/v1/returns/{rma}/label"),
     ("POST", "/v1/returns/{rma}/evidence"),
+    ("POST", "/v1/returns/{rma}/exchange-fulfilment"),
     ("GET", "/v1/store-credit"),
     ("POST", "/v1/store-credit/spend"),
     ("GET", "/v1/policy"),

@@ -6,7 +6,7 @@ Money crosses the API as `{"amount": "19.99", "currency": "USD"}` and is integer
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import (
     BaseModel,
@@ -37,6 +37,9 @@ from boomerang.domain.models import (
 )
 from boomerang.domain.money import ActiveCurrency, AmountTooLarge, Currency, Money, too_large_message
 from boomerang.domain.policy import LineEligibility, Policy
+
+if TYPE_CHECKING:
+    from boomerang.domain.catalog import ExchangeOption
 
 # Prices and amounts the API accepts are never negative. At most 12 integer digits: the largest
 # amount of any currency is below 10^12 major units (domain/currency.py says why).
@@ -136,6 +139,11 @@ class OrderLineIn(Body):
     )
     origin_country: Country | None = Field(default=None, examples=["PT"], description="Country of origin")
     weight_grams: StrictInt | None = Field(default=None, ge=0, le=1_000_000)
+    product_id: Identifier | None = Field(
+        default=None,
+        description="The catalog's product (POST /v1/products): exchanges are offered against it",
+    )
+    variant_id: Identifier | None = Field(default=None, description="The catalog variant bought")
 
     @model_validator(mode="after")
     def _line_bounded(self) -> OrderLineIn:
@@ -221,6 +229,8 @@ class OrderIn(Body):
                     hs_code=line.hs_code,
                     origin_country=line.origin_country,
                     weight_grams=line.weight_grams,
+                    product_id=line.product_id,
+                    variant_id=line.variant_id,
                 )
                 for line in self.lines
             ],
@@ -236,6 +246,8 @@ class OrderLineOut(BaseModel):
     returned_quantity: int
     unit_price: MoneyIO
     delivered_at: str | None
+    product_id: str | None = None
+    variant_id: str | None = None
 
 
 class OrderOut(BaseModel):
@@ -266,6 +278,8 @@ class OrderOut(BaseModel):
                     returned_quantity=order.returned.get(line.line_id, 0),
                     unit_price=MoneyIO.of(line.unit_price),
                     delivered_at=utc(line.delivered_at) if line.delivered_at else None,
+                    product_id=line.product_id,
+                    variant_id=line.variant_id,
                 )
                 for line in order.lines
             ],
@@ -314,13 +328,18 @@ class LineEligibilityOut(BaseModel):
     reasons: list[str]
     resolutions: list[Resolution]
     ineligible: IneligibleOut | None
+    exchange_options: list[ExchangeOptionOut] = Field(
+        default_factory=list,
+        description="what the line may be exchanged for, with the units available (0: sold out)",
+    )
 
     @classmethod
-    def of(cls, line: LineEligibility) -> LineEligibilityOut:
+    def of(cls, line: LineEligibility, options: list[ExchangeOption] | None = None) -> LineEligibilityOut:
         return cls(
             **line.model_dump(exclude={"deadline", "ineligible"}),
             deadline=utc(line.deadline),
             ineligible=IneligibleOut(**line.ineligible.model_dump()) if line.ineligible else None,
+            exchange_options=[ExchangeOptionOut.of(option) for option in options or []],
         )
 
 
@@ -338,6 +357,11 @@ class ReturnItemIn(Body):
     quantity: Quantity
     reason: PlainText = Field(min_length=1, max_length=64, examples=["size_too_small"])
     note: Annotated[str, Field(max_length=2000), MULTILINE] | None = None
+    exchange_variant_id: Identifier | None = Field(
+        default=None,
+        description="An exchange's replacement: one of the line's exchange_options (eligibility); "
+        "left out, the variant bought is sent again",
+    )
 
 
 class ReturnIn(Body):
@@ -448,6 +472,7 @@ class ReturnItemOut(BaseModel):
     amount: MoneyIO
     reception: str
     acceptance: str
+    exchange_variant_id: str | None = None
 
 
 class TimelineEntryOut(BaseModel):
@@ -497,6 +522,12 @@ class ReturnOut(BaseModel):
     version: int
     label: ReturnLabelOut | None = Field(default=None, description="Once the label is issued")
     timeline: list[TimelineEntryOut] | None = None
+    exchange: ExchangeOut | None = Field(
+        default=None, description="an exchange's replacement: units held, price difference, shipment"
+    )
+    keep_item: bool = Field(
+        default=False, description="resolved without a label: the customer keeps the item"
+    )
 
     @classmethod
     def of(cls, ret: Return, timeline: list[TimelineEntry] | None = None) -> ReturnOut:
@@ -519,6 +550,7 @@ class ReturnOut(BaseModel):
                     amount=MoneyIO.of(i.amount),
                     reception=i.reception.value,
                     acceptance=i.acceptance.value,
+                    exchange_variant_id=i.exchange_variant_id,
                 )
                 for i in ret.items
             ],
@@ -553,6 +585,8 @@ class ReturnOut(BaseModel):
                 )
                 for e in sorted(timeline, key=lambda e: (e.version, e.at))
             ],
+            exchange=ExchangeOut.of(ret.exchange) if ret.exchange else None,
+            keep_item=d.keep_item,
         )
 
 
@@ -601,3 +635,11 @@ class ErrorBody(BaseModel):
 
 class ErrorOut(BaseModel):
     error: ErrorBody
+
+
+# The exchange bodies live in api/exchange_schemas.py (they use MoneyIO above); the models here
+# that hold them are completed once they are defined.
+from boomerang.api.exchange_schemas import ExchangeOptionOut, ExchangeOut  # noqa: E402
+
+LineEligibilityOut.model_rebuild()
+ReturnOut.model_rebuild()

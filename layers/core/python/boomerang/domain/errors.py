@@ -68,6 +68,9 @@ class StaleVersion(Conflict):
 
     def __init__(self, what: str):
         super().__init__(f"{what} was changed by another request; read it again and retry.")
+        # Set by a transactional write: the TransactItem that failed and its cancellation reason.
+        self.failed_item: dict[str, Any] | None = None
+        self.reason: str | None = None
 
 
 class PreconditionFailed(DomainError):

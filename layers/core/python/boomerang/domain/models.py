@@ -77,6 +77,9 @@ class OrderLine(Record):
     hs_code: HsCode | None = None
     origin_country: Country | None = None
     weight_grams: int | None = Field(default=None, ge=0, le=1_000_000)
+    # The catalog's product and variant (domain/catalog.py): what an exchange is offered against.
+    product_id: Identifier | None = None
+    variant_id: Identifier | None = None
 
     @model_validator(mode="after")
     def _not_negative(self) -> OrderLine:
@@ -221,6 +224,8 @@ class Decision(Record):
     flags: list[str] = Field(default_factory=list)
     refund_on_delivery: bool = False
     refund_on_first_scan: bool = False
+    # Resolved without a label (returnless): the customer keeps the item (the policy's keep_item).
+    keep_item: bool = False
     decided_at: UtcDatetime
     # Who made `outcome`: "policy:v<version>" or "staff:<username>"; and what the policy decided first.
     decided_by: str | None = None
@@ -256,6 +261,8 @@ class ReturnItem(Record):
     unit_price: Money
     reception: Reception = Reception.AWAITING
     acceptance: Acceptance = Acceptance.PENDING
+    # The replacement the customer chose (an exchange): a variant of the catalog (domain/catalog.py).
+    exchange_variant_id: str | None = None
 
     @property
     def amount(self) -> Money:
@@ -319,6 +326,7 @@ class Wait(StrEnum):
     INSPECTION = "inspection"  # the warehouse's scan and grades
     SETTLEMENT = "settlement"  # the payment provider's webhook
     REFUND_RETRY = "refund_retry"  # finance picks another method
+    FULFILMENT = "fulfilment"  # the merchant ships an exchange's replacement
 
 
 class Refund(Record):
@@ -349,6 +357,49 @@ class PaymentClaim(Record):
     actor: str
     at: UtcDatetime
     until: UtcDatetime  # the lease: no caller that claimed runs past it
+
+
+class ReplacementLine(Record):
+    """One line of an exchange's replacement order: what is sent instead of a returned line."""
+
+    line_id: str  # the returned order line it replaces
+    product_id: str
+    variant_id: str
+    sku: str
+    title: str = ""
+    options: dict[str, str] = Field(default_factory=dict)
+    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    unit_price: Money
+
+
+class ReplacementShipment(Record):
+    carrier: str = Field(min_length=1, max_length=64)
+    tracking_number: str = Field(min_length=1, max_length=128)
+    tracking_url: str | None = Field(default=None, max_length=2048)
+    shipped_at: UtcDatetime
+
+
+class Exchange(Record):
+    """An exchange's replacement (Shopify's exchangeLineItems, Medusa's difference_due): its units
+    held in the catalog from the request (`hold`: held, released, shipped), the price difference,
+    the replacement order once asked for, and its shipment once the merchant reports it."""
+
+    lines: list[ReplacementLine] = Field(min_length=1)
+    hold: str = "held"  # held | released (cancel, expiry, rejection, fallback) | ordered
+    # What was returned minus what replaces it: above zero, paid back at resolution.
+    difference: Money
+    replacement_order_id: str | None = None
+    requested_at: UtcDatetime | None = None
+    shipment: ReplacementShipment | None = None
+    # Why the exchange became a refund or store credit (the replacement was out of stock).
+    fallback_reason: str | None = None
+
+    @property
+    def value(self) -> Money:
+        total = Money.zero(self.difference.currency)
+        for line in self.lines:
+            total = total + line.unit_price * line.quantity
+        return total
 
 
 class Failure(Record):
@@ -436,6 +487,9 @@ class Return(Record):
     # The customer's correction of the order's shipping address: where the label is picked up
     # from (personal data, dropped on erasure).
     ship_from: Address | None = None
+    # The replacement of an exchange that names one (issue 17); None for refunds, store credit and
+    # exchanges of lines the catalog does not know.
+    exchange: Exchange | None = None
 
     @property
     def amount(self) -> Money:

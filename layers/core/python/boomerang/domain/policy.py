@@ -119,6 +119,9 @@ class Timeouts(Strict):
     label_valid: timedelta = Field(default=timedelta(days=14), description="an unused label then expires")
     inspection: timedelta = Field(default=timedelta(days=10), description="then the warehouse is reminded")
     settlement: timedelta = Field(default=timedelta(days=10), description="then finance is alerted")
+    fulfilment: timedelta = Field(
+        default=timedelta(days=7), description="an exchange's replacement unshipped: then staff are alerted"
+    )
 
     @model_validator(mode="after")
     def _at_least_a_second(self) -> Timeouts:
@@ -126,6 +129,47 @@ class Timeouts(Strict):
             if value.total_seconds() < 1:
                 raise ValueError(f"timeouts.{name} must be at least one second")
         return self
+
+
+class ExchangeTerms(Strict):
+    """How exchanges are decided, besides the rules every return goes through (issue 17)."""
+
+    exchange_only_categories: list[str] = Field(
+        default_factory=list, description="items of these categories are exchanged, never refunded"
+    )
+    other_products: bool = Field(
+        default=False, description="a variant of another product of the same category may be chosen"
+    )
+    max_price_difference: AmountsByCurrency | None = Field(
+        default=None, description="currency -> the largest price difference per item, either way"
+    )
+    difference_to: Resolution = Field(
+        default=Resolution.REFUND, description="how a cheaper replacement's difference is paid back"
+    )
+    out_of_stock_fallback: Resolution = Field(
+        default=Resolution.STORE_CREDIT,
+        description="what an exchange becomes when its replacement is out of stock at resolution",
+    )
+
+    @model_validator(mode="after")
+    def _money_back(self) -> ExchangeTerms:
+        for name in ("difference_to", "out_of_stock_fallback"):
+            if getattr(self, name) is Resolution.EXCHANGE:
+                raise ValueError(f"exchanges.{name} is refund or store_credit")
+        return self
+
+
+class KeepItem(Strict):
+    """Resolve without a label (a returnless refund): the customer keeps the item. Fires for an
+    approved return when any condition given holds."""
+
+    label_cost_share_above: int | None = Field(
+        default=None, ge=1, le=1000, description="the label would cost more than this % of the items' value"
+    )
+    categories: list[str] = Field(default_factory=list, description="every item is in one of these")
+    message: str = Field(
+        default="Keep the item: returning it would cost more than it is worth.", min_length=1, max_length=500
+    )
 
 
 class Policy(Strict):
@@ -159,6 +203,8 @@ class Policy(Strict):
     refunds: RefundTerms = Field(default_factory=RefundTerms)
     # Trusted customers, evidence-checked approval, refund on the first carrier scan: all off by default.
     automation: Automation = Field(default_factory=Automation)
+    exchanges: ExchangeTerms = Field(default_factory=ExchangeTerms)
+    keep_item: KeepItem | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:
@@ -200,6 +246,8 @@ class Policy(Strict):
         return list(self.category(line.category).reasons or self.reasons)
 
     def resolutions_for(self, line: OrderLine) -> list[Resolution]:
+        if line.category in self.exchanges.exchange_only_categories:
+            return [Resolution.EXCHANGE]
         return list(self.category(line.category).resolutions or self.resolutions)
 
     def final_sale(self, line: OrderLine, market: Market | None = None) -> str | None:
@@ -230,6 +278,8 @@ class Policy(Strict):
         tables = [table for rule in self.rules for table in rule.money_tables()]
         if self.refund_on_delivery is not None:
             tables += self.refund_on_delivery.money_tables()
+        if self.exchanges.max_price_difference is not None:
+            tables.append(self.exchanges.max_price_difference)
         options = self.automation
         if options.trusted_customers is not None:
             tables.append(options.trusted_customers.approve_up_to)
@@ -335,6 +385,7 @@ class RequestedItem(Strict):
     line_id: str
     quantity: int = Field(ge=1)
     reason: str
+    exchange_variant_id: str | None = None
 
 
 def check_request(

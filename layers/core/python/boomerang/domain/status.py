@@ -25,7 +25,8 @@ class ReturnStatus(StrEnum):
     REFUND_PENDING = "refund_pending"
     REFUNDED = "refunded"
     CREDITED = "credited"
-    EXCHANGED = "exchanged"
+    EXCHANGED = "exchanged"  # the replacement is ordered from the merchant's fulfilment
+    REPLACEMENT_SHIPPED = "replacement_shipped"
     REFUND_FAILED = "refund_failed"
     CLOSED = "closed"
     CANCELLED = "cancelled"
@@ -39,7 +40,8 @@ TRANSITIONS: dict[ReturnStatus, frozenset[ReturnStatus]] = {
     S.REQUESTED: frozenset({S.PENDING_REVIEW, S.AWAITING_EVIDENCE, S.APPROVED, S.REJECTED, S.CANCELLED}),
     S.AWAITING_EVIDENCE: frozenset({S.PENDING_REVIEW, S.APPROVED, S.REJECTED, S.CANCELLED, S.EXPIRED}),
     S.PENDING_REVIEW: frozenset({S.AWAITING_EVIDENCE, S.APPROVED, S.REJECTED, S.CANCELLED}),
-    S.APPROVED: frozenset({S.LABEL_ISSUED, S.CANCELLED, S.EXPIRED}),
+    # A returnless resolution (the customer keeps the item) pays without a label.
+    S.APPROVED: frozenset({S.LABEL_ISSUED, S.CANCELLED, S.EXPIRED, S.REFUND_PENDING}),
     S.LABEL_ISSUED: frozenset({S.IN_TRANSIT, S.DELIVERED, S.CANCELLED, S.EXPIRED}),
     # Refund on the first carrier scan: a trusted customer's parcel, where policy allows it.
     S.IN_TRANSIT: frozenset({S.DELIVERED, S.REFUND_PENDING}),
@@ -53,7 +55,9 @@ TRANSITIONS: dict[ReturnStatus, frozenset[ReturnStatus]] = {
     S.REFUND_FAILED: frozenset({S.REFUND_PENDING, S.CREDITED, S.CLOSED}),
     S.REFUNDED: frozenset({S.CLOSED}),
     S.CREDITED: frozenset({S.CLOSED}),
-    S.EXCHANGED: frozenset({S.CLOSED}),
+    # The merchant reports the replacement's shipment (its tracking goes to the customer).
+    S.EXCHANGED: frozenset({S.REPLACEMENT_SHIPPED, S.CLOSED}),
+    S.REPLACEMENT_SHIPPED: frozenset({S.CLOSED}),
     S.REJECTED: frozenset(),
     S.CANCELLED: frozenset(),
     S.EXPIRED: frozenset(),

@@ -26,6 +26,7 @@ STAGE: dict[S, str] = {
     S.REFUNDED: "refunded",
     S.CREDITED: "credited",
     S.EXCHANGED: "exchanged",
+    S.REPLACEMENT_SHIPPED: "exchanged",
     S.REFUND_FAILED: "failed",
     S.CLOSED: "closed",
     S.REJECTED: "rejected",

@@ -186,6 +186,48 @@ class EmailSuppressed(EventData):
     )
 
 
+class ReplacementItem(EventData):
+    line_id: str = Field(description="The returned order line this replaces")
+    product_id: str
+    variant_id: str
+    sku: str
+    title: str
+    options: dict[str, str] = Field(description='The variant\'s options, e.g. {"size": "M"}')
+    quantity: int = Field(ge=1)
+    unit_price: int = Field(description="Minor units: the replacement's price in the catalog")
+
+
+class ExchangeOrderRequested(ReturnData):
+    """The whole replacement order, for the ERP or WMS that fulfils the shop's orders."""
+
+    replacement_order_id: str = Field(description="Boomerang's id of the replacement order (EX-<rma>)")
+    currency: str = Field(min_length=3, max_length=3)
+    lines: list[ReplacementItem] = Field(min_length=1)
+    value: int = Field(description="Minor units: what the replacement lines are worth")
+    amount_due: int = Field(description="Minor units the customer still pays (0: paid by the returned items)")
+    difference_paid_back: int = Field(
+        description="Minor units of a cheaper replacement's difference paid back (refund or store credit)"
+    )
+    ship_to_order_id: str = Field(
+        description="Ship to this order's shipping address (events carry no personal data: read it there)"
+    )
+    ship_to_corrected: bool = Field(
+        default=False, description="The customer corrected the address on the return: ask the return for it"
+    )
+
+
+class ExchangeFallenBack(ReturnData):
+    reason: Literal["out_of_stock"]
+    fallback: Literal["refund", "store_credit"] = Field(description="What the exchange became, by the policy")
+    variant_ids: list[str] = Field(description="The replacement variants no longer in stock")
+
+
+class ReplacementShipped(ReturnData):
+    carrier: str
+    tracking_number: str
+    replacement_order_id: str
+
+
 class TicketOpened(EventData):
     ticket_id: str
     rma: str | None = None
@@ -212,6 +254,9 @@ CATALOGUE: dict[str, dict[int, type[EventData]]] = {
     "return.refund_pending": {1: RefundPending},
     "return.credited": {1: Amount},
     "return.exchanged": {1: Amount},
+    "return.replacement_shipped": {1: ReplacementShipped},
+    "exchange.order_requested": {1: ExchangeOrderRequested},
+    "exchange.fallen_back": {1: ExchangeFallenBack},
     "return.closed": {1: ReturnData},
     "return.escalated": {1: Escalated},
     "refund.succeeded": {1: Amount},

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from boomerang.domain.models import Return
+from boomerang.domain.models import Resolution, Return
 from boomerang.domain.refund_failures import refund_failure
 from boomerang.domain.status import ReturnStatus as S
 from boomerang.notify.templates import render
@@ -54,7 +54,14 @@ _EN: dict[S, tuple[str, str]] = {
         "We refunded {amount}. Banks take 5-10 business days to show it on your statement.",
     ),
     S.CREDITED: ("Your store credit for {rma}", "We added {amount} of store credit to your account."),
-    S.EXCHANGED: ("Your exchange for {rma} is on its way", "We are sending your replacement."),
+    S.EXCHANGED: (
+        "Your replacement for {rma} is being prepared",
+        "We have ordered your replacement and will email you its tracking number as soon as it ships.",
+    ),
+    S.REPLACEMENT_SHIPPED: (
+        "Your replacement for {rma} has shipped",
+        "It is on its way with {carrier}. Tracking number: {tracking_number} {tracking_url}",
+    ),
     S.REFUND_FAILED: (
         "Your refund for {rma} needs another way",
         "Your bank could not take the refund. We can pay store credit at once, or by PayPal or "
@@ -82,8 +89,9 @@ def message_for(
     """The message for the return's current status, or None where the customer hears nothing.
     With a `language`, its subject and body are the library's text in that language (what the
     sandbox keeps and the timeline quotes); without one, English."""
+    name = template_name(ret)
     template = _EN.get(ret.status)
-    if template is None:
+    if template is None and name == f"return.{ret.status.value}":
         return None
     amount = (
         ret.refund.amount if ret.refund else (ret.inspection.refund_total if ret.inspection else ret.amount)
@@ -107,6 +115,13 @@ def message_for(
             values["customs_invoice_url"] = label.customs_invoice_url
         if label.customs_invoice_url or label.customs_document_key:
             values["customs_papers"] = "yes"
+    shipment = ret.exchange.shipment if ret.exchange else None
+    if shipment is not None:
+        values |= {
+            "carrier": shipment.carrier,
+            "tracking_number": shipment.tracking_number,
+            "tracking_url": shipment.tracking_url or "",
+        }
     if reason:
         values["reason"] = reason
     if options:  # a refund failure's next steps (the payments catalogue)
@@ -116,8 +131,17 @@ def message_for(
         "valid_until": "",
         "reason": "it does not meet the return policy.",
         "label_url": "on your return's page",
+        "tracking_number": "",
+        "tracking_url": "",
     }
     filled |= values
+    if name != f"return.{ret.status.value}" or template is None:
+        # A variant of the status's message (an exchange's, a fallback's, a kept item's): the
+        # catalogue's text, English where no language is asked for.
+        rendered = render(language or "en", name, {**values, "order_number": order_number or ""})
+        if rendered is None:
+            return None
+        return Message(name, language or "en", rendered[0], rendered[1], values)
     subject, body = template
     if ret.status is S.REFUND_FAILED:
         # What happens next depends on why it failed: the refund failure catalogue says it, in
@@ -127,12 +151,30 @@ def message_for(
         values["next_steps"] = failure.next_steps
     # The email channel (notify/ses.py) renders the customer's language (and the shop's own text)
     # from the template files with `values`.
-    name = f"return.{ret.status.value}"
     if language is not None:
         rendered = render(language, name, {**values, "order_number": order_number or ""})
         if rendered is not None:
             return Message(name, language, rendered[0], rendered[1], values)
     return Message(name, "en", subject.format(**filled), body.format(**filled), values)
+
+
+def template_name(ret: Return) -> str:
+    """The template for the return's current status: the status's own, or its variant for an
+    exchange (ordered, with a difference paid back, or arranged by staff), an exchange that fell
+    back for want of stock, and a return the customer keeps."""
+    name = f"return.{ret.status.value}"
+    exchange = ret.exchange
+    if ret.status is S.RECEIVED and ret.resolution is Resolution.EXCHANGE:
+        return name + ".exchange"
+    if ret.status is S.EXCHANGED:
+        if exchange is None or exchange.replacement_order_id is None:
+            return name + ".manual"
+        return name + ".difference" if ret.refund and ret.refund.amount.amount else name
+    if ret.status in (S.CREDITED, S.REFUNDED) and exchange is not None and exchange.fallback_reason:
+        return name + ".out_of_stock"
+    if ret.status is S.APPROVED and ret.decision.keep_item:
+        return name + ".keep_item"
+    return name
 
 
 def evidence_refused(ret: Return, reason: str, offer_id: str) -> Message:

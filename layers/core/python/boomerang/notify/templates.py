@@ -27,6 +27,7 @@ PLACEHOLDERS = frozenset(
         "amount",
         "carrier",
         "tracking_number",
+        "tracking_url",
         "valid_until",
         "label_url",
         "qr_code_url",

@@ -4,6 +4,8 @@ request, read and cancel returns."""
 from __future__ import annotations
 
 import hmac
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,18 +14,25 @@ from typing import Any
 from boomerang.auth import customer_tokens
 from boomerang.auth.principal import Principal
 from boomerang.domain import rma as rma_numbers
-from boomerang.domain.decision import explain
-from boomerang.domain.errors import Forbidden, NotFound
+from boomerang.domain.catalog import ExchangeOption, Product, options_for
+from boomerang.domain.decision import Thresholds, explain
+from boomerang.domain.errors import Forbidden, NotFound, StaleVersion
+from boomerang.domain.exchanges import catalog_products, choose_replacements, keep_item, out_of_stock
 from boomerang.domain.models import (
     Acceptance,
     Address,
     Decision,
+    Effect,
+    Exchange,
+    FiredRule,
     Order,
+    Outcome,
     Resolution,
     Return,
     ReturnItem,
     TimelineEntry,
 )
+from boomerang.domain.money import Money
 from boomerang.domain.policy import (
     LineEligibility,
     Policy,
@@ -40,11 +49,18 @@ from boomerang.services.policies import PolicySource
 from boomerang.services.rates import RatesReader
 from boomerang.services.retry import retry_stale
 from boomerang.store import keys
+from boomerang.store.catalog import CatalogStore, Hold, is_hold
 from boomerang.store.rates import RatesStore
 from boomerang.store.records import Event, Repository, ReturnChange, RmaTaken, iso, moved
 from boomerang.store.sessions import return_stamp_put, stamp_unchanged
 
 _RMA_ATTEMPTS = 3
+# A stock hold that raced another request's for the same product is tried again on a fresh read.
+_HOLD_ATTEMPTS = 8
+
+
+class _HoldRaced(Exception):
+    """The product's item was written by another request in the same instant: read again."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +80,10 @@ class Session:
     token: str
     expires_at: datetime
     order_id: str
+
+
+def holds_of(exchange: Exchange) -> list[Hold]:
+    return [Hold(r.product_id, r.variant_id, r.quantity) for r in exchange.lines]
 
 
 def _event_data(ret: Return, **more: object) -> dict[str, object]:
@@ -87,6 +107,7 @@ class ReturnsService:
         self.session_ttl = session_ttl
         self.engine = engine
         self.rates = rates or RatesReader(RatesStore(repo.table, repo.ddb))
+        self.catalog = CatalogStore(repo.table, repo.ddb)
 
     # --- orders and sessions -------------------------------------------------------------------
 
@@ -131,6 +152,28 @@ class ReturnsService:
             caller.ensure_live(self.repo.customer_in(found, caller.shop, caller.customer_ref).revoked_ms)
         return order, [line_eligibility(policy, order, line, now) for line in order.lines], policy
 
+    def exchange_options(
+        self, order: Order, lines: list[LineEligibility], policy: Policy
+    ) -> dict[str, list[ExchangeOption]]:
+        """Per returnable line that may be exchanged and is in the catalog: its replacements with
+        their availability (one BatchGetItem for the lines' products, one Query per category where
+        the policy allows other products)."""
+        eligible = {e.line_id for e in lines if e.eligible and Resolution.EXCHANGE in e.resolutions}
+        linked = [line for line in order.lines if line.line_id in eligible and line.product_id]
+        if not linked:
+            return {}
+        products = self.catalog.many(order.shop, {line.product_id for line in linked if line.product_id})
+        by_category: dict[str, list[Product]] = {}
+        if policy.exchanges.other_products:
+            for category in sorted({line.category for line in linked}):
+                by_category[category] = self.catalog.in_category(order.shop, category)
+        found: dict[str, list[ExchangeOption]] = {}
+        for line in linked:
+            own = [products[line.product_id]] if line.product_id in products else []
+            others = [p for p in by_category.get(line.category, []) if p.product_id != line.product_id]
+            found[line.line_id] = options_for(line, [*own, *others], policy.exchanges.other_products)
+        return found
+
     def _read_with_policy(
         self, shop: str, wanted: list[dict[str, str]]
     ) -> tuple[dict[tuple[str, str], dict[str, Any]], Policy]:
@@ -144,6 +187,18 @@ class ReturnsService:
     # --- returns -------------------------------------------------------------------------------
 
     def create_return(self, caller: Principal, request: ReturnRequest, now: datetime) -> Return:
+        """Check, decide, route, then one transactional save: the return, its timeline and events,
+        the order's returned quantities, the customer's history and, for an exchange, the hold on
+        its replacement's units (a conditional write on what is available: the last unit goes to
+        one request only, and a request that finds none answers 422 out_of_stock)."""
+        for attempt in range(1, _HOLD_ATTEMPTS + 1):
+            try:
+                return self._create_return(caller, request, now)
+            except _HoldRaced:
+                time.sleep(random.uniform(0.005, 0.02 * attempt))  # noqa: S311 - jitter, not a secret
+        raise StaleVersion("The replacement's stock")
+
+    def _create_return(self, caller: Principal, request: ReturnRequest, now: datetime) -> Return:
         caller.ensure_order(caller.shop, request.order_id)
         wanted = [keys.order(caller.shop, request.order_id)]
         if caller.customer_ref is not None:
@@ -162,6 +217,7 @@ class ReturnsService:
         recent = recent_returns(customer, now)  # earlier returns: this one is not among them yet
         rates = self.rates.rates_for(policy, order)  # read (once per container and hour) only if needed
         kept = kept_orders(customer, order.order_id)
+        exchange = self._replacements(policy, order, request, rates)
         decision, status = decide_request(policy, order, request.items, len(recent), now, rates, kept)
         lines = {line.line_id: line for line in order.lines}
         categories = {lines[i.line_id].category for i in request.items if i.line_id in lines}
@@ -169,6 +225,24 @@ class ReturnsService:
         market_hub = decision.market.return_hub_id if decision.market else None
         hub = choose_hub(policy, country, categories, preferred=market_hub)
         items = [self._item(order, item, request.notes.get(item.line_id), decision) for item in request.items]
+        if exchange is not None:
+            held = {r.line_id: r.variant_id for r in exchange.lines}
+            items = [i.model_copy(update={"exchange_variant_id": held.get(i.line_id)}) for i in items]
+        value = Money(amount=sum(i.amount.amount for i in items), currency=order.currency)
+        categories_kept = [i.category for i in items]
+        kept_because = (
+            keep_item(policy.keep_item, categories_kept, value, hub)
+            if decision.outcome is Outcome.APPROVED
+            else None
+        )
+        if kept_because is not None:
+            rule = FiredRule(rule_id="keep_item", effect=Effect.APPROVE, message=kept_because)
+            decision = decision.model_copy(update={"keep_item": True, "rules": [*decision.rules, rule]})
+        holds: list[Hold] = []
+        if exchange is not None and status is not ReturnStatus.REJECTED:
+            holds = [Hold(r.product_id, r.variant_id, r.quantity) for r in exchange.lines]
+        elif exchange is not None:
+            exchange = exchange.model_copy(update={"hold": "released"})  # nothing held for a refusal
 
         returned = dict(order.returned)
         if status is not ReturnStatus.REJECTED:
@@ -190,6 +264,7 @@ class ReturnsService:
                 created_at=now,
                 updated_at=now,
                 ship_from=request.ship_from,
+                exchange=exchange,
             )
             timeline = [
                 TimelineEntry(
@@ -223,12 +298,41 @@ class ReturnsService:
             ]
             if customer.revoked_ms is not None:
                 extra.append(return_stamp_put(self.repo.table, ret.rma, customer.revoked_ms))
+            extra += self.catalog.reserve_items(order.shop, holds)
             try:
                 self.repo.save(ReturnChange(ret, None, timeline, events, extra))
             except RmaTaken:
                 continue
+            except StaleVersion as exc:
+                if exc.failed_item is None or not is_hold(exc.failed_item):
+                    raise
+                if exc.reason == "ConditionalCheckFailed":
+                    names = exc.failed_item["Update"].get("ExpressionAttributeNames", {})
+                    raise out_of_stock(", ".join(names.values())) from exc
+                raise _HoldRaced() from exc
             return ret
         raise RuntimeError("could not draw an unused RMA number")  # 31^8 numbers: practically unreachable
+
+    def _replacements(
+        self, policy: Policy, order: Order, request: ReturnRequest, rates: object
+    ) -> Exchange | None:
+        """The exchange's replacements, checked by the policy against the catalog as read now."""
+        if request.resolution is not Resolution.EXCHANGE and not any(
+            i.exchange_variant_id for i in request.items
+        ):
+            return None
+        products = self.catalog.many(order.shop, catalog_products(order, request.items))
+        categories: dict[str, list[Product]] = {}
+
+        def in_category(category: str) -> list[Product]:
+            if category not in categories:
+                categories[category] = self.catalog.in_category(order.shop, category)
+            return categories[category]
+
+        limits = Thresholds(policy.base_currency, order.currency, rates)  # type: ignore[arg-type]
+        return choose_replacements(
+            policy, order, request.items, request.resolution, products, in_category, limits
+        )
 
     @staticmethod
     def _item(order: Order, item: RequestedItem, note: str | None, decision: Decision) -> ReturnItem:
@@ -269,6 +373,13 @@ class ReturnsService:
         returned = dict(order.returned)
         for item in ret.items:
             returned[item.line_id] = max(0, returned.get(item.line_id, 0) - item.quantity)
+        release: list[dict[str, Any]] = []
+        if ret.exchange is not None and ret.exchange.hold == "held":
+            # The replacement's units go back to what other customers may exchange for.
+            release = self.catalog.release_items(ret.shop, holds_of(ret.exchange))
+            cancelled = cancelled.model_copy(
+                update={"exchange": ret.exchange.model_copy(update={"hold": "released"})}
+            )
         entry = TimelineEntry(
             version=cancelled.version,
             at=now,
@@ -283,7 +394,7 @@ class ReturnsService:
                 ret.version,
                 [entry],
                 [Event("return.cancelled", _event_data(cancelled))],
-                [self.repo.order_returned_update(order, returned)],
+                [self.repo.order_returned_update(order, returned), *release],
             )
         )
         if token and self.engine:

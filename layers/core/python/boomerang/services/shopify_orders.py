@@ -19,9 +19,11 @@ from pydantic import BaseModel, ValidationError
 
 from boomerang.domain.errors import BadRequest, NotFound, Unauthorized, Unprocessable
 from boomerang.domain.models import Order
+from boomerang.services.catalog import CatalogService
 from boomerang.services.retry import retry_stale
 from boomerang.shopify import mapping, signature
-from boomerang.shopify.payloads import InventoryItem, Product, Refund, ShopifyOrder
+from boomerang.shopify.payloads import InventoryItem, InventoryLevel, Product, Refund, ShopifyOrder
+from boomerang.store.catalog import CatalogStore
 from boomerang.store.shopify import DuplicateWebhook, OrderSource, ShopifyConnection, ShopifyStore
 
 ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/fulfilled", "orders/cancelled"})
@@ -29,7 +31,9 @@ REFUND_TOPICS = frozenset({"refunds/create"})
 PRODUCT_TOPICS = frozenset({"products/create", "products/update"})
 # A SKU's customs data (HS code, country of origin): declared on cross-border returns.
 INVENTORY_TOPICS = frozenset({"inventory_items/create", "inventory_items/update"})
-TOPICS = ORDER_TOPICS | REFUND_TOPICS | PRODUCT_TOPICS | INVENTORY_TOPICS
+# A location's units of an inventory item: the catalog's stock of its variant.
+LEVEL_TOPICS = frozenset({"inventory_levels/update"})
+TOPICS = ORDER_TOPICS | REFUND_TOPICS | PRODUCT_TOPICS | INVENTORY_TOPICS | LEVEL_TOPICS
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -51,6 +55,7 @@ class ShopifyWebhooks:
         self.store = store
         self.secret = secret  # secret name -> the app's client secret (cached by the caller)
         self.clock = clock
+        self.catalog = CatalogService(CatalogStore(store.table, store.ddb))
 
     def receive(self, headers: Mapping[str, str], raw_body: bytes) -> Received:
         lowered = {k.lower(): v for k, v in headers.items()}
@@ -87,12 +92,43 @@ class ShopifyWebhooks:
             body = _json(raw_body)
             if topic in PRODUCT_TOPICS:
                 product = _parse(Product, body)
+                if self.store.webhook_seen(domain, webhook_id):
+                    raise DuplicateWebhook(webhook_id)
+                # The catalog first: a delivery that fails here is retried by Shopify, not deduplicated.
+                if product.variants:
+                    entry, stock = mapping.to_product(
+                        connection.shop, product, connection.categories, connection.currency
+                    )
+                    self.catalog.feed(entry, stock, product.updated_at)
+                    for variant in entry.variants:
+                        if variant.inventory_item_id:
+                            self.catalog.store.link_inventory_item(
+                                connection.shop,
+                                variant.inventory_item_id,
+                                entry.product_id,
+                                variant.variant_id,
+                            )
                 kept = self.store.put_product(domain, webhook_id, connection.shop, product, self.clock())
                 return Received("applied" if kept else "stale", topic, connection.shop)
             if topic in INVENTORY_TOPICS:
                 item = _parse(InventoryItem, body)
                 kept = self.store.put_sku_customs(domain, webhook_id, connection.shop, item, self.clock())
                 return Received("applied" if kept else "stale", topic, connection.shop)
+            if topic in LEVEL_TOPICS:
+                level = _parse(InventoryLevel, body)
+                if self.store.webhook_seen(domain, webhook_id):
+                    raise DuplicateWebhook(webhook_id)
+                found = self.catalog.store.inventory_level(
+                    connection.shop,
+                    str(level.inventory_item_id),
+                    str(level.location_id),
+                    level.available or 0,
+                    level.updated_at,
+                )
+                if found is not None:
+                    self.catalog.stock(connection.shop, found[0], found[1], found[2])
+                self.store.remember_webhook(domain, webhook_id, topic, self.clock())
+                return Received("applied" if found else "stale", topic, connection.shop)
             if topic in REFUND_TOPICS:
                 return self._refund(connection, webhook_id, topic, _parse(Refund, body))
             return self._order(connection, webhook_id, topic, _parse(ShopifyOrder, body))

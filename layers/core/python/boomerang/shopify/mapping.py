@@ -15,6 +15,8 @@
   address (else billing, else the customer's default address), language from customer_locale;
 - shipping address: the order's, where it has a street, a city and a country (where a return
   label is picked up from);
+- catalog: each line's product_id and variant_id (what an exchange is offered against); products
+  and their variants from products/create and products/update (`to_product`);
 - customs: each line's SKU's HS code and country of origin (from inventory_items webhooks; the
   shop's defaults fill the rest when a label is bought), its weight from `grams`.
 """
@@ -28,10 +30,12 @@ from decimal import ROUND_FLOOR, Decimal
 
 from pydantic import ValidationError
 
+from boomerang.domain.catalog import MAX_VARIANTS, Product, Variant
 from boomerang.domain.errors import Unprocessable
 from boomerang.domain.models import Address, Order, OrderLine
 from boomerang.domain.money import Money, exponent
 from boomerang.shopify.payloads import LineItem, Refund, ShopifyOrder
+from boomerang.shopify.payloads import Product as ShopifyProduct
 
 _HS_CODE = re.compile(r"^[0-9]{6,10}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -183,6 +187,8 @@ def to_order(
                 quantity=item.quantity,
                 unit_price=_unit_price(item, order.currency),
                 delivered_at=delivered.get(str(item.id)),
+                product_id=str(item.product_id) if item.product_id else None,
+                variant_id=str(item.variant_id) if item.variant_id else None,
                 **_customs(item, customs),
             )
             for item in order.line_items
@@ -210,3 +216,39 @@ def to_order(
         raise Unprocessable(
             f"Shopify order {order.id} cannot become a returnable order: {exc}", code="unmappable_order"
         ) from exc
+
+
+def to_product(
+    shop: str, product: ShopifyProduct, categories: Mapping[str, str], currency: str
+) -> tuple[Product, dict[str, int | None]]:
+    """The catalog's product for a products/create or products/update payload, and each variant's
+    stock where the payload carries it (inventory_levels webhooks keep it current afterwards)."""
+    names = {option.position: option.name.strip().lower() for option in product.options}
+    quantum = Decimal(1).scaleb(-exponent(currency))
+    variants = []
+    stock: dict[str, int | None] = {}
+    for variant in product.variants[:MAX_VARIANTS]:
+        values = (variant.option1, variant.option2, variant.option3)
+        options = {names.get(n + 1, f"option{n + 1}"): v for n, v in enumerate(values) if v}
+        price = max(Decimal(0), variant.price).quantize(quantum, rounding=ROUND_FLOOR)
+        variants.append(
+            Variant(
+                variant_id=str(variant.id),
+                sku=variant.sku or f"shopify-variant-{variant.id}",
+                title=variant.title[:255],
+                options=dict(list(options.items())[:3]),
+                price=Money.parse(format(price, "f"), currency),
+                inventory_item_id=str(variant.inventory_item_id) if variant.inventory_item_id else None,
+            )
+        )
+        stock[str(variant.id)] = (
+            max(0, variant.inventory_quantity) if variant.inventory_quantity is not None else None
+        )
+    catalog_product = Product(
+        shop=shop,
+        product_id=str(product.id),
+        title=product.title[:512],
+        category=category_of(product.product_type, categories),
+        variants=variants,
+    )
+    return catalog_product, stock

@@ -142,10 +142,40 @@ class InventoryItem(Payload):
     updated_at: UtcDatetime
 
 
+class ProductOption(Payload):
+    name: str
+    position: int
+
+
+class ProductVariant(Payload):
+    id: int
+    sku: str | None = None
+    title: str = ""
+    price: Decimal
+    option1: str | None = None
+    option2: str | None = None
+    option3: str | None = None
+    inventory_item_id: int | None = None
+    inventory_quantity: int | None = None
+
+
 class Product(Payload):
     """The products/create and products/update payload: `product_type` becomes the category of
-    the product's order lines (order line items do not carry it)."""
+    the product's order lines (order line items do not carry it); its variants feed the catalog
+    exchanges draw on (boomerang.services.catalog)."""
 
     id: int
+    title: str = ""
     product_type: str = ""
+    updated_at: UtcDatetime
+    options: list[ProductOption] = Field(default_factory=list)
+    variants: list[ProductVariant] = Field(default_factory=list)
+
+
+class InventoryLevel(Payload):
+    """The inventory_levels/update payload: one location's units of an inventory item."""
+
+    inventory_item_id: int
+    location_id: int
+    available: int | None = None
     updated_at: UtcDatetime

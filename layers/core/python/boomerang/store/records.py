@@ -393,9 +393,14 @@ class Repository:
                 failed = next(
                     i for i, r in enumerate(reasons) if r in ("ConditionalCheckFailed", "TransactionConflict")
                 )
-                raise StaleVersion(
+                stale = StaleVersion(
                     "The order" if failed >= len(items) - len(change.extra) else f"Return {ret.rma}"
-                ) from exc
+                )
+                # Which write lost and why: a return's request tells a stock hold that found too
+                # few units (ConditionalCheckFailed) from one that raced another (TransactionConflict).
+                stale.failed_item = items[failed]
+                stale.reason = reasons[failed]
+                raise stale from exc
             raise
 
     def get_return(self, rma: str) -> tuple[Return, list[TimelineEntry]]:

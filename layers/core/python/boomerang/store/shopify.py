@@ -36,6 +36,8 @@ class ShopifyConnection:
     shop: str
     secret_name: str  # the app's client secret in Secrets Manager
     categories: dict[str, str] = field(default_factory=dict)  # product_type -> category
+    # The shop's currency: product webhooks give variant prices without one.
+    currency: str = "USD"
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class ShopifyStore:
                     "shop": connection.shop,
                     "secret_name": connection.secret_name,
                     "categories": connection.categories,
+                    "currency": connection.currency,
                 }
             ),
         )
@@ -78,6 +81,7 @@ class ShopifyStore:
             shop=str(values["shop"]),
             secret_name=str(values["secret_name"]),
             categories={str(k): str(v) for k, v in (values.get("categories") or {}).items()},
+            currency=str(values.get("currency") or "USD"),
         )
 
     def product_types(self, shop: str, product_ids: set[str]) -> dict[str, str]:
@@ -216,6 +220,13 @@ class ShopifyStore:
         if order is not None:
             items += [self.repo.order_upsert_item(order), {"Update": self.repo.customer_order_update(order)}]
         self._transact(items)
+
+    def webhook_seen(self, domain: str, webhook_id: str) -> bool:
+        """Whether this delivery was applied already (its id remembered)."""
+        got = self.ddb.get_item(
+            TableName=self.table, Key=to_item(keys.shopify_webhook(domain, webhook_id)), ConsistentRead=True
+        )
+        return "Item" in got
 
     def remember_webhook(self, domain: str, webhook_id: str, topic: str, now: datetime) -> None:
         """A webhook that changes nothing (an older snapshot, a topic not used) is still remembered."""

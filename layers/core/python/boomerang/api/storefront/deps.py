@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     from boomerang.auth.principal import Principal
     from boomerang.carriers.labels import LabelStore
     from boomerang.orchestration.step_functions import WorkflowEngine
+    from boomerang.services.catalog import CatalogService
     from boomerang.services.evidence import EvidenceService
+    from boomerang.services.exchange_fulfilment import ExchangeFulfilment
     from boomerang.services.policies import PolicySource
     from boomerang.services.returns import ReturnsService
     from boomerang.services.sessions import SessionGuard, SessionRevocation
@@ -31,6 +33,8 @@ class StorefrontDeps(Protocol):
     repo: Repository
     policies: PolicySource
     service: ReturnsService
+    catalog: CatalogService
+    fulfilment: ExchangeFulfilment  # an exchange's replacement shipped
     auth: Authenticator
     session_guard: SessionGuard  # counts attempts at opening a session
     revocation: SessionRevocation  # signs a customer out everywhere

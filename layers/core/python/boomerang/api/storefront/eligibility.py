@@ -26,8 +26,9 @@ def get_eligibility(order_id: Annotated[str, Path(max_length=128)]) -> Eligibili
     d = deps()
     who = caller(router)
     order, lines, policy = d.service.eligibility(who, order_id, d.clock())
+    options = d.service.exchange_options(order, lines, policy)
     return EligibilityOut(
         order_id=order.order_id,
         policy_version=policy.version,
-        lines=[LineEligibilityOut.of(line) for line in lines],
+        lines=[LineEligibilityOut.of(line, options.get(line.line_id)) for line in lines],
     )

@@ -27,7 +27,15 @@ def _create_return_once(sent: dict[str, Any]) -> Made[ReturnOut]:
     body = ReturnIn.model_validate(sent)
     request = ReturnRequest(
         order_id=body.order_id,
-        items=[RequestedItem(line_id=i.line_id, quantity=i.quantity, reason=i.reason) for i in body.items],
+        items=[
+            RequestedItem(
+                line_id=i.line_id,
+                quantity=i.quantity,
+                reason=i.reason,
+                exchange_variant_id=i.exchange_variant_id,
+            )
+            for i in body.items
+        ],
         resolution=body.resolution,
         notes={i.line_id: i.note for i in body.items if i.note},
         locale=body.locale,

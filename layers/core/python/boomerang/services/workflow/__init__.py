@@ -8,12 +8,14 @@ each part of the journey lives in a module of its own and ReturnWorkflow routes 
     decision.py    decide; staff approve / reject
     shipping.py    the return label; carrier news (in transit, delivered)
     receipt.py     evidence arriving; the warehouse scan; inspection (Grading)
-    resolution.py  resolve: refund amount, card refund, store credit, exchange sent
+    resolution.py  resolve: refund amount, card refund, store credit, a catalog-less exchange
+    exchange.py    resolve an exchange: stock checked again (else the policy's fallback), the
+                   replacement ordered, the difference paid back, the difference's refund settled
     settlement.py  the provider's news of a refund; finance's retry_refund; disputes
     lifecycle.py   hold a wait, expire, escalate, notify, close, record_failure
 
-A new phase (exchanges are next: exchange.py) is a Phase subclass built in ReturnWorkflow.__init__
-with the others, and its public steps get a one-line route below.
+A new phase is a Phase subclass built in ReturnWorkflow.__init__ with the others, and its public
+steps get a one-line route below.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from boomerang.services.workflow.core import (
     refund_key,
 )
 from boomerang.services.workflow.decision import DecisionPhase
+from boomerang.services.workflow.exchange import ExchangePhase
 from boomerang.services.workflow.lifecycle import LifecyclePhase
 from boomerang.services.workflow.receipt import Grading, ReceiptPhase
 from boomerang.services.workflow.resolution import RESOLVED, ResolutionPhase
@@ -83,7 +86,7 @@ class ReturnWorkflow(WorkflowCore):
         self.receiving = ReceiptPhase(self)
         self.resolving = ResolutionPhase(self)
         self.settling = SettlementPhase(self, self.resolving)
-        # exchange.py (ExchangePhase) joins here.
+        self.exchanging = ExchangePhase(self, self.resolving)
 
     # --- steps the state machine runs ---------------------------------------------------------
 
@@ -97,7 +100,8 @@ class ReturnWorkflow(WorkflowCore):
         return self.shipping.issue_label(rma)
 
     def resolve(self, rma: str) -> dict[str, Any]:
-        return self.resolving.resolve(rma)
+        # An exchange against the catalog is exchange.py's; it hands anything else to resolution.py.
+        return self.exchanging.resolve(rma)
 
     def notify(self, rma: str, announce: ReturnStatus | None = None) -> dict[str, Any]:
         return self.lifecycle.notify(rma, announce)
@@ -150,6 +154,10 @@ class ReturnWorkflow(WorkflowCore):
         failure_reason: str | None = None,
         reference: str | None = None,
     ) -> Return:
+        # A cheaper replacement's difference refund settles on the exchanged return (exchange.py).
+        settled = self.exchanging.settled(rma, succeeded, source, failure_reason, reference)
+        if settled is not None:
+            return settled
         return self.settling.settlement(rma, succeeded, source, failure_reason, reference)
 
     # --- refunds: finance's other ways to pay, and disputes ------------------------------------

@@ -27,6 +27,7 @@ from boomerang.orchestration.step_functions import WorkflowEngine
 from boomerang.payments.port import Payments
 from boomerang.services.rates import RatesReader
 from boomerang.services.store_credit import StoreCredit
+from boomerang.store.catalog import CatalogStore, Hold
 from boomerang.store.rates import RatesStore
 from boomerang.store.records import Event, Repository, ReturnChange, moved
 
@@ -56,7 +57,11 @@ WAIT_ENDS: dict[Wait, frozenset[ReturnStatus]] = {
     Wait.INSPECTION: frozenset({S.INSPECTED}),
     Wait.SETTLEMENT: frozenset({S.REFUNDED, S.REFUND_FAILED}),
     Wait.REFUND_RETRY: frozenset({S.REFUND_PENDING, S.CREDITED, S.CLOSED}),
+    Wait.FULFILMENT: frozenset({S.REPLACEMENT_SHIPPED}),
 }
+# Where an exchange's held replacement units go back to the catalog: the return ends unexchanged.
+RELEASES_HOLD = frozenset({S.REJECTED, S.EXPIRED, S.CANCELLED})
+
 # What the return must still be in for the wait to begin (else its news already came).
 WAIT_FROM: dict[Wait, frozenset[ReturnStatus]] = {
     Wait.REVIEW: frozenset({S.PENDING_REVIEW}),
@@ -65,6 +70,7 @@ WAIT_FROM: dict[Wait, frozenset[ReturnStatus]] = {
     Wait.INSPECTION: frozenset({S.DELIVERED, S.RECEIVED}),
     Wait.SETTLEMENT: frozenset({S.REFUND_PENDING}),
     Wait.REFUND_RETRY: frozenset({S.REFUND_FAILED}),
+    Wait.FULFILMENT: frozenset({S.EXCHANGED}),
 }
 
 
@@ -95,6 +101,7 @@ class WorkflowCore:
         self.notifier = notifier or SandboxNotifier()
         self.credit = StoreCredit(repo)
         self.rates = RatesReader(RatesStore(repo.table, repo.ddb))
+        self.catalog = CatalogStore(repo.table, repo.ddb)
 
     def move(
         self,
@@ -114,6 +121,11 @@ class WorkflowCore:
         token = ret.task_token if ret.waiting_for and target in WAIT_ENDS[ret.waiting_for] else None
         if token:
             changes.update(waiting_for=None, task_token=None)
+        extra = list(extra_items or [])
+        exchange = changes.get("exchange", ret.exchange)
+        if target in RELEASES_HOLD and exchange is not None and exchange.hold == "held":
+            extra += self.release_hold(ret.shop, exchange)
+            changes["exchange"] = exchange.model_copy(update={"hold": "released"})
         new = moved(ret, target, now).model_copy(update=changes)
         entry = TimelineEntry(
             version=new.version, at=now, status=target, event=event_type(target), message=message, actor=actor
@@ -123,7 +135,7 @@ class WorkflowCore:
             {"rma": new.rma, "order_id": new.order_id, "status": target.value, **(data or {})},
         )
         events = [event, *(extra_events or [])]
-        self.repo.save(ReturnChange(new, ret.version, [entry], events, extra_items or []))
+        self.repo.save(ReturnChange(new, ret.version, [entry], events, extra))
         if token:
             try:
                 self.engine.resume(token, {"rma": new.rma, "status": target.value})
@@ -135,6 +147,11 @@ class WorkflowCore:
 
     def get(self, rma: str) -> Return:
         return self.repo.get_return(rma)[0]
+
+    def release_hold(self, shop: str, exchange: Any) -> list[dict[str, Any]]:
+        """TransactItems giving an exchange's held units back to the catalog."""
+        holds = [Hold(r.product_id, r.variant_id, r.quantity) for r in exchange.lines]
+        return self.catalog.release_items(shop, holds)
 
 
 class Phase:

@@ -47,6 +47,8 @@ class DecisionPhase(Phase):
             "status": ret.status.value,
             "refund_on_delivery": ret.decision.refund_on_delivery,
             "refund_on_first_scan": ret.decision.refund_on_first_scan,
+            # Returnless: no label, resolved at once (the customer keeps the item).
+            "keep_item": ret.decision.keep_item,
             "timeouts": {f"{name}_seconds": int(value.total_seconds()) for name, value in timeouts},
         }
 

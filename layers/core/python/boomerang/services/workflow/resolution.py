@@ -65,7 +65,9 @@ class ResolutionPhase(Phase):
                 "workflow",
             )
             return {"rma": rma, "status": closed.status.value}
-        if ret.status is S.IN_TRANSIT:
+        if ret.decision.keep_item:
+            reason = "Resolved without a return: the customer keeps the item, as the policy says."
+        elif ret.status is S.IN_TRANSIT:
             reason = "Refund at the carrier's first scan, as the policy allows for this trusted customer."
         elif ret.inspection is None:
             reason = "Refund on delivery, as the policy allows for this return."
