@@ -31,6 +31,10 @@ PLACEHOLDERS = frozenset(
         "label_url",
         "reason",
         "options",
+        # Outbound parcels' messages (boomerang.notify.shipments).
+        "status",
+        "eta",
+        "track_url",
     }
 )
 
