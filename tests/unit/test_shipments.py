@@ -68,9 +68,20 @@ def test_17track_push_reads_every_carriers_events_and_the_last_mile() -> None:
     update = read_17track(sample("17track_outbound_handover"))
     assert update is not None
     assert (update.last_mile_carrier, update.last_mile_number) == ("USPS", USPS)
-    assert [s.status for s in update.scans] == [T.PRE_TRANSIT, T.IN_TRANSIT, T.IN_TRANSIT, T.IN_TRANSIT, T.IN_TRANSIT]
+    assert [s.status for s in update.scans] == [
+        T.PRE_TRANSIT,
+        T.IN_TRANSIT,
+        T.IN_TRANSIT,
+        T.IN_TRANSIT,
+        T.IN_TRANSIT,
+    ]
     last = update.scans[-1]
-    assert (last.carrier, last.tracking_number, last.location, last.country) == ("USPS", USPS, "Los Angeles", "US")
+    assert (last.carrier, last.tracking_number, last.location, last.country) == (
+        "USPS",
+        USPS,
+        "Los Angeles",
+        "US",
+    )
     assert update.scans[0].tracking_number == YT  # YunExpress's events under its own number
 
 
@@ -103,7 +114,11 @@ def test_repeated_and_late_news_never_move_a_parcel_backwards() -> None:
     cps, last_mile = checkpoints_of("17track_outbound_delivered")
     delivered = record(parcel(), cps, NOW, last_mile).parcel
     # The same push again, an older one, and a late exception: nothing changes once delivered.
-    for name in ("17track_outbound_delivered", "17track_outbound_in_transit", "17track_outbound_customs_hold"):
+    for name in (
+        "17track_outbound_delivered",
+        "17track_outbound_in_transit",
+        "17track_outbound_customs_hold",
+    ):
         again, mile = checkpoints_of(name)
         assert not record(delivered, again, NOW, mile).changed
     late = Checkpoint(at=NOW + timedelta(days=1), status=T.IN_TRANSIT, message="Sorting", carrier="USPS")
@@ -128,7 +143,9 @@ def test_exception_by_kind_and_cleared_by_newer_movement() -> None:
     assert held.parcel.status is T.EXCEPTION and held.exception is ExceptionKind.CUSTOMS_HOLD
     released = Checkpoint(at=NOW, status=T.IN_TRANSIT, message="Released by customs")
     moving = record(held.parcel, [released], NOW)
-    assert moving.parcel.status is T.IN_TRANSIT and moving.parcel.exception is None and moving.exception is None
+    assert (
+        moving.parcel.status is T.IN_TRANSIT and moving.parcel.exception is None and moving.exception is None
+    )
 
 
 @pytest.mark.parametrize(
@@ -156,9 +173,13 @@ def test_transit_percentiles_estimate_and_delay() -> None:
     assert (times.p50_hours, times.p90_hours) == (9 * 24.0, 14 * 24.0)
     p = parcel()
     est = estimate(p, times)
-    assert est.expected_at == p.shipped_at + timedelta(days=9) and est.latest_at == p.shipped_at + timedelta(days=14)
+    assert est.expected_at == p.shipped_at + timedelta(days=9) and est.latest_at == p.shipped_at + timedelta(
+        days=14
+    )
     moving = p.model_copy(update={"status": T.IN_TRANSIT, "status_at": p.shipped_at + timedelta(days=10)})
     assert delay(moving, times, p.shipped_at + timedelta(days=12), quiet_days=5) is None
     assert delay(moving, times, p.shipped_at + timedelta(days=15), quiet_days=5) is DelayReason.PAST_P90
     assert delay(moving, None, p.shipped_at + timedelta(days=16), quiet_days=5) is DelayReason.NO_NEWS
-    assert delay(moving.model_copy(update={"status": T.DELIVERED}), times, NOW + timedelta(days=60), 5) is None
+    assert (
+        delay(moving.model_copy(update={"status": T.DELIVERED}), times, NOW + timedelta(days=60), 5) is None
+    )

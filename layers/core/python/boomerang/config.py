@@ -56,6 +56,10 @@ class StorefrontConfig(FromEnv):
     state_machine_arn: str = ""
     # Return label PDFs, served by presigned URL (empty: carrier-hosted labels only).
     label_bucket_name: str = ""
+    # Each shop's tracking provider keys (boomerang/<shop>/17track | aftership), for fulfilments.
+    shop_secrets_prefix: str = "boomerang/"
+    # What a customer's tracking link starts with (the page's address; the token follows).
+    tracking_link_base: str = "/v1/tracking/"
 
 
 class AdminConfig(FromEnv):
@@ -80,6 +84,20 @@ class CarrierWebhooksConfig(FromEnv):
     aftership_webhook_secret_name: str = Field(min_length=1)
     seventeentrack_webhook_secret_name: str = Field(min_length=1)
     secret_cache_seconds: int = Field(default=300, ge=0)
+    # Outbound parcels' messages to customers (delivered, exception): as the workflow's notify step.
+    notifier: Literal["sandbox", "ses"] = "sandbox"
+    notify_sender: str = ""
+    ses_configuration_set: str = ""
+    template_cache_seconds: int = Field(default=300, ge=0)
+    # The customer's tracking link: its base, and the key that signs it (the session secret's name).
+    tracking_link_base: str = "/v1/tracking/"
+    session_secret_name: str = ""
+
+    @model_validator(mode="after")
+    def _sender_for_ses(self) -> Self:
+        if self.notifier == "ses" and "@" not in self.notify_sender:
+            raise ValueError("NOTIFIER=ses needs NOTIFY_SENDER, a verified SES sender address")
+        return self
 
 
 class OutboxPublisherConfig(FromEnv):

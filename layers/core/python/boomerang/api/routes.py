@@ -23,6 +23,9 @@ STOREFRONT_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/v1/returns/{rma}/evidence"),
     ("GET", "/v1/store-credit"),
     ("POST", "/v1/store-credit/spend"),
+    ("POST", "/v1/orders/{order_id}/fulfillments"),
+    ("GET", "/v1/orders/{order_id}/tracking"),
+    ("GET", "/v1/tracking/{link}"),
     ("GET", "/v1/policy"),
     ("GET", "/v1/openapi.json"),
 )

@@ -22,6 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from boomerang.credentials import CredentialsError, ShopCredentials
+from boomerang.domain.providers import ProviderSettings
 from boomerang.domain.shipments import carrier_key
 from boomerang.timeouts import TRACKING
 
@@ -59,7 +63,9 @@ class TrackingRegistrar(Protocol):
     def register(self, tracking_number: str, carrier: str, order_id: str, parcel_id: str) -> Registration: ...
 
 
-def urllib_transport(method: str, url: str, headers: dict[str, str], body: bytes, timeout: float) -> tuple[int, bytes]:
+def urllib_transport(
+    method: str, url: str, headers: dict[str, str], body: bytes, timeout: float
+) -> tuple[int, bytes]:
     request = urllib.request.Request(url, data=body, headers=headers, method=method)  # noqa: S310 - fixed https URLs
     try:
         with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
@@ -155,13 +161,43 @@ class SandboxRegistrar:
         return Registration(self.name, True)
 
 
-def registrar_for(provider: str, secret: Callable[[str], dict[str, Any]], shop: str, prefix: str) -> TrackingRegistrar:
-    """The shop's registrar; its key from `<prefix><shop>/<provider>` ({"api_key": ...})."""
-    if provider == "sandbox":
-        return SandboxRegistrar()
-    key = str(secret(f"{prefix}{shop}/{provider}").get("api_key") or "")
-    if provider == "17track":
-        return SeventeenTrack(key)
-    if provider == "aftership":
-        return AfterShip(key)
-    raise ValueError(f"unknown tracking provider {provider!r}")
+class Unregistrable:
+    """A provider that cannot be asked (its key missing or malformed): says why, registers nothing."""
+
+    def __init__(self, name: str, reason: str):
+        self.name = name
+        self.reason = reason
+
+    def register(self, tracking_number: str, carrier: str, order_id: str, parcel_id: str) -> Registration:
+        return Registration(self.name, False, self.reason)
+
+
+class TrackingKey(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    api_key: str = Field(min_length=8)
+
+
+class Registrars:
+    """The registrar for a shop's parcels, by its settings (boomerang.domain.providers): its
+    provider with its key from `boomerang/<shop>/<provider>` ({"api_key": ...}); the sandbox for a
+    shop in test mode (explicitly, never as a live shop's fallback); None where nothing is
+    configured (the parcel is kept, unregistered, and says so)."""
+
+    def __init__(self, credentials: ShopCredentials | None = None, transport: Transport = urllib_transport):
+        self.credentials = credentials or ShopCredentials()
+        self.transport = transport
+
+    def __call__(self, shop: str, settings: ProviderSettings) -> TrackingRegistrar | None:
+        tracking = settings.tracking
+        provider = tracking.provider if tracking else None
+        if settings.test_mode and provider in (None, "sandbox"):
+            return SandboxRegistrar()
+        if provider is None or provider == "sandbox":
+            return None
+        try:
+            key = self.credentials.read(shop, provider, TrackingKey).api_key
+        except CredentialsError as exc:
+            return Unregistrable(provider, str(exc))
+        if provider == "17track":
+            return SeventeenTrack(key, self.transport)
+        return AfterShip(key, self.transport)

@@ -88,7 +88,9 @@ def tracking_reply(
         elif parcel.status in EXCEPTIONS:
             on_time = False
             kind = parcel.exception or ExceptionKind.OTHER
-            paragraphs.append(str(t["reply_problem"]).format(**values, problem=exception_label(language, kind)))
+            paragraphs.append(
+                str(t["reply_problem"]).format(**values, problem=exception_label(language, kind))
+            )
         elif late:
             on_time = False
             paragraphs.append(str(t["reply_late"]).format(**values))

@@ -185,10 +185,14 @@ def record(
     if parcel.final:
         return Recorded(parcel=parcel, changed=False)
     known = {c.identity for c in parcel.checkpoints}
-    fresh = sorted({c.identity: c for c in checkpoints if c.identity not in known}.values(), key=lambda c: c.at)
+    fresh = sorted(
+        {c.identity: c for c in checkpoints if c.identity not in known}.values(), key=lambda c: c.at
+    )
     if last_mile is None:
         # A checkpoint under another number than the parcel's is the last mile's hand-over.
-        leg = next((c for c in reversed(fresh) if c.tracking_number and _other(parcel, c.tracking_number)), None)
+        leg = next(
+            (c for c in reversed(fresh) if c.tracking_number and _other(parcel, c.tracking_number)), None
+        )
         if leg is not None:
             last_mile = (leg.carrier or parcel.carrier, leg.tracking_number)
     handed_over = bool(

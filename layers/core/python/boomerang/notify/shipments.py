@@ -66,11 +66,47 @@ class SesShipmentNotifier:
         from boomerang.services.customers import customer_ref
 
         suppressions = self.ses.suppressions
-        if suppressions and suppressions.suppressed(order.shop, customer_ref(order.shop, order.customer_email)):
+        if suppressions and suppressions.suppressed(
+            order.shop, customer_ref(order.shop, order.customer_email)
+        ):
             return SUPPRESSED
         template = self.ses._template(order.shop, message.language, message.template)
         subject, body = message.subject, message.body
         if template is not None:
             subject, body = template.render({**catalogue(message.language).defaults, **message.values})
-        mail = {"key": message.once_key, "to": order.customer_email, "subject": subject, "body": body, "rma": ""}
+        mail = {
+            "key": message.once_key,
+            "to": order.customer_email,
+            "subject": subject,
+            "body": body,
+            "rma": "",
+        }
         return str(self.ses._send_once(mail=mail)["message_id"])
+
+
+def shipment_notifier(
+    notifier: str,
+    repo: Any,
+    sender: str,
+    *,
+    idempotency_table: str | None,
+    configuration_set: str | None,
+    template_cache_seconds: int,
+) -> ShipmentNotifier:
+    """SES where the function is configured for it, else the sandbox (as notify/factory.py)."""
+    if notifier != "ses":
+        return SandboxShipmentNotifier()
+    from boomerang.notify.ses import SesNotifier
+    from boomerang.store.suppressions import SuppressionStore
+    from boomerang.store.templates import TemplateOverrides
+
+    return SesShipmentNotifier(
+        SesNotifier(
+            repo,
+            TemplateOverrides(repo.table, repo.ddb, template_cache_seconds),
+            sender,
+            idempotency_table=idempotency_table,
+            configuration_set=configuration_set,
+            suppressions=SuppressionStore(repo.table, repo.ddb),
+        )
+    )

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, TypeVar
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -21,15 +21,21 @@ from boomerang.domain.errors import BadRequest, NotFound, Unauthorized, Unproces
 from boomerang.domain.models import Order
 from boomerang.services.retry import retry_stale
 from boomerang.shopify import mapping, signature
-from boomerang.shopify.payloads import InventoryItem, Product, Refund, ShopifyOrder
+from boomerang.shopify.payloads import FulfillmentEvent, InventoryItem, Product, Refund, ShopifyOrder
+from boomerang.services.shipments.service import Fulfilment
 from boomerang.store.shopify import DuplicateWebhook, OrderSource, ShopifyConnection, ShopifyStore
+
+if TYPE_CHECKING:
+    from boomerang.services.shipments.service import ShipmentService
 
 ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/fulfilled", "orders/cancelled"})
 REFUND_TOPICS = frozenset({"refunds/create"})
 PRODUCT_TOPICS = frozenset({"products/create", "products/update"})
 # A SKU's customs data (HS code, country of origin): declared on cross-border returns.
 INVENTORY_TOPICS = frozenset({"inventory_items/create", "inventory_items/update"})
-TOPICS = ORDER_TOPICS | REFUND_TOPICS | PRODUCT_TOPICS | INVENTORY_TOPICS
+# A shipment of the order's lines with its tracking numbers: an outbound parcel (issue 21).
+FULFILLMENT_TOPICS = frozenset({"fulfillments/create", "fulfillments/update"})
+TOPICS = ORDER_TOPICS | REFUND_TOPICS | PRODUCT_TOPICS | INVENTORY_TOPICS | FULFILLMENT_TOPICS
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -47,10 +53,19 @@ class Received:
 
 
 class ShopifyWebhooks:
-    def __init__(self, store: ShopifyStore, secret: Callable[[str], str], clock: Callable[[], datetime]):
+    def __init__(
+        self,
+        store: ShopifyStore,
+        secret: Callable[[str], str],
+        clock: Callable[[], datetime],
+        shipments: Callable[[], ShipmentService] | None = None,
+    ):
         self.store = store
         self.secret = secret  # secret name -> the app's client secret (cached by the caller)
         self.clock = clock
+        self.shipments = (
+            shipments  # made on the first fulfilment (its parcels' code stays out of a cold start)
+        )
 
     def receive(self, headers: Mapping[str, str], raw_body: bytes) -> Received:
         lowered = {k.lower(): v for k, v in headers.items()}
@@ -93,11 +108,42 @@ class ShopifyWebhooks:
                 item = _parse(InventoryItem, body)
                 kept = self.store.put_sku_customs(domain, webhook_id, connection.shop, item, self.clock())
                 return Received("applied" if kept else "stale", topic, connection.shop)
+            if topic in FULFILLMENT_TOPICS:
+                return self._fulfillment(connection, webhook_id, topic, _parse(FulfillmentEvent, body))
             if topic in REFUND_TOPICS:
                 return self._refund(connection, webhook_id, topic, _parse(Refund, body))
             return self._order(connection, webhook_id, topic, _parse(ShopifyOrder, body))
         except DuplicateWebhook:
             return Received("duplicate", topic, connection.shop)
+
+    def _fulfillment(
+        self, connection: ShopifyConnection, webhook_id: str, topic: str, payload: FulfillmentEvent
+    ) -> Received:
+        """One parcel per tracking number, each with the fulfillment's lines. An order not imported
+        yet answers 404 (order_not_found) and is not remembered, so Shopify delivers it again."""
+        order_id = str(payload.order_id)
+        numbers = payload.numbers()
+        if self.shipments is None or not numbers or payload.status in ("cancelled", "failure", "error"):
+            self.store.remember_webhook(connection.domain, webhook_id, topic, self.clock())
+            return Received("ignored", topic, connection.shop, order_id)
+        service = self.shipments()
+        origin = payload.origin_address.country_code if payload.origin_address else None
+        for number in numbers:
+            service.fulfil(
+                connection.shop,
+                order_id,
+                Fulfilment(
+                    tracking_number=number,
+                    carrier=(payload.tracking_company or "unknown").strip() or "unknown",
+                    lines=[(str(line.id), line.quantity) for line in payload.line_items],
+                    origin_country=origin.upper() if origin and len(origin) == 2 else None,
+                    shipped_at=payload.created_at.astimezone(UTC),
+                    source="shopify",
+                    external_id=str(payload.id),
+                ),
+            )
+        self.store.remember_webhook(connection.domain, webhook_id, topic, self.clock())
+        return Received("applied", topic, connection.shop, order_id)
 
     @retry_stale
     def _order(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -106,8 +106,12 @@ class ParcelStore:
                 }
             )
         if change.delivered_lines:
-            names = {f"#d{i}": f"{keys.DELIVERED_PREFIX}{line}" for i, line in enumerate(change.delivered_lines)}
-            values = {f":d{i}": iso(at) for i, at in enumerate(change.delivered_lines.values())}
+            names = {
+                f"#d{i}": f"{keys.DELIVERED_PREFIX}{line}" for i, line in enumerate(change.delivered_lines)
+            }
+            values = {
+                f":d{i}": iso(at.astimezone(UTC)) for i, at in enumerate(change.delivered_lines.values())
+            }
             items.append(
                 {
                     "Update": {
@@ -143,7 +147,10 @@ class ParcelStore:
             if exc.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
             reasons = cancellation_reasons(exc)
-            if change.expected_version is None and "ConditionalCheckFailed" in reasons[: 1 + len(change.new_numbers)]:
+            if (
+                change.expected_version is None
+                and "ConditionalCheckFailed" in reasons[: 1 + len(change.new_numbers)]
+            ):
                 raise ParcelTaken(None) from exc
             if "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons:
                 raise StaleVersion(f"Parcel {parcel.parcel_id}") from exc
@@ -176,7 +183,9 @@ class ParcelStore:
             ExpressionAttributeValues=to_item({":pk": keys.order_parcels_pk(shop, order_id)}),
             Limit=100,
         )
-        return readable(got.get("Items") or [], lambda raw: Parcel.model_validate_json(from_item(raw)["doc"]), "parcel")
+        return readable(
+            got.get("Items") or [], lambda raw: Parcel.model_validate_json(from_item(raw)["doc"]), "parcel"
+        )
 
     def open_since_before(self, shop: str, before: datetime, limit: int = 500) -> list[Parcel]:
         """Parcels still on their way whose last news is older than `before` (the delay watch)."""
@@ -196,7 +205,9 @@ class ParcelStore:
                 query["ExclusiveStartKey"] = start
             got = self.ddb.query(**query)
             parcels += readable(
-                got.get("Items") or [], lambda raw: Parcel.model_validate_json(from_item(raw)["doc"]), "parcel"
+                got.get("Items") or [],
+                lambda raw: Parcel.model_validate_json(from_item(raw)["doc"]),
+                "parcel",
             )
             start = got.get("LastEvaluatedKey")
             if not start:
@@ -217,7 +228,9 @@ class ParcelStore:
         hours = [float(from_item(raw)["hours"]) for raw in got.get("Items") or []]
         return transit_times(lane, hours)
 
-    def put_transit_sample(self, shop: str, lane: tuple[str, str, str], delivered_at: datetime, ref: str, hours: float) -> None:
+    def put_transit_sample(
+        self, shop: str, lane: tuple[str, str, str], delivered_at: datetime, ref: str, hours: float
+    ) -> None:
         """A measured delivery from before Boomerang tracked the shop's parcels (imports, demo)."""
         self.ddb.put_item(
             TableName=self.table,

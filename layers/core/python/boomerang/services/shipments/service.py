@@ -18,7 +18,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from boomerang.carriers.tracking import Scan, TrackingUpdate
 from boomerang.carriers.tracking_providers import Registration, TrackingRegistrar
@@ -34,6 +34,7 @@ from boomerang.domain.shipments import (
     Parcel,
     ParcelLine,
     TransitTimes,
+    delay,
     estimate,
     exception_kind,
     record,
@@ -60,6 +61,16 @@ class Fulfilment:
     shipped_at: datetime | None = None
     source: str = "api"
     external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Tracked:
+    parcel: Parcel
+    estimate: Estimate
+    delay: DelayReason | None
+
+
+DEFAULT_QUIET_DAYS = 5
 
 
 @dataclass(frozen=True)
@@ -122,7 +133,9 @@ class ShipmentService:
             log.warning("parcel not registered", extra={"parcel_id": parcel_id, "reason": registration.error})
         now = self.clock()
         destination = order.shipping_address.country if order.shipping_address else order.customer_country
-        origin = fulfilment.origin_country or (settings.tracking.origin_country if settings.tracking else None)
+        origin = fulfilment.origin_country or (
+            settings.tracking.origin_country if settings.tracking else None
+        )
         parcel = Parcel(
             shop=shop,
             parcel_id=parcel_id,
@@ -137,7 +150,7 @@ class ShipmentService:
             registration_error=(registration.error or None) and str(registration.error)[:300],
             origin_country=origin,
             destination_country=destination,
-            shipped_at=fulfilment.shipped_at or now,
+            shipped_at=(fulfilment.shipped_at or now).astimezone(UTC),
             created_at=now,
             updated_at=now,
         )
@@ -171,7 +184,9 @@ class ShipmentService:
             return ParcelOutcome("unknown_tracking")
         now = self.clock()
         checkpoints = [_checkpoint(s) for s in update.scans] or _latest(update)
-        last_mile = (update.last_mile_carrier or "", update.last_mile_number) if update.last_mile_number else None
+        last_mile = (
+            (update.last_mile_carrier or "", update.last_mile_number) if update.last_mile_number else None
+        )
         done = record(parcel, checkpoints, now, last_mile)
         if not done.changed:
             return ParcelOutcome("ignored", parcel.parcel_id, parcel.status.value)
@@ -219,6 +234,25 @@ class ShipmentService:
         self._send(moved, notices, None)
         return ParcelOutcome("moved", moved.parcel_id, moved.status.value)
 
+    # --- what the customer sees ----------------------------------------------------------------------
+
+    def progress_of(self, shop: str, order_id: str, now: datetime) -> tuple[Order, list[Tracked]]:
+        """The order and each of its parcels with its estimate and whether it is late now."""
+        order = self.repo.get_order(shop, order_id)
+        settings = self.settings(shop)
+        quiet_days = settings.tracking.quiet_days if settings.tracking else DEFAULT_QUIET_DAYS
+        tracked = []
+        lanes: dict[tuple[str, str, str], TransitTimes] = {}
+        for parcel in self.parcels.of_order(shop, order_id):
+            lane = parcel.lane
+            times = None
+            if lane is not None:
+                times = lanes.get(lane) or self.parcels.transit_times(shop, lane)
+                lanes[lane] = times
+            late = delay(parcel, times, now, quiet_days)
+            tracked.append(Tracked(parcel, estimate(parcel, times), late))
+        return order, tracked
+
     # --- the delay watch -----------------------------------------------------------------------------
 
     @retry_stale
@@ -230,7 +264,11 @@ class ShipmentService:
         now = self.clock()
         est = estimate(parcel, times)
         moved = parcel.model_copy(
-            update={"notices": {**parcel.notices, "delayed": now}, "version": parcel.version + 1, "updated_at": now}
+            update={
+                "notices": {**parcel.notices, "delayed": now},
+                "version": parcel.version + 1,
+                "updated_at": now,
+            }
         )
         event = Event(
             "shipment.delayed",
@@ -248,7 +286,9 @@ class ShipmentService:
 
     # --- the customer's messages ---------------------------------------------------------------------
 
-    def _send(self, parcel: Parcel, notices: list[tuple[str, str, dict[str, str]]], est: Estimate | None) -> None:
+    def _send(
+        self, parcel: Parcel, notices: list[tuple[str, str, dict[str, str]]], est: Estimate | None
+    ) -> None:
         if not notices:
             return
         try:
@@ -285,21 +325,29 @@ def _check_lines(order: Order, lines: list[tuple[str, int]]) -> None:
     for n, (line_id, quantity) in enumerate(lines):
         line = order.line(line_id)
         if line is None:
-            details.append({"field": f"lines.{n}.line_id", "code": "unknown_line", "message": "Not a line of the order."})
+            details.append(
+                {"field": f"lines.{n}.line_id", "code": "unknown_line", "message": "Not a line of the order."}
+            )
         elif quantity > line.quantity:
             details.append(
-                {"field": f"lines.{n}.quantity", "code": "too_many", "message": f"The line has {line.quantity}."}
+                {
+                    "field": f"lines.{n}.quantity",
+                    "code": "too_many",
+                    "message": f"The line has {line.quantity}.",
+                }
             )
         if line_id in seen:
             details.append({"field": f"lines.{n}.line_id", "code": "duplicate", "message": "Named twice."})
         seen.add(line_id)
     if details:
-        raise Unprocessable("The fulfilment's lines do not match the order.", code="validation_failed", details=details)
+        raise Unprocessable(
+            "The fulfilment's lines do not match the order.", code="validation_failed", details=details
+        )
 
 
 def _checkpoint(scan: Scan) -> Checkpoint:
     return Checkpoint(
-        at=scan.at,
+        at=scan.at.astimezone(UTC),
         status=scan.status,
         message=scan.message[:500],
         location=(scan.location or None) and str(scan.location)[:200],
@@ -317,7 +365,7 @@ def _latest(update: TrackingUpdate) -> list[Checkpoint]:
         return []
     return [
         Checkpoint(
-            at=update.occurred_at,
+            at=update.occurred_at.astimezone(UTC),
             status=update.status,
             message=update.detail[:500],
             carrier=update.carrier[:64],
