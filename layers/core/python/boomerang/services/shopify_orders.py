@@ -20,9 +20,9 @@ from pydantic import BaseModel, ValidationError
 from boomerang.domain.errors import BadRequest, NotFound, Unauthorized, Unprocessable
 from boomerang.domain.models import Order
 from boomerang.services.retry import retry_stale
+from boomerang.services.shipments.service import Fulfilment
 from boomerang.shopify import mapping, signature
 from boomerang.shopify.payloads import FulfillmentEvent, InventoryItem, Product, Refund, ShopifyOrder
-from boomerang.services.shipments.service import Fulfilment
 from boomerang.store.shopify import DuplicateWebhook, OrderSource, ShopifyConnection, ShopifyStore
 
 if TYPE_CHECKING:
