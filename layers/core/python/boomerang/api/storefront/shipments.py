@@ -48,6 +48,10 @@ def _fulfil_once(sent: dict[str, Any]) -> Made[ParcelOut]:
     )
 
 
+def _reach(shop: str, order_id: str) -> None:
+    deps().repo.get_order(shop, order_id)  # another shop's order answers 404, key used or not
+
+
 @router.post(
     "/v1/orders/<order_id>/fulfillments",
     summary="Report a shipped parcel (storefront API key): registered with the shop's tracking provider",
@@ -67,7 +71,7 @@ def post_fulfillment(
         who,
         idempotency_key,
         {"order_id": order_id, "body": body.model_dump(mode="json")},
-        reach=lambda: d.repo.get_order(who.shop, order_id) and None,
+        reach=lambda: _reach(who.shop, order_id),
         operation=_fulfil_once,
         replay=lambda stored: ParcelOut.of(
             d.shipments().parcels.get(who.shop, stored["parcel_id"]), d.tracking_link(who.shop, order_id)
