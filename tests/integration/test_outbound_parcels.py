@@ -18,6 +18,12 @@ import boto3
 import pytest
 
 from boomerang.auth.api_keys import hash_api_key
+from boomerang.auth.principal import Principal
+from boomerang.domain.tickets import Channel
+from boomerang.events.catalogue import CATALOGUE
+from boomerang.services.shipments.service import Fulfilment
+from boomerang.services.shipments.watch import watch
+from boomerang.services.tickets import NewTicket
 from boomerang.domain.providers import ProviderSettings, TrackingSettings
 from boomerang.shopify.signature import sign
 from boomerang.store.parcels import ParcelStore
@@ -327,3 +333,198 @@ def test_shopify_fulfillment_webhook_makes_the_parcel(
     # fulfillments/update for the same shipment: still one parcel.
     assert post("fulfillments/update", fulfillment)[1]["outcome"] == "applied"
     assert len(ParcelStore(repo.table, repo.ddb).of_order(SHOP, order_id)) == 1
+
+
+# --- the customer's messages, the delay watch, tickets ---------------------------------------------
+
+
+def _envelopes(repo: Repository, parcel_id: str) -> list[dict[str, Any]]:
+    found = ParcelStore(repo.table, repo.ddb).outbox_events(parcel_id)
+    for envelope in found:  # every event is its documented schema (docs/events)
+        CATALOGUE[envelope["type"]][envelope["version"]].model_validate(envelope["data"])
+    return found
+
+
+def test_delivered_and_exception_told_once_in_the_customers_language(
+    api: Api, registry: Replies, carriers: ModuleType, repo: Repository
+) -> None:
+    sent = carriers.shipments.notifier.sent
+    order = new_order(api)
+    first, last = new_numbers()
+    _, parcel = fulfil(api, order, first)
+    start = NOW - timedelta(days=9)
+    for _ in range(2):  # the carrier says it twice: one message
+        push(carriers, "17track", outbound_sample("17track_outbound_customs_hold", first, last, start))
+    told = [m for oid, m in sent if oid == order["order_id"]]
+    assert [m.template for m in told] == ["shipment.exception"]
+    assert told[0].language == "es" and "retenido en aduana" in told[0].body
+    assert told[0].subject.startswith(f"Un problema con la entrega del pedido {order['order_number']}")
+    assert "/v1/tracking/t1." in told[0].body  # the signed link to the tracking view
+    # Released, handed over, delivered: one delivered message, the exception not told again.
+    for name in ("17track_outbound_handover", "17track_outbound_delivered", "17track_outbound_delivered"):
+        push(carriers, "17track", outbound_sample(name, first, last, start + timedelta(hours=12)))
+    told = [m.template for oid, m in sent if oid == order["order_id"]]
+    assert told == ["shipment.exception", "shipment.delivered"]
+    types = [e["type"] for e in _envelopes(repo, parcel["parcel_id"])]
+    assert types.count("shipment.exception") == 1 and types.count("shipment.delivered") == 1
+
+
+def test_a_late_parcel_is_told_once(api: Api, registry: Replies, repo: Repository, shop: str) -> None:
+    watcher = importlib.import_module("functions.shipment_watch.handler")
+    order = new_order(api)
+    first, _ = new_numbers()
+    status, parcel = fulfil(
+        api, order, first, shipped_at=(NOW - timedelta(days=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
+    assert status == 201
+    report = watch(watcher.service, [SHOP], NOW)
+    assert report.told >= 1 and report.by_reason.get("no_news", 0) >= 1
+    again = watch(watcher.service, [SHOP], NOW + timedelta(hours=1))
+    assert again.late_already_told >= 1
+    told = [m for oid, m in watcher.notifier.sent if oid == order["order_id"]]
+    assert [m.template for m in told] == ["shipment.delayed"] and told[0].language == "es"
+    (delayed,) = [e for e in _envelopes(repo, parcel["parcel_id"]) if e["type"] == "shipment.delayed"]
+    assert delayed["data"]["reason"] == "no_news"
+    # The scheduled entry point runs the same watch over every shop.
+    out = watcher.handler({"source": "aws.events"}, LambdaContext(function_name="shipment_watch"))
+    assert out["looked_at"] >= 1
+
+
+def test_past_the_lanes_p90_is_late(
+    api: Api, registry: Replies, carriers: ModuleType, repo: Repository
+) -> None:
+    watcher = importlib.import_module("functions.shipment_watch.handler")
+    parcels = ParcelStore(repo.table, repo.ddb)
+    lane = ("slowpost", "CN", "US")
+    for n, days in enumerate((6, 7, 7, 8, 8, 9, 9, 10, 11, 12)):
+        parcels.put_transit_sample(SHOP, lane, NOW - timedelta(days=30 + n), f"seed{n}", days * 24.0)
+    order = new_order(api)
+    first, last = new_numbers()
+    status, parcel = fulfil(
+        api,
+        order,
+        first,
+        carrier="SlowPost",
+        shipped_at=(NOW - timedelta(days=14)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    # News a day ago: not quiet, but past the lane's p90 (11 days).
+    push(
+        carriers,
+        "17track",
+        outbound_sample("17track_outbound_in_transit", first, last, NOW - timedelta(days=3)),
+    )
+    assert watch(watcher.service, [SHOP], NOW).by_reason.get("past_p90") == 1
+    status, view = api.call("GET", f"/v1/orders/{order['order_id']}/tracking", api_key=KEY)
+    shown = view["parcels"][0]
+    assert shown["delayed"] is True and shown["estimated_delivery"]["basis"] == "lane"
+    assert shown["estimated_delivery"]["latest_at"][:10] == (NOW - timedelta(days=3)).strftime("%Y-%m-%d")
+
+
+def test_a_customs_exception_opens_a_support_ticket(
+    api: Api, registry: Replies, carriers: ModuleType, repo: Repository
+) -> None:
+    system = importlib.import_module("functions.system_tickets.handler")
+    order = new_order(api)
+    first, last = new_numbers()
+    _, parcel = fulfil(api, order, first)
+    push(
+        carriers,
+        "17track",
+        outbound_sample("17track_outbound_customs_hold", first, last, NOW - timedelta(days=5)),
+    )
+    (envelope,) = [e for e in _envelopes(repo, parcel["parcel_id"]) if e["type"] == "shipment.exception"]
+    assert envelope["data"]["exception"] == "customs_hold"
+    event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": envelope["type"], "source": "boomerang",
+             "account": "123456789012", "time": envelope["occurred_at"], "region": "us-east-1", "resources": [],
+             "detail": envelope}  # fmt: skip
+    out = system.handler(event, LambdaContext(function_name="system_tickets"))
+    ticket, _ = system.service.tickets.get(out["ticket_id"])
+    assert (ticket.category, ticket.group.value, ticket.order_id) == (
+        "tracking",
+        "support",
+        order["order_id"],
+    )
+    assert ticket.customer_ref is not None and "customs_hold" in ticket.subject
+
+
+def _answers_shop(repo: Repository, auto: bool) -> str:
+    shop = f"trk{'a' if auto else 'm'}"
+    repo.put_shop(shop, "Tracked Store")
+    ProviderSettingsStore(repo.table, repo.ddb).put(
+        shop,
+        ProviderSettings(
+            tracking=TrackingSettings(provider="17track", origin_country="CN", auto_answer=auto)
+        ),
+    )
+    _secret(f"boomerang/{shop}/17track", json.dumps({"api_key": "17track-test-key-0002"}))
+    parcels = ParcelStore(repo.table, repo.ddb)
+    for n, days in enumerate((7, 8, 8, 9, 9, 10, 10, 11, 12, 14)):
+        parcels.put_transit_sample(
+            shop, ("yunexpress", "CN", "US"), NOW - timedelta(days=20 + n), f"s{n}", days * 24.0
+        )
+    return shop
+
+
+def _order_in(storefront: ModuleType, repo: Repository, shop: str) -> tuple[str, str]:
+    from boomerang.domain.models import Order, OrderLine
+    from boomerang.domain.money import Money
+
+    oid = uuid.uuid4().hex[:12]
+    repo.upsert_order(
+        Order(shop=shop, order_id=oid, order_number=f"#{oid}", customer_email=f"{oid}@example.com",
+              customer_country="US", currency="USD", ordered_at=NOW - timedelta(days=5), locale="es-MX",
+              lines=[OrderLine(line_id=f"{oid}-1", sku="TEE", quantity=1, unit_price=Money.parse("25.00", "USD"))])
+    )  # fmt: skip
+    first, last = new_numbers()
+    storefront.shipments().fulfil(
+        shop, oid, Fulfilment(first, "YunExpress", [(f"{oid}-1", 1)], shipped_at=NOW - timedelta(days=4))
+    )
+    return oid, first
+
+
+WISMO_ES = "¿Dónde está mi pedido? Lo pedí hace una semana y quiero saber cuándo llega."
+
+
+def test_where_is_my_order_in_spanish_answered_automatically_when_on_time(
+    storefront: ModuleType, registry: Replies, carriers: ModuleType, repo: Repository
+) -> None:
+    tickets = importlib.import_module("functions.tickets_api.handler")
+    shop = _answers_shop(repo, auto=True)
+    oid, first = _order_in(storefront, repo, shop)
+    push(
+        carriers,
+        "17track",
+        outbound_sample("17track_outbound_handover", first, "9400" + first[2:], NOW - timedelta(days=6)),
+    )
+    ticket = tickets.service.open(
+        Principal(shop=shop, key_id="test"), NewTicket(body=WISMO_ES, channel=Channel.API, order_id=oid)
+    )
+    assert (ticket.category, ticket.language, ticket.status.value) == ("tracking", "es", "pending_customer")
+    assert "auto_answered" in ticket.tags and len(ticket.parcels) == 1
+    _, messages = tickets.service.tickets.get(ticket.ticket_id)
+    reply = messages[-1]
+    assert (reply.author_kind.value, reply.internal) == ("system", False)
+    assert "En camino" in reply.body and first in reply.body or "9400" in reply.body
+    assert "Llegará hacia el " in reply.body  # the estimate from the shop's measured lane
+
+
+def test_where_is_my_order_goes_to_a_person_when_in_exception(
+    storefront: ModuleType, registry: Replies, carriers: ModuleType, repo: Repository
+) -> None:
+    tickets = importlib.import_module("functions.tickets_api.handler")
+    shop = _answers_shop(repo, auto=True)
+    oid, first = _order_in(storefront, repo, shop)
+    push(
+        carriers,
+        "17track",
+        outbound_sample("17track_outbound_customs_hold", first, "9400" + first[2:], NOW - timedelta(days=6)),
+    )
+    ticket = tickets.service.open(
+        Principal(shop=shop, key_id="test"), NewTicket(body=WISMO_ES, channel=Channel.API, order_id=oid)
+    )
+    assert (ticket.status.value, ticket.priority.value) == ("open", "high")
+    assert "exception" in ticket.tags and len(ticket.parcels) == 1
+    view = tickets.service.staff_view(ticket.ticket_id)
+    assert view.suggested_reply is not None
+    language, text = view.suggested_reply
+    assert language == "es" and "retenido en aduana" in text and first in text

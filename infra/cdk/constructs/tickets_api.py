@@ -54,7 +54,13 @@ ADMIN_ROUTES = (
     Route("POST", "/admin/v1/tickets/{ticket_id}/link", "linkTicketToReturn"),
 )
 # The domain events that open a system ticket (boomerang.services.tickets.SYSTEM_TICKETS).
-SYSTEM_EVENT_TYPES = ("return.carrier_exception", "refund.failed", "dispute.created", "webhook.dead_lettered")
+SYSTEM_EVENT_TYPES = (
+    "return.carrier_exception",
+    "refund.failed",
+    "dispute.created",
+    "webhook.dead_lettered",
+    "shipment.exception",
+)
 
 
 class TicketsApi(Construct):

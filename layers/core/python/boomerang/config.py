@@ -100,6 +100,25 @@ class CarrierWebhooksConfig(FromEnv):
         return self
 
 
+class ShipmentWatchConfig(FromEnv):
+    """functions/shipment_watch: late outbound parcels, their customers told once."""
+
+    table_name: str = Field(min_length=3)
+    idempotency_table_name: str = ""
+    notifier: Literal["sandbox", "ses"] = "sandbox"
+    notify_sender: str = ""
+    ses_configuration_set: str = ""
+    template_cache_seconds: int = Field(default=300, ge=0)
+    tracking_link_base: str = "/v1/tracking/"
+    session_secret_name: str = ""
+
+    @model_validator(mode="after")
+    def _sender_for_ses(self) -> Self:
+        if self.notifier == "ses" and "@" not in self.notify_sender:
+            raise ValueError("NOTIFIER=ses needs NOTIFY_SENDER, a verified SES sender address")
+        return self
+
+
 class OutboxPublisherConfig(FromEnv):
     event_bus_name: str = Field(min_length=1)
     # Set: a `return.requested` also (re)starts the return's workflow, named by the RMA, so a start
