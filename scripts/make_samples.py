@@ -117,8 +117,6 @@ SAMPLES: dict[str, tuple[str, str, dict[str, str], Any]] = {
         },
     ),
     "get_tracking": ("GET", "/v1/orders/1001/tracking?lang=es", {"x-api-key": DEMO_API_KEY}, None),
-    # The signed link of a shipping email (POST /v1/orders/{order_id}/fulfillments answers it).
-    "get_tracking_by_link": ("GET", "/v1/tracking/t1.eyJzaG9wIjoiZGVtbyJ9.c2FtcGxl", {}, None),
     "get_policy": ("GET", "/v1/policy", {"x-api-key": DEMO_API_KEY}, None),
     "get_openapi": ("GET", "/v1/openapi.json", {}, None),
 }

@@ -40,7 +40,8 @@ def tracking_link(shop: str, order_id: str) -> str:
     from boomerang.auth import tracking_links
 
     key = str(parameters.get_secret(config.session_secret_name, max_age=300)).encode()
-    return f"{config.tracking_link_base}{tracking_links.issue(key, shop, order_id, clock())}"
+    link = tracking_links.issue(key, shop, order_id, clock())
+    return config.tracking_link_template.format(shop=shop, order_id=order_id, link=link)
 
 
 notifier = shipment_notifier(

@@ -136,7 +136,8 @@ def link_key() -> bytes:
 def tracking_link(shop: str, order_id: str) -> str:
     from boomerang.auth import tracking_links
 
-    return f"{config.tracking_link_base}{tracking_links.issue(link_key(), shop, order_id, clock())}"
+    link = tracking_links.issue(link_key(), shop, order_id, clock())
+    return config.tracking_link_template.format(shop=shop, order_id=order_id, link=link)
 
 
 # The routes read what this module built (boomerang.api.dependencies).

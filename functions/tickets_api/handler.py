@@ -62,7 +62,7 @@ _answers: Any = None
 
 
 def tracking_answers() -> Any:
-    """"Where is my order" answers from the order's parcels, made on the first such ticket."""
+    """ "Where is my order" answers from the order's parcels, made on the first such ticket."""
     global _answers
     if _answers is None:
         from boomerang.carriers.tracking_providers import Registrars

@@ -81,7 +81,8 @@ def tracking_link(shop: str, order_id: str) -> str:
     from boomerang.auth import tracking_links
 
     key = str(parameters.get_secret(config.session_secret_name, max_age=config.secret_cache_seconds)).encode()
-    return f"{config.tracking_link_base}{tracking_links.issue(key, shop, order_id, clock())}"
+    link = tracking_links.issue(key, shop, order_id, clock())
+    return config.tracking_link_template.format(shop=shop, order_id=order_id, link=link)
 
 
 # A number that is no return's may be an outbound parcel's (issue 21). Nothing is registered here.

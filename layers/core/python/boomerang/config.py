@@ -58,8 +58,8 @@ class StorefrontConfig(FromEnv):
     label_bucket_name: str = ""
     # Each shop's tracking provider keys (boomerang/<shop>/17track | aftership), for fulfilments.
     shop_secrets_prefix: str = "boomerang/"
-    # What a customer's tracking link starts with (the page's address; the token follows).
-    tracking_link_base: str = "/v1/tracking/"
+    # A customer's tracking link: {shop}, {order_id} and {link} (the signed token) filled in.
+    tracking_link_template: str = "/v1/orders/{order_id}/tracking?link={link}"
 
 
 class AdminConfig(FromEnv):
@@ -89,8 +89,9 @@ class CarrierWebhooksConfig(FromEnv):
     notify_sender: str = ""
     ses_configuration_set: str = ""
     template_cache_seconds: int = Field(default=300, ge=0)
-    # The customer's tracking link: its base, and the key that signs it (the session secret's name).
-    tracking_link_base: str = "/v1/tracking/"
+    # The customer's tracking link ({shop}, {order_id}, {link}), and the key that signs it (the
+    # session secret's name).
+    tracking_link_template: str = "/v1/orders/{order_id}/tracking?link={link}"
     session_secret_name: str = ""
 
     @model_validator(mode="after")
@@ -109,7 +110,7 @@ class ShipmentWatchConfig(FromEnv):
     notify_sender: str = ""
     ses_configuration_set: str = ""
     template_cache_seconds: int = Field(default=300, ge=0)
-    tracking_link_base: str = "/v1/tracking/"
+    tracking_link_template: str = "/v1/orders/{order_id}/tracking?link={link}"
     session_secret_name: str = ""
 
     @model_validator(mode="after")

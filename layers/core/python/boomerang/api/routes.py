@@ -25,7 +25,6 @@ STOREFRONT_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/v1/store-credit/spend"),
     ("POST", "/v1/orders/{order_id}/fulfillments"),
     ("GET", "/v1/orders/{order_id}/tracking"),
-    ("GET", "/v1/tracking/{link}"),
     ("GET", "/v1/policy"),
     ("GET", "/v1/openapi.json"),
 )

@@ -60,7 +60,9 @@ class ParcelOut(BaseModel):
     last_mile: LastMileOut | None
     shipped_at: str
     delivered_at: str | None
-    tracking_link: str = Field(description="The customer's signed link to GET /v1/tracking/{link}")
+    tracking_link: str = Field(
+        description="The customer's link to the order's tracking (signed; for the shipping email)"
+    )
 
     @classmethod
     def of(cls, parcel: Parcel, link: str) -> ParcelOut:

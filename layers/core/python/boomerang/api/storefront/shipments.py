@@ -1,6 +1,6 @@
 """Outbound parcels: a storefront or ERP reports a fulfilment (API key); the customer follows the
 order's parcels with their session (order number and email: POST /v1/sessions) or with the signed
-link from the shipping email. JSON only: the tracking page itself is the web stack's."""
+link from the shipping email (`?link=`). JSON only: the tracking page itself is the web stack's."""
 
 # No `from __future__ import annotations`: see orders.py.
 from typing import Annotated, Any
@@ -16,6 +16,7 @@ from boomerang.api.shipment_views import tracking_out
 from boomerang.api.storefront import ERRORS
 from boomerang.api.storefront.deps import caller, deps, live_caller
 from boomerang.auth import tracking_links
+from boomerang.domain.errors import NotFound
 from boomerang.services.shipments.service import Fulfilment, require_api_key
 
 router = Router()  # type: ignore[no-untyped-call]
@@ -82,28 +83,28 @@ def post_fulfillment(
 
 @router.get(
     "/v1/orders/<order_id>/tracking",
-    summary="Where the order's parcels are: progress, checkpoints and estimated delivery",
+    summary=(
+        "Where the order's parcels are: progress, checkpoints and estimated delivery. A customer token, "
+        "the storefront's API key, or `link`: the signed link of the shipping email (no sign-in)"
+    ),
     responses=ERRORS,
     tags=["shipments"],
 )
 @tracer.capture_method
-def get_tracking(order_id: Annotated[str, Path(max_length=128)], lang: Language = None) -> TrackingOut:
+def get_tracking(
+    order_id: Annotated[str, Path(max_length=128)],
+    lang: Language = None,
+    link: Annotated[str | None, Query(max_length=512, description="The shipping email's signed link")] = None,
+) -> TrackingOut:
     d = deps()
-    who = live_caller(router)
-    who.ensure_order(who.shop, order_id)
-    order, tracked = d.shipments().progress_of(who.shop, order_id, d.clock())
-    return tracking_out(order, tracked, lang, router.current_event.headers)
-
-
-@router.get(
-    "/v1/tracking/<link>",
-    summary="The order's tracking, by the signed link of the shipping email (no sign-in)",
-    responses=ERRORS,
-    tags=["shipments"],
-)
-@tracer.capture_method
-def get_tracking_by_link(link: Annotated[str, Path(max_length=512)], lang: Language = None) -> TrackingOut:
-    d = deps()
-    found = tracking_links.verify(d.link_key(), link, d.clock())
-    order, tracked = d.shipments().progress_of(found.shop, found.order_id, d.clock())
+    if link:
+        found = tracking_links.verify(d.link_key(), link, d.clock())
+        if found.order_id != order_id:  # a link shows its own order only
+            raise NotFound("No such order.", code="order_not_found")
+        shop = found.shop
+    else:
+        who = live_caller(router)
+        who.ensure_order(who.shop, order_id)
+        shop = who.shop
+    order, tracked = d.shipments().progress_of(shop, order_id, d.clock())
     return tracking_out(order, tracked, lang, router.current_event.headers)
