@@ -84,6 +84,7 @@ FUNCTION_LAYERS: dict[str, tuple[str, ...]] = {
     "evidence_uploaded": (BASE, "labels", "media"),
     "ses_feedback": (BASE,),
     "fx_rates": (BASE,),
+    "shipment_watch": (BASE,),
     "api_docs": (BASE,),
     "klaviyo_events": (BASE, "klaviyo"),
 }
