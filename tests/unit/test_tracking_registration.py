@@ -135,7 +135,8 @@ def test_registrars_by_shop_settings() -> None:
     # The sandbox only for a shop in test mode, explicitly; a live shop with nothing: none.
     assert isinstance(registrars("acme", ProviderSettings(mode=Mode.TEST)), SandboxRegistrar)
     assert registrars("acme", ProviderSettings()) is None
-    assert registrars("acme", ProviderSettings(tracking=TrackingSettings(provider="sandbox"))) is None
+    live_sandbox = registrars("acme", ProviderSettings(tracking=TrackingSettings(provider="sandbox")))
+    assert isinstance(live_sandbox, Unregistrable) and not live_sandbox.register(YT, "x", "1", "p").registered
     missing = Registrars(Keys(missing=True))("acme", live)  # type: ignore[arg-type]
     assert isinstance(missing, Unregistrable)
     got = missing.register(YT, "x", "1", "p")

@@ -192,8 +192,10 @@ class Registrars:
         provider = tracking.provider if tracking else None
         if settings.test_mode and provider in (None, "sandbox"):
             return SandboxRegistrar()
-        if provider is None or provider == "sandbox":
+        if provider is None:
             return None
+        if provider == "sandbox":
+            return Unregistrable("sandbox", "The sandbox registers the parcels of a shop in test mode only.")
         try:
             key = self.credentials.read(shop, provider, TrackingKey).api_key
         except CredentialsError as exc:

@@ -175,7 +175,7 @@ class TicketService:
         else leave it to a person (late or in exception: tagged, high priority)."""
         assert self.tracking is not None and ticket.order_id is not None
         found = self.tracking().answer(ticket.shop, ticket.order_id, ticket.language, self.clock())
-        if found is None:
+        if found is None or not found.parcel_ids:  # nothing shipped yet: a person answers
             return ticket
         if found.auto_answer:
             return self._append(
