@@ -15,7 +15,7 @@ from boomerang.api.shipment_schemas import (
     _last_mile,
     at,
 )
-from boomerang.carriers.tracking import TrackingStatus
+from boomerang.carriers.news import TrackingStatus
 from boomerang.domain.models import Order
 from boomerang.domain.shipment_texts import eta_sentence, exception_label, language_of, status_label
 from boomerang.services.shipments.service import Tracked

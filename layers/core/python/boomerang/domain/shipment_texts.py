@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from boomerang.carriers.tracking import EXCEPTIONS, TrackingStatus
+from boomerang.carriers.news import EXCEPTIONS, TrackingStatus
 from boomerang.domain.language import choose_language
 from boomerang.domain.shipments import Estimate, ExceptionKind, Parcel
 

@@ -20,7 +20,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from boomerang.carriers.tracking import EXCEPTIONS, TrackingStatus
+from boomerang.carriers.news import EXCEPTIONS, TrackingStatus
 from boomerang.domain.models import Country, Identifier, UtcDatetime
 
 T = TrackingStatus

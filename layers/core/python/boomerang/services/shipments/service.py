@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from boomerang.carriers.tracking import Scan, TrackingUpdate
+from boomerang.carriers.news import Scan, TrackingUpdate
 from boomerang.carriers.tracking_providers import Registration, TrackingRegistrar
 from boomerang.domain.errors import Conflict, Forbidden, NotFound, Unprocessable
 from boomerang.domain.models import Order
