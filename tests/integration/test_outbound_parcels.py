@@ -84,7 +84,8 @@ def registry(storefront: ModuleType, shop: str) -> Replies:
 @pytest.fixture(scope="module")
 def carriers(local_aws: Any) -> ModuleType:
     for variable, value in WEBHOOK_SECRETS.values():
-        name = f"boomerang/test/{variable.lower()}"
+        # Names of its own: test_carrier_webhooks creates boomerang/test/... (same values).
+        name = f"boomerang/test-outbound/{variable.lower()}"
         _secret(name, value)
         os.environ[variable] = name
     return importlib.import_module("functions.webhooks_carriers.handler")

@@ -19,15 +19,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 # The normalized news, re-exported: what every reader of tracking news imports (no SDK behind it).
-from boomerang.carriers.news import (  # noqa: F401
-    EXCEPTIONS,
-    MOVING,
-    Scan,
-    TrackingStatus,
-    TrackingUpdate,
-    update_as_dict,
-    update_from_dict,
-)
+from boomerang.carriers.news import EXCEPTIONS as EXCEPTIONS
+from boomerang.carriers.news import MOVING as MOVING
+from boomerang.carriers.news import Scan as Scan
+from boomerang.carriers.news import TrackingStatus as TrackingStatus
+from boomerang.carriers.news import TrackingUpdate as TrackingUpdate
+from boomerang.carriers.news import update_as_dict as update_as_dict
+from boomerang.carriers.news import update_from_dict as update_from_dict
 
 T = TrackingStatus
 
