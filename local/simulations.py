@@ -3,6 +3,8 @@ carriers and payments issues add them): they make the same library calls those w
 
     POST /local/simulate/carrier {"rma": "...", "status": "in_transit" | "delivered"}
     POST /local/simulate/payment {"rma": "...", "outcome": "succeeded" | "failed", "failure_reason": "..."}
+    POST /local/simulate/shipment-watch {"at": "2026-01-10T00:00:00Z" (optional: the watch's "now")}
+      runs the outbound parcels' hourly delay watch once (its function is scheduled on AWS)
 """
 
 from __future__ import annotations
@@ -54,4 +56,44 @@ def simulations(flow: ReturnWorkflow) -> dict[str, Simulation]:
             return _error(exc.http_status, exc.code, exc.message)
         return 200, {"rma": ret.rma, "status": ret.status.value}
 
-    return {"/local/simulate/carrier": carrier, "/local/simulate/payment": payment}
+    def shipment_watch(body: dict[str, Any]) -> tuple[int, Any]:
+        from datetime import UTC, datetime
+
+        from boomerang.carriers.tracking_providers import Registrars
+        from boomerang.notify.shipments import shipment_notifier
+        from boomerang.services.shipments.service import ShipmentService
+        from boomerang.services.shipments.watch import watch
+        from boomerang.store.parcels import ParcelStore
+        from boomerang.store.providers import ProviderSettingsStore
+        from boomerang.store.shops import ShopStore
+        from local.template import LOCAL_SENDER
+
+        try:
+            at = datetime.fromisoformat(str(body["at"])) if body.get("at") else datetime.now(UTC)
+        except ValueError:
+            return _error(400, "validation_failed", "at must be an ISO 8601 time")
+        repo = flow.repo
+        # As the scheduled function does, mailing through SES (on moto: POST /local/mails reads them).
+        service = ShipmentService(
+            repo,
+            ParcelStore(repo.table, repo.ddb),
+            ProviderSettingsStore(repo.table, repo.ddb).get,
+            Registrars(),
+            shipment_notifier(
+                "ses",
+                repo,
+                LOCAL_SENDER,
+                idempotency_table=None,
+                configuration_set=None,
+                template_cache_seconds=0,
+            ),
+            lambda: at,
+        )
+        report = watch(service, [s["shop"] for s in ShopStore(repo).all()], at)
+        return 200, {"looked_at": report.looked_at, "told": report.told, "by_reason": report.by_reason}
+
+    return {
+        "/local/simulate/carrier": carrier,
+        "/local/simulate/payment": payment,
+        "/local/simulate/shipment-watch": shipment_watch,
+    }

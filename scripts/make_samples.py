@@ -105,6 +105,18 @@ SAMPLES: dict[str, tuple[str, str, dict[str, str], Any]] = {
             "reference": "checkout-5001",
         },
     ),
+    "post_fulfillment": (
+        "POST",
+        "/v1/orders/1001/fulfillments",
+        {"x-api-key": DEMO_API_KEY, "Idempotency-Key": "sample-fulfillment-1"},
+        {
+            "tracking_number": "YT2433512345678901",
+            "carrier": "YunExpress",
+            "lines": [{"line_id": "1001-1", "quantity": 1}],
+            "origin_country": "CN",
+        },
+    ),
+    "get_tracking": ("GET", "/v1/orders/1001/tracking?lang=es", {"x-api-key": DEMO_API_KEY}, None),
     "get_policy": ("GET", "/v1/policy", {"x-api-key": DEMO_API_KEY}, None),
     "get_openapi": ("GET", "/v1/openapi.json", {}, None),
 }

@@ -41,6 +41,9 @@ from boomerang.api.storefront import (
 from boomerang.api.storefront import (
     labels as label_routes,
 )
+from boomerang.api.storefront import (
+    shipments as shipment_routes,
+)
 from boomerang.api.storefront.deps import deps as storefront_deps
 from boomerang.carriers.labels import LabelStore
 from boomerang.config import StorefrontConfig
@@ -104,6 +107,44 @@ def evidence_service() -> Any:
 
 
 _evidence_service = evidence_service  # the name tests and scripts know
+_shipments: Any = None
+
+
+def shipments() -> Any:
+    # Made on the first fulfilment or tracking read: the parcels' code stays out of the cold start.
+    global _shipments
+    if _shipments is None:
+        from boomerang.carriers.tracking_providers import Registrars
+        from boomerang.credentials import ShopCredentials
+        from boomerang.notify.shipments import SandboxShipmentNotifier
+        from boomerang.services.shipments.service import ShipmentService
+        from boomerang.store.parcels import ParcelStore
+        from boomerang.store.providers import ProviderSettingsStore
+
+        settings = ProviderSettingsStore(config.table_name, repo.ddb)
+        # No message goes out from a fulfilment: the customer hears of news (carrier webhooks).
+        _shipments = ShipmentService(
+            repo,
+            ParcelStore(config.table_name, repo.ddb),
+            settings.get,
+            Registrars(ShopCredentials(config.shop_secrets_prefix)),
+            SandboxShipmentNotifier(),
+            clock,
+            tracking_link,
+        )
+    return _shipments
+
+
+def link_key() -> bytes:
+    return _signing_key()
+
+
+def tracking_link(shop: str, order_id: str) -> str:
+    from boomerang.auth import tracking_links
+
+    link = tracking_links.issue(link_key(), shop, order_id, clock())
+    return config.tracking_link_template.format(shop=shop, order_id=order_id, link=link)
+
 
 # The routes read what this module built (boomerang.api.dependencies).
 storefront_deps.install(sys.modules[__name__])
@@ -122,6 +163,7 @@ for routes in (
     exchanges,
     policy,
     store_credit,
+    shipment_routes,
     meta,
 ):
     app.include_router(routes.router)

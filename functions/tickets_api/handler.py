@@ -58,7 +58,34 @@ def clock() -> datetime:
     return datetime.now(UTC)
 
 
-service = TicketService(tickets, repo, default_classifier, lambda: clock())
+_answers: Any = None
+
+
+def tracking_answers() -> Any:
+    """ "Where is my order" answers from the order's parcels, made on the first such ticket."""
+    global _answers
+    if _answers is None:
+        from boomerang.carriers.tracking_providers import Registrars
+        from boomerang.notify.shipments import SandboxShipmentNotifier
+        from boomerang.services.shipments.answers import TrackingAnswers
+        from boomerang.services.shipments.service import ShipmentService
+        from boomerang.store.parcels import ParcelStore
+        from boomerang.store.providers import ProviderSettingsStore
+
+        _answers = TrackingAnswers(
+            ShipmentService(
+                repo,
+                ParcelStore(config.table_name, repo.ddb),
+                ProviderSettingsStore(config.table_name, repo.ddb).get,
+                Registrars(),  # a ticket registers nothing
+                SandboxShipmentNotifier(),  # and sends no parcel message
+                lambda: clock(),
+            )
+        )
+    return _answers
+
+
+service = TicketService(tickets, repo, default_classifier, lambda: clock(), tracking_answers)
 auth = Authenticator(repo, _signing_key, config.api_key_cache_seconds)
 idempotency = request_idempotency()
 idempotency_store = DynamoDBPersistenceLayer(table_name=config.idempotency_table_name, boto3_client=repo.ddb)

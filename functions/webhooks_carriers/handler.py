@@ -35,16 +35,21 @@ from boomerang.carriers.tracking import (
     MalformedWebhook,
     SignatureInvalid,
     SignatureMissing,
-    TrackingStatus,
-    TrackingUpdate,
     parse,
+    update_as_dict,
+    update_from_dict,
 )
+from boomerang.carriers.tracking_providers import Registrars
 from boomerang.config import CarrierWebhooksConfig
+from boomerang.notify.shipments import shipment_notifier
 from boomerang.orchestration.step_functions import StepFunctionsEngine
 from boomerang.payments.factory import payments_from
 from boomerang.services.policies import PolicySource
+from boomerang.services.shipments.service import ShipmentService
 from boomerang.services.tracking import TrackingService
 from boomerang.services.workflow import ReturnWorkflow
+from boomerang.store.parcels import ParcelStore
+from boomerang.store.providers import ProviderSettingsStore
 from boomerang.store.records import Repository
 
 config = CarrierWebhooksConfig.from_env()
@@ -68,6 +73,35 @@ workflow = ReturnWorkflow(
     clock,
 )
 tracking = TrackingService(workflow, clock)
+
+
+def tracking_link(shop: str, order_id: str) -> str:
+    if not config.session_secret_name:
+        return ""
+    from boomerang.auth import tracking_links
+
+    key = str(parameters.get_secret(config.session_secret_name, max_age=config.secret_cache_seconds)).encode()
+    link = tracking_links.issue(key, shop, order_id, clock())
+    return config.tracking_link_template.format(shop=shop, order_id=order_id, link=link)
+
+
+# A number that is no return's may be an outbound parcel's (issue 21). Nothing is registered here.
+shipments = ShipmentService(
+    repo,
+    ParcelStore(config.table_name, repo.ddb),
+    ProviderSettingsStore(config.table_name, repo.ddb).get,
+    Registrars(),
+    shipment_notifier(
+        config.notifier,
+        repo,
+        config.notify_sender,
+        idempotency_table=config.idempotency_table_name,
+        configuration_set=config.ses_configuration_set or None,
+        template_cache_seconds=config.template_cache_seconds,
+    ),
+    clock,
+    tracking_link,
+)
 SECRET_NAMES = {
     "easypost": config.easypost_webhook_secret_name,
     "aftership": config.aftership_webhook_secret_name,
@@ -87,11 +121,11 @@ def _secret(provider: str) -> str:
 def _apply_once(delivery: dict[str, Any]) -> dict[str, Any]:
     """Apply one provider event; Powertools idempotency keeps the answer under `<provider>:<id>`,
     so a redelivered event is answered from there and changes nothing."""
-    fields = dict(delivery["update"])
-    at = fields.pop("occurred_at")
-    status = TrackingStatus(fields.pop("status"))
-    update = TrackingUpdate(**fields, status=status, occurred_at=datetime.fromisoformat(at) if at else None)
-    return tracking.apply(update).as_dict()
+    update = update_from_dict(delivery["update"])
+    outcome = tracking.apply(update).as_dict()
+    if outcome["result"] == "unknown_tracking":
+        return shipments.apply(update).as_dict()
+    return outcome
 
 
 apply_once = idempotent_function(
@@ -128,15 +162,7 @@ def receive(provider: str) -> Response[str]:
     result = apply_once(
         delivery={
             "event": f"{provider}:{update.event_id}",
-            "update": {
-                "provider": update.provider,
-                "event_id": update.event_id,
-                "tracking_number": update.tracking_number,
-                "carrier": update.carrier,
-                "status": update.status.value,
-                "detail": update.detail,
-                "occurred_at": update.occurred_at.isoformat() if update.occurred_at else None,
-            },
+            "update": update_as_dict(update),
         }
     )
     logger.info("tracking news", extra={"status": update.status.value, **result})

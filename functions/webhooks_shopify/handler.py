@@ -1,5 +1,6 @@
 """Shopify webhooks: `POST /webhooks/shopify` (orders/create, orders/updated, orders/fulfilled,
-orders/cancelled, refunds/create; products/create and products/update for categories).
+orders/cancelled, refunds/create; products/create and products/update for categories;
+fulfillments/create and fulfillments/update for outbound parcels).
 
 Thin: the signature is checked on the raw body before anything reads it, then the library maps
 the payload onto the order (boomerang.services.shopify_orders). A duplicate or an older snapshot
@@ -44,7 +45,32 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-webhooks = ShopifyWebhooks(ShopifyStore(repo), _app_secret, _now)
+_shipments: Any = None
+
+
+def shipments() -> Any:
+    """Outbound parcels, made on the first fulfillments/* webhook: registered with the shop's
+    tracking provider (its key from boomerang/<shop>/17track or aftership). No message is sent here."""
+    global _shipments
+    if _shipments is None:
+        from boomerang.carriers.tracking_providers import Registrars
+        from boomerang.notify.shipments import SandboxShipmentNotifier
+        from boomerang.services.shipments.service import ShipmentService
+        from boomerang.store.parcels import ParcelStore
+        from boomerang.store.providers import ProviderSettingsStore
+
+        _shipments = ShipmentService(
+            repo,
+            ParcelStore(config.table_name, repo.ddb),
+            ProviderSettingsStore(config.table_name, repo.ddb).get,
+            Registrars(),
+            SandboxShipmentNotifier(),
+            _now,
+        )
+    return _shipments
+
+
+webhooks = ShopifyWebhooks(ShopifyStore(repo), _app_secret, _now, shipments)
 app = APIGatewayRestResolver()
 install_error_handlers(app, logger, metrics)
 

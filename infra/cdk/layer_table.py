@@ -88,6 +88,7 @@ FUNCTION_LAYERS: dict[str, tuple[str, ...]] = {
     "evidence_uploaded": (BASE, "labels", "media", "payments"),
     "ses_feedback": (BASE,),
     "fx_rates": (BASE,),
+    "shipment_watch": (BASE,),
     "api_docs": (BASE,),
     "klaviyo_events": (BASE, "klaviyo"),
     # The customer pages; labels: the QR code of a return's label (reportlab).

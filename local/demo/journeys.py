@@ -8,6 +8,7 @@ from collections.abc import Callable
 from local.demo import carriers as demo_carriers
 from local.demo import events as demo_events
 from local.demo import markets as demo_markets
+from local.demo import outbound as demo_outbound
 from local.demo.exchanges import EXCHANGE_JOURNEYS
 from local.demo.harness import Journey
 from local.demo.labels import LABEL_JOURNEYS
@@ -52,5 +53,15 @@ JOURNEYS: list[tuple[str, Callable[[Journey], None]]] = [
     *PAYMENT_JOURNEYS,
     *LABEL_JOURNEYS,
     *EXCHANGE_JOURNEYS,
+    (
+        "outbound: a Shopify order by YunExpress, handed over to USPS, delivered; the window from delivery",
+        demo_outbound.shopify_yunexpress_to_usps,
+    ),
+    ("outbound: a delayed parcel, its customer told once", demo_outbound.delayed_parcel_told_once),
+    ("outbound: a customs exception opens a support ticket", demo_outbound.customs_exception_opens_a_ticket),
+    (
+        "ticket: where is my order? (Spanish, answered with the parcel's status)",
+        demo_outbound.where_is_my_order_in_spanish,
+    ),
 ]
 SLOW = {"expiry"}  # run alongside the others: most of its time is the label's validity

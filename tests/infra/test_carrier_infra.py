@@ -8,6 +8,8 @@ from typing import Any
 from boomerang.api.routes import CARRIER_WEBHOOK_ROUTES
 from tests.infra.conftest import Synthesized
 
+SESSION_KEY_DESCRIPTION = "Boomerang: HMAC key signing customer session tokens"
+
 EXPECTED_CARRIER_WEBHOOK_ROUTES = {
     ("POST", "/webhooks/carriers/easypost"),
     ("POST", "/webhooks/carriers/aftership"),
@@ -56,8 +58,11 @@ def test_webhook_function_reads_its_three_secrets_by_name_and_nothing_is_in_its_
     for secret in secrets.values():
         assert "SecretString" not in secret["Properties"]
     granted = _statements_by_action(synthesized, props)
+    # Its three webhook secrets, and the session key that signs customers' tracking links (issue 21).
+    session_key, _ = synthesized.one("AWS::SecretsManager::Secret", Description=SESSION_KEY_DESCRIPTION)
+    assert session_key in json.dumps(env["SESSION_SECRET_NAME"])
     assert sorted(json.dumps(r) for r in granted["secretsmanager:GetSecretValue"]) == sorted(
-        json.dumps({"Ref": lid}) for lid in secrets
+        json.dumps({"Ref": lid}) for lid in [*secrets, session_key]
     )
     assert "states:SendTaskSuccess" in granted
     assert "dynamodb:PutItem" in granted  # the idempotency records

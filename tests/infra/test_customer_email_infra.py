@@ -54,9 +54,13 @@ def test_the_sender_is_an_ses_identity_the_notify_task_and_evidence_check_alone_
         "ses",
         SENDER,
     )
+    # Outbound parcels' messages (issue 21): the carrier webhooks (delivered, exception) through
+    # the same sender; the delay watch (a nested stack's function) is granted there.
+    _, carriers = with_sender.function("webhooks_carriers")
+    assert carriers["Environment"]["Variables"]["NOTIFIER"] == "ses"
     # No other function may send mail.
     for other in with_sender.of_type("AWS::Lambda::Function").values():
-        if other["Properties"] is not props and other["Properties"] is not evidence:
+        if all(other["Properties"] is not mine for mine in (props, evidence, carriers)):
             statements = json.dumps(with_sender.role_statements(other["Properties"]))
             assert "ses:SendEmail" not in statements
 

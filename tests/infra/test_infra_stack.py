@@ -35,6 +35,8 @@ EXPECTED_ROUTES = {
     ("POST", "/v1/store-credit/spend"),
     ("GET", "/v1/policy"),
     ("GET", "/v1/openapi.json"),
+    ("POST", "/v1/orders/{order_id}/fulfillments"),
+    ("GET", "/v1/orders/{order_id}/tracking"),
 }
 
 
@@ -209,6 +211,7 @@ def test_function_environment(
         "EVIDENCE_BUCKET",
         "EVIDENCE_QUARANTINE_BUCKET",
         "CORS_ALLOW_ORIGINS",
+        "SHOP_SECRETS_PREFIX",  # tracking providers' keys, for fulfilments (issue 21)
     }
     assert env["CORS_ALLOW_ORIGINS"] == "*"  # the default; -c cors_origins=... narrows it
     state_machine_id, _ = synthesized.one("AWS::StepFunctions::StateMachine")

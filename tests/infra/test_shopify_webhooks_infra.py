@@ -39,12 +39,18 @@ def test_function_reads_only_shopify_secrets_and_the_table(
     variables = props["Environment"]["Variables"]
     assert set(variables) >= {"TABLE_NAME", "POWERTOOLS_SERVICE_NAME"}
     # No secret value in the environment: the function reads the shop's secret at run time.
-    assert not any("secret" in key.lower() and "name" not in key.lower() for key in variables)
+    assert not any(
+        "secret" in key.lower() and "name" not in key.lower() and "prefix" not in key.lower()
+        for key in variables
+    )
     statements = synthesized.role_statements(props)
     secret_statements = [s for s in statements if "secretsmanager:GetSecretValue" in json.dumps(s["Action"])]
-    assert len(secret_statements) == 1
-    resource = json.dumps(secret_statements[0]["Resource"])
-    assert "secret:boomerang/shopify/*" in resource
+    # The shops' app secrets, and (fulfillments/* webhooks) their tracking providers' keys only.
+    assert secret_statements
+    resources = json.dumps([s["Resource"] for s in secret_statements])
+    assert "secret:boomerang/shopify/*" in resources
+    assert "boomerang/*/17track-??????" in resources and "boomerang/*/aftership-??????" in resources
+    assert resources.count("secret:") == 3
     actions = {
         a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
     }

@@ -19,7 +19,13 @@ from boomerang.domain.errors import NotFound, Unauthorized
 
 
 def _complete(protocol: type[Any]) -> SimpleNamespace:
-    names = set(protocol.__annotations__) | {"clock", "evidence_service"}
+    names = set(protocol.__annotations__) | {
+        "clock",
+        "evidence_service",
+        "shipments",
+        "link_key",
+        "tracking_link",
+    }
     return SimpleNamespace(**{name: object() for name in names})
 
 

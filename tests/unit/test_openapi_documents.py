@@ -24,6 +24,7 @@ AUDIENCES = {
 TAKES_A_KEY = {
     ("POST", "/v1/returns"),
     ("POST", "/v1/store-credit/spend"),
+    ("POST", "/v1/orders/{order_id}/fulfillments"),
     ("POST", "/v1/tickets"),
     ("POST", "/v1/tickets/{ticket_id}/messages"),
 }

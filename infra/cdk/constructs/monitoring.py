@@ -124,8 +124,11 @@ class AsyncFailureDestinations(Construct):
             if not _invoked_asynchronously(function):
                 _acknowledge_no_dlq(function, asynchronous=False)
                 continue
+            # A function of a nested stack (the parcels' delay watch) keeps its queue in that stack,
+            # so the main stack's resource count does not grow with it.
+            home: Construct = self if Stack.of(function) is stack else Stack.of(function)
             queue = dead_letter_queue(
-                self,
+                home,
                 friendly_name(made),
                 f"of {friendly_name(made)}'s asynchronous invocations: each event that failed after "
                 "Lambda's retries, with its error",

@@ -14,6 +14,8 @@ from boomerang.domain.providers import DEFAULT_SECRETS_PREFIX
 
 PAYMENT_PROVIDERS = ("stripe", "shopify-admin", "paypal")
 CARRIER_PROVIDERS = ("easypost",)
+# Outbound parcels are registered with the shop's tracking provider (boomerang.carriers.tracking_providers).
+TRACKING_PROVIDERS = ("17track", "aftership")
 
 
 def grant_shop_secrets(function: lambda_.Function, providers: tuple[str, ...]) -> None:

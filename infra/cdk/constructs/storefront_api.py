@@ -61,6 +61,13 @@ ROUTES = (
     Route("POST", "/v1/returns/{rma}/exchange-fulfilment", "reportExchangeFulfilment"),
     Route("GET", "/v1/store-credit", "getStoreCredit"),
     Route("POST", "/v1/store-credit/spend", "spendStoreCredit", required_headers=(IDEMPOTENCY_KEY_HEADER,)),
+    Route(
+        "POST",
+        "/v1/orders/{order_id}/fulfillments",
+        "reportFulfillment",
+        required_headers=(IDEMPOTENCY_KEY_HEADER,),
+    ),
+    Route("GET", "/v1/orders/{order_id}/tracking", "getOrderTracking"),
     Route("GET", "/v1/policy", "getPolicy"),
     Route("GET", "/v1/openapi.json", "getOpenApi"),
 )

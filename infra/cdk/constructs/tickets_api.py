@@ -60,6 +60,7 @@ SYSTEM_EVENT_TYPES = (
     "refund.failed",
     "dispute.created",
     "webhook.dead_lettered",
+    "shipment.exception",
 )
 
 

@@ -28,7 +28,13 @@ from infra.cdk.constructs.outputs import deployment_outputs
 from infra.cdk.constructs.reference_rates import ReferenceRates
 from infra.cdk.constructs.return_workflow import ReturnWorkflow
 from infra.cdk.constructs.session_key import SessionSigningKey
-from infra.cdk.constructs.shop_secrets import CARRIER_PROVIDERS, PAYMENT_PROVIDERS, grant_shop_secrets
+from infra.cdk.constructs.shipment_watch import ShipmentWatch
+from infra.cdk.constructs.shop_secrets import (
+    CARRIER_PROVIDERS,
+    PAYMENT_PROVIDERS,
+    TRACKING_PROVIDERS,
+    grant_shop_secrets,
+)
 from infra.cdk.constructs.shopify_webhooks import ShopifyWebhooks
 from infra.cdk.constructs.storefront_api import StorefrontApi
 from infra.cdk.constructs.stripe_webhooks import StripeWebhooks
@@ -112,7 +118,7 @@ class BoomerangStack(Stack):
         labels.grant_write(label_step, label_step.role)
         storefront.function.add_environment("LABEL_BUCKET_NAME", labels.bucket.bucket_name)
         labels.grant_read(storefront.function, storefront.function.role)
-        CarrierWebhooks(
+        carrier_webhooks = CarrierWebhooks(
             self,
             "CarrierWebhooks",
             storefront=storefront,
@@ -137,6 +143,11 @@ class BoomerangStack(Stack):
         grant_shop_secrets(workflow.functions["resolve"], PAYMENT_PROVIDERS)
         grant_shop_secrets(admin.function, PAYMENT_PROVIDERS)
         grant_shop_secrets(workflow.functions["issue_label"], CARRIER_PROVIDERS)
+        # Outbound parcels (issue 21): fulfilments are registered with the shop's tracking provider;
+        # carrier pushes sign the customer's tracking link with the session key.
+        grant_shop_secrets(storefront.function, TRACKING_PROVIDERS)
+        carrier_webhooks.function.add_environment("SESSION_SECRET_NAME", session_key.secret.secret_name)
+        session_key.grant_read_value(carrier_webhooks.function)
         # Events out: the outbox to EventBridge, and from there to subscribers' webhooks.
         bus = EventBus(
             self, "Events", code_dir=REPO_ROOT / "functions" / "outbox_publisher", layer=layers,
@@ -166,8 +177,17 @@ class BoomerangStack(Stack):
                 layer=layers,
             )
 
+        # The delay watch of outbound parcels, hourly, in a nested stack of its own.
+        shipment_watch = ShipmentWatch(
+            self, "ShipmentWatch", code_dir=REPO_ROOT / "functions" / "shipment_watch", layer=layers,
+            tables=tables, session_key=session_key,
+        )  # fmt: skip
+        if customer_email is not None:  # delivered, exception and delay messages to customers
+            customer_email.grant_send(carrier_webhooks.function)
+            customer_email.grant_send(shipment_watch.function)
+
         # Orders in from Shopify: POST /webhooks/shopify, signed per shop.
-        ShopifyWebhooks(
+        shopify_webhooks = ShopifyWebhooks(
             self,
             "ShopifyWebhooks",
             storefront=storefront,
@@ -175,6 +195,7 @@ class BoomerangStack(Stack):
             layer=layers,
             tables=tables,
         )
+        grant_shop_secrets(shopify_webhooks.function, TRACKING_PROVIDERS)  # fulfillments/* webhooks
 
         # Evidence: buckets, the upload check, presigned uploads (customers, warehouse), staff views.
         evidence = EvidenceStore(

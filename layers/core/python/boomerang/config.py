@@ -64,6 +64,10 @@ class StorefrontConfig(FromEnv):
     state_machine_arn: str = ""
     # Return label PDFs, served by presigned URL (empty: carrier-hosted labels only).
     label_bucket_name: str = ""
+    # Each shop's tracking provider keys (boomerang/<shop>/17track | aftership), for fulfilments.
+    shop_secrets_prefix: str = "boomerang/"
+    # A customer's tracking link: {shop}, {order_id} and {link} (the signed token) filled in.
+    tracking_link_template: str = "/v1/orders/{order_id}/tracking?link={link}"
 
 
 class WebConfig(FromEnv):
@@ -113,6 +117,40 @@ class CarrierWebhooksConfig(FromEnv):
     # providers' HTTPS requests go instead (boomerang.payments.factory).
     shop_secrets_prefix: str = Field(default=DEFAULT_SECRETS_PREFIX, min_length=1)
     payment_endpoints: str = ""
+    # Outbound parcels' messages to customers (delivered, exception): as the workflow's notify step.
+    notifier: Literal["sandbox", "ses"] = "sandbox"
+    notify_sender: str = ""
+    ses_configuration_set: str = ""
+    template_cache_seconds: int = Field(default=300, ge=0)
+    # The customer's tracking link ({shop}, {order_id}, {link}), and the key that signs it (the
+    # session secret's name).
+    tracking_link_template: str = "/v1/orders/{order_id}/tracking?link={link}"
+    session_secret_name: str = ""
+
+    @model_validator(mode="after")
+    def _sender_for_ses(self) -> Self:
+        if self.notifier == "ses" and "@" not in self.notify_sender:
+            raise ValueError("NOTIFIER=ses needs NOTIFY_SENDER, a verified SES sender address")
+        return self
+
+
+class ShipmentWatchConfig(FromEnv):
+    """functions/shipment_watch: late outbound parcels, their customers told once."""
+
+    table_name: str = Field(min_length=3)
+    idempotency_table_name: str = ""
+    notifier: Literal["sandbox", "ses"] = "sandbox"
+    notify_sender: str = ""
+    ses_configuration_set: str = ""
+    template_cache_seconds: int = Field(default=300, ge=0)
+    tracking_link_template: str = "/v1/orders/{order_id}/tracking?link={link}"
+    session_secret_name: str = ""
+
+    @model_validator(mode="after")
+    def _sender_for_ses(self) -> Self:
+        if self.notifier == "ses" and "@" not in self.notify_sender:
+            raise ValueError("NOTIFIER=ses needs NOTIFY_SENDER, a verified SES sender address")
+        return self
 
 
 class OutboxPublisherConfig(FromEnv):

@@ -40,6 +40,8 @@ PAYPAL_CALLS = 3
 # EasyPost: shipment (rates), buy, the QR form, the tracker.
 EASYPOST = CallBudget(timeout_seconds=15)
 EASYPOST_CALLS = 4
+# Tracking providers (17TRACK, AfterShip): registering one parcel, from the fulfilment request.
+TRACKING = CallBudget(timeout_seconds=5)
 # AWS calls inside Lambda (S3 puts of label PDFs, SES, SNS): botocore's connect and read timeouts.
 AWS = CallBudget(timeout_seconds=5, attempts=3, backoff_seconds=1)
 

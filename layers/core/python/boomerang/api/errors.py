@@ -32,6 +32,8 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "webhook_signature_invalid": "A webhook whose signature does not match its raw body.",
         "unknown_shop_domain": "A Shopify webhook names a shop domain not connected to Boomerang.",
         "invalid_webhook_signature": "The webhook's signature does not match its body and the shop's secret.",
+        "invalid_tracking_link": "The tracking link is malformed or its signature does not match.",
+        "tracking_link_expired": "The tracking link has expired; sign in with the order number and email.",
     },
     403: {
         "api_key_required": "Only the storefront's server (API key) may do this.",
@@ -54,6 +56,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "policy_version_not_found": "The shop has no policy version of that number.",
         "shop_not_found": "No such shop.",
         "api_key_not_found": "No such API key of the shop (already revoked, or another shop's).",
+        "parcel_not_found": "No such parcel of the shop.",
     },
     409: {
         "stale_version": "Someone changed the record since it was read; read again and retry.",
@@ -73,6 +76,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "payment_in_progress": "Another request holds this return's payment attempt; nothing was paid twice.",
         "credit_already_spent": "This store credit spend is already recorded.",
         "shop_exists": "A shop with that id exists already.",
+        "tracking_number_taken": "Another order's parcel has this tracking number.",
     },
     412: {"precondition_failed": "If-Match names a version that is no longer current: read again, reapply."},
     428: {"precondition_required": "A change of a versioned document needs If-Match (the ETag read)."},

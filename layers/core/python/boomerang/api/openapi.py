@@ -62,6 +62,7 @@ def _storefront_routers() -> list[Router]:
         products,
         returns,
         sessions,
+        shipments,
         store_credit,
     )
     from boomerang.api.tickets import storefront as tickets
@@ -77,6 +78,7 @@ def _storefront_routers() -> list[Router]:
         exchanges,
         policy,
         store_credit,
+        shipments,
         tickets,
     )
     return [m.router for m in modules]
@@ -100,6 +102,7 @@ SUCCESS: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/v1/returns"): (201,),
     ("POST", "/v1/returns/{rma}/evidence"): (201,),
     ("POST", "/v1/store-credit/spend"): (201, 200),  # spent, or the reference's earlier spend
+    ("POST", "/v1/orders/{order_id}/fulfillments"): (201,),
     ("POST", "/v1/tickets"): (201,),
     ("POST", "/v1/tickets/{ticket_id}/messages"): (201,),
     ("POST", "/admin/v1/returns/{rma}/evidence"): (201,),

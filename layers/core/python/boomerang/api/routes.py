@@ -25,6 +25,8 @@ STOREFRONT_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/v1/returns/{rma}/exchange-fulfilment"),
     ("GET", "/v1/store-credit"),
     ("POST", "/v1/store-credit/spend"),
+    ("POST", "/v1/orders/{order_id}/fulfillments"),
+    ("GET", "/v1/orders/{order_id}/tracking"),
     ("GET", "/v1/policy"),
     ("GET", "/v1/openapi.json"),
 )

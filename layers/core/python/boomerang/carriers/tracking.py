@@ -14,29 +14,20 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-
-class TrackingStatus(StrEnum):
-    UNKNOWN = "unknown"
-    PRE_TRANSIT = "pre_transit"
-    IN_TRANSIT = "in_transit"
-    OUT_FOR_DELIVERY = "out_for_delivery"
-    AVAILABLE_FOR_PICKUP = "available_for_pickup"
-    DELIVERED = "delivered"
-    RETURN_TO_SENDER = "return_to_sender"
-    FAILURE = "failure"
-    EXCEPTION = "exception"
-
+# The normalized news, re-exported: what every reader of tracking news imports (no SDK behind it).
+from boomerang.carriers.news import EXCEPTIONS as EXCEPTIONS
+from boomerang.carriers.news import MOVING as MOVING
+from boomerang.carriers.news import Scan as Scan
+from boomerang.carriers.news import TrackingStatus as TrackingStatus
+from boomerang.carriers.news import TrackingUpdate as TrackingUpdate
+from boomerang.carriers.news import update_as_dict as update_as_dict
+from boomerang.carriers.news import update_from_dict as update_from_dict
 
 T = TrackingStatus
-# Statuses that mean the parcel will not reach the hub as planned: support must follow them up.
-EXCEPTIONS = frozenset({T.RETURN_TO_SENDER, T.FAILURE, T.EXCEPTION})
-# Statuses that mean the parcel is moving towards the hub.
-MOVING = frozenset({T.IN_TRANSIT, T.OUT_FOR_DELIVERY, T.AVAILABLE_FOR_PICKUP})
 
 
 class SignatureMissing(Exception):
@@ -49,17 +40,6 @@ class SignatureInvalid(Exception):
 
 class MalformedWebhook(Exception):
     """The body is signed but is not the provider's event shape."""
-
-
-@dataclass(frozen=True)
-class TrackingUpdate:
-    provider: str
-    event_id: str  # the provider's id of this delivery's event: what duplicates share
-    tracking_number: str
-    carrier: str
-    status: TrackingStatus
-    detail: str
-    occurred_at: datetime | None
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -190,14 +170,57 @@ AFTERSHIP_TAGS = {
 class _AfterShipCheckpoint(_Loose):
     message: str | None = None
     checkpoint_time: str | None = None
+    tag: str | None = None
+    subtag: str | None = None
+    slug: str | None = None
+    location: str | None = None
+    city: str | None = None
+
+
+class _AfterShipLastMile(_Loose):
+    tracking_number: str | None = Field(default=None, max_length=64)
+    slug: str | None = None
 
 
 class _AfterShipTracking(_Loose):
     tracking_number: str = Field(min_length=1, max_length=64)
     slug: str = ""
     tag: str
+    subtag: str | None = None
     subtag_message: str | None = None
-    checkpoints: list[_AfterShipCheckpoint] = Field(default_factory=list)
+    checkpoints: list[_AfterShipCheckpoint] = Field(default_factory=list, max_length=1000)
+    last_mile: _AfterShipLastMile | None = None
+
+
+def _aftership_status(tag: str | None, subtag: str | None, text: str) -> TrackingStatus:
+    status = AFTERSHIP_TAGS.get(tag or "", T.UNKNOWN)
+    if status is T.EXCEPTION and ("sender" in text.lower() or subtag in ("Exception_010", "Exception_011")):
+        return T.RETURN_TO_SENDER
+    return status
+
+
+def _aftership_scans(msg: _AfterShipTracking) -> tuple[Scan, ...]:
+    last_mile = msg.last_mile.tracking_number if msg.last_mile else None
+    last_slug = msg.last_mile.slug if msg.last_mile else None
+    scans = []
+    for c in msg.checkpoints:
+        at = _time(c.checkpoint_time)
+        if at is None:
+            continue
+        # A checkpoint of the last-mile carrier is under the last mile's number.
+        leg = last_mile if (last_mile and c.slug and c.slug == last_slug and c.slug != msg.slug) else ""
+        scans.append(
+            Scan(
+                at=at,
+                status=_aftership_status(c.tag, c.subtag, c.message or ""),
+                message=(c.message or "")[:500],
+                location=(c.location or c.city or None),
+                carrier=c.slug or msg.slug,
+                tracking_number=leg or msg.tracking_number,
+                sub_status=c.subtag,
+            )
+        )
+    return tuple(scans)
 
 
 class _AfterShipEvent(_Loose):
@@ -212,10 +235,8 @@ def read_aftership(payload: Any) -> TrackingUpdate | None:
         return None
     event = _AfterShipEvent.model_validate(payload)
     msg = event.msg
-    status = AFTERSHIP_TAGS.get(msg.tag, T.UNKNOWN)
     subtag = msg.subtag_message or ""
-    if status is T.EXCEPTION and "sender" in subtag.lower():
-        status = T.RETURN_TO_SENDER
+    status = _aftership_status(msg.tag, msg.subtag, subtag)
     last = msg.checkpoints[-1] if msg.checkpoints else None
     detail = (last.message if last and last.message else None) or subtag or msg.tag
     return TrackingUpdate(
@@ -226,6 +247,10 @@ def read_aftership(payload: Any) -> TrackingUpdate | None:
         status,
         detail,
         _time(last.checkpoint_time if last else None) or _time(event.ts),
+        scans=_aftership_scans(msg),
+        sub_status=msg.subtag,
+        last_mile_carrier=msg.last_mile.slug if msg.last_mile else None,
+        last_mile_number=msg.last_mile.tracking_number if msg.last_mile else None,
     )
 
 
@@ -247,15 +272,47 @@ class _17Status(_Loose):
     sub_status: str | None = None
 
 
+class _17Address(_Loose):
+    country: str | None = None
+    city: str | None = None
+
+
 class _17Event(_Loose):
     time_iso: str | None = None
     time_utc: str | None = None
     description: str | None = None
+    location: str | None = None
+    stage: str | None = None
+    sub_status: str | None = None
+    address: _17Address | None = None
+
+
+class _17ProviderName(_Loose):
+    key: int | str | None = None
+    name: str | None = None
+
+
+class _17Provider(_Loose):
+    provider: _17ProviderName | None = None
+    events: list[_17Event] = Field(default_factory=list, max_length=1000)
+
+
+class _17Tracking(_Loose):
+    providers: list[_17Provider] = Field(default_factory=list, max_length=10)
+
+
+class _17Misc(_Loose):
+    # The last-mile carrier's own number once a cross-border line hands the parcel over.
+    local_number: str | None = Field(default=None, max_length=64)
+    local_provider: str | None = None
+    local_key: int | str | None = None
 
 
 class _17TrackInfo(_Loose):
     latest_status: _17Status
     latest_event: _17Event | None = None
+    tracking: _17Tracking | None = None
+    misc_info: _17Misc | None = None
 
 
 class _17Data(_Loose):
@@ -285,6 +342,7 @@ def read_17track(payload: Any) -> TrackingUpdate | None:
     identity = "|".join(
         [push.data.number, info.latest_status.status, sub, at or "", latest.description or ""]
     )
+    misc = info.misc_info or _17Misc()
     return TrackingUpdate(
         "17track",
         "17t_" + hashlib.sha256(identity.encode()).hexdigest()[:32],
@@ -293,7 +351,63 @@ def read_17track(payload: Any) -> TrackingUpdate | None:
         status,
         latest.description or sub or info.latest_status.status,
         _time(at),
+        scans=_17track_scans(push.data.number, str(push.data.carrier or ""), info, misc),
+        sub_status=sub or None,
+        last_mile_carrier=misc.local_provider or None,
+        last_mile_number=misc.local_number or None,
     )
+
+
+# 17TRACK's stages (its event `stage`, else the sub-status's prefix) onto the normalized statuses.
+SEVENTEEN_TRACK_STAGES = {
+    "InfoReceived": T.PRE_TRANSIT,
+    "PickedUp": T.IN_TRANSIT,
+    "Departure": T.IN_TRANSIT,
+    "Arrival": T.IN_TRANSIT,
+    "AvailableForPickup": T.AVAILABLE_FOR_PICKUP,
+    "OutForDelivery": T.OUT_FOR_DELIVERY,
+    "Delivered": T.DELIVERED,
+    "Returning": T.RETURN_TO_SENDER,
+    "Returned": T.RETURN_TO_SENDER,
+}
+
+
+def _17track_event_status(event: _17Event) -> TrackingStatus:
+    sub = event.sub_status or ""
+    if sub.startswith("Exception_Return"):
+        return T.RETURN_TO_SENDER
+    prefix = sub.split("_", 1)[0]
+    if prefix in SEVENTEEN_TRACK_STATUSES:
+        return SEVENTEEN_TRACK_STATUSES[prefix]
+    return SEVENTEEN_TRACK_STAGES.get(event.stage or "", T.UNKNOWN)
+
+
+def _17track_scans(number: str, carrier: str, info: _17TrackInfo, misc: _17Misc) -> tuple[Scan, ...]:
+    """Every provider's events (17TRACK lists the last-mile carrier first once it took over)."""
+    providers = info.tracking.providers if info.tracking else []
+    scans = []
+    for index, provider in enumerate(providers):
+        name = provider.provider.name if provider.provider and provider.provider.name else carrier
+        # The first of two providers is the last mile: its events are under its own number.
+        leg = misc.local_number if (misc.local_number and len(providers) > 1 and index == 0) else number
+        for event in provider.events:
+            at = _time(event.time_utc or event.time_iso)
+            if at is None:
+                continue
+            country = (event.address.country if event.address else None) or None
+            scans.append(
+                Scan(
+                    at=at,
+                    status=_17track_event_status(event),
+                    message=(event.description or "")[:500],
+                    location=event.location or (event.address.city if event.address else None),
+                    country=country if country and len(country) == 2 else None,
+                    carrier=name,
+                    tracking_number=leg,
+                    sub_status=event.sub_status,
+                )
+            )
+    return tuple(sorted(scans, key=lambda s: s.at))
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,19 @@ class CarrierAccount(BaseModel):
     parcel: dict[str, float] | None = None
 
 
+class TrackingSettings(BaseModel):
+    """Outbound parcels: which tracking provider registers them (credentials in
+    `boomerang/<shop>/<provider>`), where they leave from, when silence counts as a delay, and
+    whether "where is my order" tickets of parcels on time are answered with no person."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    provider: Literal["17track", "aftership", "sandbox"]
+    origin_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    quiet_days: int = Field(default=5, ge=1, le=60)
+    auto_answer: bool = False
+
+
 class ProviderSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -48,6 +61,7 @@ class ProviderSettings(BaseModel):
     customs: CustomsDefaults | None = None
     # The name that signs customs papers (the shop's legal name); the hub's name where empty.
     legal_name: str | None = Field(default=None, max_length=255)
+    tracking: TrackingSettings | None = None
 
     @property
     def test_mode(self) -> bool:

@@ -181,6 +181,8 @@ class Ticket(BaseModel):
     assignee: str | None = None
     order_id: str | None = None
     rma: str | None = None
+    # The order's outbound parcels, on a "where is my order" ticket (services/shipments/answers.py).
+    parcels: list[str] = Field(default_factory=list, max_length=50)
     tags: list[str] = Field(default_factory=list, max_length=20)
     sla: Sla
     first_responded_at: UtcDatetime | None = None

@@ -235,6 +235,52 @@ class TicketOpened(EventData):
     category: str | None = None
 
 
+class ShipmentData(EventData):
+    """An outbound parcel (issue 21): ids and carrier facts only, never the customer."""
+
+    parcel_id: str = Field(description="The parcel's id (one tracking number of one order)")
+    order_id: str = Field(description="The storefront's order id")
+
+
+class ShipmentCreated(ShipmentData):
+    carrier: str
+    tracking_number: str
+    lines: int = Field(ge=1, description="How many of the order's lines it carries")
+    registered: bool = Field(description="Registered with the shop's tracking provider")
+
+
+class ShipmentHandedOver(ShipmentData):
+    carrier: str = Field(description="The first leg's carrier")
+    last_mile_carrier: str
+    last_mile_tracking_number: str
+
+
+class ShipmentDelivered(ShipmentData):
+    delivered_at: str = Field(
+        description="The carrier's delivery time, ISO 8601; the return window counts from it"
+    )
+
+
+class ShipmentDelayed(ShipmentData):
+    carrier: str
+    reason: Literal["no_news", "past_p90"] = Field(
+        description="No checkpoint for the shop's quiet days, or later than nine in ten of its lane's parcels"
+    )
+    status: str
+    latest_expected_at: str | None = Field(
+        default=None, description="The lane's p90 after shipping, if known"
+    )
+
+
+class ShipmentException(ShipmentData):
+    carrier: str
+    tracking_number: str = Field(
+        description="The number the exception came under (the last mile's after a hand-over)"
+    )
+    exception: Literal["returned_to_sender", "customs_hold", "failed_delivery", "address", "other"]
+    status: str
+
+
 # type -> {version: data model}
 CATALOGUE: dict[str, dict[int, type[EventData]]] = {
     "return.requested": {1: Requested},
@@ -273,6 +319,11 @@ CATALOGUE: dict[str, dict[int, type[EventData]]] = {
     "evidence.missing": {1: EvidenceMissing},
     "webhook.dead_lettered": {1: WebhookDeadLettered},
     "ticket.opened": {1: TicketOpened},
+    "shipment.created": {1: ShipmentCreated},
+    "shipment.handed_over": {1: ShipmentHandedOver},
+    "shipment.delivered": {1: ShipmentDelivered},
+    "shipment.delayed": {1: ShipmentDelayed},
+    "shipment.exception": {1: ShipmentException},
 }
 
 ENVELOPE_PROPERTIES: dict[str, Any] = {

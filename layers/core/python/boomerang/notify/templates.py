@@ -37,6 +37,10 @@ PLACEHOLDERS = frozenset(
         "label_extras",
         "reason",
         "options",
+        # Outbound parcels' messages (boomerang.notify.shipments).
+        "status",
+        "eta",
+        "track_url",
     }
 )
 

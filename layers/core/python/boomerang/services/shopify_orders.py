@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, TypeVar
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -21,10 +21,21 @@ from boomerang.domain.errors import BadRequest, NotFound, Unauthorized, Unproces
 from boomerang.domain.models import Order
 from boomerang.services.catalog import CatalogService
 from boomerang.services.retry import retry_stale
+from boomerang.services.shipments.service import Fulfilment
 from boomerang.shopify import mapping, signature
-from boomerang.shopify.payloads import InventoryItem, InventoryLevel, Product, Refund, ShopifyOrder
+from boomerang.shopify.payloads import (
+    FulfillmentEvent,
+    InventoryItem,
+    InventoryLevel,
+    Product,
+    Refund,
+    ShopifyOrder,
+)
 from boomerang.store.catalog import CatalogStore
 from boomerang.store.shopify import DuplicateWebhook, OrderSource, ShopifyConnection, ShopifyStore
+
+if TYPE_CHECKING:
+    from boomerang.services.shipments.service import ShipmentService
 
 ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/fulfilled", "orders/cancelled"})
 REFUND_TOPICS = frozenset({"refunds/create"})
@@ -33,7 +44,9 @@ PRODUCT_TOPICS = frozenset({"products/create", "products/update"})
 INVENTORY_TOPICS = frozenset({"inventory_items/create", "inventory_items/update"})
 # A location's units of an inventory item: the catalog's stock of its variant.
 LEVEL_TOPICS = frozenset({"inventory_levels/update"})
-TOPICS = ORDER_TOPICS | REFUND_TOPICS | PRODUCT_TOPICS | INVENTORY_TOPICS | LEVEL_TOPICS
+# A shipment of the order's lines with its tracking numbers: an outbound parcel (issue 21).
+FULFILLMENT_TOPICS = frozenset({"fulfillments/create", "fulfillments/update"})
+TOPICS = ORDER_TOPICS | REFUND_TOPICS | PRODUCT_TOPICS | INVENTORY_TOPICS | LEVEL_TOPICS | FULFILLMENT_TOPICS
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -51,11 +64,20 @@ class Received:
 
 
 class ShopifyWebhooks:
-    def __init__(self, store: ShopifyStore, secret: Callable[[str], str], clock: Callable[[], datetime]):
+    def __init__(
+        self,
+        store: ShopifyStore,
+        secret: Callable[[str], str],
+        clock: Callable[[], datetime],
+        shipments: Callable[[], ShipmentService] | None = None,
+    ):
         self.store = store
         self.secret = secret  # secret name -> the app's client secret (cached by the caller)
         self.clock = clock
         self.catalog = CatalogService(CatalogStore(store.table, store.ddb))
+        self.shipments = (
+            shipments  # made on the first fulfilment (its parcels' code stays out of a cold start)
+        )
 
     def receive(self, headers: Mapping[str, str], raw_body: bytes) -> Received:
         lowered = {k.lower(): v for k, v in headers.items()}
@@ -129,11 +151,42 @@ class ShopifyWebhooks:
                     self.catalog.stock(connection.shop, found[0], found[1], found[2])
                 self.store.remember_webhook(domain, webhook_id, topic, self.clock())
                 return Received("applied" if found else "stale", topic, connection.shop)
+            if topic in FULFILLMENT_TOPICS:
+                return self._fulfillment(connection, webhook_id, topic, _parse(FulfillmentEvent, body))
             if topic in REFUND_TOPICS:
                 return self._refund(connection, webhook_id, topic, _parse(Refund, body))
             return self._order(connection, webhook_id, topic, _parse(ShopifyOrder, body))
         except DuplicateWebhook:
             return Received("duplicate", topic, connection.shop)
+
+    def _fulfillment(
+        self, connection: ShopifyConnection, webhook_id: str, topic: str, payload: FulfillmentEvent
+    ) -> Received:
+        """One parcel per tracking number, each with the fulfillment's lines. An order not imported
+        yet answers 404 (order_not_found) and is not remembered, so Shopify delivers it again."""
+        order_id = str(payload.order_id)
+        numbers = payload.numbers()
+        if self.shipments is None or not numbers or payload.status in ("cancelled", "failure", "error"):
+            self.store.remember_webhook(connection.domain, webhook_id, topic, self.clock())
+            return Received("ignored", topic, connection.shop, order_id)
+        service = self.shipments()
+        origin = payload.origin_address.country_code if payload.origin_address else None
+        for number in numbers:
+            service.fulfil(
+                connection.shop,
+                order_id,
+                Fulfilment(
+                    tracking_number=number,
+                    carrier=(payload.tracking_company or "unknown").strip() or "unknown",
+                    lines=[(str(line.id), line.quantity) for line in payload.line_items],
+                    origin_country=origin.upper() if origin and len(origin) == 2 else None,
+                    shipped_at=payload.created_at.astimezone(UTC),
+                    source="shopify",
+                    external_id=str(payload.id),
+                ),
+            )
+        self.store.remember_webhook(connection.domain, webhook_id, topic, self.clock())
+        return Received("applied", topic, connection.shop, order_id)
 
     @retry_stale
     def _order(

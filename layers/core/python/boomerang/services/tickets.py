@@ -36,6 +36,7 @@ from boomerang.domain.tickets import (
 )
 from boomerang.services.customers import customer_ref as customer_ref_of
 from boomerang.services.retry import retry_stale
+from boomerang.services.shipments.answers import TRACKING_CATEGORY, TrackingAnswers
 from boomerang.store.records import Event, Repository
 from boomerang.store.tickets import (
     DuplicateSource,
@@ -73,6 +74,12 @@ SYSTEM_TICKETS: dict[str, SystemTicketKind] = {
     ),
     "webhook.dead_lettered": SystemTicketKind(
         Group.ADMIN, "other", Priority.HIGH, "Outbound webhook {event_type} dead-lettered ({subscription_id})"
+    ),
+    "shipment.exception": SystemTicketKind(
+        Group.SUPPORT,
+        "tracking",
+        Priority.HIGH,
+        "Parcel of order {order_id}: {exception} ({carrier} {tracking_number})",
     ),
 }
 
@@ -114,11 +121,13 @@ class TicketService:
         returns: Repository,
         classifier: Callable[[], TicketClassifier],
         clock: Callable[[], datetime],
+        tracking: Callable[[], TrackingAnswers] | None = None,
     ):
         self.tickets = tickets
         self.returns = returns
         self.classifier = classifier
         self.clock = clock
+        self.tracking = tracking  # "where is my order" answers (made on the first such ticket)
 
     # --- opening ---------------------------------------------------------------------------------
 
@@ -160,7 +169,39 @@ class TicketService:
         )
         first = Message(number=1, author_kind=AuthorKind.CUSTOMER, author="customer", body=new.body, at=now)
         self.tickets.save(_change(ticket, None, [first], [_opened(ticket, detected=result.language)]))
+        if ticket.category == TRACKING_CATEGORY and ticket.order_id and self.tracking is not None:
+            return self._where_is_my_order(ticket)
         return ticket
+
+    def _where_is_my_order(self, ticket: Ticket) -> Ticket:
+        """Link the order's parcels; answer at once where the shop allows it and all is on time,
+        else leave it to a person (late or in exception: tagged, high priority)."""
+        assert self.tracking is not None and ticket.order_id is not None
+        found = self.tracking().answer(ticket.shop, ticket.order_id, ticket.language, self.clock())
+        if found is None or not found.parcel_ids:  # nothing shipped yet: a person answers
+            return ticket
+        if found.auto_answer:
+            return self._append(
+                ticket,
+                self.clock(),
+                AuthorKind.SYSTEM,
+                "boomerang:tracking",
+                found.reply.text,
+                False,
+                status=ticket_transition(ticket.status, TicketStatus.PENDING_CUSTOMER),
+                parcels=found.parcel_ids,
+                tags=sorted({*ticket.tags, "auto_answered"}),
+            )
+        tags = sorted({*ticket.tags, *([found.problem] if found.problem else [])})[:20]
+        priority = (
+            Priority.HIGH if found.problem and ticket.priority is not Priority.URGENT else ticket.priority
+        )
+        changed = ticket.next_version(self.clock(), parcels=found.parcel_ids, tags=tags, priority=priority)
+        event = Event(
+            "ticket.linked", {"ticket_id": ticket.ticket_id, "order_id": ticket.order_id, "by": "system"}
+        )
+        self.tickets.save(_change(changed, ticket.version, [], [event]))
+        return changed
 
     def _link_for(
         self, caller: Principal, order_id: str | None, rma: str | None
@@ -236,6 +277,14 @@ class TicketService:
         if ticket.category == "refund_status" and returns and not ticket.anonymized:
             latest = max(returns, key=lambda r: r.created_at)
             suggestion = suggested_refund_reply(latest, ticket.language, latest.locale)
+        elif (
+            ticket.category == TRACKING_CATEGORY
+            and ticket.order_id
+            and self.tracking
+            and not ticket.anonymized
+        ):
+            found = self.tracking().answer(ticket.shop, ticket.order_id, ticket.language, self.clock())
+            suggestion = (found.reply.language, found.reply.text) if found else None
         return StaffView(ticket, messages, returns, suggestion)
 
     @retry_stale
@@ -380,11 +429,19 @@ class TicketService:
             except NotFound:
                 ret = None  # the ticket still opens; the agent links it by hand
         now = self.clock()
+        customer = ret.customer_ref if ret else None
+        if customer is None and isinstance(data.get("order_id"), str):
+            try:  # an order's event (an outbound parcel's exception): its customer
+                customer = customer_ref_of(
+                    shop, self.returns.get_order(shop, data["order_id"]).customer_email
+                )
+            except NotFound:
+                customer = None
         ticket = Ticket(
             ticket_id=new_ticket_id(),
             shop=shop,
             channel=Channel.SYSTEM,
-            customer_ref=ret.customer_ref if ret else None,
+            customer_ref=customer,
             subject=kind.subject.format_map(_Fields(data))[:200],
             language="en",
             category=kind.category,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from boomerang.carriers.tracking import EXCEPTIONS, MOVING, TrackingStatus, TrackingUpdate
+from boomerang.carriers.news import EXCEPTIONS, MOVING, TrackingStatus, TrackingUpdate
 from boomerang.domain.models import CarrierException, TimelineEntry
 from boomerang.domain.status import ReturnStatus
 from boomerang.services.retry import retry_stale

@@ -94,6 +94,31 @@ class Fulfillment(Payload):
     line_items: list[FulfillmentLine] = Field(default_factory=list)
 
 
+class FulfillmentLineItem(Payload):
+    id: int
+    quantity: int = Field(default=1, ge=1)
+
+
+class FulfillmentEvent(Payload):
+    """The fulfillments/create and fulfillments/update payload: one shipment of an order's lines,
+    with the carrier (`tracking_company`) and its tracking numbers."""
+
+    id: int
+    order_id: int
+    status: str | None = None
+    created_at: datetime
+    updated_at: datetime | None = None
+    tracking_company: str | None = None
+    tracking_number: str | None = None
+    tracking_numbers: list[str] = Field(default_factory=list)
+    origin_address: Address | None = None
+    line_items: list[FulfillmentLineItem] = Field(default_factory=list)
+
+    def numbers(self) -> list[str]:
+        found = [*self.tracking_numbers, *([self.tracking_number] if self.tracking_number else [])]
+        return list(dict.fromkeys(n.strip() for n in found if n and n.strip()))
+
+
 class RefundLineItem(Payload):
     line_item_id: int
     quantity: int

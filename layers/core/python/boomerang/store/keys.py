@@ -27,6 +27,17 @@ Records (pk | sk | indexes):
 - outbox event: OUTBOX#<rma> | <version, 6 digits>#<n> (read by the publisher from the stream)
 - tracking number -> return: TRACKING#<tracking number, upper case> | TRACKING (written with the
   label, in the same transaction; carrier webhooks find the return by it)
+- outbound parcel (boomerang.store.parcels): PARCEL#<shop>#<parcel_id> | PARCEL;
+  gsi1 (an order's parcels): SHOP#<shop>#ORDER#<order_id>#PARCELS | <created_at>#<parcel_id>;
+  gsi3 (parcels still on their way, by their last news, for the delay watch):
+  SHOP#<shop>#PARCELS#OPEN | <last news>#<parcel_id> (removed once delivered or returned)
+- parcel tracking number -> parcel: SHIPMENT#<number, upper case> | SHIPMENT (the first leg's and,
+  after a hand-over, the last mile's: carrier pushes under either find the parcel)
+- parcel outbox event: OUTBOX#PARCEL#<parcel_id> | <version, 6 digits>#<n>
+- a line delivered by a tracked parcel: the order item's attribute `delivered#<line_id>` (an ISO
+  time), beside its doc, so a storefront's or Shopify's later snapshot never erases it
+- a lane's measured transit time: TRANSIT#<shop>#<carrier>#<origin>#<destination> |
+  <delivered_at>#<parcel_id>, `hours` (newest first: the lane's p50/p90)
 - Shopify connection (shop by myshopify domain): SHOPIFY#<domain> | SHOPIFY
 - Shopify order source (last snapshot applied, refunds seen): SHOP#<shop>#ORDER#<order_id> | SHOPIFY
 - Shopify product type: SHOP#<shop>#PRODUCT#<product_id> | PRODUCT
@@ -295,3 +306,34 @@ def fx_day(source: str, day: str) -> dict[str, str]:
 
 def fx_latest(source: str) -> dict[str, str]:
     return {PK: f"FX#{source}", SK: "LATEST"}
+
+
+# --- outbound parcels (boomerang.store.parcels) ---------------------------------------------------
+
+PARCEL_SK = "PARCEL"
+SHIPMENT_SK = "SHIPMENT"
+DELIVERED_PREFIX = "delivered#"
+
+
+def parcel(shop_id: str, parcel_id: str) -> dict[str, str]:
+    return {PK: f"PARCEL#{shop_id}#{parcel_id}", SK: PARCEL_SK}
+
+
+def order_parcels_pk(shop_id: str, order_id: str) -> str:
+    return f"{order_pk(shop_id, order_id)}#PARCELS"
+
+
+def open_parcels_pk(shop_id: str) -> str:
+    return f"SHOP#{shop_id}#PARCELS#OPEN"
+
+
+def shipment(tracking_number: str) -> dict[str, str]:
+    return {PK: f"SHIPMENT#{tracking_number.strip().upper()}", SK: SHIPMENT_SK}
+
+
+def parcel_outbox(parcel_id: str, version: int, n: int) -> dict[str, str]:
+    return outbox(f"PARCEL#{parcel_id}", version, n)
+
+
+def transit_pk(shop_id: str, carrier: str, origin: str, destination: str) -> str:
+    return f"TRANSIT#{shop_id}#{carrier}#{origin}#{destination}"

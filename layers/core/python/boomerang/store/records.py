@@ -198,6 +198,12 @@ class Repository:
         data = json.loads(values["doc"])
         data["returned"] = {k: int(v) for k, v in (values.get("returned") or {}).items()}
         data["version"] = int(values["version"])
+        # A tracked parcel's delivery (store/parcels.py) is the carrier's own time: it wins over
+        # what the storefront's snapshot says.
+        for line in data.get("lines") or []:
+            tracked = values.get(f"{keys.DELIVERED_PREFIX}{line.get('line_id')}")
+            if tracked:
+                line["delivered_at"] = tracked
         return Order.model_validate(data)
 
     def get_order(self, shop_id: str, order_id: str) -> Order:

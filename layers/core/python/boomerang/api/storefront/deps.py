@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from boomerang.services.policies import PolicySource
     from boomerang.services.returns import ReturnsService
     from boomerang.services.sessions import SessionGuard, SessionRevocation
+    from boomerang.services.shipments.service import ShipmentService
     from boomerang.store.records import Repository
 
 
@@ -48,6 +49,18 @@ class StorefrontDeps(Protocol):
 
     def evidence_service(self) -> EvidenceService:
         """Made on the first upload: the S3 client and the evidence code stay out of the cold start."""
+        ...
+
+    def shipments(self) -> ShipmentService:
+        """Outbound parcels (made on first use)."""
+        ...
+
+    def link_key(self) -> bytes:
+        """What signs the customers' tracking links (the session key)."""
+        ...
+
+    def tracking_link(self, shop: str, order_id: str) -> str:
+        """The customer's signed tracking link for the order."""
         ...
 
 
