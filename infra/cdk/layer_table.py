@@ -86,6 +86,7 @@ FUNCTION_LAYERS: dict[str, tuple[str, ...]] = {
     "fx_rates": (BASE,),
     "api_docs": (BASE,),
     "klaviyo_events": (BASE, "klaviyo"),
+    "lake_records": (BASE,),
 }
 
 # Functions that answer the storefront (customers' browsers and the merchant's storefront): the

@@ -66,6 +66,9 @@ class AdminConfig(FromEnv):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     # Finance's card retry asks Stripe (boomerang.payments.secrets); empty: the sandbox adapter.
     stripe_secret_name: str = ""
+    # The reports run on Athena in this workgroup, over this Glue database (analytics/athena.py).
+    reports_workgroup: str = ""
+    reports_database: str = ""
 
 
 class CarrierWebhooksConfig(FromEnv):
@@ -101,6 +104,10 @@ class WebhookAdminConfig(FromEnv):
     table_name: str = Field(min_length=3)
     queue_url: str = Field(min_length=1)
     secrets_prefix: str = Field(default="boomerang/webhooks/", min_length=1)
+
+
+class LakeRecordsConfig(FromEnv):
+    table_name: str = Field(min_length=3)
 
 
 class KlaviyoConfig(FromEnv):

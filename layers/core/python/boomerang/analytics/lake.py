@@ -15,7 +15,8 @@ be turned back into the email.
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 from boomerang.domain.models import Effect, Order, Return
@@ -208,3 +209,16 @@ def _order_columns(row: dict[str, Any], order: Order) -> None:
             for line in order.lines
         ],
     )
+
+
+def firehose_json(row: dict[str, Any]) -> str:
+    """The row as Firehose's record format conversion reads it (OpenX JSON SerDe into Parquet):
+    timestamps as `yyyy-MM-dd HH:mm:ss.SSS`, and without the partition columns, which are the
+    S3 prefix (partitionKeyFromLambda)."""
+    out = {k: v for k, v in row.items() if k not in _PARTITION_NAMES}
+    at = out["occurred_at"]
+    out["occurred_at"] = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    return json.dumps(out, separators=(",", ":")) + "\n"
+
+
+_PARTITION_NAMES = frozenset(name for name, _ in PARTITIONS)
