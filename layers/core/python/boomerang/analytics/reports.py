@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from importlib import resources
 from typing import Any, Protocol
 
-from boomerang.domain.errors import NotFound, Unprocessable
+from boomerang.domain.errors import DomainError, NotFound, Unprocessable
 
 REPORTS: tuple[str, ...] = (
     "return_rate",
@@ -34,6 +34,13 @@ REPORTS: tuple[str, ...] = (
 MAX_RANGE_DAYS = 370
 _PARAMETER = re.compile(r":(shop|from|to)\b")
 SHOP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+class ReportsUnavailable(DomainError):
+    """The query engine failed, timed out or is not configured: the caller may retry."""
+
+    code = "reports_unavailable"
+    http_status = 503
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "policy_version_not_found": "The shop has no policy version of that number.",
         "shop_not_found": "No such shop.",
         "api_key_not_found": "No such API key of the shop (already revoked, or another shop's).",
+        "report_not_found": "No report of that name (GET /admin/v1/reports/{name} lists the names).",
     },
     409: {
         "stale_version": "Someone changed the record since it was read; read again and retry.",
@@ -110,7 +111,11 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         )
     },
     502: {"payment_provider_misconfigured": "The payment integration is misconfigured (e.g. its key)."},
-    503: {"payment_provider_unavailable": "The payment provider is unavailable; retry shortly."},
+    503: {
+        "payment_provider_unavailable": "The payment provider is unavailable; retry shortly.",
+        "reports_unavailable": "The report could not be run (the lake's query engine failed or timed out); "
+        "retry shortly.",
+    },
     504: {"gateway_timeout": "The function did not answer in time (API Gateway's limit); retry."},
 }
 

@@ -69,10 +69,10 @@ def _storefront_routers() -> list[Router]:
 
 
 def _staff_routers() -> list[Router]:
-    from boomerang.api.staff import customers, decisions, evidence, refunds, returns, warehouse
+    from boomerang.api.staff import customers, decisions, evidence, refunds, reports, returns, warehouse
     from boomerang.api.tickets import staff as tickets
 
-    return [m.router for m in (returns, decisions, warehouse, evidence, customers, refunds, tickets)]
+    return [m.router for m in (returns, decisions, warehouse, evidence, customers, refunds, reports, tickets)]
 
 
 # Success statuses other than a plain 200, by (method, path): the routes answer these with a
@@ -101,7 +101,8 @@ DOCUMENTS: dict[str, tuple[str, str, Callable[[], list[Router]], dict[str, Any]]
     "staff": (
         "Boomerang staff API",
         "The merchant's staff work the queues: review, warehouse scans and inspection, evidence, refunds, "
-        "customers' data rights, support tickets. A staff ID token of the user pool, per Cognito group.",
+        "customers' data rights, support tickets, reports. A staff ID token of the user pool, per Cognito "
+        "group.",
         _staff_routers,
         STAFF_SECURITY,
     ),

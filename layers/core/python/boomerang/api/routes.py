@@ -41,6 +41,7 @@ ADMIN_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/admin/v1/customers/{email}/export"),
     ("POST", "/admin/v1/customers/{email}/erase"),
     ("POST", "/admin/v1/returns/{rma}/refund"),
+    ("GET", "/admin/v1/reports/{name}"),
     ("GET", "/admin/v1/openapi.json"),
 )
 

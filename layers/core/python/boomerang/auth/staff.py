@@ -38,6 +38,7 @@ ADMIN_PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/admin/v1/customers/{email}/export"): frozenset({SUPPORT, ADMIN}),
     ("POST", "/admin/v1/customers/{email}/erase"): frozenset({ADMIN}),
     ("POST", "/admin/v1/returns/{rma}/refund"): frozenset({FINANCE, ADMIN}),
+    ("GET", "/admin/v1/reports/{name}"): _EVERYONE,
     ("GET", "/admin/v1/openapi.json"): _EVERYONE,
 }
 

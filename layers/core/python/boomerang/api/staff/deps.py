@@ -10,6 +10,7 @@ from boomerang.api.dependencies import Installed
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger, Metrics
 
+    from boomerang.analytics.reports import ReportEngine
     from boomerang.services.evidence import EvidenceService
     from boomerang.services.privacy import PrivacyService
     from boomerang.services.workflow import ReturnWorkflow
@@ -24,6 +25,7 @@ class StaffDeps(Protocol):
     workflow: ReturnWorkflow  # staff news resumes the workflow's waits
     evidence: EvidenceService
     privacy: PrivacyService
+    reports: ReportEngine | None  # Athena in AWS, DuckDB on this machine; None: not configured
 
 
 deps: Installed[StaffDeps] = Installed(StaffDeps)
