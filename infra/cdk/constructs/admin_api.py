@@ -46,6 +46,7 @@ ROUTES = (
     Route("GET", "/admin/v1/customers/{email}/export", "exportCustomerData"),
     Route("POST", "/admin/v1/customers/{email}/erase", "eraseCustomerData"),
     Route("POST", "/admin/v1/returns/{rma}/refund", "retryRefund"),
+    Route("GET", "/admin/v1/reports/{name}", "getReport"),
     Route("GET", "/admin/v1/openapi.json", "getStaffOpenApi"),
 )
 
