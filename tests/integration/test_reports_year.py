@@ -1,6 +1,9 @@
 """Every report on a year of activity (local/demo/lake.py): at least 100,000 returns across three
 shops with the market's spread of categories and reasons, as Parquet in the lake's layout, each
-report answering in under 2 s (the best of three runs: this machine is shared)."""
+report answering in under 2 s of CPU (the process's, all DuckDB's threads; the best of three runs).
+CPU, not wall time: this 2-core machine is shared with other work, which stretches wall time
+several times over (docs/ANALYTICS.md has both); on an idle machine the wall time is at most
+about the CPU time."""
 
 from __future__ import annotations
 
@@ -44,9 +47,9 @@ def test_every_report_answers_a_year_in_under_2_seconds(year: LocalLake, name: s
     query = ReportQuery.of(name, SHOPS[0], START, END, today=END)
     times = []
     for _ in range(3):
-        began = time.perf_counter()
+        began = time.process_time()
         result = run_report(year.engine(), query)
-        times.append(time.perf_counter() - began)
+        times.append(time.process_time() - began)
     assert result.rows, name
     assert min(times) < SECONDS, (name, times)
 
