@@ -361,6 +361,8 @@ def test_queries_are_checked() -> None:
         ReportQuery.of("tickets", SHOP, date(2025, 1, 1), date(2026, 3, 1), today)
     with pytest.raises(Unprocessable):
         ReportQuery.of("tickets", "a'b", None, None, today)
+    earliest = ReportQuery.of("tickets", SHOP, None, date(1, 1, 5), today)  # no day before the first
+    assert (earliest.start, earliest.end) == (date(1, 1, 1), date(1, 1, 5))
     default = ReportQuery.of("tickets", SHOP, None, None, today)
     assert (default.start, default.end) == (date(2026, 3, 2), today)
 

@@ -14,7 +14,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from importlib import resources
 from typing import Any, Protocol
 
@@ -58,7 +58,7 @@ class ReportQuery:
         if not SHOP_ID.fullmatch(shop):
             raise _invalid("query.shop", "invalid_shop", "Not a shop id.")
         end = end or today
-        start = start or end - timedelta(days=29)
+        start = start or date.fromordinal(max(1, end.toordinal() - 29))
         if start > end:
             raise _invalid("query.from", "range_reversed", "`from` is after `to`.")
         if (end - start).days >= MAX_RANGE_DAYS:
