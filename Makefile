@@ -9,11 +9,14 @@ WORKERS ?= 4
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup local demo test lint typecheck unit integration infra pytest bench synth deploy samples lock clean openapi compare-openapi i18n browser
+_REPORT_NAME := $(or $(NAME),$(word 2,$(MAKECMDGOALS)))
+
+.PHONY: help setup local demo report test lint typecheck unit integration infra pytest bench synth deploy samples lock clean openapi compare-openapi i18n browser
 
 help:
 	@echo "make local   - the storefront API and the customer pages (/demo/returns, /demo/policy) on http://127.0.0.1:$(PORT) (DynamoDB Local + moto), demo data loaded"
 	@echo "make demo    - walks returns through every journey (own stack, or DEMO_BASE_URL=http://...) and prints their timelines"
+	@echo "make report NAME - a report from the local lake (SHOP=demo FROM=yyyy-mm-dd TO=... FORMAT=csv); make demo fills it"
 	@echo "make test    - ruff, mypy and every test (unit, integration on DynamoDB Local and moto, infra)"
 	@echo "make bench   - cold start, DynamoDB calls, request to label, load, the whole cost (docs/PERFORMANCE.md; BENCH_SHORT=1 short)"
 	@echo "make synth   - cdk synth (offline) into cdk.out/"
@@ -40,6 +43,20 @@ local: setup
 
 demo: setup
 	$(BIN)/python -m local.demo
+	$(BIN)/python -m local.demo.lake
+
+# `make report return_rate` or `make report NAME=return_rate`: from the local lake (.boomerang/lake).
+report: setup
+	@test -n "$(_REPORT_NAME)" || { echo "make report NAME (one of the names in docs/ANALYTICS.md)"; exit 2; }
+	@$(BIN)/python -m local.report $(_REPORT_NAME) $(if $(SHOP),--shop $(SHOP)) $(if $(FROM),--from $(FROM)) \
+	  $(if $(TO),--to $(TO)) $(if $(FORMAT),--format $(FORMAT))
+
+ifeq (report,$(firstword $(MAKECMDGOALS)))
+ifneq (,$(word 2,$(MAKECMDGOALS)))
+$(word 2,$(MAKECMDGOALS)):
+	@:
+endif
+endif
 
 lint: setup
 	$(BIN)/ruff check .
@@ -84,6 +101,7 @@ test: lint typecheck compare-openapi browser pytest
 
 bench: setup
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.reports
 
 synth: setup
 	npx --no-install cdk synth --quiet

@@ -36,6 +36,7 @@ from local.from_template import (
     table_specs,
 )
 from local.http_front import LocalRoute
+from local.lake import attach_local_lake
 from local.notifications import give_notify_its_environment, start_ses
 from local.payment_fakes import PaymentFakes, connect_shop
 from local.s3_events import S3EventPoller, s3_event_poller
@@ -242,6 +243,7 @@ class LocalStack:
     def _import(self, template: dict[str, Any], spec: FunctionSpec) -> None:
         os.environ.update(self._environment(template, spec))
         self.modules[spec.logical_id] = importlib.import_module(spec.module)
+        attach_local_lake(self.modules[spec.logical_id])
 
     def stop(self) -> None:
         if self.workers is not None:

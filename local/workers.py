@@ -62,6 +62,7 @@ def _serve(conn: Connection, functions: list[FunctionImport]) -> None:
     import traceback
 
     from local.apigw_events import LambdaContext
+    from local.lake import attach_local_lake
 
     # Ctrl-C reaches the whole process group: the coordinator stops the workers, not the key.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -70,6 +71,7 @@ def _serve(conn: Connection, functions: list[FunctionImport]) -> None:
     for function in functions:
         os.environ.update(function.environment)
         module = importlib.import_module(function.module)
+        attach_local_lake(module)
         handlers[function.logical_id] = getattr(module, function.attribute)
     conn.send(("ready", os.getpid()))
     while True:

@@ -25,12 +25,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 gc.freeze()
 
 
+from boomerang.analytics.athena import AthenaEngine
+from boomerang.analytics.reports import ReportEngine
 from boomerang.api.headers import security_headers
 from boomerang.api.policy_schemas import MERGE_PATCH
 from boomerang.api.resolver import as_json_body, guard_body, install_error_handlers, refusal
 from boomerang.api.routes import ADMIN_ROUTES, route_template
 from boomerang.api.staff import customers, decisions, meta, policy, refunds, returns, warehouse
 from boomerang.api.staff import evidence as evidence_routes
+from boomerang.api.staff import reports as report_routes
 from boomerang.api.staff.deps import deps as staff_deps
 from boomerang.auth.staff import authorize
 from boomerang.carriers.fixed import NO_LABELS
@@ -83,6 +86,10 @@ evidence = EvidenceService(
 privacy = PrivacyService(standard_holders(repo), lambda: clock())
 policy_admin = PolicyAdmin(repo)
 shops = ShopAdmin(repo)
+# The reports run on Athena over the lake (the local stack swaps in DuckDB over local Parquet files).
+reports: ReportEngine | None = (
+    AthenaEngine(config.reports_workgroup, config.reports_database) if config.reports_workgroup else None
+)
 
 # The routes read what this module built (boomerang.api.dependencies).
 staff_deps.install(sys.modules[__name__])
@@ -94,7 +101,17 @@ cors = CORSConfig(
     max_age=600,
 )
 app = APIGatewayRestResolver(enable_validation=True, cors=cors)
-for routes in (returns, decisions, warehouse, evidence_routes, customers, refunds, policy, meta):
+for routes in (
+    returns,
+    decisions,
+    warehouse,
+    evidence_routes,
+    customers,
+    refunds,
+    policy,
+    report_routes,
+    meta,
+):
     app.include_router(routes.router)
 install_error_handlers(app, logger, metrics)
 

@@ -93,6 +93,7 @@ FUNCTION_LAYERS: dict[str, tuple[str, ...]] = {
     "klaviyo_events": (BASE, "klaviyo"),
     # The customer pages; labels: the QR code of a return's label (reportlab).
     "web": (BASE, "labels", "web"),
+    "lake_records": (BASE,),
 }
 
 # Functions that answer the storefront (customers' browsers and the merchant's storefront): the

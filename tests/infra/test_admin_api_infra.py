@@ -31,6 +31,7 @@ EXPECTED_ADMIN_ROUTES = {
     ("PATCH", "/admin/v1/shops/{shop}/policy"),
     ("GET", "/admin/v1/shops/{shop}/policy/versions"),
     ("POST", "/admin/v1/shops/{shop}/policy/simulate"),
+    ("GET", "/admin/v1/reports/{name}"),
     ("GET", "/admin/v1/openapi.json"),
 }
 GROUPS = {"support", "warehouse", "finance", "admin"}
@@ -302,6 +303,8 @@ def test_admin_function_environment(
         "LOG_LEVEL",
         "STRIPE_SECRET_NAME",  # finance's card retry asks Stripe
         "SHOP_SECRETS_PREFIX",  # each shop's payment credentials (issue 14)
+        "REPORTS_WORKGROUP",  # the reports run on Athena (infra/cdk/constructs/analytics_lake.py)
+        "REPORTS_DATABASE",
     }
     assert env["TABLE_NAME"] == _ref(table_id)
     assert env["POWERTOOLS_SERVICE_NAME"] == "admin_api"
@@ -382,4 +385,29 @@ def test_admin_role_grants_exactly_what_the_function_does(
                        {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"},
                        f":secret:boomerang/*/{provider}-??????"]]}  # fmt: skip
         expected[json.dumps(shop_secret, sort_keys=True)] = {"secretsmanager:GetSecretValue"}
+    # The reports on Athena (tests/infra/test_analytics_infra.py): the workgroup, the lake's catalog,
+    # its events read and its query results written; nothing else of the lake's bucket.
+    lake = {
+        k: granted.pop(k) for k in list(granted) if "athena" in k or ":glue:" in k or "AnalyticsLake" in k
+    }
+    by_kind = {
+        (
+            "workgroup/Boomerang-reports" in k,
+            ":glue:" in k,
+            k.endswith('/events/*"]]}'),
+            "query-results" in k,
+        ): v
+        for k, v in lake.items()
+    }
+    assert len(lake) == 7
+    assert by_kind[(True, False, False, False)] == {
+        "athena:StartQueryExecution",
+        "athena:GetQueryExecution",
+        "athena:GetQueryResults",
+        "athena:StopQueryExecution",
+    }
+    assert by_kind[(False, True, False, False)] == {"glue:GetDatabase", "glue:GetTable", "glue:GetPartitions"}
+    assert by_kind[(False, False, True, False)] == {"s3:GetObject"}
+    assert by_kind[(False, False, False, True)] == {"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"}
+    assert by_kind[(False, False, False, False)] == {"s3:GetBucketLocation", "s3:ListBucket"}
     assert granted == expected

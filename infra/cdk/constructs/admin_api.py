@@ -50,6 +50,7 @@ ROUTES = (
     Route("PATCH", "/admin/v1/shops/{shop}/policy", "patchShopPolicy"),
     Route("GET", "/admin/v1/shops/{shop}/policy/versions", "listPolicyVersions"),
     Route("POST", "/admin/v1/shops/{shop}/policy/simulate", "simulateShopPolicy"),
+    Route("GET", "/admin/v1/reports/{name}", "getReport"),
     Route("GET", "/admin/v1/openapi.json", "getStaffOpenApi"),
 )
 

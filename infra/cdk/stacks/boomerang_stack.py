@@ -11,6 +11,7 @@ from aws_cdk import aws_apigateway as apigw
 from constructs import Construct
 
 from infra.cdk.constructs.admin_api import AdminApi
+from infra.cdk.constructs.analytics_lake import AnalyticsLake
 from infra.cdk.constructs.api_docs import ApiDocs
 from infra.cdk.constructs.api_domain import ApiDomain, DomainSettings
 from infra.cdk.constructs.carrier_webhooks import CarrierWebhooks
@@ -238,6 +239,14 @@ class BoomerangStack(Stack):
             session_key=session_key,
             bus=bus.bus,
         )
+
+        # Analytics: every event into the lake (Firehose -> S3 Parquet -> Glue -> Athena), in a nested
+        # stack; the admin API runs the reports there (GET /admin/v1/reports/{name}).
+        lake = AnalyticsLake(
+            self, "Analytics", code_dir=REPO_ROOT / "functions" / "lake_records", layer=layers,
+            tables=tables, bus=bus.bus, name_prefix=construct_id,
+        )  # fmt: skip
+        lake.grant_reports(admin.function, admin.role)
 
         # The storefront-facing functions answer browsers from these origins (-c cors_origins=...).
         tickets.function.add_environment("CORS_ALLOW_ORIGINS", ",".join(cors_allow_origins))

@@ -99,6 +99,9 @@ class AdminConfig(FromEnv):
     # providers' HTTPS requests go instead (boomerang.payments.factory).
     shop_secrets_prefix: str = Field(default=DEFAULT_SECRETS_PREFIX, min_length=1)
     payment_endpoints: str = ""
+    # The reports run on Athena in this workgroup, over this Glue database (analytics/athena.py).
+    reports_workgroup: str = ""
+    reports_database: str = ""
 
 
 class CarrierWebhooksConfig(FromEnv):
@@ -172,6 +175,10 @@ class WebhookAdminConfig(FromEnv):
     table_name: str = Field(min_length=3)
     queue_url: str = Field(min_length=1)
     secrets_prefix: str = Field(default="boomerang/webhooks/", min_length=1)
+
+
+class LakeRecordsConfig(FromEnv):
+    table_name: str = Field(min_length=3)
 
 
 class KlaviyoConfig(FromEnv):

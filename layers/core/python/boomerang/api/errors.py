@@ -57,6 +57,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "shop_not_found": "No such shop.",
         "api_key_not_found": "No such API key of the shop (already revoked, or another shop's).",
         "parcel_not_found": "No such parcel of the shop.",
+        "report_not_found": "No report of that name (GET /admin/v1/reports/{name} lists the names).",
     },
     409: {
         "stale_version": "Someone changed the record since it was read; read again and retry.",
@@ -127,6 +128,8 @@ ERROR_CODES: dict[int, dict[str, str]] = {
     503: {
         "payment_provider_unavailable": "The payment provider is unavailable; retry shortly.",
         "payment_not_recorded": "The provider answered but the outcome was not saved; retry the same method.",
+        "reports_unavailable": "The report could not be run (the lake's query engine failed or timed out); "
+        "retry shortly.",
     },
     504: {"gateway_timeout": "The function did not answer in time (API Gateway's limit); retry."},
 }

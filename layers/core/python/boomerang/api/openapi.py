@@ -85,10 +85,19 @@ def _storefront_routers() -> list[Router]:
 
 
 def _staff_routers() -> list[Router]:
-    from boomerang.api.staff import customers, decisions, evidence, policy, refunds, returns, warehouse
+    from boomerang.api.staff import (
+        customers,
+        decisions,
+        evidence,
+        policy,
+        refunds,
+        reports,
+        returns,
+        warehouse,
+    )
     from boomerang.api.tickets import staff as tickets
 
-    modules = (returns, decisions, warehouse, evidence, customers, refunds, policy, tickets)
+    modules = (returns, decisions, warehouse, evidence, customers, refunds, policy, reports, tickets)
     return [m.router for m in modules]
 
 
@@ -130,7 +139,8 @@ DOCUMENTS: dict[str, tuple[str, str, Callable[[], list[Router]], dict[str, Any]]
     "staff": (
         "Boomerang staff API",
         "The merchant's staff work the queues: review, warehouse scans and inspection, evidence, refunds, "
-        "customers' data rights, support tickets. A staff ID token of the user pool, per Cognito group.",
+        "customers' data rights, support tickets, reports. A staff ID token of the user pool, per Cognito "
+        "group.",
         _staff_routers,
         STAFF_SECURITY,
     ),

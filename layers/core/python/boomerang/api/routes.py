@@ -49,6 +49,7 @@ ADMIN_ROUTES: tuple[tuple[str, str], ...] = (
     ("PATCH", "/admin/v1/shops/{shop}/policy"),
     ("GET", "/admin/v1/shops/{shop}/policy/versions"),
     ("POST", "/admin/v1/shops/{shop}/policy/simulate"),
+    ("GET", "/admin/v1/reports/{name}"),
     ("GET", "/admin/v1/openapi.json"),
 )
 

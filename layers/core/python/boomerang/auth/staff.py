@@ -50,6 +50,7 @@ ADMIN_PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("PATCH", "/admin/v1/shops/{shop}/policy"): frozenset({ADMIN}),
     ("GET", "/admin/v1/shops/{shop}/policy/versions"): frozenset({ADMIN}),
     ("POST", "/admin/v1/shops/{shop}/policy/simulate"): frozenset({ADMIN}),
+    ("GET", "/admin/v1/reports/{name}"): _EVERYONE,
     ("GET", "/admin/v1/openapi.json"): _EVERYONE,
 }
 

@@ -10,6 +10,7 @@ from boomerang.api.dependencies import Installed
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger, Metrics
 
+    from boomerang.analytics.reports import ReportEngine
     from boomerang.services.evidence import EvidenceService
     from boomerang.services.policy_admin import PolicyAdmin
     from boomerang.services.privacy import PrivacyService
@@ -28,6 +29,7 @@ class StaffDeps(Protocol):
     privacy: PrivacyService
     policy_admin: PolicyAdmin  # a shop's policy: read, change, versions, simulate
     shops: ShopAdmin  # whether a shop exists
+    reports: ReportEngine | None  # Athena in AWS, DuckDB on this machine; None: not configured
 
 
 deps: Installed[StaffDeps] = Installed(StaffDeps)
