@@ -124,6 +124,10 @@ ADMIN_CASES: dict[tuple[str, str], Case] = {
         lambda s: Call(f"/admin/v1/shops/{s.shop}/policy/simulate", {"window_days": 10}),
         SHOP,
     ),
+    ("GET", "/admin/v1/reports/{name}"): (
+        lambda s: Call("/admin/v1/reports/return_rate", query={"shop": [s.shop]}),
+        SHOP,
+    ),
 }
 # Not per shop: the API's own description.
 UNSHOPPED = {("GET", "/admin/v1/openapi.json")}
