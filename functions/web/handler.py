@@ -1,5 +1,6 @@
 """The customer's pages: the returns portal (/{shop}/returns...) and the policy page (/{shop}/policy),
-HTML rendered here from the library's services (never the API over HTTP).
+and the staff console (/admin...), HTML rendered here from the library's services (never the API
+over HTTP).
 
 Wiring only: the configuration, what the pages use (built once, at cold start), the routes of
 boomerang.web, an HTML error page, and the Lambda entry point.
@@ -21,7 +22,7 @@ gc.freeze()  # as the storefront's handler: the libraries stay out of the collec
 from boomerang.api.auth import Authenticator
 from boomerang.api.headers import security_headers
 from boomerang.carriers.labels import LabelStore
-from boomerang.config import WebConfig
+from boomerang.config import ConsoleConfig, WebConfig
 from boomerang.domain.errors import DomainError
 from boomerang.orchestration.step_functions import StepFunctionsEngine
 from boomerang.services.policies import PolicySource
@@ -31,6 +32,8 @@ from boomerang.store.records import Repository
 from boomerang.store.sessions import SessionStore
 from boomerang.store.shops import ShopStore
 from boomerang.web import policy_routes, portal_routes
+from boomerang.web.console import return_routes, session_routes, warehouse_routes
+from boomerang.web.console.services import ConsoleServices
 from boomerang.web.deps import deps as web_deps
 from boomerang.web.error_page import error_answer, error_page
 
@@ -76,9 +79,15 @@ def evidence_service() -> Any:
     return _evidence
 
 
+# The staff console: its sign-in (the staff user pool) and, built on first use, the staff services.
+console = ConsoleServices(ConsoleConfig.from_env(), repo, lambda: clock(), _signing_key)
+
 web_deps.install(sys.modules[__name__])
 
 app = APIGatewayRestResolver()
+# The console's routers first: /admin/returns/... is the console's, not a shop called "admin".
+for console_routes in (session_routes, return_routes, warehouse_routes):
+    app.include_router(console_routes.router)
 app.include_router(policy_routes.router)
 app.include_router(portal_routes.router)
 

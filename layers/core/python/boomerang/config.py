@@ -87,6 +87,34 @@ class WebConfig(FromEnv):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
 
+class ConsoleConfig(FromEnv):
+    """The staff console (functions/web, /admin): the staff user pool it signs in with, and what its
+    actions need (the same as the staff API's: the workflow's task tokens, payments, evidence)."""
+
+    staff_user_pool_id: str = ""
+    staff_client_id: str = ""  # the console's hosted-UI app client (authorization code + PKCE)
+    # The hosted UI's domain, https://<prefix>.auth.<region>.amazoncognito.com (empty: no hosted UI).
+    staff_sign_in_url: str = ""
+    # Where the pool's keys are read; empty: the pool's own https://cognito-idp.../.well-known/jwks.json.
+    staff_jwks_url: str = ""
+    # `make local` only (local/stack.py sets it): a sign-in form on the local pool. No deployment sets it.
+    local_staff_sign_in: bool = False
+    aws_region: str = "us-east-1"
+    state_machine_arn: str = ""
+    policy_cache_seconds: int = Field(default=0, ge=0)
+    stripe_secret_name: str = ""
+    shop_secrets_prefix: str = Field(default=DEFAULT_SECRETS_PREFIX, min_length=1)
+    payment_endpoints: str = ""
+
+    @property
+    def issuer(self) -> str:
+        return f"https://cognito-idp.{self.aws_region}.amazonaws.com/{self.staff_user_pool_id}"
+
+    @property
+    def jwks_url(self) -> str:
+        return self.staff_jwks_url or f"{self.issuer}/.well-known/jwks.json"
+
+
 class AdminConfig(FromEnv):
     table_name: str = Field(min_length=3)
     # Staff news resumes the workflow's waits by task token; the ARN itself is not needed for that.

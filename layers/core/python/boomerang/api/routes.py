@@ -81,6 +81,26 @@ TICKET_ADMIN_ROUTES: tuple[tuple[str, str], ...] = tuple(TICKET_ADMIN_PERMISSION
 # The API reference for people (Swagger UI over the OpenAPI documents): its own function, public.
 DOCS_ROUTES: tuple[tuple[str, str], ...] = (("GET", "/docs"), ("GET", "/docs/{file}"))
 
+# The staff console (functions/web, boomerang/web/console): HTML under /admin, signed in with the
+# console's own session cookie (not API Gateway's authorizer: a browser sends no Authorization header).
+CONSOLE_ROUTES: tuple[tuple[str, str], ...] = (
+    ("GET", "/admin"),
+    ("GET", "/admin/sign-in"),
+    ("POST", "/admin/sign-in"),
+    ("GET", "/admin/callback"),
+    ("POST", "/admin/sign-out"),
+    ("GET", "/admin/returns/{rma}"),
+    ("POST", "/admin/returns/{rma}/approve"),
+    ("POST", "/admin/returns/{rma}/reject"),
+    ("POST", "/admin/returns/{rma}/refund"),
+    ("GET", "/admin/returns/{rma}/evidence/{evidence_id}"),
+    ("POST", "/admin/returns/{rma}/inspection"),
+    ("POST", "/admin/returns/{rma}/photos"),
+    ("GET", "/admin/warehouse"),
+    ("POST", "/admin/warehouse/scans"),
+    ("GET", "/admin/warehouse/returns/{rma}"),
+)
+
 # The customer's web pages (functions/web, boomerang/web): public; the portal's session is a cookie.
 WEB_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/{shop}/policy"),
@@ -90,6 +110,7 @@ WEB_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/{shop}/returns/{rma}"),
     ("GET", "/{shop}/returns/{rma}/label"),
     ("POST", "/{shop}/returns/{rma}/evidence"),
+    *CONSOLE_ROUTES,
 )
 
 # Carrier tracking webhooks: their own function; the body's signature authenticates the caller.

@@ -16,6 +16,9 @@ SOURCES: dict[str, str] = {
     "portal.css": "layers/core/python/boomerang/web/static/portal.css",
     "portal.js": "layers/core/python/boomerang/web/static/portal.js",
     "htmx.min.js": "node_modules/htmx.org/dist/htmx.min.js",
+    # The staff console's (boomerang/web/console).
+    "console.css": "layers/core/python/boomerang/web/static/console.css",
+    "console.js": "layers/core/python/boomerang/web/static/console.js",
 }
 CONTENT_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from boomerang.services.sessions import SessionGuard
     from boomerang.store.records import Repository
     from boomerang.store.shops import ShopStore
+    from boomerang.web.console.services import ConsoleServices
 
 
 @runtime_checkable
@@ -37,6 +38,7 @@ class WebDeps(Protocol):
     labels: LabelStore | None
     engine: WorkflowEngine | None  # creating a return starts its workflow
     assets_version: str
+    console: ConsoleServices  # the staff console's sign-in and the staff services (built on first use)
 
     def clock(self) -> datetime: ...
 

@@ -121,7 +121,7 @@ def html(
 ) -> Response[str]:
     d = deps()
     out: dict[str, Any] = {
-        "Content-Security-Policy": content_security_policy(_origin(d.config.assets_base_url)),
+        "Content-Security-Policy": content_security_policy(origin(d.config.assets_base_url)),
         "Content-Language": page.language,
         "Referrer-Policy": "same-origin",
         "X-Frame-Options": "DENY",
@@ -149,7 +149,7 @@ def redirect(location: str, cookies: list[str] | None = None) -> Response[str]:
     )
 
 
-def _origin(url: str) -> str:
+def origin(url: str) -> str:
     parts = url.split("/")
     return "/".join(parts[:3]) if len(parts) >= 3 else url
 
