@@ -1,8 +1,14 @@
-"""The customer's web pages: the returns portal and the policy page (functions/web), their routes on
-the storefront's REST API, and their static assets in S3 behind CloudFront. All in a nested stack of
-their own: the main stack is near CloudFormation's 500-resource limit, and this capability adds some
-thirty resources (the function, its routes, the assets bucket, the distribution, the deployment of
-the files).
+"""The customer's web pages: the returns portal and the policy page (functions/web), and the staff
+console (/admin, the same function), their routes on the storefront's REST API, and their static
+assets in S3 behind CloudFront. All in a nested stack of their own: the main stack is near
+CloudFormation's 500-resource limit, and this capability adds some fifty resources (the function,
+its routes, the assets bucket, the distribution, the deployment of the files, the console's hosted
+sign-in: its app client and domain on the staff user pool).
+
+The console's routes hang under the main stack's /admin resource (imported by id: a second "admin"
+resource under the root would be refused by API Gateway). Its app client uses the hosted UI's
+authorization code flow (a public client: PKCE, no secret) and calls back to /admin/callback on the
+API's own URL, and on the custom domain where the deployment has one (`-c domain_name=`).
 
 The routes are added to the storefront's REST API from the nested stack (the API imported by id);
 the API's deployment in the main stack depends on the nested stack and its logical id carries the
@@ -19,10 +25,12 @@ import re
 import shutil
 from pathlib import Path
 
-from aws_cdk import Duration, NestedStack, RemovalPolicy
+from aws_cdk import Aws, Duration, NestedStack, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from aws_cdk import aws_stepfunctions as sfn
@@ -36,13 +44,17 @@ from infra.cdk.constructs.evidence_store import EvidenceStore
 from infra.cdk.constructs.label_bucket import LabelBucket
 from infra.cdk.constructs.lambda_function import REPO_ROOT, BoomerangFunction, LayerSource
 from infra.cdk.constructs.session_key import SessionSigningKey
-from infra.cdk.constructs.storefront_api import SESSION_TTL_SECONDS, StorefrontApi
+from infra.cdk.constructs.storefront_api import SESSION_TTL_SECONDS, STAGE_NAME, StorefrontApi
 
 ASSET_MAX_AGE = Duration.days(365)
 PUBLIC = (
     "The customer's pages are public, as a shop's returns page is: the policy page is for anyone, and "
     "the portal asks for the order number and email (the same proof and attempt limits as POST "
     "/v1/sessions) before it shows anything of an order."
+    " The console's routes (/admin...) are not API Gateway's to guard: a browser sends no Authorization"
+    " header. The function signs staff in through Cognito (ID token checked against the pool's keys)"
+    " and checks its signed session cookie, groups and shops on every request, and a CSRF token on"
+    " every POST."
 )
 
 
@@ -71,6 +83,8 @@ class WebPages(Construct):
         state_machine: sfn.IStateMachine,
         labels: LabelBucket,
         evidence: EvidenceStore,
+        staff_pool: cognito.IUserPool,
+        callback_urls: list[str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.stack = NestedStack(self, "Stack", description="Boomerang customer pages (portal, policy page)")
@@ -95,13 +109,61 @@ class WebPages(Construct):
                 "POWERTOOLS_SERVICE_NAME": "web",
             },
         )
-        self.function = made.function
+        self.function, self.role = made.function, made.role
+        self._console_sign_in(storefront, staff_pool, callback_urls or [])
         tables.grant_request_path_access(made.role)
         session_key.grant_read_value(made.role)
         state_machine.grant_start_execution(self.function)
         labels.grant_read(self.function, made.role)
         evidence.grant_upload(self.function, "customer")
+        # The console acts as the staff API does: staff photos, evidence views, the workflow's waits.
+        evidence.grant_upload(self.function, "staff")
+        evidence.grant_view(made.role)
+        made.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["states:SendTaskSuccess", "states:SendTaskFailure"],
+                resources=[state_machine.state_machine_arn],
+            )
+        )
         self._routes(storefront)
+
+    def _console_sign_in(
+        self, storefront: StorefrontApi, pool: cognito.IUserPool, extra_callbacks: list[str]
+    ) -> None:
+        # The stage by its name, not a reference: the stage's deployment waits for this stack.
+        base = f"https://{storefront.api.rest_api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}/{STAGE_NAME}"
+        self.console_client = cognito.UserPoolClient(
+            self.stack,
+            "ConsoleWebClient",
+            user_pool=pool,
+            user_pool_client_name="staff-console-web",
+            generate_secret=False,  # a public client: the code flow with PKCE (boomerang.web.console.auth)
+            auth_flows=cognito.AuthFlow(user_srp=True),
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
+                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+                callback_urls=[f"{base}/admin/callback", *extra_callbacks],
+                logout_urls=[f"{base}/admin", *[u.removesuffix("/callback") for u in extra_callbacks]],
+            ),
+            prevent_user_existence_errors=True,
+            id_token_validity=Duration.hours(1),
+            access_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.hours(12),
+            enable_token_revocation=True,
+            read_attributes=cognito.ClientAttributes()
+            .with_standard_attributes(email=True)
+            .with_custom_attributes("shops"),
+            write_attributes=cognito.ClientAttributes(),
+        )
+        self.console_domain = cognito.UserPoolDomain(
+            self.stack,
+            "ConsoleDomain",
+            user_pool=pool,
+            cognito_domain=cognito.CognitoDomainOptions(domain_prefix=f"boomerang-staff-{Aws.ACCOUNT_ID}"),
+        )
+        self.function.add_environment("STAFF_USER_POOL_ID", pool.user_pool_id)
+        self.function.add_environment("STAFF_CLIENT_ID", self.console_client.user_pool_client_id)
+        self.function.add_environment("STAFF_SIGN_IN_URL", self.console_domain.base_url())
 
     def _assets(self, scope: Construct) -> tuple[s3.Bucket, cloudfront.Distribution]:
         bucket = s3.Bucket(
@@ -156,11 +218,23 @@ class WebPages(Construct):
         # One invoke permission for the API's routes (it names no stage: the stage lives in the main
         # stack, whose deployment waits for this one).
         integration = apigw.LambdaIntegration(self.function, proxy=True, scope_permission_to_method=False)
+        # /admin exists in the main stack (the staff API's): the console's routes hang under it.
+        admin = storefront.api.root.get_resource("admin")
+        assert admin is not None, "the staff API's /admin resource comes first"
+        under_admin = apigw.Resource.from_resource_attributes(
+            self.stack, "AdminResource", resource_id=admin.resource_id, rest_api=api, path="/admin"
+        )
         methods = []
         for method, path in WEB_ROUTES:
             parameters = re.findall(r"{(\w+)}", path)
+            if path == "/admin":
+                resource = under_admin
+            elif path.startswith("/admin/"):
+                resource = under_admin.resource_for_path(path.removeprefix("/admin/"))
+            else:
+                resource = api.root.resource_for_path(path)
             methods.append(
-                api.root.resource_for_path(path).add_method(
+                resource.add_method(
                     method,
                     integration,
                     authorization_type=apigw.AuthorizationType.NONE,

@@ -263,7 +263,13 @@ class BoomerangStack(Stack):
         web = WebPages(
             self, "Web", storefront=storefront, layer=layers, tables=tables, session_key=session_key,
             state_machine=workflow.state_machine, labels=labels, evidence=evidence,
+            staff_pool=admin.user_pool,
+            # On a custom domain the console is signed in to from there too.
+            callback_urls=[f"https://{domain.domain_name}/admin/callback"] if domain else [],
         )  # fmt: skip
+        # The staff console (in the web function) pays a failed refund another way, as the staff API does.
+        stripe.grant_refunds(web.function)
+        grant_shop_secrets(web.function, PAYMENT_PROVIDERS)
         CfnOutput(self, "PortalUrl", value=f"{api_url}{{shop}}/returns", description="The returns portal")
         CfnOutput(self, "WebAssetsUrl", value=web.assets_url, description="The pages' CSS and scripts")
         CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
