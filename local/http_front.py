@@ -125,7 +125,8 @@ def invoke(
         return _gateway("DEFAULT_5XX", 502)
     out_headers = {**(result.get("headers") or {})}
     for key, values in (result.get("multiValueHeaders") or {}).items():
-        out_headers[key] = ",".join(values)
+        # Cookies cannot be folded into one line with commas (their dates hold commas): one a line.
+        out_headers[key] = ("\n" if key.lower() == "set-cookie" else ",").join(values)
     return int(result.get("statusCode", 502)), out_headers, result.get("body") or ""
 
 
@@ -211,7 +212,8 @@ def make_server(host: str, port: int, routes: Iterable[LocalRoute] = ()) -> Loca
             data = text.encode()
             self.send_response(status)
             for key, value in {**headers, **SECURITY_HEADERS}.items():
-                self.send_header(key, value)
+                for line in value.split("\n") if key.lower() == "set-cookie" else [value]:
+                    self.send_header(key, line)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

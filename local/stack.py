@@ -225,6 +225,9 @@ class LocalStack:
             self.physical[logical_id] = self.staff.pool_id
         for logical_id in of_type(template, "AWS::Cognito::UserPoolClient"):
             self.physical[logical_id] = self.staff.client_id
+        for logical_id in of_type(template, "AWS::Cognito::UserPoolDomain"):
+            # No hosted UI here: the console signs in with its local form (see _environment).
+            self.physical[logical_id] = "hosted-ui-not-local"
 
     @staticmethod
     def _needs(template: dict[str, Any], spec: FunctionSpec, ids: set[str]) -> bool:
@@ -232,6 +235,14 @@ class LocalStack:
 
     def _environment(self, template: dict[str, Any], spec: FunctionSpec) -> dict[str, str]:
         env = {k: str(resolve(template, v, self.physical)) for k, v in spec.environment.items()}
+        if "STAFF_USER_POOL_ID" in env:
+            # The staff console signs in with a form on the local pool (no hosted UI here), and reads
+            # the pool's keys from moto's Cognito. Only `make local` sets LOCAL_STAFF_SIGN_IN.
+            env.update(
+                LOCAL_STAFF_SIGN_IN="1",
+                STAFF_SIGN_IN_URL="",
+                STAFF_JWKS_URL=f"{self.aws.moto_endpoint}/{self.staff.pool_id}/.well-known/jwks.json",
+            )
         if "ASSETS_BASE_URL" in env:
             url, version = self.assets or (
                 "http://127.0.0.1:9/assets-not-served",

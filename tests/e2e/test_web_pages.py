@@ -309,3 +309,98 @@ def test_refusals_answer_pages_not_traces(local: str) -> None:
         f"{local}/demo/returns", data={"order_number": "1001", "email": "x@example.com"}, timeout=30
     )
     assert wrong.status_code == 404 and 'role="alert"' in wrong.text
+
+
+def _review_return(base: str) -> tuple[str, str]:
+    """A $40 return of a defective shirt: the policy sends it to review. (RMA, its hub)."""
+    number = f"66{int(time.time()) % 100000:05d}"
+    from local.demo.labels import NEW_YORK
+
+    # With a shipping address: the label is picked up from there.
+    _post_order(base, {**_order(number, [("TEE-L", "T-shirt, L", "40.00")]), "shipping_address": NEW_YORK})
+    session = requests.post(
+        f"{base}/v1/sessions", json={"shop": "demo", "order_number": number, "email": "mae@example.com"},
+        headers={"x-api-key": DEMO_KEY}, timeout=30,
+    ).json()  # fmt: skip
+    body = {
+        "order_id": number,
+        "items": [
+            {"line_id": f"{number}-1", "quantity": 1, "reason": "defective", "note": "Seam \u202eopen"}
+        ],
+        "resolution": "refund",
+    }
+    created = requests.post(
+        f"{base}/v1/returns", json=body, timeout=30,
+        headers={"Authorization": f"Bearer {session['token']}", "Idempotency-Key": f"{number}-return"},
+    )  # fmt: skip
+    assert created.status_code == 201 and created.json()["status"] == "pending_review", created.text
+    return created.json()["rma"], created.json()["hub"]["hub_id"]
+
+
+def test_staff_signs_in_approves_in_the_review_queue_scans_with_the_keyboard_and_grades(
+    local: str, browser: Any
+) -> None:
+    rma, hub = _review_return(local)
+    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{local}/admin")  # not signed in: the local sign-in form, which comes back here
+    assert "/admin/sign-in" in page.url
+    check_page(page, "console-sign-in")
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill("Local-Boomerang-1")
+    page.get_by_role("button", name="Sign in").click()
+    page.locator("h1", has_text="Review").wait_for()
+    cookie = next(c for c in context.cookies() if c["name"] == "boomerang_staff")
+    assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Lax"
+    check_page(page, "console-queue-review")
+
+    page.get_by_role("link", name=rma).click()
+    page.locator("h1", has_text=f"Return {rma}").wait_for()
+    # The workflow's review wait is open once its execution reaches it (the news then resumes it).
+    deadline = time.monotonic() + 60
+    while page.locator("#waiting", has_text="review").count() == 0 and time.monotonic() < deadline:
+        time.sleep(1)
+        page.reload()
+    assert "⟦U+202E" in page.inner_text("main")  # the customer's hidden character, shown
+    check_page(page, "console-return")
+    page.get_by_label("Note (optional, on the timeline)").fill("Photos show the seam.")
+    page.get_by_role("button", name="Approve").click()
+    page.locator(".notice", has_text="Done: approved.").wait_for()
+
+    # The workflow issues the label; the carrier brings the parcel to the hub.
+    deadline = time.monotonic() + 90
+    while "label issued" not in page.inner_text("#status") and time.monotonic() < deadline:
+        time.sleep(2)
+        page.reload()
+    for status in ("in_transit", "delivered"):
+        moved = requests.post(
+            f"{local}/local/simulate/carrier", json={"rma": rma, "status": status}, timeout=30
+        )
+        assert moved.status_code == 200 and moved.json()["status"] == status, moved.text
+
+    page.get_by_role("link", name="Warehouse").click()
+    page.select_option("#hub", hub)
+    page.get_by_role("button", name="Start scanning").click()
+    page.locator("#code").wait_for()
+    assert page.evaluate("document.activeElement.id") == "code"  # the cursor waits in the scan field
+    check_page(page, "console-warehouse")
+    page.keyboard.type(rma.lower().replace("-", ""))  # as a scanner types it, then Enter
+    page.keyboard.press("Enter")
+    page.locator("h1", has_text=f"Grade {rma}").wait_for()
+    assert page.evaluate("document.activeElement.id").startswith("grade_")
+    check_page(page, "console-grade")
+    page.keyboard.type("r")  # Resellable
+    page.keyboard.press("Tab")  # the item's notes
+    page.keyboard.type("As new")
+    page.keyboard.press("Enter")
+    page.locator("#done", has_text=f"Graded {rma}").wait_for()
+    assert page.evaluate("document.activeElement.id") == "code"  # back in the scan field
+    context.close()
+    staff = requests.post(
+        f"{local}/local/login", json={"username": "admin", "password": "Local-Boomerang-1"}, timeout=30
+    ).json()["id_token"]
+    seen = requests.get(
+        f"{local}/admin/v1/returns/{rma}", headers={"Authorization": staff}, timeout=30
+    ).json()
+    assert seen["inspection"]["items"][0]["grade"] == "resellable"
+    assert seen["inspection"]["inspected_by"] == "staff:admin"
