@@ -99,6 +99,17 @@ CONSOLE_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/admin/warehouse"),
     ("POST", "/admin/warehouse/scans"),
     ("GET", "/admin/warehouse/returns/{rma}"),
+    ("GET", "/admin/tickets"),
+    ("GET", "/admin/tickets/{ticket_id}"),
+    ("POST", "/admin/tickets/{ticket_id}/replies"),
+    ("POST", "/admin/tickets/{ticket_id}/assign"),
+    ("POST", "/admin/tickets/{ticket_id}/merge"),
+    ("GET", "/admin/customers"),
+    ("POST", "/admin/customers"),
+    ("POST", "/admin/customers/export"),
+    ("POST", "/admin/customers/erase"),
+    ("GET", "/admin/policy"),
+    ("POST", "/admin/policy"),
 )
 
 # The customer's web pages (functions/web, boomerang/web): public; the portal's session is a cookie.

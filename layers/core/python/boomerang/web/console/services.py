@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from boomerang.services.policy_admin import PolicyAdmin
     from boomerang.services.privacy import PrivacyService
     from boomerang.services.shops import ShopAdmin
+    from boomerang.services.tickets import TicketService
     from boomerang.services.workflow import ReturnWorkflow
     from boomerang.store.records import Repository
 
@@ -114,6 +115,16 @@ class ConsoleServices:
         from boomerang.services.shops import ShopAdmin
 
         return ShopAdmin(self.repo)
+
+    @cached_property
+    def tickets(self) -> TicketService:
+        from boomerang.classifier.model import default_classifier
+        from boomerang.services.tickets import TicketService
+        from boomerang.store.tickets import TicketRepository
+
+        # No "where is my order" answers from the console: those come with the customer's message.
+        tickets = TicketRepository(self.repo.table, self.repo.ddb)
+        return TicketService(tickets, self.repo, default_classifier, lambda: self.clock())
 
     def local_id_token(self, username: str, password: str) -> str:
         """`make local` only: the local pool signs the user in (AdminInitiateAuth on moto's Cognito)."""
