@@ -92,7 +92,8 @@ FUNCTION_LAYERS: dict[str, tuple[str, ...]] = {
     "api_docs": (BASE,),
     "klaviyo_events": (BASE, "klaviyo"),
     # The customer pages; labels: the QR code of a return's label (reportlab).
-    "web": (BASE, "labels", "web"),
+    # The staff console's pay-another-way refunds through the payment providers, as admin_api does.
+    "web": (BASE, "labels", "payments", "web"),
     "lake_records": (BASE,),
 }
 

@@ -311,8 +311,15 @@ def test_refusals_answer_pages_not_traces(local: str) -> None:
     assert wrong.status_code == 404 and 'role="alert"' in wrong.text
 
 
-def _review_return(base: str) -> tuple[str, str]:
-    """A $40 return of a defective shirt: the policy sends it to review. (RMA, its hub)."""
+def focused(page: Any, id_prefix: str) -> None:
+    """The keyboard's focus is on the element whose id starts so (htmx settles the page first)."""
+    page.wait_for_function(
+        "p => document.activeElement && document.activeElement.id.startsWith(p)", arg=id_prefix, timeout=5000
+    )
+
+
+def _review_return(base: str) -> tuple[str, str, str]:
+    """A $40 return of a defective shirt: the policy sends it to review. (RMA, its hub, the order)."""
     number = f"66{int(time.time()) % 100000:05d}"
     from local.demo.labels import NEW_YORK
 
@@ -334,13 +341,13 @@ def _review_return(base: str) -> tuple[str, str]:
         headers={"Authorization": f"Bearer {session['token']}", "Idempotency-Key": f"{number}-return"},
     )  # fmt: skip
     assert created.status_code == 201 and created.json()["status"] == "pending_review", created.text
-    return created.json()["rma"], created.json()["hub"]["hub_id"]
+    return created.json()["rma"], created.json()["hub"]["hub_id"], number
 
 
 def test_staff_signs_in_approves_in_the_review_queue_scans_with_the_keyboard_and_grades(
     local: str, browser: Any
 ) -> None:
-    rma, hub = _review_return(local)
+    rma, hub, rma_order = _review_return(local)
     context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(f"{local}/admin")  # not signed in: the local sign-in form, which comes back here
@@ -382,19 +389,42 @@ def test_staff_signs_in_approves_in_the_review_queue_scans_with_the_keyboard_and
     page.select_option("#hub", hub)
     page.get_by_role("button", name="Start scanning").click()
     page.locator("#code").wait_for()
-    assert page.evaluate("document.activeElement.id") == "code"  # the cursor waits in the scan field
+    focused(page, "code")  # the cursor waits in the scan field
     check_page(page, "console-warehouse")
     page.keyboard.type(rma.lower().replace("-", ""))  # as a scanner types it, then Enter
     page.keyboard.press("Enter")
     page.locator("h1", has_text=f"Grade {rma}").wait_for()
-    assert page.evaluate("document.activeElement.id").startswith("grade_")
+    focused(page, "grade_")
     check_page(page, "console-grade")
     page.keyboard.type("r")  # Resellable
     page.keyboard.press("Tab")  # the item's notes
     page.keyboard.type("As new")
     page.keyboard.press("Enter")
     page.locator("#done", has_text=f"Graded {rma}").wait_for()
-    assert page.evaluate("document.activeElement.id") == "code"  # back in the scan field
+    focused(page, "code")  # back in the scan field
+
+    # The other console pages, each checked by axe: a ticket about this return, the customer, the policy.
+    ticket = requests.post(
+        f"{local}/v1/tickets", timeout=30,
+        json={"message": f"Hello, where is the refund for {rma}? The seam was open.", "order_id": rma_order},
+        headers={"x-api-key": DEMO_KEY, "Idempotency-Key": f"{rma}-ticket"},
+    )  # fmt: skip
+    assert ticket.status_code == 201, ticket.text
+    page.get_by_role("link", name="Tickets").click()
+    page.locator("h1", has_text="Tickets").wait_for()
+    check_page(page, "console-tickets")
+    page.goto(f"{local}/admin/tickets/{ticket.json()['ticket_id']}")
+    assert "where is the refund" in page.inner_text("main")
+    check_page(page, "console-ticket")
+    page.get_by_role("link", name="Customers").click()
+    page.get_by_label("Customer's email").fill("mae@example.com")
+    page.get_by_role("button", name="Find").click()
+    page.get_by_role("button", name="Download their data").wait_for()
+    check_page(page, "console-customer")
+    page.get_by_role("link", name="Policy").click()
+    page.get_by_role("button", name="Simulate").click()
+    page.locator("#sim").wait_for()
+    check_page(page, "console-policy-simulated")
     context.close()
     staff = requests.post(
         f"{local}/local/login", json={"username": "admin", "password": "Local-Boomerang-1"}, timeout=30
