@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib
+import json
 import os
 import re
 import time
@@ -58,15 +59,21 @@ class Browser:
         self.module = module
         self.cookies: dict[str, str] = {}
 
-    def call(self, method: str, path: str, form: dict[str, str] | None = None) -> dict[str, Any]:
+    def call(
+        self, method: str, path: str, form: dict[str, str] | None = None, *, json_body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
         parts = urlsplit(path)
-        headers = {"Host": "console.example.com", "Accept-Language": "en"}
+        headers = {"Host": "console.example.com", "Accept-Language": "en", **(headers or {})}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
         if form is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             body = urlencode(form)
+        if json_body is not None:
+            headers["Content-Type"] = "application/json"
+            body = json.dumps(json_body)
         query = {k: v for k, v in parse_qs(parts.query).items()} or None
         event = rest_event(method, parts.path, headers=headers, body=body, query=query)
         result: dict[str, Any] = self.module.handler(event, LambdaContext(function_name="web"))

@@ -9,11 +9,15 @@ import json
 import re
 from types import ModuleType
 
+import pytest
+
 from boomerang.auth.principal import Principal
+from boomerang.domain.status import ReturnStatus as S
 from boomerang.domain.tickets import Channel
 from boomerang.services.tickets import NewTicket
 from boomerang.store.records import Repository
-from tests.integration.test_admin_api import new_return
+from tests.conftest import StaffApi
+from tests.integration.test_admin_api import RecordingEngine, new_return, received
 from tests.integration.test_console import (  # the fixtures, by name
     TokenEndpoint,
     endpoint,
@@ -152,3 +156,54 @@ def test_the_policy_editor_simulates_before_saving_and_refuses_a_stale_version(
     assert web.console.policy_admin.current(shop).document["window_days"] == 45
     support = staff(web, endpoint, shops=shop, groups=["support"])
     assert support.get(f"/admin/policy?shop={shop}")["statusCode"] == 403
+
+
+def test_finance_pays_a_failed_refund_another_way(
+    web: ModuleType, endpoint: TokenEndpoint, admin: ModuleType, staff_api: StaffApi, repo: Repository,
+    shop: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setattr(admin.workflow, "engine", RecordingEngine())
+    ret = received(admin, staff_api, repo, shop)
+    grades = {"items": [{"line_id": "L1", "grade": "resellable"}]}
+    assert staff_api.call("POST", f"/admin/v1/returns/{ret.rma}/inspection", grades)[0] == 200
+    admin.workflow.resolve(ret.rma)
+    admin.workflow.settlement(ret.rma, False, "payments:test", "expired_or_canceled_card")
+    assert repo.get_return(ret.rma)[0].status is S.REFUND_FAILED
+    support = staff(web, endpoint, shops=shop, groups=["support"])
+    assert "Pay the refund another way" not in support.get(f"/admin/returns/{ret.rma}")["body"]
+    finance = staff(web, endpoint, shops=shop, groups=["finance"])
+    page = finance.get(f"/admin/returns/{ret.rma}")["body"]
+    assert "Pay the refund another way" in page and "expired_or_canceled_card" in page
+    csrf = finance.csrf(f"/admin/returns/{ret.rma}")
+    missing = finance.post(f"/admin/returns/{ret.rma}/refund", {"csrf": csrf, "method": "by pigeon"})
+    assert missing["statusCode"] == 422 and 'aria-describedby="method-error"' in missing["body"]
+    paid = finance.post(f"/admin/returns/{ret.rma}/refund", {"csrf": csrf, "method": "store_credit"})
+    assert paid["statusCode"] == 303 and location(paid).endswith("?done=refund_paid"), paid["body"]
+    after = repo.get_return(ret.rma)[0]
+    assert after.status is not S.REFUND_FAILED and after.refund is not None
+    assert after.refund.paid_via == "store_credit"
+
+
+def test_warehouse_photos_are_offered_a_presigned_post_with_the_csrf_header(
+    web: ModuleType, endpoint: TokenEndpoint, admin: ModuleType, staff_api: StaffApi, repo: Repository,
+    shop: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    import boto3
+
+    monkeypatch.setattr(admin.workflow, "engine", RecordingEngine())
+    for name in ("EVIDENCE_BUCKET", "EVIDENCE_QUARANTINE_BUCKET"):  # as the stack names them
+        bucket = f"console-{name.lower().replace('_', '-')}-{shop}"
+        boto3.client("s3").create_bucket(Bucket=bucket)
+        monkeypatch.setenv(name, bucket)
+    ret = received(admin, staff_api, repo, shop)
+    browser = staff(web, endpoint, shops=shop, groups=["warehouse"])
+    csrf = browser.csrf(f"/admin/warehouse/returns/{ret.rma}?hub=us-nj")
+    wanted = {"content_type": "image/jpeg", "size": 120_000}
+    forged = browser.call("POST", f"/admin/returns/{ret.rma}/photos", json_body=wanted)
+    assert forged["statusCode"] == 403 and json.loads(forged["body"])["error"]["code"] == "csrf_failed"
+    offer = browser.call(
+        "POST", f"/admin/returns/{ret.rma}/photos", json_body=wanted, headers={"X-CSRF-Token": csrf}
+    )
+    assert offer["statusCode"] == 201, offer["body"]
+    made = json.loads(offer["body"])
+    assert made["url"] and "/staff/" in json.dumps(made["fields"])
