@@ -1,5 +1,5 @@
-"""The customer pages' server time on the local stack: each page rendered by the web function
-in-process (its handler's time, median and p95 of `runs`), and the portal's first page's weight.
+"""The customer pages' and the staff console's server time on the local stack: each page rendered by
+the web function in-process (its handler's time, median and p95 of `runs`).
 
     .venv/bin/python -m bench.web          (also run by `make bench`; writes docs/WEB.md's figures)
 """
@@ -58,6 +58,7 @@ def page_times(stack: Any, runs: int = 20) -> list[list[str]]:
         ("GET /{shop}/returns (lookup form)", "GET", "/northwind/returns", {}, None),
         ("GET /{shop}/returns (the order's lines)", "GET", "/northwind/returns", with_session, None),
     ]
+    pages += console_pages(stack)
     rows = []
     for name, method, path, headers, body in pages:
         invoke(stack.routes, method, path, headers, body)  # warm: templates compiled, catalogs read
@@ -67,6 +68,49 @@ def page_times(stack: Any, runs: int = 20) -> list[list[str]]:
             [name, str(status), f"{statistics.median(took):.1f}", f"{took[int(0.95 * (len(took) - 1))]:.1f}"]
         )
     return rows
+
+
+def console_pages(stack: Any) -> list[tuple[str, str, str, dict[str, str], str | None]]:
+    """The staff console's pages, signed in on the local form as `admin` (every group)."""
+    import json
+
+    from local.cognito import PASSWORD
+    from local.demo.data import DEMO_API_KEY, demo_orders
+
+    _, answer_headers, _ = invoke(
+        stack.routes, "POST", "/admin/sign-in", {"Content-Type": "application/x-www-form-urlencoded"},
+        f"username=admin&password={PASSWORD}&next=/admin",
+    )  # fmt: skip
+    signed_in = {"Cookie": (answer_headers.get("Set-Cookie") or "").split(";")[0]}
+    # A return in the review queue: the demo's headphones (electronics go to a person).
+    json_headers = {"Content-Type": "application/json", "x-api-key": DEMO_API_KEY}
+    for order in demo_orders():
+        invoke(stack.routes, "POST", "/v1/orders", json_headers, json.dumps(order))
+    _, _, opened = invoke(
+        stack.routes, "POST", "/v1/sessions", json_headers,
+        json.dumps({"shop": "demo", "order_number": "1002", "email": "grace@example.com"}),
+    )  # fmt: skip
+    bearer = {"Content-Type": "application/json", "Idempotency-Key": "bench-console-1002"}
+    bearer["Authorization"] = f"Bearer {json.loads(opened)['token']}"
+    item = {"line_id": "1002-1", "quantity": 1, "reason": "defective"}
+    invoke(
+        stack.routes, "POST", "/v1/returns", bearer,
+        json.dumps({"order_id": "1002", "items": [item], "resolution": "refund"}),
+    )  # fmt: skip
+    _, _, queue = invoke(stack.routes, "GET", "/admin?queue=review", signed_in, None)
+    found = re.search(r'href="/admin/returns/([0-9A-Z-]+)"', queue)
+    pages = [
+        ("GET /admin (review queue)", "GET", "/admin?queue=review", signed_in, None),
+        ("GET /admin?q= (search by order number)", "GET", "/admin?q=1001", signed_in, None),
+        ("GET /admin/warehouse (scan field)", "GET", "/admin/warehouse?hub=us-nj", signed_in, None),
+        ("GET /admin/tickets (inbox)", "GET", "/admin/tickets", signed_in, None),
+        ("GET /admin/policy (editor)", "GET", "/admin/policy?shop=demo", signed_in, None),
+    ]
+    if found:
+        pages.insert(
+            1, ("GET /admin/returns/{rma}", "GET", f"/admin/returns/{found.group(1)}", signed_in, None)
+        )
+    return pages
 
 
 def table(rows: list[list[str]]) -> str:
