@@ -46,6 +46,7 @@ def _usage(base: str) -> str:
 Boomerang storefront API: {base}   (OpenAPI: {base}/v1/openapi.json; for people: {base}/docs)
 Customer pages: {base}/{DEMO_SHOP}/returns (the returns portal), {base}/{DEMO_SHOP}/policy (the policy page);
 a second shop with its own branding: {base}/northwind/returns (order NW-7001, kenji@example.com)
+Staff console: {base}/admin (sign in as support, warehouse, finance or admin, password {PASSWORD})
 Demo shop '{DEMO_SHOP}', storefront API key: {DEMO_API_KEY}
 Demo orders 1001 (US tee, auto-approve), 1002 (DE headphones, review), 1003 ($180 jacket, evidence),
 1004 (delivered 45 days ago, window closed).
