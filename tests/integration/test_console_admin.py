@@ -207,3 +207,32 @@ def test_warehouse_photos_are_offered_a_presigned_post_with_the_csrf_header(
     assert offer["statusCode"] == 201, offer["body"]
     made = json.loads(offer["body"])
     assert made["url"] and "/staff/" in json.dumps(made["fields"])
+
+
+def test_the_carrier_exceptions_queue_lists_only_parcels_in_trouble(
+    web: ModuleType, endpoint: TokenEndpoint, admin: ModuleType, repo: Repository, shop: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    from datetime import UTC, datetime
+
+    from boomerang.domain.models import CarrierException
+    from boomerang.store.records import ReturnChange
+    from tests.integration.test_admin_api import on_its_way
+
+    monkeypatch.setattr(admin.workflow, "engine", RecordingEngine())
+    fine, lost = on_its_way(admin, repo, shop), on_its_way(admin, repo, shop)
+    assert lost.label is not None
+    trouble = CarrierException(
+        status="return_to_sender", detail="Address unknown", carrier=lost.label.carrier,
+        tracking_number=lost.label.tracking_number, at=datetime.now(UTC),
+    )  # fmt: skip
+    noted = lost.model_copy(update={"carrier_exception": trouble, "version": lost.version + 1})
+    repo.save(ReturnChange(noted, lost.version, [], []))
+    browser = staff(web, endpoint, shops=shop, groups=["support"])
+    page = browser.get("/admin?queue=carrier")["body"]
+    assert f"/admin/returns/{lost.rma}" in page and "return to sender" in page
+    assert f"/admin/returns/{fine.rma}" not in page
+    assert (
+        "Carrier exception: return to sender: Address unknown"
+        in browser.get(f"/admin/returns/{lost.rma}")["body"]
+    )
