@@ -236,3 +236,21 @@ def test_the_carrier_exceptions_queue_lists_only_parcels_in_trouble(
         "Carrier exception: return to sender: Address unknown"
         in browser.get(f"/admin/returns/{lost.rma}")["body"]
     )
+
+
+def test_a_shops_queue_pages_with_its_cursor(
+    web: ModuleType, endpoint: TokenEndpoint, repo: Repository, shop: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from boomerang.web.console import return_routes
+
+    monkeypatch.setattr(return_routes, "PER_SHOP", 2)
+    made = [new_return(repo, shop) for _ in range(3)]
+    browser = staff(web, endpoint, shops=shop)
+    first = browser.get(f"/admin?queue=review&shop={shop}")["body"]
+    shown = re.findall(r'href="/admin/returns/([0-9A-Z-]+)"', first)
+    found = re.search(r'href="(/admin\?[^"]*cursor=[^"]+)"', first)
+    assert len(shown) == 2 and found is not None
+    rest = re.findall(
+        r'href="/admin/returns/([0-9A-Z-]+)"', browser.get(html.unescape(found.group(1)))["body"]
+    )
+    assert sorted(shown + rest) == sorted(r.rma for r in made)

@@ -51,16 +51,23 @@ REFUND = ("POST", "/admin/v1/returns/{rma}/refund")
 VIEW_EVIDENCE = ("GET", "/admin/v1/returns/{rma}/evidence/{evidence_id}")
 
 
-def _queue(member: StaffMember, queue: str, shops: list[str]) -> list[Return]:
+def _queue(queue: str, shops: list[str], cursor: str | None) -> tuple[list[Return], str | None]:
+    """The queue's returns, oldest first, PER_SHOP of each shop and status; and the cursor of the next
+    page where one shop's one-status queue has more (a queue of several shops or statuses shows the
+    oldest of each: filter by shop to page through)."""
     d = deps()
     _, statuses, exceptions_only = QUEUES[queue]
     found: list[Return] = []
+    pageable = len(shops) == 1 and len(statuses) == 1
+    next_cursor = None
     for shop in shops:
         for status in statuses:
-            found.extend(d.repo.returns_by_status(shop, status, PER_SHOP).items)
+            page = d.repo.returns_by_status(shop, status, PER_SHOP, cursor if pageable else None)
+            found.extend(page.items)
+            next_cursor = page.next_cursor if pageable else None
     if exceptions_only:
         found = [r for r in found if r.carrier_exception is not None]
-    return sorted(found, key=lambda r: r.created_at)
+    return sorted(found, key=lambda r: r.created_at), next_cursor
 
 
 def search(member: StaffMember, text: str, shops: list[str]) -> list[Return]:
@@ -108,11 +115,12 @@ def get_queues() -> Response[str]:
         console.reach(member, shop, code="shop_not_found")
         shops = [shop]
     text = query.get("q", "").strip()
-    rows = search(member, text, shops) if text else _queue(member, queue, shops)
+    cursor = query.get("cursor", "")[:4096] or None
+    rows, next_cursor = (search(member, text, shops), None) if text else _queue(queue, shops, cursor)
     page = console.page_of(router, found, "queues")
     return console.html(
         page, "queues.html", queues=QUEUES, queue=queue, rows=rows, shops=console.shops_of(member),
-        shop=shop, q=text,
+        shop=shop, q=text, next_cursor=next_cursor, per_shop=PER_SHOP,
     )  # fmt: skip
 
 
