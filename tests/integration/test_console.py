@@ -403,10 +403,14 @@ def test_warehouse_scans_a_parcel_and_grades_its_items(
     csrf = browser.csrf(f"/admin/warehouse?hub={US_HUB}")
     bad = browser.post("/admin/warehouse/scans", {"csrf": csrf, "hub": US_HUB, "code": "K7Q-4M2-XAB"})
     assert bad["statusCode"] == 422 and 'aria-describedby="code-error"' in bad["body"]
+    elsewhere = browser.post("/admin/warehouse/scans", {"csrf": csrf, "hub": "eu-pl", "code": ret.rma})
+    assert elsewhere["statusCode"] == 409 and "set it aside" in elsewhere["body"]  # the wrong hub
     scanned = browser.post("/admin/warehouse/scans", {"csrf": csrf, "hub": US_HUB, "code": ret.rma.lower()})
     assert scanned["statusCode"] == 303, scanned["body"]
     assert location(scanned) == f"/admin/warehouse/returns/{ret.rma}?hub={US_HUB}"
     assert repo.get_return(ret.rma)[0].status is S.RECEIVED
+    again = browser.post("/admin/warehouse/scans", {"csrf": csrf, "hub": US_HUB, "code": ret.rma})
+    assert again["statusCode"] == 303 and location(again) == location(scanned)  # a second scan opens it
     grading = browser.get(location(scanned))["body"]
     assert re.search(r'id="grade_L1"[^>]*autofocus', grading)
     one_grade = {"csrf": csrf, "hub": US_HUB, "grade_L1": "resellable"}
