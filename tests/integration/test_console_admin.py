@@ -254,3 +254,46 @@ def test_a_shops_queue_pages_with_its_cursor(
         r'href="/admin/returns/([0-9A-Z-]+)"', browser.get(html.unescape(found.group(1)))["body"]
     )
     assert sorted(shown + rest) == sorted(r.rma for r in made)
+
+
+def test_staff_view_evidence_through_a_short_lived_link_that_goes_on_the_timeline(
+    web: ModuleType, endpoint: TokenEndpoint, repo: Repository, shop: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+    import hashlib
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    import boto3
+
+    from boomerang.domain.evidence import Evidence, EvidenceKind
+    from boomerang.store.records import ReturnChange
+
+    bucket = f"console-evidence-{shop}"
+    boto3.client("s3").create_bucket(Bucket=bucket)
+    monkeypatch.setenv("EVIDENCE_BUCKET", bucket)
+    ret = new_return(repo, shop)
+    evidence_id = uuid.uuid4().hex
+    key = f"returns/{ret.rma}/customer/{evidence_id}"
+    boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=b"\xff\xd8photo")
+    piece = Evidence(
+        evidence_id=evidence_id, kind=EvidenceKind.PHOTO, content_type="image/jpeg", size=7,
+        checksum_sha256=base64.b64encode(hashlib.sha256(b"\xff\xd8photo").digest()).decode(),
+        bucket=bucket, region="us-east-1", key=key, uploaded_by="customer", uploaded_at=datetime.now(UTC),
+        retain_until=datetime.now(UTC) + timedelta(days=180),
+    )  # fmt: skip
+    repo.save(
+        ReturnChange(
+            ret.model_copy(update={"evidence": [piece], "version": ret.version + 1}), ret.version, [], []
+        )
+    )
+    browser = staff(web, endpoint, shops=shop, groups=["support"])
+    page = browser.get(f"/admin/returns/{ret.rma}")["body"]
+    link = f"/admin/returns/{ret.rma}/evidence/{evidence_id}"
+    assert f'href="{link}"' in page and "photo, image/jpeg" in page
+    viewed = browser.get(link)
+    assert viewed["statusCode"] == 303 and "X-Amz-Expires=" in location(viewed) and bucket in location(viewed)
+    _, timeline = repo.get_return(ret.rma)
+    assert timeline[-1].event == "evidence.viewed" and timeline[-1].actor == "staff:alice"
+    other = staff(web, endpoint, shops=f"{shop}-b", groups=["support"])
+    assert other.get(link)["statusCode"] == 404
