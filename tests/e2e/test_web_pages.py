@@ -393,7 +393,11 @@ def test_staff_signs_in_approves_in_the_review_queue_scans_with_the_keyboard_and
     page.locator("#code").wait_for()
     focused(page, "code")  # the cursor waits in the scan field
     check_page(page, "console-warehouse")
-    page.keyboard.type(rma.lower().replace("-", ""))  # as a scanner types it, then Enter
+    page.keyboard.type("K7Q4M2XAB")  # a misread code: refused on the page, the cursor stays put
+    page.keyboard.press("Enter")
+    page.locator("#code-error", has_text="Not an RMA").wait_for()
+    focused(page, "code")
+    page.keyboard.type(rma.lower().replace("-", ""))  # as a scanner types it (over the selected code), Enter
     page.keyboard.press("Enter")
     page.locator("h1", has_text=f"Grade {rma}").wait_for()
     focused(page, "grade_")

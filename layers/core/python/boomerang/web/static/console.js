@@ -33,6 +33,12 @@
   document.addEventListener("change", function (e) {
     if (e.target.matches && e.target.matches("input[data-upload]")) { upload(e.target); }
   });
+  // A refusal (a mistyped scan, a missing reason, a stale policy) answers its page with a 4xx status:
+  // htmx 2 would not swap it in, and the error would never show. It is a page like any other here.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var status = e.detail.xhr.status;
+    if (status >= 400 && status < 500) { e.detail.shouldSwap = true; e.detail.isError = false; }
+  });
   document.addEventListener("htmx:afterSettle", refocus);
   document.addEventListener("DOMContentLoaded", refocus);
 })();
