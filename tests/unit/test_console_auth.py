@@ -106,3 +106,31 @@ def test_a_sign_in_only_sends_the_browser_back_into_the_console(given: str, goes
         current_event = Event()
 
     assert back_to(Router(), given) == goes_to  # type: ignore[arg-type]
+
+
+def test_unknown_key_ids_refetch_the_keys_at_most_every_few_minutes_and_a_dead_pool_signs_nobody_in() -> None:
+    from boomerang.web.console.auth import IdTokenVerifier, InvalidToken
+
+    calls: list[str] = []
+
+    def fetch(url: str) -> dict[str, Any]:
+        calls.append(url)
+        return {"keys": []}
+
+    verifier = IdTokenVerifier("iss", "aud", "https://keys", fetch)
+    header = base64.urlsafe_b64encode(b'{"alg":"RS256","kid":"made-up"}').rstrip(b"=").decode()
+    for _ in range(5):
+        with pytest.raises(InvalidToken):
+            verifier.claims(f"{header}.e30.c2ln")
+    assert len(calls) == 1  # read once: unknown key ids within five minutes of a read fetch nothing
+    verifier._fetched_at -= 600  # five minutes on: an unknown key id reads the keys again, once
+    for _ in range(3):
+        with pytest.raises(InvalidToken):
+            verifier.claims(f"{header}.e30.c2ln")
+    assert len(calls) == 2
+
+    def down(url: str) -> dict[str, Any]:
+        raise ConnectionError("no route")
+
+    with pytest.raises(InvalidToken):
+        IdTokenVerifier("iss", "aud", "https://keys", down).claims(f"{header}.e30.c2ln")

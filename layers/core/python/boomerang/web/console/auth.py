@@ -32,6 +32,7 @@ SESSION_COOKIE = "boomerang_staff"
 PKCE_COOKIE = "boomerang_staff_pkce"
 MAX_SESSION_SECONDS = 12 * 3600  # never longer than a working day, whatever the token says
 CLOCK_SKEW_SECONDS = 60
+JWKS_REFRESH_SECONDS = 300
 Fetch = Callable[[str], dict[str, Any]]  # URL -> parsed JSON
 
 
@@ -79,10 +80,18 @@ class IdTokenVerifier:
     def __init__(self, issuer: str, audience: str, jwks_url: str, fetch: Fetch):
         self.issuer, self.audience, self.jwks_url, self.fetch = issuer, audience, jwks_url, fetch
         self._keys: dict[str, Mapping[str, Any]] | None = None
+        self._fetched_at = 0.0
 
     def _key_set(self, refresh: bool = False) -> dict[str, Mapping[str, Any]]:
-        if self._keys is None or refresh:
-            found = self.fetch(self.jwks_url).get("keys")
+        # Read again for an unknown key id (the pool rotated its keys), but at most every few
+        # minutes: tokens naming made-up key ids cannot turn each request into a fetch.
+        stale = refresh and time.monotonic() - self._fetched_at > JWKS_REFRESH_SECONDS
+        if self._keys is None or stale:
+            try:
+                found = self.fetch(self.jwks_url).get("keys")
+            except Exception as exc:  # the pool's keys unreadable: nobody signs in, nothing breaks
+                raise InvalidToken("the user pool's keys could not be read") from exc
+            self._fetched_at = time.monotonic()
             self._keys = {
                 str(k["kid"]): k
                 for k in (found if isinstance(found, list) else [])
