@@ -245,18 +245,22 @@ def exchange_code(
     domain: str, client_id: str, redirect_uri: str, code: str, verifier: str, post: Callable[..., Any]
 ) -> str:
     """The ID token for an authorization code (the token endpoint, a public client with PKCE)."""
-    answer = post(
-        f"{domain.rstrip('/')}/oauth2/token",
-        data={
-            "grant_type": "authorization_code",
-            "client_id": client_id,
-            "code": code,
-            "redirect_uri": redirect_uri,
-            "code_verifier": verifier,
-        },
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-        timeout=5,
-    )
+    form = {
+        "grant_type": "authorization_code",
+        "client_id": client_id,
+        "code": code,
+        "redirect_uri": redirect_uri,
+        "code_verifier": verifier,
+    }
+    try:
+        answer = post(
+            f"{domain.rstrip('/')}/oauth2/token",
+            data=form,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            timeout=5,
+        )
+    except Exception as exc:  # no answer from Cognito: nobody is signed in, the page says so
+        raise Unauthorized("Cognito did not answer. Sign in again.", code="sign_in_refused") from exc
     if answer.status_code != 200:
         raise Unauthorized("Cognito refused the sign-in code. Sign in again.", code="sign_in_refused")
     token = answer.json().get("id_token")

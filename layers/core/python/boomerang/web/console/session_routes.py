@@ -102,15 +102,15 @@ def get_callback() -> Response[str]:
     verifier, back = finish_pkce(
         d.console.key(), console.cookie(router, PKCE_COOKIE), query.get("state"), now
     )
-    token = exchange_code(
-        config.staff_sign_in_url,
-        config.staff_client_id,
-        _callback_url(),
-        query["code"],
-        verifier,
-        d.console.post,
-    )
     try:
+        token = exchange_code(
+            config.staff_sign_in_url,
+            config.staff_client_id,
+            _callback_url(),
+            query["code"],
+            verifier,
+            d.console.post,
+        )
         return _signed_in(token, back)
     except Unauthorized as exc:
         d.logger.info("staff token refused", extra={"code": exc.code})
