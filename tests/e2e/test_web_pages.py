@@ -395,7 +395,7 @@ def test_staff_signs_in_approves_in_the_review_queue_scans_with_the_keyboard_and
     check_page(page, "console-warehouse")
     page.keyboard.type("K7Q4M2XAB")  # a misread code: refused on the page, the cursor stays put
     page.keyboard.press("Enter")
-    page.locator("#code-error", has_text="Not an RMA").wait_for()
+    page.locator("#code-error", has_text="Not an RMA number").wait_for()
     focused(page, "code")
     page.keyboard.type(rma.lower().replace("-", ""))  # as a scanner types it (over the selected code), Enter
     page.keyboard.press("Enter")
@@ -431,6 +431,9 @@ def test_staff_signs_in_approves_in_the_review_queue_scans_with_the_keyboard_and
     page.get_by_role("button", name="Simulate").click()
     page.locator("#sim").wait_for()
     check_page(page, "console-policy-simulated")
+    page.goto(f"{local}/admin?lang=ja")  # the console in the staff member's language
+    assert page.get_attribute("html", "lang") == "ja" and "審査" in page.inner_text("h1")
+    check_page(page, "console-queue-ja")
     context.close()
     staff = requests.post(
         f"{local}/local/login", json={"username": "admin", "password": "Local-Boomerang-1"}, timeout=30

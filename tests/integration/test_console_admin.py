@@ -297,3 +297,16 @@ def test_staff_view_evidence_through_a_short_lived_link_that_goes_on_the_timelin
     assert timeline[-1].event == "evidence.viewed" and timeline[-1].actor == "staff:alice"
     other = staff(web, endpoint, shops=f"{shop}-b", groups=["support"])
     assert other.get(link)["statusCode"] == 404
+
+
+def test_the_console_speaks_the_browsers_language_or_the_one_chosen(
+    web: ModuleType, endpoint: TokenEndpoint, repo: Repository, shop: str
+) -> None:
+    ret = new_return(repo, shop)
+    browser = staff(web, endpoint, shops=shop, groups=["support"])
+    german = browser.call("GET", "/admin?queue=review", headers={"Accept-Language": "de-DE,de;q=0.9"})
+    assert header(german, "Content-Language") == "de" and '<html lang="de">' in german["body"]
+    assert "Warteschlangen" in german["body"] and "Prüfung durch Mitarbeiter" in german["body"]
+    page = browser.get(f"/admin/returns/{ret.rma}?lang=ja")["body"]
+    assert f"返品 {ret.rma}" in page and "承認する</button>" in page and "$40.00" in page
+    assert f'href="/admin/returns/{ret.rma}?lang=zh"' in page  # the language switch keeps the page

@@ -134,3 +134,30 @@ def test_unknown_key_ids_refetch_the_keys_at_most_every_few_minutes_and_a_dead_p
 
     with pytest.raises(InvalidToken):
         IdTokenVerifier("iss", "aud", "https://keys", down).claims(f"{header}.e30.c2ln")
+
+
+@pytest.mark.parametrize("language", ["zh", "es", "de", "fr", "ja"])
+def test_every_console_catalog_translates_every_message_with_the_same_placeholders(language: str) -> None:
+    import re
+    from importlib import resources
+
+    from babel.messages.pofile import read_po
+
+    locale = resources.files("boomerang.web").joinpath("locale")
+    wanted = {m.id for m in read_po(locale.joinpath("console.pot").open("rb")) if m.id}
+    catalog = read_po(locale.joinpath(language, "LC_MESSAGES", "console.po").open("rb"), locale=language)
+    translated = {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
+    assert wanted - set(translated) == set(), "untranslated (run `make i18n`, then translate)"
+    for msgid in wanted:
+        assert sorted(re.findall(r"%\(\w+\)s", msgid)) == sorted(re.findall(r"%\(\w+\)s", translated[msgid]))
+
+
+def test_console_text_from_outside_the_templates_is_translated_but_never_trusted() -> None:
+    from boomerang.web.console.pages import environment
+
+    template = environment("de").from_string("{{ message|tr }} {{ _('Sign in') }}")
+    assert (
+        template.render(message="Wrong username or password.")
+        == "Falscher Benutzername oder falsches Passwort. Anmelden"
+    )
+    assert "&lt;script&gt;" in template.render(message="<script>alert(1)</script>")

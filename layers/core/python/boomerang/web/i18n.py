@@ -79,10 +79,11 @@ def page_language(
 
 
 @cache
-def translations(language: str) -> gettext.NullTranslations:
+def translations(language: str, domain: str = "messages") -> gettext.NullTranslations:
+    """A language's catalog: `messages` for the customer pages, `console` for the staff console."""
     if language == "en":
         return gettext.NullTranslations()  # the templates are written in English
-    po = resources.files("boomerang.web").joinpath("locale", language, "LC_MESSAGES", "messages.po")
+    po = resources.files("boomerang.web").joinpath("locale", language, "LC_MESSAGES", f"{domain}.po")
     with po.open("rb") as handle:
         catalog = read_po(handle, locale=language)
     compiled = BytesIO()

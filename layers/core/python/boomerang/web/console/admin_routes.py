@@ -26,6 +26,7 @@ from boomerang.services.customers import customer_ref
 from boomerang.services.privacy import Subject
 from boomerang.web import pages
 from boomerang.web.console import pages as console
+from boomerang.web.console.pages import N_
 from boomerang.web.deps import deps
 
 router = Router()  # type: ignore[no-untyped-call]
@@ -52,7 +53,7 @@ def _customer_page(
 def _subject(found: Any, sent: dict[str, str]) -> Subject | str:
     shop, email = sent.get("shop", "").strip()[:128], sent.get("email", "").strip()[:254]
     if not EMAIL_SHAPE.fullmatch(email):
-        return "Not an email address."
+        return N_("Not an email address.")
     console.reach(found.member, shop, code="shop_not_found")
     return Subject(shop, email)
 
@@ -113,7 +114,9 @@ def post_erase() -> Response[str]:
     if isinstance(subject, str):
         return _customer_page(found, sent.get("shop", ""), "", 422, error=subject)
     if sent.get("confirm") != "yes":
-        return _customer_page(found, subject.shop, subject.email, 422, erase_error="Tick the box to confirm.")
+        return _customer_page(
+            found, subject.shop, subject.email, 422, erase_error=N_("Tick the box to confirm.")
+        )
     d = deps()
     erased = d.console.privacy.erase(subject)
     d.logger.info("customer data erased in the console", extra={"shop": subject.shop})
@@ -160,7 +163,7 @@ def post_policy() -> Response[str]:
         if not isinstance(patch, dict):
             raise ValueError("not an object")
     except ValueError:
-        return _policy_page(found, shop, 422, draft=draft, based_on=based_on, error="Not a JSON object.")
+        return _policy_page(found, shop, 422, draft=draft, based_on=based_on, error=N_("Not a JSON object."))
     now = d.clock()
     try:
         if sent.get("action") == "save":

@@ -1,11 +1,13 @@
 """What every console page shares: the signed-in staff member (or the way to sign in), the CSRF
 check of every POST, the shops a member reaches, and HTML answers.
 
-Templates live in boomerang/web/console/templates with an environment of their own: everything
-printed is HTML-escaped (autoescape) and any bidirectional or zero-width character in it is written
-out as a visible mark (boomerang.domain.text.visible_text), so a customer's note cannot reorder or
-hide what staff read. The console is in English (a staff tool); the customer pages carry the
-translations.
+Templates live in boomerang/web/console/templates with environments of their own (one per language,
+with the `console` gettext catalogs in boomerang/web/locale, `make i18n`): everything printed is
+HTML-escaped (autoescape) and any bidirectional or zero-width character in it is written out as a
+visible mark (boomerang.domain.text.visible_text), so a customer's note cannot reorder or hide what
+staff read. Text that is not a template's own (an error's message) is translated with the `tr`
+filter, never `_()`: Jinja's `_()` marks its message safe, and such text may echo what was typed.
+The language: `?lang=`, then the browser's Accept-Language, then English.
 """
 
 from __future__ import annotations
@@ -28,27 +30,36 @@ from boomerang.domain.text import visible_text
 from boomerang.web import pages
 from boomerang.web.console.auth import SESSION_COOKIE, StaffSession, read_session
 from boomerang.web.deps import deps
-from boomerang.web.i18n import Formats
+from boomerang.web.i18n import LANGUAGES, NATIVE_NAMES, Formats, page_language, translations
 
 ROOT = "/admin"
 CONSOLE_ASSETS = {"css": "console.css", "js": "console.js", "htmx": "htmx.min.js"}
-_EN = Formats("en")
 
 
 def _finalize(value: Any) -> Any:
     return visible_text(value) if isinstance(value, str) else value
 
 
+def N_(message: str) -> str:
+    """A message for the catalogs (`make i18n` extracts N_), translated where it is shown (`tr`)."""
+    return message
+
+
 @cache
-def environment() -> Environment:
+def environment(language: str = "en") -> Environment:
     env = Environment(
         loader=PackageLoader("boomerang.web.console", "templates"),
         autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
         finalize=_finalize,
     )
-    env.filters["money"] = lambda m: _EN.money(m) if isinstance(m, Money) else ""
+    catalog = translations(language, "console")
+    env.install_gettext_translations(catalog, newstyle=True)  # type: ignore[attr-defined]
+    formats = Formats(language)
+    env.filters["tr"] = lambda text: catalog.gettext(str(text)) if text else ""
+    env.filters["money"] = lambda m: formats.money(m) if isinstance(m, Money) else ""
     env.filters["when"] = lambda d: d.strftime("%Y-%m-%d %H:%M UTC") if isinstance(d, datetime) else ""
     env.filters["words"] = lambda s: str(s).replace("_", " ")
     return env
@@ -62,6 +73,21 @@ class ConsolePage:
     session: StaffSession | None
     csrf: str = ""
     section: str = ""
+    language: str = "en"
+    path: str = ROOT  # this page's path below base_path, for the language links
+    query: tuple[tuple[str, str], ...] = ()
+
+    def language_links(self) -> list[dict[str, Any]]:
+        kept = {k: v for k, v in self.query if k != "lang"}
+        return [
+            {
+                "language": language,
+                "name": NATIVE_NAMES[language],
+                "href": f"{self.base_path}{self.path}?{urlencode({**kept, 'lang': language})}",
+                "current": language == self.language,
+            }
+            for language in LANGUAGES
+        ]
 
     def url(self, path: str, **query: str) -> str:
         kept = {k: v for k, v in query.items() if v}
@@ -146,6 +172,8 @@ def reach(member: StaffMember, shop: str, code: str = "return_not_found") -> str
 
 def page_of(router: Router, found: StaffSession | None, section: str = "") -> ConsolePage:
     d = deps()
+    query = pages.query(router)
+    language = page_language(None, query.get("lang"), pages.headers(router).get("accept-language"))
     return ConsolePage(
         base_path=pages.base_path(router),
         assets_base_url=d.config.assets_base_url.rstrip("/"),
@@ -153,6 +181,9 @@ def page_of(router: Router, found: StaffSession | None, section: str = "") -> Co
         session=found,
         csrf=found.csrf(d.console.key()) if found else "",
         section=section,
+        language=language,
+        path=router.current_event.path or ROOT,
+        query=tuple(query.items()) if router.current_event.http_method == "GET" else (),
     )
 
 
@@ -160,18 +191,18 @@ def html(
     page: ConsolePage, template: str, status: int = 200, cookies: list[str] | None = None, **values: Any
 ) -> Response[str]:
     d = deps()
-    body = environment().get_template(template).render(page=page, **values)
+    body = environment(page.language).get_template(template).render(page=page, **values)
     return Response(
         status_code=status,
         content_type=pages.HTML,
         body=body,
         headers={
             "Content-Security-Policy": _policy(d.config.assets_base_url, d.console.config.staff_sign_in_url),
-            "Content-Language": "en",
+            "Content-Language": page.language,
             "Referrer-Policy": "same-origin",
             "X-Frame-Options": "DENY",
             "Cache-Control": "no-store",
-            "Vary": "Cookie",
+            "Vary": "Accept-Language, Cookie",
         },
         cookies=cookies or [],  # type: ignore[arg-type]
     )

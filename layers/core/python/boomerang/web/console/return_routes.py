@@ -32,17 +32,18 @@ from boomerang.domain.status import ReturnStatus
 from boomerang.services.customers import customer_ref
 from boomerang.web import pages
 from boomerang.web.console import pages as console
+from boomerang.web.console.pages import N_
 from boomerang.web.deps import deps
 
 router = Router()  # type: ignore[no-untyped-call]
 S = ReturnStatus
 # queue -> (title, the statuses it reads, whether only carrier exceptions count)
 QUEUES: dict[str, tuple[str, tuple[ReturnStatus, ...], bool]] = {
-    "review": ("Review", (S.PENDING_REVIEW,), False),
-    "evidence": ("Awaiting evidence", (S.AWAITING_EVIDENCE,), False),
-    "refund_failed": ("Refund failed", (S.REFUND_FAILED,), False),
-    "carrier": ("Carrier exceptions", (S.LABEL_ISSUED, S.IN_TRANSIT, S.DELIVERED), True),
-    "inspection": ("To inspect", (S.RECEIVED,), False),
+    "review": (N_("Review"), (S.PENDING_REVIEW,), False),
+    "evidence": (N_("Awaiting evidence"), (S.AWAITING_EVIDENCE,), False),
+    "refund_failed": (N_("Refund failed"), (S.REFUND_FAILED,), False),
+    "carrier": (N_("Carrier exceptions"), (S.LABEL_ISSUED, S.IN_TRANSIT, S.DELIVERED), True),
+    "inspection": (N_("To inspect"), (S.RECEIVED,), False),
 }
 PER_SHOP = 50
 APPROVE = ("POST", "/admin/v1/returns/{rma}/approve")
@@ -204,7 +205,7 @@ def post_reject(rma: str) -> Response[str]:
     try:
         body = RejectIn.model_validate({"reason": sent.get("reason", "")})
     except ValidationError:
-        why = "Give the reason (at least 3 characters), as the customer will read it."
+        why = N_("Give the reason (at least 3 characters), as the customer will read it.")
         return return_page(found, rma, 422, {"reason": why})
     try:
         deps().console.workflow.reject(ret.rma, found.member.actor, body.reason)
@@ -227,7 +228,7 @@ def post_refund(rma: str) -> Response[str]:
             {"method": sent.get("method", ""), "reference": sent.get("reference", "").strip() or None}
         )
     except ValidationError:
-        why = "Choose how to pay it (and the transfer's reference)."
+        why = N_("Choose how to pay it (and the transfer's reference).")
         return return_page(found, rma, 422, {"method": why})
     try:
         deps().console.workflow.retry_refund(ret.rma, body.method, found.member.actor, body.reference)

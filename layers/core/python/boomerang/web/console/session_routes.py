@@ -26,6 +26,7 @@ from boomerang.web.console.auth import (
     make_session,
     start_pkce,
 )
+from boomerang.web.console.pages import N_
 from boomerang.web.deps import deps
 
 router = Router()  # type: ignore[no-untyped-call]
@@ -67,7 +68,7 @@ def get_sign_in() -> Response[str]:
     if config.local_staff_sign_in:
         return _form()
     if not (d.console.configured and config.staff_sign_in_url):
-        return _form(503, "Sign-in is not configured for this deployment.")
+        return _form(503, N_("Sign-in is not configured for this deployment."))
     now = d.clock().timestamp()
     state, challenge, value = start_pkce(d.console.key(), now, pages.query(router).get("next", ""))
     target = authorize_url(
@@ -87,7 +88,7 @@ def post_sign_in() -> Response[str]:
         token = d.console.local_id_token(username, password)
     except Exception:
         d.logger.info("local staff sign-in refused")
-        return _form(401, "Wrong username or password.", username)
+        return _form(401, N_("Wrong username or password."), username)
     return _signed_in(token, sent.get("next", ""))
 
 
@@ -97,7 +98,7 @@ def get_callback() -> Response[str]:
     config = d.console.config
     query = pages.query(router)
     if query.get("error") or not query.get("code"):
-        return _form(401, "The sign-in did not complete. Try again.")
+        return _form(401, N_("The sign-in did not complete. Try again."))
     now = d.clock().timestamp()
     verifier, back = finish_pkce(
         d.console.key(), console.cookie(router, PKCE_COOKIE), query.get("state"), now
@@ -114,7 +115,7 @@ def get_callback() -> Response[str]:
         return _signed_in(token, back)
     except Unauthorized as exc:
         d.logger.info("staff token refused", extra={"code": exc.code})
-        return _form(401, "The sign-in was refused. Try again.")
+        return _form(401, N_("The sign-in was refused. Try again."))
 
 
 @router.post("/admin/sign-out")

@@ -22,6 +22,7 @@ from boomerang.domain.errors import DomainError, Forbidden, NotFound
 from boomerang.domain.tickets import Group, TicketStatus
 from boomerang.web import pages
 from boomerang.web.console import pages as console
+from boomerang.web.console.pages import N_
 from boomerang.web.deps import deps
 
 router = Router()  # type: ignore[no-untyped-call]
@@ -111,7 +112,9 @@ def _act(ticket_id: str, route: tuple[str, str], field: str, act: Any) -> Respon
     try:
         act(ticket, found.member, sent)
     except ValidationError:
-        return ticket_page(found, ticket_id, 422, {field: "Fill this in (plain text, within its length)."})
+        return ticket_page(
+            found, ticket_id, 422, {field: N_("Fill this in (plain text, within its length).")}
+        )
     except DomainError as exc:
         if isinstance(exc, NotFound) and field != "into":
             raise

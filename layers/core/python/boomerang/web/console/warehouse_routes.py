@@ -26,13 +26,14 @@ from boomerang.domain.errors import DomainError, NotFound
 from boomerang.domain.status import ReturnStatus
 from boomerang.web import pages
 from boomerang.web.console import pages as console
+from boomerang.web.console.pages import N_
 from boomerang.web.deps import deps
 
 router = Router()  # type: ignore[no-untyped-call]
 SCAN = ("POST", "/admin/v1/warehouse/scans")
 INSPECT = ("POST", "/admin/v1/returns/{rma}/inspection")
 PHOTOS = ("POST", "/admin/v1/returns/{rma}/evidence")
-GRADES = (("resellable", "Resellable"), ("needs_repair", "Needs repair"), ("scrap", "Scrap"))
+GRADES = (("resellable", N_("Resellable")), ("needs_repair", N_("Needs repair")), ("scrap", N_("Scrap")))
 
 
 def _hubs(shops: list[str]) -> list[tuple[str, str]]:
@@ -74,11 +75,11 @@ def post_scan() -> Response[str]:
     d = deps()
     hub, code = sent.get("hub", "").strip()[:64], sent.get("code", "").strip()[:64]
     if not hub:
-        return _screen(found, hub, 422, "Choose the hub you work at first.", code)
+        return _screen(found, hub, 422, N_("Choose the hub you work at first."), code)
     try:
         rma = rma_numbers.normalize(code)
-    except rma_numbers.InvalidRma as exc:
-        return _screen(found, hub, 422, f"Not an RMA: {exc}", code)
+    except rma_numbers.InvalidRma:
+        return _screen(found, hub, 422, N_("Not an RMA number: check the code and scan it again."), code)
     try:
         ret, _ = d.repo.get_return(rma)
         console.reach(found.member, ret.shop)  # another shop's parcel scans as an unknown one
@@ -86,7 +87,7 @@ def post_scan() -> Response[str]:
             ret = d.console.workflow.scan(code, hub, found.member.actor)
     except DomainError as exc:
         d.logger.info("scan refused", extra={"code": exc.code})
-        message = f"No return {rma} here." if isinstance(exc, NotFound) else exc.message
+        message = N_("No such return here.") if isinstance(exc, NotFound) else exc.message
         return _screen(found, hub, exc.http_status, message, code)
     d.logger.append_keys(shop=ret.shop, rma=ret.rma)
     d.logger.info("received in the console", extra={"actor": found.member.actor})
@@ -144,7 +145,7 @@ def post_inspection(rma: str) -> Response[str]:
     try:
         body = InspectionIn.model_validate({"items": items})
     except ValidationError:
-        return _grading(found, rma, hub, 422, "Grade every item: resellable, needs repair or scrap.")
+        return _grading(found, rma, hub, 422, N_("Grade every item: resellable, needs repair or scrap."))
     try:
         d.console.workflow.inspect(ret.rma, body.gradings(), found.member.actor)
     except DomainError as exc:
