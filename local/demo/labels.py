@@ -39,7 +39,7 @@ def _order(j: Journey, suffix: str, country: str, currency: str, lines: list[dic
         "customer": {"email": f"{order_id}@example.com", "country": country, **LOCALES.get(country, {})},
         "currency": currency,
         "ordered_at": _at(5),
-        "payment_reference": f"pi_demo_{j.run_id}_{j.number}{suffix}",
+        "payment_reference": f"pi_demo{j.run_id}x{j.number}{suffix}",
         "shipping_address": address,
         "lines": [
             {
