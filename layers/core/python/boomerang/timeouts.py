@@ -67,3 +67,6 @@ def label_seconds() -> float:
 # function that claims may run (the resolve step, the admin API behind API Gateway's 29 s, each a
 # few refunds' budgets at most), so a claim past it belongs to a caller that is no longer running.
 PAYMENT_CLAIM_LEASE_SECONDS = 120
+# How long a label purchase's claim (boomerang.services.workflow.labels) holds: longer than the label
+# step may run (its timeout is label_seconds() plus the CDK's margin of 20 s).
+LABEL_CLAIM_LEASE_SECONDS = int(label_seconds()) + 40
