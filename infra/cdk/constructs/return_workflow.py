@@ -268,7 +268,7 @@ class ReturnWorkflow(Construct):
         )  # fmt: skip
         record = tasks.LambdaInvoke(
             self,
-            f"Record unrefunded label ({ended})",
+            f"Record failure of Refund unused label ({ended})",
             lambda_function=self.functions["issue_label"],
             payload=sfn.TaskInput.from_object({**payload, "error": sfn.JsonPath.object_at("$.error")}),
             payload_response_only=True,
