@@ -90,6 +90,7 @@ class FakeEasyPost:
     port: int = 0
     shipments: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[tuple[str, str, Any]] = field(default_factory=list)
+    refunds: list[dict[str, Any]] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -199,7 +200,16 @@ class FakeEasyPost:
             )
             refunds.append({**reply[0], "id": f"rfnd_{uuid.uuid4().hex}", "tracking_code": code,
                             "carrier": asked.get("carrier"), "shipment_id": shipment_id})  # fmt: skip
+        with self._lock:
+            self.refunds.extend(refunds)
         return status, refunds
+
+    def refunds_for(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The refunds asked for the labels of the shipments referenced `body["reference"]` (an RMA)."""
+        reference = str(body.get("reference") or "")
+        with self._lock:
+            ids = {sid for sid, k in self.shipments.items() if k["asked"].get("reference") == reference}
+            return {"refunds": [r for r in self.refunds if r.get("shipment_id") in ids]}
 
     def _create(self, asked: dict[str, Any]) -> tuple[int, Any]:
         recording = CROSS_BORDER if asked.get("customs_info") else DOMESTIC

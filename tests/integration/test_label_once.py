@@ -104,12 +104,12 @@ def flow(repo: Repository, clock: Clock, client: Flaky) -> ReturnWorkflow:
     )
 
 
-def approved(repo: Repository) -> str:
+def approved(repo: Repository, address: Address | None = NEW_YORK) -> str:
     oid = uuid.uuid4().hex[:12]
     repo.upsert_order(
         Order(shop=SHOP, order_id=oid, order_number=f"#{oid}", customer_email=f"{oid}@example.com",
               customer_country="US", currency="USD", ordered_at=START - timedelta(days=3),
-              shipping_address=NEW_YORK,
+              shipping_address=address,
               lines=[OrderLine(line_id="L1", sku="S1", category="apparel", quantity=1,
                                unit_price=Money(amount=2000, currency="USD"),
                                delivered_at=START - timedelta(days=1))])
@@ -238,3 +238,20 @@ def test_a_label_bought_as_the_return_was_cancelled_is_handed_back_at_once(
     assert ret.label and ret.label.refund_status == "submitted" and ret.label_claim is None
     assert [c for c in asked(easypost, since) if c[1] == "/refunds"] == [("POST", "/refunds")]
     assert "label.bought_late" in [e.event for e in timeline]
+
+
+def test_a_test_mode_shops_order_without_an_address_gets_its_specimen_once(
+    repo: Repository, clock: Clock
+) -> None:
+    from boomerang.carriers.factory import CarrierFactory
+
+    flow = ReturnWorkflow(
+        repo, lambda shop: default_policy(), RecordingEngine(),
+        CarrierFactory(lambda shop: ProviderSettings(mode=Mode.TEST)), SandboxPayments(), clock,
+    )  # fmt: skip
+    rma = approved(repo, address=None)
+    assert flow.issue_label(rma)["status"] == "label_issued"
+    ret, timeline = repo.get_return(rma)
+    assert ret.label and ret.label.specimen and ret.label_claim is None
+    assert flow.issue_label(rma)["status"] == "label_issued"  # a retried step: nothing more
+    assert [e.event for e in repo.get_return(rma)[1]] == [e.event for e in timeline]
