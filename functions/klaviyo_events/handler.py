@@ -4,6 +4,7 @@ retried by SQS (partial batch response), Klaviyo deduplicates on the event id.""
 
 import gc
 import json
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -20,6 +21,7 @@ from boomerang.aws import bound_secrets
 from boomerang.config import KlaviyoConfig
 from boomerang.crm.klaviyo import EventsApi, KlaviyoForwarder, KlaviyoSettings, SettingsStore
 from boomerang.events.outbox import Envelope
+from boomerang.services.side_channels import SideChannelFailures
 from boomerang.store.records import Repository
 from boomerang.timeouts import KLAVIYO
 
@@ -69,12 +71,20 @@ def _api_for(settings: KlaviyoSettings) -> EventsApi:
 
 
 forwarder = KlaviyoForwarder(_settings, _email, _api_for)
+failures = SideChannelFailures(repo, lambda: datetime.now(UTC))
 
 
 @tracer.capture_method
 def handle(record: SQSRecord) -> None:
     envelope = Envelope.model_validate(json.loads(record.body)["detail"])
-    outcome = forwarder.forward(envelope)
+    try:
+        outcome = forwarder.forward(envelope)
+    except Exception as exc:
+        # Back to the queue (retried for about a day, then its dead-letter queue, alarmed); the
+        # return's timeline says so once.
+        failures.note(envelope.data.get("rma"), "Klaviyo", envelope.type, envelope.id,
+                      f"{type(exc).__name__}; retried from its queue")  # fmt: skip
+        raise
     where = {"shop": envelope.shop, "rma": envelope.data.get("rma"), "type": envelope.type}
     logger.info("klaviyo", extra={**where, "outcome": outcome})
     if outcome == "sent":

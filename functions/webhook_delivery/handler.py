@@ -35,6 +35,8 @@ from boomerang.outbound.delivery import (
     message_body,
 )
 from boomerang.outbound.subscriptions import SubscriptionStore
+from boomerang.services.side_channels import SideChannelFailures
+from boomerang.store.records import Repository
 
 config = WebhookDeliveryConfig.from_env()
 logger = Logger()
@@ -46,6 +48,7 @@ sqs = aws_client("sqs")
 subscriptions = SubscriptionStore(config.table_name, ddb)
 dead_letters = DeadLetters(config.table_name, ddb)
 send: Sender = http_post  # tests and the local stack replace it
+failures = SideChannelFailures(Repository(config.table_name, ddb), lambda: datetime.now(UTC))
 
 
 def clock() -> datetime:
@@ -111,6 +114,13 @@ def _deliver(record: SQSRecord, delivery: Delivery) -> None:
                 "delivery dead-lettered", extra={"delivery_id": delivery.delivery_id, "error": error}
             )
             metrics.add_metric(name="WebhookDeadLettered", unit=MetricUnit.Count, value=1)
+            failures.note(
+                delivery.event.data.get("rma"),
+                "Webhook",
+                delivery.event.type,
+                delivery.event.id,
+                f"subscription {delivery.subscription_id}: {error}; parked for a redrive",
+            )
         return  # parked: the message is done
     sqs.change_message_visibility(
         QueueUrl=config.queue_url, ReceiptHandle=record.receipt_handle, VisibilityTimeout=wait

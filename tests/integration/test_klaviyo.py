@@ -181,3 +181,25 @@ def test_a_stalled_klaviyo_is_cut_off_by_the_request_timeout_and_retried_by_the_
     assert answered == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
     assert took < 2.0, took  # cut off at the read timeout, not after the stalled answer
     assert module.handler(event, LambdaContext()) == {"batchItemFailures": []}  # the queue's retry
+
+
+def test_a_klaviyo_call_that_fails_goes_back_to_its_queue_and_onto_the_timeline_once(
+    module: ModuleType, klaviyo: FakeKlaviyo, order: Order, repo: Repository
+) -> None:
+    from boomerang.services.side_channels import EVENT
+    from tests.integration.test_workflow_service import new_return
+
+    ret = new_return(repo)  # a return of another shop: the event names it, the shop's Klaviyo is on
+    error = json.dumps({"errors": [{"status": 400, "code": "invalid", "detail": "constructed"}]}).encode()
+    event = from_queue(
+        "return.approved", {"rma": ret.rma, "order_id": order.order_id, "status": "approved"}, n=41
+    )
+    for _ in range(2):  # the queue's retry fails too: still one entry
+        klaviyo.answers.append((400, error))
+        answered = module.handler(event, LambdaContext())
+        assert answered == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    timeline = repo.get_return(ret.rma)[1]
+    (entry,) = [e for e in timeline if e.event == EVENT]
+    assert entry.actor == "klaviyo"
+    assert "return.approved event was not delivered (BadRequestException" in entry.message
+    assert repo.get_return(ret.rma)[0].status is ret.status

@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 from boomerang.aws import aws_config, bound_secrets
 from boomerang.timeouts import AWS
 
@@ -54,12 +56,16 @@ def test_every_module_reading_a_secret_through_powertools_bounds_it_first() -> N
     assert not unbounded, unbounded
 
 
-def test_the_bounds_are_awss_budget() -> None:
+def test_the_bounds_are_awss_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     config = aws_config()
     assert (config.connect_timeout, config.read_timeout) == (AWS.timeout_seconds, AWS.timeout_seconds)
     assert config.retries == {"max_attempts": AWS.attempts, "mode": "standard"}
     from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
 
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    # The process's provider is put back after: one made here (no emulator endpoint) must not serve
+    # a later test's secrets.
+    monkeypatch.delitem(DEFAULT_PROVIDERS, "secrets", raising=False)
     bound_secrets()
     provider = DEFAULT_PROVIDERS["secrets"]
     client_config = provider.client.meta.config
