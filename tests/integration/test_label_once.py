@@ -255,3 +255,29 @@ def test_a_test_mode_shops_order_without_an_address_gets_its_specimen_once(
     assert ret.label and ret.label.specimen and ret.label_claim is None
     assert flow.issue_label(rma)["status"] == "label_issued"  # a retried step: nothing more
     assert [e.event for e in repo.get_return(rma)[1]] == [e.event for e in timeline]
+
+
+def test_a_label_the_carrier_will_not_take_back_is_a_ticket_for_finance(
+    repo: Repository, flow: ReturnWorkflow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from boomerang.carriers.port import LabelRefused
+
+    rma = approved(repo)
+    flow.issue_label(rma)
+    cancel(repo, rma)
+    carrier = flow.carriers.for_hub(SHOP, "us-nj")
+
+    def refused(label: Any) -> str:
+        raise LabelRefused("EasyPost refused the refund: SHIPMENT.REFUND.UNAVAILABLE (422)")
+
+    monkeypatch.setattr(carrier, "refund", refused)
+    assert flow.refund_unused_label(rma)["label_refund"] == "not_refunded"
+    assert flow.refund_unused_label(rma)["label_refund"] == "not_refunded"  # asked once
+    outbox = repo.ddb.query(TableName=repo.table, KeyConditionExpression="pk = :pk",
+                            ExpressionAttributeValues={":pk": {"S": f"OUTBOX#{rma}"}})["Items"]  # fmt: skip
+    types = [t for item in outbox for t in ("label.refund_failed", "label.refund") if t in json.dumps(item)]
+    assert "label.refund_failed" in types  # the system tickets function opens finance's ticket on it
+    (entry,) = [e for e in repo.get_return(rma)[1] if e.event == "label.refund"]
+    assert entry.message.endswith("could not be refunded: label_refused.")

@@ -171,11 +171,11 @@ class LabelAttempts(Phase):
             "tracking_number": label.tracking_number,
             "status": status,
         }
+        events = [Event("label.refund", data)]
+        if status == "not_refunded":  # finance refunds it in the carrier's dashboard (a ticket)
+            events.append(Event("label.refund_failed", {k: v for k, v in data.items() if k != "status"}))
         done = self._while_ended(
-            rma,
-            lambda current: self.note(
-                current, message, "label.refund", [Event("label.refund", data)], label=refunded
-            ),
+            rma, lambda current: self.note(current, message, "label.refund", events, label=refunded)
         )
         return {"rma": rma, "status": done.status.value, "label_refund": status}
 
