@@ -128,9 +128,9 @@ class ConsoleServices:
 
     def local_id_token(self, username: str, password: str) -> str:
         """`make local` only: the local pool signs the user in (AdminInitiateAuth on moto's Cognito)."""
-        import boto3
+        from boomerang.aws import aws_client
 
-        answer = boto3.client("cognito-idp").admin_initiate_auth(
+        answer = aws_client("cognito-idp").admin_initiate_auth(
             UserPoolId=self.config.staff_user_pool_id,
             ClientId=self.config.staff_client_id,
             AuthFlow="ADMIN_USER_PASSWORD_AUTH",
