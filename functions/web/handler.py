@@ -1,4 +1,5 @@
-"""The customer's pages: the returns portal (/{shop}/returns...) and the policy page (/{shop}/policy),
+"""The customer's pages: the returns portal (/{shop}/returns...), the tracking page (/{shop}/track)
+and the policy page (/{shop}/policy),
 HTML rendered here from the library's services (never the API over HTTP).
 
 Wiring only: the configuration, what the pages use (built once, at cold start), the routes of
@@ -30,7 +31,7 @@ from boomerang.services.sessions import SessionGuard
 from boomerang.store.records import Repository
 from boomerang.store.sessions import SessionStore
 from boomerang.store.shops import ShopStore
-from boomerang.web import policy_routes, portal_routes
+from boomerang.web import policy_routes, portal_routes, tracking_routes
 from boomerang.web.deps import deps as web_deps
 from boomerang.web.error_page import error_answer, error_page
 
@@ -76,11 +77,35 @@ def evidence_service() -> Any:
     return _evidence
 
 
+def link_key() -> bytes:
+    return _signing_key()
+
+
+_shipments: Any = None
+
+
+def shipments() -> Any:
+    # Made on the first tracking page: the parcels' code stays out of the portal's cold start.
+    global _shipments
+    if _shipments is None:
+        from boomerang.services.shipments.progress import ShipmentProgress
+        from boomerang.store.parcels import ParcelStore
+        from boomerang.store.providers import ProviderSettingsStore
+
+        _shipments = ShipmentProgress(
+            repo,
+            ParcelStore(config.table_name, repo.ddb),
+            ProviderSettingsStore(config.table_name, repo.ddb).get,
+        )
+    return _shipments
+
+
 web_deps.install(sys.modules[__name__])
 
 app = APIGatewayRestResolver()
 app.include_router(policy_routes.router)
 app.include_router(portal_routes.router)
+app.include_router(tracking_routes.router)
 
 
 @app.exception_handler(DomainError)

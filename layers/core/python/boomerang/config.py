@@ -67,7 +67,7 @@ class StorefrontConfig(FromEnv):
     # Each shop's tracking provider keys (boomerang/<shop>/17track | aftership), for fulfilments.
     shop_secrets_prefix: str = "boomerang/"
     # A customer's tracking link: {shop}, {order_id} and {link} (the signed token) filled in.
-    tracking_link_template: str = "/v1/orders/{order_id}/tracking?link={link}"
+    tracking_link_template: str = "/{shop}/track?link={link}"
 
 
 class WebConfig(FromEnv):
@@ -127,7 +127,7 @@ class CarrierWebhooksConfig(FromEnv):
     template_cache_seconds: int = Field(default=300, ge=0)
     # The customer's tracking link ({shop}, {order_id}, {link}), and the key that signs it (the
     # session secret's name).
-    tracking_link_template: str = "/v1/orders/{order_id}/tracking?link={link}"
+    tracking_link_template: str = "/{shop}/track?link={link}"
     session_secret_name: str = ""
 
     @model_validator(mode="after")
@@ -146,7 +146,7 @@ class ShipmentWatchConfig(FromEnv):
     notify_sender: str = ""
     ses_configuration_set: str = ""
     template_cache_seconds: int = Field(default=300, ge=0)
-    tracking_link_template: str = "/v1/orders/{order_id}/tracking?link={link}"
+    tracking_link_template: str = "/{shop}/track?link={link}"
     session_secret_name: str = ""
 
     @model_validator(mode="after")

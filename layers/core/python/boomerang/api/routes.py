@@ -90,6 +90,8 @@ WEB_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/{shop}/returns/{rma}"),
     ("GET", "/{shop}/returns/{rma}/label"),
     ("POST", "/{shop}/returns/{rma}/evidence"),
+    ("GET", "/{shop}/track"),
+    ("POST", "/{shop}/track"),
 )
 
 # Carrier tracking webhooks: their own function; the body's signature authenticates the caller.

@@ -34,13 +34,13 @@ from boomerang.domain.shipments import (
     Parcel,
     ParcelLine,
     TransitTimes,
-    delay,
     estimate,
     exception_kind,
     record,
 )
 from boomerang.notify.shipments import ShipmentNotifier, compose
 from boomerang.services.retry import retry_stale
+from boomerang.services.shipments.progress import ShipmentProgress, Tracked
 from boomerang.store.parcels import ParcelChange, ParcelStore, ParcelTaken
 from boomerang.store.records import Event, Repository
 
@@ -61,16 +61,6 @@ class Fulfilment:
     shipped_at: datetime | None = None
     source: str = "api"
     external_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Tracked:
-    parcel: Parcel
-    estimate: Estimate
-    delay: DelayReason | None
-
-
-DEFAULT_QUIET_DAYS = 5
 
 
 @dataclass(frozen=True)
@@ -238,20 +228,7 @@ class ShipmentService:
 
     def progress_of(self, shop: str, order_id: str, now: datetime) -> tuple[Order, list[Tracked]]:
         """The order and each of its parcels with its estimate and whether it is late now."""
-        order = self.repo.get_order(shop, order_id)
-        settings = self.settings(shop)
-        quiet_days = settings.tracking.quiet_days if settings.tracking else DEFAULT_QUIET_DAYS
-        tracked = []
-        lanes: dict[tuple[str, str, str], TransitTimes] = {}
-        for parcel in self.parcels.of_order(shop, order_id):
-            lane = parcel.lane
-            times = None
-            if lane is not None:
-                times = lanes.get(lane) or self.parcels.transit_times(shop, lane)
-                lanes[lane] = times
-            late = delay(parcel, times, now, quiet_days)
-            tracked.append(Tracked(parcel, estimate(parcel, times), late))
-        return order, tracked
+        return ShipmentProgress(self.repo, self.parcels, self.settings).of_order(shop, order_id, now)
 
     # --- the delay watch -----------------------------------------------------------------------------
 
