@@ -133,6 +133,7 @@ def main() -> None:
             _fail(f"port {assets_port} (the pages' assets) is taken; run `make local ASSETS_PORT=...`.")
         raise
     stack.assets = (assets.base_url, assets.version)
+    stack.pages_base_url = f"http://{host}:{port}"
     found_at = discovery.discovery_path()
     try:
         stack.start()
