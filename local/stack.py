@@ -235,14 +235,18 @@ class LocalStack:
         return any(f"'{lid}'" in str(spec.environment) for lid in ids)
 
     def _environment(self, template: dict[str, Any], spec: FunctionSpec) -> dict[str, str]:
-        env = {k: str(resolve(template, v, self.physical)) for k, v in spec.environment.items()}
+        env = {
+            k: str(resolve(template, v, self.physical))
+            for k, v in spec.environment.items()
+            if k != "TRACKING_LINK_TEMPLATE"  # the API's URL in AWS; this stack's own, below
+        }
         if "ASSETS_BASE_URL" in env:
             url, version = self.assets or (
                 "http://127.0.0.1:9/assets-not-served",
                 env.get("ASSETS_VERSION", "0"),
             )
             env.update(ASSETS_BASE_URL=url, ASSETS_VERSION=version)
-        if "TRACKING_LINK_TEMPLATE" in env:
+        if "TRACKING_LINK_TEMPLATE" in spec.environment:
             env["TRACKING_LINK_TEMPLATE"] = (self.pages_base_url or "") + TRACKING_PAGE_PATH
         return env
 

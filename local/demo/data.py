@@ -204,13 +204,15 @@ def go_live(repo: Repository, shop: str, secrets: object | None = None) -> None:
 
     import boto3
 
+    store = ProviderSettingsStore(repo.table, repo.ddb)
     settings = ProviderSettings(
         mode=Mode.LIVE,
         carriers={"*": CarrierAccount()},
         customs=CustomsDefaults(hs_code="650500", origin_country="US", description="Apparel"),
         legal_name="Boomerang Demo Store Inc.",
+        tracking=store.get(shop).tracking,  # its outbound parcels' provider and origin stay (seed_outbound)
     )
-    ProviderSettingsStore(repo.table, repo.ddb).put(shop, settings)
+    store.put(shop, settings)
     client: Any = secrets or boto3.client("secretsmanager")
     name = f"boomerang/{shop}/easypost"
     value = json.dumps({"api_key": LIVE_EASYPOST_KEY})
