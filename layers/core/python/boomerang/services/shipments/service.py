@@ -78,8 +78,28 @@ def parcel_id_for(order_id: str, tracking_number: str) -> str:
     return f"pcl_{digest[:24]}"
 
 
-def _ids(parcel: Parcel) -> dict[str, str]:
-    return {"parcel_id": parcel.parcel_id, "order_id": parcel.order_id}
+def _ids(parcel: Parcel) -> dict[str, str | None]:
+    """What every shipment.* event names: the parcel, its order and its lane's countries (the
+    analytics lake measures lanes from them)."""
+    return {
+        "parcel_id": parcel.parcel_id,
+        "order_id": parcel.order_id,
+        "origin_country": parcel.origin_country,
+        "destination_country": parcel.destination_country,
+    }
+
+
+def _delivered(parcel: Parcel) -> dict[str, str | float | None]:
+    assert parcel.delivered_at is not None
+    hours = (parcel.delivered_at - parcel.shipped_at).total_seconds() / 3600
+    return {
+        **_ids(parcel),
+        "delivered_at": parcel.delivered_at.isoformat(),
+        "carrier": parcel.carrier,
+        "last_mile_carrier": parcel.last_mile_carrier,
+        "shipped_at": parcel.shipped_at.isoformat(),
+        "transit_hours": round(max(hours, 0.0), 2),
+    }
 
 
 class ShipmentService:
@@ -200,9 +220,7 @@ class ShipmentService:
             )
         if done.delivered and moved.delivered_at:
             delivered_lines = {line.line_id: moved.delivered_at for line in moved.lines}
-            events.append(
-                Event("shipment.delivered", {**_ids(moved), "delivered_at": moved.delivered_at.isoformat()})
-            )
+            events.append(Event("shipment.delivered", _delivered(moved)))
             notices.append(("delivered", "shipment.delivered", {}))
         if done.exception is not None and f"exception:{done.exception.value}" not in moved.notices:
             events.append(
@@ -214,6 +232,7 @@ class ShipmentService:
                         "tracking_number": moved.last_mile_tracking_number or moved.tracking_number,
                         "exception": done.exception.value,
                         "status": moved.status.value,
+                        "first_leg_carrier": moved.carrier,
                     },
                 )
             )
