@@ -19,6 +19,7 @@ from boomerang.domain.status import ReturnStatus as S
 from boomerang.services.workflow import Grading, ReturnWorkflow
 from boomerang.store.catalog import CatalogStore
 from boomerang.store.records import Repository
+from local.demo.data import in_test_mode
 from local.stepfunctions import LocalStepFunctions
 from tests.integration.test_return_journeys import finished, flow, machine, waiting  # the journeys' fixtures
 from tests.integration.test_storefront_api import _at
@@ -31,6 +32,7 @@ KEY = "bk_swapjourneys_journey_key"
 def shop(repo: Repository, machine: LocalStepFunctions) -> str:
     repo.put_shop(SHOP, SHOP)
     repo.put_api_key(hash_api_key(KEY), SHOP, "journeys")
+    in_test_mode(repo, SHOP)  # sandbox labels and refunds: the journeys are about exchanges
     if repo.current_policy(SHOP) is None:
         changes = {
             "version": 2,
