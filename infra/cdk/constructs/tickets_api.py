@@ -125,7 +125,9 @@ class TicketsApi(Construct):
             self._rule(bus)
 
     def _routes(self, storefront: StorefrontApi, admin: AdminApi) -> list[apigw.Method]:
-        integration = apigw.LambdaIntegration(self.function, proxy=True, allow_test_invoke=False, scope_permission_to_method=False)
+        integration = apigw.LambdaIntegration(
+            self.function, proxy=True, allow_test_invoke=False, scope_permission_to_method=False
+        )
         methods: list[apigw.Method] = []
         for route in ROUTES:
             parameters = {f"method.request.path.{name}": True for name in route.path_parameters}

@@ -205,7 +205,7 @@ def _shipment_columns(row: dict[str, Any], kind: str, data: dict[str, Any]) -> N
     if kind == "shipment.delivered":
         hours = data.get("transit_hours")
         valid = isinstance(hours, int | float) and not isinstance(hours, bool) and 0 <= hours < 24 * 366
-        row["transit_hours"] = float(hours) if valid else None
+        row["transit_hours"] = float(hours) if valid and hours is not None else None
     elif kind == "shipment.delayed":
         row["reason"] = _code(data.get("reason"))
     elif kind == "shipment.exception":
@@ -213,7 +213,8 @@ def _shipment_columns(row: dict[str, Any], kind: str, data: dict[str, Any]) -> N
 
 
 def _country(value: Any) -> str | None:
-    return value if isinstance(value, str) and len(value) == 2 and value.isalpha() and value.isupper() else None
+    is_code = isinstance(value, str) and len(value) == 2 and value.isalpha() and value.isupper()
+    return value if is_code else None
 
 
 def _default_method(kind: str) -> str:
