@@ -92,3 +92,18 @@ def test_the_page_renders_in_every_language(language: str) -> None:
             assert english not in html
     form = render("track.html", _page(language), view=None, errors={"form": "link"}, values={})
     assert '<label for="order_number">' in form and 'role="alert"' in form
+
+
+def test_an_email_speaks_one_language_and_the_page_every_one() -> None:
+    from boomerang.domain.shipment_texts import texts
+    from boomerang.notify.templates import LANGUAGES as EMAIL_LANGUAGES
+    from boomerang.services.shipments.service import _language
+
+    # Every language of the pages has the status words; every email language has them too.
+    assert set(LANGUAGES) <= set(texts()) and set(EMAIL_LANGUAGES) <= set(texts())
+    japanese = order(line("L1")).model_copy(update={"locale": "ja-JP"})
+    # No Japanese email template yet: the status words inside the English email are English too.
+    assert _language(japanese) == "en"
+    assert tracking_view(japanese, [Tracked(parcel(), LANE, None)], "ja").parcels[0].status_text == (
+        "送り状作成済み、集荷待ち"
+    )

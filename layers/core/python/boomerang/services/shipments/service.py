@@ -310,9 +310,12 @@ class ShipmentService:
 
 
 def _language(order: Order) -> str:
-    from boomerang.domain.shipment_texts import language_of
+    # The email's own language (notify/templates: no Japanese yet), so the status words filled into
+    # it match the text around them; the tracking page and the tickets speak every language of
+    # domain/shipment_texts.json.
+    from boomerang.notify.templates import language_for
 
-    return language_of(order.locale)
+    return language_for(order.locale)
 
 
 def _check_lines(order: Order, lines: list[tuple[str, int]]) -> None:
