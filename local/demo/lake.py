@@ -326,6 +326,12 @@ def _line(
     }
 
 
+def has_parcels(lake: LocalLake) -> bool:
+    """Whether the lake was written with the outbound parcels (a lake from before has none)."""
+    _, rows = lake.engine().run("SELECT COUNT(*) FROM events WHERE type = 'shipment.delivered'", [])
+    return bool(rows[0][0])
+
+
 def fill(lake: LocalLake, returns: int = 100_000, seed: int = 18) -> int:
     """Write a year of activity (about `returns` returns across the three shops); the rows written."""
     year = YearOfActivity(returns, seed)
@@ -343,6 +349,9 @@ def main() -> None:
     lake = LocalLake(args.dir)
     if lake.files():
         print(f"the lake at {lake.root} has events already; leaving it as it is")
+        if not has_parcels(lake):
+            print(f"(written before the outbound parcels: remove {lake.root} and run this again to fill "
+                  "shipping_performance)")  # fmt: skip
         return
     written = fill(lake, args.returns)
     print(f"wrote {written} events for {len(SHOPS)} shops into {lake.events_dir}")
