@@ -44,7 +44,8 @@ def _usage(base: str) -> str:
     key = f"x-api-key: {DEMO_API_KEY}"
     return f"""
 Boomerang storefront API: {base}   (OpenAPI: {base}/v1/openapi.json; for people: {base}/docs)
-Customer pages: {base}/{DEMO_SHOP}/returns (the returns portal), {base}/{DEMO_SHOP}/policy (the policy page);
+Customer pages: {base}/{DEMO_SHOP}/returns (the returns portal), {base}/{DEMO_SHOP}/track (the tracking page:
+`make demo`'s delivered email links to it), {base}/{DEMO_SHOP}/policy (the policy page);
 a second shop with its own branding: {base}/northwind/returns (order NW-7001, kenji@example.com)
 Demo shop '{DEMO_SHOP}', storefront API key: {DEMO_API_KEY}
 Demo orders 1001 (US tee, auto-approve), 1002 (DE headphones, review), 1003 ($180 jacket, evidence),

@@ -251,9 +251,8 @@ class YearOfActivity:
     def _parcel(self, shop: str, order_id: str, country: str, placed: datetime) -> Iterator[dict[str, Any]]:
         """The order's parcel from Shenzhen: shipped, perhaps late or in trouble, delivered."""
         rng = self.parcels_rng
-        carrier = rng.choices(list(OUTBOUND_CARRIERS), weights=[w for w, _, _ in OUTBOUND_CARRIERS.values()])[
-            0
-        ]
+        weights = [w for w, _, _ in OUTBOUND_CARRIERS.values()]
+        carrier = rng.choices(list(OUTBOUND_CARRIERS), weights=weights)[0]
         _, median_days, sigma = OUTBOUND_CARRIERS[carrier]
         lane = {
             "order_id": order_id,
@@ -262,20 +261,20 @@ class YearOfActivity:
             "destination_country": country,
         }
         shipped = placed + timedelta(hours=rng.uniform(6, 60))
-        yield self._row("shipment.created", shop, shipped, **lane, status="pre_transit")
+        yield self._row("shipment.created", shop, shipped, rng, **lane, status="pre_transit")
         hours = rng.lognormvariate(0, sigma) * median_days * 24
         if hours > median_days * 24 * 1.5:  # past about the lane's p90: told once, mid-way
             reason = "past_p90" if rng.random() < 0.7 else "no_news"
-            yield self._row("shipment.delayed", shop, shipped + timedelta(hours=hours * 0.8), **lane,
+            yield self._row("shipment.delayed", shop, shipped + timedelta(hours=hours * 0.8), rng, **lane,
                             status="in_transit", reason=reason)  # fmt: skip
         if rng.random() < 0.02:
             kind = _pick(rng, OUTBOUND_EXCEPTIONS)
-            yield self._row("shipment.exception", shop, shipped + timedelta(hours=hours * 0.7), **lane,
+            yield self._row("shipment.exception", shop, shipped + timedelta(hours=hours * 0.7), rng, **lane,
                             status="exception", reason=kind)  # fmt: skip
             if kind == "returned_to_sender":
                 return
         yield self._row(
-            "shipment.delivered", shop, shipped + timedelta(hours=hours), **lane, status="delivered",
+            "shipment.delivered", shop, shipped + timedelta(hours=hours), rng, **lane, status="delivered",
             transit_hours=round(hours, 2),
         )  # fmt: skip
 
@@ -302,11 +301,12 @@ class YearOfActivity:
             actor="staff",
         )
 
-    def _row(self, kind: str, shop: str, at: datetime, **columns: Any) -> dict[str, Any]:
+    def _row(
+        self, kind: str, shop: str, at: datetime, rng: random.Random | None = None, **columns: Any
+    ) -> dict[str, Any]:
         row = empty_row()
-        row.update(
-            event_id=uuid.UUID(int=self.rng.getrandbits(128)).hex, type=kind, occurred_at=at, **columns
-        )
+        ids = rng or self.rng
+        row.update(event_id=uuid.UUID(int=ids.getrandbits(128)).hex, type=kind, occurred_at=at, **columns)
         row.update(partition_of(shop, at))
         return row
 
