@@ -51,7 +51,7 @@ def _order(j: Journey, suffix: str, product_id: str, price: str, category: str =
         "shipping_address": address_in("US"),
         "currency": "USD",
         "ordered_at": at(5),
-        "payment_reference": f"pi_demo_{j.run_id}_{j.number}{suffix}",
+        "payment_reference": f"pi_demo{j.run_id}x{j.number}{suffix}",
         "lines": [
             {
                 "line_id": f"{order_id}-1",

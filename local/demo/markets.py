@@ -31,7 +31,7 @@ def _order(j: Journey, suffix: str, price: str, currency: str, country: str, **m
         "shipping_address": address_in(country),
         "currency": currency,
         "ordered_at": at(15),
-        "payment_reference": f"pi_demo_{j.run_id}_{j.number}{suffix}",
+        "payment_reference": f"pi_demo{j.run_id}x{j.number}{suffix}",
         "lines": [
             {
                 "line_id": f"{order_id}-1",

@@ -67,7 +67,7 @@ def _order(j: Journey, suffix: str, ordered_days_ago: int = 12, locale: str = "e
         "shipping_address": address_in("US"),
         "currency": "USD",
         "ordered_at": (now - timedelta(days=ordered_days_ago)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "payment_reference": f"pi_demo_{j.run_id}_{j.number}{suffix}",
+        "payment_reference": f"pi_demo{j.run_id}x{j.number}{suffix}",
         "lines": [
             {
                 "line_id": f"{order_id}-1",

@@ -45,7 +45,13 @@ def _boomerang(env: dict[str, str], *args: str) -> str:
 def test_policy_set_and_simulate_against_make_local(tmp_path: Path) -> None:
     port = free_port()
     found_at = tmp_path / ".boomerang" / "local.json"
-    env = {**os.environ, "PORT": str(port), "PYTHONUNBUFFERED": "1", "BOOMERANG_LOCAL_FILE": str(found_at)}
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "ASSETS_PORT": str(free_port()),
+        "PYTHONUNBUFFERED": "1",
+        "BOOMERANG_LOCAL_FILE": str(found_at),
+    }
     for name in ("TABLE_NAME", "IDEMPOTENCY_TABLE_NAME", "SESSION_SECRET_NAME", "BOOMERANG_STACK"):
         env.pop(name, None)
     errors = (tmp_path / "stderr.txt").open("w")  # why it stopped, if it does

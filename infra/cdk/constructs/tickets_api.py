@@ -57,6 +57,7 @@ ADMIN_ROUTES = (
 SYSTEM_EVENT_TYPES = (
     "return.carrier_exception",
     "label.not_issued",
+    "label.refund_failed",
     "refund.failed",
     "dispute.created",
     "webhook.dead_lettered",
