@@ -14,7 +14,7 @@ _REPORT_NAME := $(or $(NAME),$(word 2,$(MAKECMDGOALS)))
 .PHONY: help setup local demo report test lint typecheck unit integration infra pytest bench synth deploy samples lock clean openapi compare-openapi i18n browser
 
 help:
-	@echo "make local   - the storefront API, the customer pages (/demo/returns, /demo/policy) and the staff console (/admin) on http://127.0.0.1:$(PORT) (DynamoDB Local + moto), demo data loaded"
+	@echo "make local   - the storefront API, the customer pages (/demo/returns, /demo/track, /demo/policy) and the staff console (/admin) on http://127.0.0.1:$(PORT) (DynamoDB Local + moto), demo data loaded"
 	@echo "make demo    - walks returns through every journey (own stack, or DEMO_BASE_URL=http://...) and prints their timelines"
 	@echo "make report NAME - a report from the local lake (SHOP=demo FROM=yyyy-mm-dd TO=... FORMAT=csv); make demo fills it"
 	@echo "make test    - ruff, mypy and every test (unit, integration on DynamoDB Local and moto, infra)"

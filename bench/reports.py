@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 import platform
 import re
+import shutil
 import time
 from datetime import date
 from pathlib import Path
 
 from boomerang.analytics.reports import REPORTS, ReportQuery, run_report
-from local.demo.lake import DAYS, YEAR_START, fill
+from local.demo.lake import DAYS, YEAR_START, fill, has_parcels
 from local.lake import LocalLake
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +28,8 @@ RUNS = 3
 
 def year_lake() -> LocalLake:
     lake = LocalLake(LAKE_DIR)
+    if lake.files() and not has_parcels(lake):  # written before the outbound parcels: write it anew
+        shutil.rmtree(lake.events_dir)
     if not lake.files():
         print(f"Generating a year of activity into {LAKE_DIR} ...", flush=True)
         fill(lake)

@@ -12,6 +12,7 @@ import statistics
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from local.http_front import invoke
 
@@ -53,10 +54,16 @@ def page_times(stack: Any, runs: int = 20) -> list[list[str]]:
     )  # fmt: skip
     cookie = (answer_headers.get("Set-Cookie") or "").split(";")[0]
     with_session = {"Cookie": cookie}
+    number, email, link = _tracked_order(stack)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    lookup = urlencode({"order_number": number, "email": email})
     pages = [
         ("GET /{shop}/policy (zh)", "GET", "/northwind/policy?lang=zh", {}, None),
         ("GET /{shop}/returns (lookup form)", "GET", "/northwind/returns", {}, None),
         ("GET /{shop}/returns (the order's lines)", "GET", "/northwind/returns", with_session, None),
+        ("GET /{shop}/track (form)", "GET", "/demo/track", {}, None),
+        ("POST /{shop}/track (number and email: 303 to the link)", "POST", "/demo/track", form, lookup),
+        ("GET /{shop}/track?link= (a parcel, 7 checkpoints, delivered)", "GET", link, {}, None),
     ]
     pages += console_pages(stack)
     rows = []
@@ -111,6 +118,55 @@ def console_pages(stack: Any) -> list[tuple[str, str, str, dict[str, str], str |
             1, ("GET /admin/returns/{rma}", "GET", f"/admin/returns/{found.group(1)}", signed_in, None)
         )
     return pages
+
+
+def _tracked_order(stack: Any) -> tuple[str, str, str]:
+    """A demo order shipped by YunExpress, handed over to USPS and delivered (17TRACK's pushes):
+    its number, email and the tracking page's path with the signed link."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from local.carrier_signing import WEBHOOK_SECRETS, signed_headers
+    from local.demo.data import DEMO_API_KEY
+    from local.outbound_samples import new_numbers, outbound_sample
+
+    key = {"x-api-key": DEMO_API_KEY, "Content-Type": "application/json"}
+    order_id = f"bench-track-{int(time.time())}"
+    now = datetime.now(UTC)
+    order = {
+        "order_id": order_id,
+        "order_number": f"#{order_id}",
+        "customer": {"email": f"{order_id}@example.com", "country": "US", "locale": "en-US"},
+        "currency": "USD",
+        "ordered_at": (now - timedelta(days=12)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "payment_reference": "pi_3MtwBwLkdIwHu7ix28a3tqPa",
+        "lines": [
+            {"line_id": f"{order_id}-1", "sku": "DRESS-SUMMER-M", "title": "Summer dress, M",
+             "category": "apparel", "quantity": 1, "unit_price": {"amount": "39.00", "currency": "USD"}}
+        ],
+    }  # fmt: skip
+    invoke(stack.routes, "POST", "/v1/orders", key, json.dumps(order))
+    first, last = new_numbers()
+    start = now - timedelta(days=9)
+    body = {
+        "tracking_number": first,
+        "carrier": "YunExpress",
+        "lines": [{"line_id": f"{order_id}-1", "quantity": 1}],
+    }
+    _, _, answer = invoke(
+        stack.routes, "POST", f"/v1/orders/{order_id}/fulfillments",
+        {**key, "Idempotency-Key": f"{order_id}-ship"}, json.dumps(body),
+    )  # fmt: skip
+    sent = urlsplit(json.loads(answer)["tracking_link"])  # absolute where a base URL is configured
+    link = f"{sent.path}?{sent.query}"
+    for name in ("17track_outbound_in_transit", "17track_outbound_handover", "17track_outbound_delivered"):
+        raw = outbound_sample(name, first, last, start)
+        signed = {
+            "Content-Type": "application/json",
+            **signed_headers("17track", raw, WEBHOOK_SECRETS["17track"][1]),
+        }
+        invoke(stack.routes, "POST", "/webhooks/carriers/17track", signed, raw.decode())
+    return str(order["order_number"]), f"{order_id}@example.com", link
 
 
 def table(rows: list[list[str]]) -> str:

@@ -44,7 +44,8 @@ def _usage(base: str) -> str:
     key = f"x-api-key: {DEMO_API_KEY}"
     return f"""
 Boomerang storefront API: {base}   (OpenAPI: {base}/v1/openapi.json; for people: {base}/docs)
-Customer pages: {base}/{DEMO_SHOP}/returns (the returns portal), {base}/{DEMO_SHOP}/policy (the policy page);
+Customer pages: {base}/{DEMO_SHOP}/returns (the returns portal), {base}/{DEMO_SHOP}/track (the tracking page:
+`make demo`'s delivered email links to it), {base}/{DEMO_SHOP}/policy (the policy page);
 a second shop with its own branding: {base}/northwind/returns (order NW-7001, kenji@example.com)
 Staff console: {base}/admin (sign in as support, warehouse, finance or admin, password {PASSWORD})
 Demo shop '{DEMO_SHOP}', storefront API key: {DEMO_API_KEY}
@@ -134,6 +135,7 @@ def main() -> None:
             _fail(f"port {assets_port} (the pages' assets) is taken; run `make local ASSETS_PORT=...`.")
         raise
     stack.assets = (assets.base_url, assets.version)
+    stack.pages_base_url = f"http://{host}:{port}"
     found_at = discovery.discovery_path()
     try:
         stack.start()

@@ -124,7 +124,8 @@ class DuckDbEngine:
                 glob = _quoted(str(self.lake.events_dir / "shop=*" / "dt=*" / "*.parquet"))
                 con.execute(
                     f"CREATE VIEW {TABLE} AS SELECT * FROM read_parquet('{glob}', hive_partitioning=true, "
-                    "hive_types={'shop': 'VARCHAR', 'dt': 'VARCHAR'})"
+                    # union_by_name: files written before a column was added read it as NULL.
+                    "union_by_name=true, hive_types={'shop': 'VARCHAR', 'dt': 'VARCHAR'})"
                 )
             else:  # no events yet: the same columns, no rows
                 con.execute(f"CREATE TABLE {TABLE} ({SCHEMA_SQL})")

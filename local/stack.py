@@ -21,6 +21,7 @@ from typing import Any
 
 import boto3
 
+from boomerang.auth.tracking_links import PAGE_PATH as TRACKING_PAGE_PATH
 from local.buckets import create_buckets
 from local.carrier_signing import use_local_webhook_secrets
 from local.cognito import LocalStaff
@@ -67,6 +68,9 @@ class LocalStack:
     # Where the customer pages' assets are served here (local/assets.py): what the functions get
     # instead of the CloudFront distribution's URL, and the assets' version now.
     assets: tuple[str, str] | None = None
+    # Where this stack's pages are served (http://127.0.0.1:3000): the shipping emails' tracking links
+    # point there instead of the API Gateway URL the template names. None: links stay relative.
+    pages_base_url: str | None = None
     payments: PaymentFakes | None = None  # the payment providers' local fakes
     # EasyPost's API, as its recorded replies (local/easypost.py): live shops buy labels here.
     easypost: FakeEasyPost | None = None
@@ -235,7 +239,11 @@ class LocalStack:
         return any(f"'{lid}'" in str(spec.environment) for lid in ids)
 
     def _environment(self, template: dict[str, Any], spec: FunctionSpec) -> dict[str, str]:
-        env = {k: str(resolve(template, v, self.physical)) for k, v in spec.environment.items()}
+        env = {
+            k: str(resolve(template, v, self.physical))
+            for k, v in spec.environment.items()
+            if k != "TRACKING_LINK_TEMPLATE"  # the API's URL in AWS; this stack's own, below
+        }
         if "STAFF_USER_POOL_ID" in env:
             # The staff console signs in with a form on the local pool (no hosted UI here), and reads
             # the pool's keys from moto's Cognito. Only `make local` sets LOCAL_STAFF_SIGN_IN.
@@ -250,6 +258,8 @@ class LocalStack:
                 env.get("ASSETS_VERSION", "0"),
             )
             env.update(ASSETS_BASE_URL=url, ASSETS_VERSION=version)
+        if "TRACKING_LINK_TEMPLATE" in spec.environment:
+            env["TRACKING_LINK_TEMPLATE"] = (self.pages_base_url or "") + TRACKING_PAGE_PATH
         return env
 
     def _import(self, template: dict[str, Any], spec: FunctionSpec) -> None:

@@ -1,6 +1,6 @@
-"""The customer's pages: the returns portal (/{shop}/returns...) and the policy page (/{shop}/policy),
-and the staff console (/admin...), HTML rendered here from the library's services (never the API
-over HTTP).
+"""The customer's pages: the returns portal (/{shop}/returns...), the tracking page (/{shop}/track)
+and the policy page (/{shop}/policy), and the staff console (/admin...), HTML rendered here from the
+library's services (never the API over HTTP).
 
 Wiring only: the configuration, what the pages use (built once, at cold start), the routes of
 boomerang.web, an HTML error page, and the Lambda entry point.
@@ -32,7 +32,7 @@ from boomerang.services.sessions import SessionGuard
 from boomerang.store.records import Repository
 from boomerang.store.sessions import SessionStore
 from boomerang.store.shops import ShopStore
-from boomerang.web import policy_routes, portal_routes
+from boomerang.web import policy_routes, portal_routes, tracking_routes
 from boomerang.web.console import admin_routes, return_routes, session_routes, ticket_routes, warehouse_routes
 from boomerang.web.console.services import ConsoleServices
 from boomerang.web.deps import deps as web_deps
@@ -81,6 +81,29 @@ def evidence_service() -> Any:
     return _evidence
 
 
+def link_key() -> bytes:
+    return _signing_key()
+
+
+_shipments: Any = None
+
+
+def shipments() -> Any:
+    # Made on the first tracking page: the parcels' code stays out of the portal's cold start.
+    global _shipments
+    if _shipments is None:
+        from boomerang.services.shipments.progress import ShipmentProgress
+        from boomerang.store.parcels import ParcelStore
+        from boomerang.store.providers import ProviderSettingsStore
+
+        _shipments = ShipmentProgress(
+            repo,
+            ParcelStore(config.table_name, repo.ddb),
+            ProviderSettingsStore(config.table_name, repo.ddb).get,
+        )
+    return _shipments
+
+
 # The staff console: its sign-in (the staff user pool) and, built on first use, the staff services.
 console = ConsoleServices(ConsoleConfig.from_env(), repo, lambda: clock(), _signing_key)
 
@@ -92,6 +115,7 @@ for console_routes in (session_routes, return_routes, warehouse_routes, ticket_r
     app.include_router(console_routes.router)
 app.include_router(policy_routes.router)
 app.include_router(portal_routes.router)
+app.include_router(tracking_routes.router)
 
 
 @app.exception_handler(DomainError)

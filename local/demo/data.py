@@ -254,6 +254,7 @@ def go_live(repo: Repository, shop: str, secrets: object | None = None) -> None:
 
     import boto3
 
+    store = ProviderSettingsStore(repo.table, repo.ddb)
     # US hubs rate with every account of the key (USPS, UPS); the Polish hub with the shop's GLS
     # account and the origin hub with its DHL account (local/easypost.py knows both).
     settings = ProviderSettings(
@@ -265,8 +266,9 @@ def go_live(repo: Repository, shop: str, secrets: object | None = None) -> None:
         },
         customs=CustomsDefaults(hs_code="650500", origin_country="US", description="Apparel"),
         legal_name="Boomerang Demo Store Inc.",
+        tracking=store.get(shop).tracking,  # its outbound parcels' provider and origin stay (seed_outbound)
     )
-    ProviderSettingsStore(repo.table, repo.ddb).put(shop, settings)
+    store.put(shop, settings)
     client: Any = secrets or boto3.client("secretsmanager")
     name = f"boomerang/{shop}/easypost"
     value = json.dumps({"api_key": LIVE_EASYPOST_KEY})

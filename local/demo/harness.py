@@ -78,6 +78,17 @@ class Api:
         except ValueError as exc:
             raise HttpError(method, path, status, f"(not JSON) {text}") from exc
 
+    def page(self, path: str) -> tuple[int, str]:
+        """A customer page (HTML), as a browser without JavaScript gets it: (status, text)."""
+        request = urllib.request.Request(self.base + path, headers={"Accept": "text/html"})
+        try:
+            with self._opener.open(request, timeout=HTTP_TIMEOUT) as answer:
+                return answer.status, answer.read().decode("utf-8", errors="replace")
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode("utf-8", errors="replace")
+        except (urllib.error.URLError, OSError) as exc:
+            raise JourneyFailed(f"GET {path}: no answer from {self.base} ({exc})") from exc
+
     def staff(self, username: str) -> dict[str, str]:
         """The Authorization header of a signed-in staff member (users are named as their group)."""
         with self._lock:

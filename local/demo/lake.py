@@ -1,6 +1,7 @@
-"""A year of activity for the local lake: orders, returns through their journeys, refunds, labels
-and tickets for three shops, written as the lake's rows (boomerang.analytics.lake) in its Parquet
-layout. `make demo` fills .boomerang/lake with it; the reports' year test and `make bench` use it.
+"""A year of activity for the local lake: orders, returns through their journeys, refunds, labels,
+tickets, and the demo shop's outbound parcels from Shenzhen, for three shops, written as the lake's
+rows (boomerang.analytics.lake) in its Parquet layout. `make demo` fills .boomerang/lake with it;
+the reports' year test and `make bench` use it.
 
 The spread is the market's: electronics come back at about 18% of units and apparel at 9%; sizes
 dominate apparel's reasons and defects electronics'; most returns are decided by the policy at
@@ -104,6 +105,23 @@ PRIORITY = {"damaged_item": "high", "wrong_item": "high", "other": "low"}
 SKUS_PER_CATEGORY = 40
 
 
+# The demo shop ships from Shenzhen (issue 21): its outbound parcels, by carrier, with a median
+# door-to-door time in days and how widely it spreads (a lognormal's sigma).
+OUTBOUND_CARRIERS = {
+    "yunexpress": (0.35, 9.5, 0.25),
+    "yanwen": (0.2, 13.0, 0.3),
+    "4px": (0.2, 10.5, 0.25),
+    "cainiao": (0.15, 12.0, 0.3),
+    "chinapost": (0.1, 17.0, 0.35),
+}
+OUTBOUND_EXCEPTIONS = {
+    "customs_hold": 0.5,
+    "failed_delivery": 0.25,
+    "address": 0.1,
+    "returned_to_sender": 0.15,
+}
+
+
 def _pick(rng: random.Random, weights: dict[str, float]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
@@ -111,6 +129,8 @@ def _pick(rng: random.Random, weights: dict[str, float]) -> str:
 class YearOfActivity:
     def __init__(self, returns: int = 100_000, seed: int = 18) -> None:
         self.rng = random.Random(seed)
+        # Parcels draw from their own generator: the returns' rows stay what this seed always wrote.
+        self.parcels_rng = random.Random(seed * 7919 + 1)
         self.target_returns = returns
         self.customers = max(1000, returns // 2)
 
@@ -143,6 +163,8 @@ class YearOfActivity:
                 amount=sum(q * p for *_, q, p in lines),
                 lines=[_line(lid, sku, c.name, None, q, p) for lid, c, sku, q, p in lines],
             )
+            if shop == "demo":
+                yield from self._parcel(shop, order_id, country, placed)
             returned = [(lid, c, sku, q, p) for lid, c, sku, q, p in lines if rng.random() < c.return_rate]
             if returned:
                 requested = placed + timedelta(days=rng.uniform(4, 28))
@@ -226,6 +248,36 @@ class YearOfActivity:
         if rng.random() < 0.15:
             yield from self._ticket(shop, country, at - timedelta(days=rng.uniform(0, 5)), rma)
 
+    def _parcel(self, shop: str, order_id: str, country: str, placed: datetime) -> Iterator[dict[str, Any]]:
+        """The order's parcel from Shenzhen: shipped, perhaps late or in trouble, delivered."""
+        rng = self.parcels_rng
+        weights = [w for w, _, _ in OUTBOUND_CARRIERS.values()]
+        carrier = rng.choices(list(OUTBOUND_CARRIERS), weights=weights)[0]
+        _, median_days, sigma = OUTBOUND_CARRIERS[carrier]
+        lane = {
+            "order_id": order_id,
+            "carrier": carrier,
+            "origin_country": "CN",
+            "destination_country": country,
+        }
+        shipped = placed + timedelta(hours=rng.uniform(6, 60))
+        yield self._row("shipment.created", shop, shipped, rng, **lane, status="pre_transit")
+        hours = rng.lognormvariate(0, sigma) * median_days * 24
+        if hours > median_days * 24 * 1.5:  # past about the lane's p90: told once, mid-way
+            reason = "past_p90" if rng.random() < 0.7 else "no_news"
+            yield self._row("shipment.delayed", shop, shipped + timedelta(hours=hours * 0.8), rng, **lane,
+                            status="in_transit", reason=reason)  # fmt: skip
+        if rng.random() < 0.02:
+            kind = _pick(rng, OUTBOUND_EXCEPTIONS)
+            yield self._row("shipment.exception", shop, shipped + timedelta(hours=hours * 0.7), rng, **lane,
+                            status="exception", reason=kind)  # fmt: skip
+            if kind == "returned_to_sender":
+                return
+        yield self._row(
+            "shipment.delivered", shop, shipped + timedelta(hours=hours), rng, **lane, status="delivered",
+            transit_hours=round(hours, 2),
+        )  # fmt: skip
+
     def _ticket(self, shop: str, country: str, at: datetime, rma: str) -> Iterator[dict[str, Any]]:
         rng = self.rng
         ticket_id = "TK-" + uuid.UUID(int=rng.getrandbits(128)).hex[:12].upper()
@@ -249,11 +301,12 @@ class YearOfActivity:
             actor="staff",
         )
 
-    def _row(self, kind: str, shop: str, at: datetime, **columns: Any) -> dict[str, Any]:
+    def _row(
+        self, kind: str, shop: str, at: datetime, rng: random.Random | None = None, **columns: Any
+    ) -> dict[str, Any]:
         row = empty_row()
-        row.update(
-            event_id=uuid.UUID(int=self.rng.getrandbits(128)).hex, type=kind, occurred_at=at, **columns
-        )
+        ids = rng or self.rng
+        row.update(event_id=uuid.UUID(int=ids.getrandbits(128)).hex, type=kind, occurred_at=at, **columns)
         row.update(partition_of(shop, at))
         return row
 
@@ -273,6 +326,12 @@ def _line(
     }
 
 
+def has_parcels(lake: LocalLake) -> bool:
+    """Whether the lake was written with the outbound parcels (a lake from before has none)."""
+    _, rows = lake.engine().run("SELECT COUNT(*) FROM events WHERE type = 'shipment.delivered'", [])
+    return bool(rows[0][0])
+
+
 def fill(lake: LocalLake, returns: int = 100_000, seed: int = 18) -> int:
     """Write a year of activity (about `returns` returns across the three shops); the rows written."""
     year = YearOfActivity(returns, seed)
@@ -290,6 +349,9 @@ def main() -> None:
     lake = LocalLake(args.dir)
     if lake.files():
         print(f"the lake at {lake.root} has events already; leaving it as it is")
+        if not has_parcels(lake):
+            print(f"(written before the outbound parcels: remove {lake.root} and run this again to fill "
+                  "shipping_performance)")  # fmt: skip
         return
     written = fill(lake, args.returns)
     print(f"wrote {written} events for {len(SHOPS)} shops into {lake.events_dir}")

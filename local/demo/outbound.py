@@ -10,6 +10,7 @@ signed as 17TRACK signs its pushes (local/outbound_samples.py, local/carrier_sig
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -150,9 +151,21 @@ def shopify_yunexpress_to_usps(j: Journey) -> None:
         line["eligible"] is True
         and str(line.get("deadline", ""))[:10] == f"{delivered + timedelta(days=30):%Y-%m-%d}",
     )
-    mails = [m["subject"] for m in j.api.call("POST", "/local/mails", {"to": email})["mails"]]
+    sent = j.api.call("POST", "/local/mails", {"to": email})["mails"]
+    mails = [m["subject"] for m in sent]
     j.say(f"emails to the customer: {mails}")
     j.check("told once that it was delivered", sum("has been delivered" in s for s in mails) == 1)
+    # The delivered email links to the tracking page: the parcel, delivered, and "Start a return".
+    delivered_mail = next(m for m in sent if "has been delivered" in m["subject"])
+    link = re.search(r"(/[\w-]+/track\?link=t1\.[\w.-]+)", str(delivered_mail.get("body", "")))
+    j.check("the delivered email links to the tracking page", link is not None)
+    assert link is not None
+    status, page = j.api.page(link.group(1))
+    j.say(f"tracking page {link.group(1)[:40]}...: {status}")
+    j.check(
+        "the tracking page shows the delivery and offers a return",
+        status == 200 and "Delivered on " in page and 'id="start-return"' in page and last in page,
+    )
 
 
 def delayed_parcel_told_once(j: Journey) -> None:

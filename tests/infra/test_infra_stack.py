@@ -212,6 +212,7 @@ def test_function_environment(
         "EVIDENCE_QUARANTINE_BUCKET",
         "CORS_ALLOW_ORIGINS",
         "SHOP_SECRETS_PREFIX",  # tracking providers' keys, for fulfilments (issue 21)
+        "TRACKING_LINK_TEMPLATE",  # the fulfilment's tracking_link: the tracking page on this API
     }
     assert env["CORS_ALLOW_ORIGINS"] == "*"  # the default; -c cors_origins=... narrows it
     state_machine_id, _ = synthesized.one("AWS::StepFunctions::StateMachine")

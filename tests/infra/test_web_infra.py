@@ -5,6 +5,7 @@ main stack, and the local stack reading the routes from it."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -126,3 +127,54 @@ def test_the_console_routes_hang_under_the_staff_apis_admin_resource(
     ]
     for method in _of_type(nested, "AWS::ApiGateway::Method").values():
         assert method["Properties"]["AuthorizationType"] == "NONE"
+
+
+def _tracking_template(function: dict[str, Any]) -> str:
+    value = function["Properties"]["Environment"]["Variables"]["TRACKING_LINK_TEMPLATE"]
+    return json.dumps(value)
+
+
+def test_the_shipping_emails_link_to_the_tracking_page_on_the_deployed_api(
+    synthesized: Synthesized,
+) -> None:
+    (api_id,) = synthesized.of_type("AWS::ApiGateway::RestApi")
+    senders = {
+        r["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]: r
+        for r in synthesized.of_type("AWS::Lambda::Function").values()
+        if "TRACKING_LINK_TEMPLATE" in ((r["Properties"].get("Environment") or {}).get("Variables") or {})
+    }
+    # The fulfilment's answer (storefront) and the delivered/exception mails (carrier webhooks).
+    assert {"storefront_api", "webhooks_carriers"} <= set(senders)
+    for function in senders.values():
+        template = _tracking_template(function)
+        # The API's own id and the stage's name: no reference to the stage, so no dependency cycle.
+        assert f'"Ref": "{api_id}"' in template and ".execute-api." in template
+        assert "/prod/{shop}/track?link={link}" in template
+        assert "Stage" not in template and "Deployment" not in template
+    outputs = synthesized.template.to_json()["Outputs"]
+    assert "/track" in json.dumps(outputs["TrackingPageUrl"]["Value"])
+
+
+def test_the_delay_watch_links_to_the_tracking_page_too(synthesized: Synthesized) -> None:
+    from aws_cdk import NestedStack
+    from aws_cdk.assertions import Template
+
+    (stack,) = [
+        c
+        for c in synthesized.stack.node.find_all()
+        if isinstance(c, NestedStack) and c.node.path.startswith("Boomerang/ShipmentWatch/")
+    ]
+    nested = Template.from_stack(stack).to_json()
+    (function,) = [
+        r
+        for r in _of_type(nested, "AWS::Lambda::Function").values()
+        if (r.get("Metadata") or {}).get("boomerang:code")
+    ]
+    template = _tracking_template(function)
+    assert "/prod/{shop}/track?link={link}" in template and ".execute-api." in template
+    # In the nested stack, the API's id arrives as a parameter from the main stack.
+    (parameter,) = [r for r in re.findall(r'"Ref": "([^"]+)"', template) if "::" not in r]
+    assert parameter in (nested.get("Parameters") or {})
+    resource = synthesized.resources[str(synthesized.stack.get_logical_id(stack.nested_stack_resource))]
+    (api_id,) = synthesized.of_type("AWS::ApiGateway::RestApi")
+    assert resource["Properties"]["Parameters"][parameter] == {"Ref": api_id}

@@ -154,7 +154,7 @@ def test_a_fulfilment_makes_a_parcel_registered_with_17track(api: Api, registry:
     status, parcel = fulfil(api, order, first, key)
     assert status == 201, parcel
     assert (parcel["status"], parcel["registered"], parcel["provider"]) == ("pre_transit", True, "17track")
-    assert parcel["tracking_link"].startswith(f"/v1/orders/{order['order_id']}/tracking?link=t1.")
+    assert parcel["tracking_link"].startswith(f"/{SHOP}/track?link=t1.")  # the tracking page
     url, headers, sent = registry.sent[-1]
     assert url == "https://api.17track.net/track/v2.2/register"
     assert headers["17token"] == "17track-test-key-0001"
@@ -367,7 +367,7 @@ def test_delivered_and_exception_told_once_in_the_customers_language(
     assert [m.template for m in told] == ["shipment.exception"]
     assert told[0].language == "es" and "retenido en aduana" in told[0].body
     assert told[0].subject.startswith(f"Un problema con la entrega del pedido {order['order_number']}")
-    assert "tracking?link=t1." in told[0].body  # the signed link to the tracking view
+    assert f"/{SHOP}/track?link=t1." in told[0].body  # the signed link to the tracking page
     # Released, handed over, delivered: one delivered message, the exception not told again.
     for name in ("17track_outbound_handover", "17track_outbound_delivered", "17track_outbound_delivered"):
         push(carriers, "17track", outbound_sample(name, first, last, start + timedelta(hours=12)))

@@ -11,12 +11,14 @@ from typing import Any
 
 import pytest
 
+from boomerang.analytics.lake import lake_row
 from boomerang.analytics.reports import REPORTS
 from boomerang.auth.staff import STAFF_GROUPS
 from local.apigw_events import LambdaContext, rest_event
 from local.lake import LocalLake
 from tests.conftest import StaffApi, staff_claims
 from tests.unit.test_analytics_reports import SHOP, journeys, returns_and_orders, tickets
+from tests.unit.test_shipping_performance import events as shipment_events
 
 MARCH = {"shop": [SHOP], "from": ["2026-03-01"], "to": ["2026-03-31"]}
 
@@ -24,7 +26,7 @@ MARCH = {"shop": [SHOP], "from": ["2026-03-01"], "to": ["2026-03-31"]}
 @pytest.fixture
 def lake(admin: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LocalLake:
     lake = LocalLake(tmp_path)
-    lake.append([*returns_and_orders(), *journeys(), *tickets()])
+    lake.append([*returns_and_orders(), *journeys(), *tickets(), *(lake_row(e) for e in shipment_events())])
     monkeypatch.setattr(admin, "reports", lake.engine())
     return lake
 

@@ -10,6 +10,7 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_apigateway as apigw
 from constructs import Construct
 
+from boomerang.auth.tracking_links import PAGE_PATH as TRACKING_PAGE_PATH
 from infra.cdk.constructs.admin_api import AdminApi
 from infra.cdk.constructs.analytics_lake import AnalyticsLake
 from infra.cdk.constructs.api_docs import ApiDocs
@@ -37,7 +38,7 @@ from infra.cdk.constructs.shop_secrets import (
     grant_shop_secrets,
 )
 from infra.cdk.constructs.shopify_webhooks import ShopifyWebhooks
-from infra.cdk.constructs.storefront_api import StorefrontApi
+from infra.cdk.constructs.storefront_api import STAGE_NAME, StorefrontApi
 from infra.cdk.constructs.stripe_webhooks import StripeWebhooks
 from infra.cdk.constructs.tickets_api import TicketsApi
 from infra.cdk.constructs.web_pages import WebPages
@@ -147,6 +148,17 @@ class BoomerangStack(Stack):
         # Outbound parcels (issue 21): fulfilments are registered with the shop's tracking provider;
         # carrier pushes sign the customer's tracking link with the session key.
         grant_shop_secrets(storefront.function, TRACKING_PROVIDERS)
+        # The shipping emails link to the tracking page, /{shop}/track?link=...: on the custom domain,
+        # else on the stage's own URL, made from the API's id and the stage's name (naming the stage
+        # itself would make a function its API routes to depend on the API's deployment: a cycle).
+        pages_url = (
+            f"https://{domain.domain_name}"
+            if domain
+            else f"https://{storefront.api.rest_api_id}.execute-api.{self.region}.{self.url_suffix}/{STAGE_NAME}"
+        )
+        tracking_links = pages_url + TRACKING_PAGE_PATH
+        storefront.function.add_environment("TRACKING_LINK_TEMPLATE", tracking_links)
+        carrier_webhooks.function.add_environment("TRACKING_LINK_TEMPLATE", tracking_links)
         carrier_webhooks.function.add_environment("SESSION_SECRET_NAME", session_key.secret.secret_name)
         session_key.grant_read_value(carrier_webhooks.function)
         # Events out: the outbox to EventBridge, and from there to subscribers' webhooks.
@@ -183,6 +195,7 @@ class BoomerangStack(Stack):
             self, "ShipmentWatch", code_dir=REPO_ROOT / "functions" / "shipment_watch", layer=layers,
             tables=tables, session_key=session_key,
         )  # fmt: skip
+        shipment_watch.function.add_environment("TRACKING_LINK_TEMPLATE", tracking_links)
         if customer_email is not None:  # delivered, exception and delay messages to customers
             customer_email.grant_send(carrier_webhooks.function)
             customer_email.grant_send(shipment_watch.function)
@@ -271,6 +284,12 @@ class BoomerangStack(Stack):
         stripe.grant_refunds(web.function)
         grant_shop_secrets(web.function, PAYMENT_PROVIDERS)
         CfnOutput(self, "PortalUrl", value=f"{api_url}{{shop}}/returns", description="The returns portal")
+        CfnOutput(
+            self,
+            "TrackingPageUrl",
+            value=f"{api_url}{{shop}}/track",
+            description="The customer's tracking page (the shipping emails link to it, signed)",
+        )
         CfnOutput(self, "WebAssetsUrl", value=web.assets_url, description="The pages' CSS and scripts")
         CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
         CfnOutput(self, "TableName", value=tables.table.table_name, description="The single table")

@@ -7,6 +7,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from boomerang.auth.tracking_links import PAGE_PATH as TRACKING_PAGE_PATH
 from boomerang.domain.providers import DEFAULT_SECRETS_PREFIX
 
 
@@ -67,7 +68,7 @@ class StorefrontConfig(FromEnv):
     # Each shop's tracking provider keys (boomerang/<shop>/17track | aftership), for fulfilments.
     shop_secrets_prefix: str = "boomerang/"
     # A customer's tracking link: {shop}, {order_id} and {link} (the signed token) filled in.
-    tracking_link_template: str = "/v1/orders/{order_id}/tracking?link={link}"
+    tracking_link_template: str = TRACKING_PAGE_PATH  # relative: no base URL configured
 
 
 class WebConfig(FromEnv):
@@ -155,7 +156,7 @@ class CarrierWebhooksConfig(FromEnv):
     template_cache_seconds: int = Field(default=300, ge=0)
     # The customer's tracking link ({shop}, {order_id}, {link}), and the key that signs it (the
     # session secret's name).
-    tracking_link_template: str = "/v1/orders/{order_id}/tracking?link={link}"
+    tracking_link_template: str = TRACKING_PAGE_PATH  # relative: no base URL configured
     session_secret_name: str = ""
 
     @model_validator(mode="after")
@@ -174,7 +175,7 @@ class ShipmentWatchConfig(FromEnv):
     notify_sender: str = ""
     ses_configuration_set: str = ""
     template_cache_seconds: int = Field(default=300, ge=0)
-    tracking_link_template: str = "/v1/orders/{order_id}/tracking?link={link}"
+    tracking_link_template: str = TRACKING_PAGE_PATH  # relative: no base URL configured
     session_secret_name: str = ""
 
     @model_validator(mode="after")

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from boomerang.domain.models import Effect, Order, Return
+from boomerang.domain.shipments import carrier_key
 from boomerang.services.customers import customer_ref
 
 # Partition columns, last in the Glue table, as directories in S3 and on disk: shop=<id>/dt=<yyyy-mm-dd>.
@@ -56,6 +57,11 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("language", "string"),
     ("priority", "string"),
     ("lines", f"array<{LINE_TYPE}>"),
+    # Outbound parcels (shipment.*): their lane's countries and, once delivered, the time it took.
+    # `carrier` is the lane's carrier key ("yunexpress"), `reason` a delay's or an exception's code.
+    ("origin_country", "string"),
+    ("destination_country", "string"),
+    ("transit_hours", "double"),
 )
 COLUMN_NAMES = tuple(name for name, _ in COLUMNS)
 
@@ -114,6 +120,8 @@ def lake_row(
         _return_columns(row, kind, data, ret, order)
     elif kind == "order.imported" and order is not None:
         _order_columns(row, order)
+    elif kind.startswith("shipment."):
+        _shipment_columns(row, kind, data)
     elif kind.startswith("ticket."):
         row.update(
             category=_code(data.get("category")),
@@ -183,6 +191,30 @@ def _return_columns(
             reason=_code(data.get("failure_reason")) or _code(data.get("reason")) or "unknown",
             method=_code(data.get("method")),
         )
+
+
+def _shipment_columns(row: dict[str, Any], kind: str, data: dict[str, Any]) -> None:
+    # An exception names the carrier that reported it (the last mile's after a hand-over); the
+    # lane is the first leg's.
+    carrier = data.get("first_leg_carrier") or data.get("carrier")
+    row.update(
+        carrier=_code(carrier_key(carrier)) if isinstance(carrier, str) else None,
+        origin_country=_country(data.get("origin_country")),
+        destination_country=_country(data.get("destination_country")),
+    )
+    if kind == "shipment.delivered":
+        hours = data.get("transit_hours")
+        valid = isinstance(hours, int | float) and not isinstance(hours, bool) and 0 <= hours < 24 * 366
+        row["transit_hours"] = float(hours) if valid and hours is not None else None
+    elif kind == "shipment.delayed":
+        row["reason"] = _code(data.get("reason"))
+    elif kind == "shipment.exception":
+        row["reason"] = _code(data.get("exception"))
+
+
+def _country(value: Any) -> str | None:
+    is_code = isinstance(value, str) and len(value) == 2 and value.isalpha() and value.isupper()
+    return value if is_code else None
 
 
 def _default_method(kind: str) -> str:

@@ -29,6 +29,7 @@ REPORTS: tuple[str, ...] = (
     "exchanges",
     "frequent_returners",
     "tickets",
+    "shipping_performance",
 )
 # Bounds a query's scan (and Athena's bill): a report covers at most a year and a few days.
 MAX_RANGE_DAYS = 370

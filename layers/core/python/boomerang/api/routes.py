@@ -121,6 +121,8 @@ WEB_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/{shop}/returns/{rma}"),
     ("GET", "/{shop}/returns/{rma}/label"),
     ("POST", "/{shop}/returns/{rma}/evidence"),
+    ("GET", "/{shop}/track"),
+    ("POST", "/{shop}/track"),
     *CONSOLE_ROUTES,
 )
 

@@ -18,7 +18,7 @@ from boomerang.api.shipment_schemas import (
 from boomerang.carriers.news import TrackingStatus
 from boomerang.domain.models import Order
 from boomerang.domain.shipment_texts import eta_sentence, exception_label, language_of, status_label
-from boomerang.services.shipments.service import Tracked
+from boomerang.services.shipments.progress import Tracked
 
 
 def _accept_language(headers: Mapping[str, str] | None) -> list[str]:

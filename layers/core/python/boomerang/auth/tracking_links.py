@@ -17,6 +17,9 @@ from datetime import UTC, datetime, timedelta
 from boomerang.domain.errors import Unauthorized
 
 _PREFIX = "t1"
+# Where a link opens the tracking page (boomerang/web/tracking_routes.py), below the pages' base URL:
+# the emails' template (TRACKING_LINK_TEMPLATE, set by the CDK) is that URL followed by this path.
+PAGE_PATH = "/{shop}/track?link={link}"
 # A parcel takes weeks; the customer may look again after delivery, for the return window.
 LINK_DAYS = 120
 

@@ -258,6 +258,12 @@ class ShipmentData(EventData):
 
     parcel_id: str = Field(description="The parcel's id (one tracking number of one order)")
     order_id: str = Field(description="The storefront's order id")
+    # The lane (carrier, origin, destination) its transit times are measured by: countries, never
+    # an address. Absent where the shop's origin or the order's country is unknown.
+    origin_country: str | None = Field(default=None, description="Where it left from (ISO 3166-1 alpha-2)")
+    destination_country: str | None = Field(
+        default=None, description="The country it goes to (ISO 3166-1 alpha-2)"
+    )
 
 
 class ShipmentCreated(ShipmentData):
@@ -276,6 +282,12 @@ class ShipmentHandedOver(ShipmentData):
 class ShipmentDelivered(ShipmentData):
     delivered_at: str = Field(
         description="The carrier's delivery time, ISO 8601; the return window counts from it"
+    )
+    carrier: str | None = Field(default=None, description="The first leg's carrier")
+    last_mile_carrier: str | None = None
+    shipped_at: str | None = Field(default=None, description="When it left, ISO 8601")
+    transit_hours: float | None = Field(
+        default=None, ge=0, description="Shipped to delivered, in hours: a sample of its lane's times"
     )
 
 
@@ -297,6 +309,9 @@ class ShipmentException(ShipmentData):
     )
     exception: Literal["returned_to_sender", "customs_hold", "failed_delivery", "address", "other"]
     status: str
+    first_leg_carrier: str | None = Field(
+        default=None, description="The carrier from the warehouse: the parcel's lane's"
+    )
 
 
 # type -> {version: data model}

@@ -118,7 +118,8 @@ class ReturnsService:
             raise Forbidden("The API key belongs to another shop.", code="wrong_shop")
         return self.repo.upsert_order(order)
 
-    def open_session(self, shop: str, order_number: str, email: str, now: datetime) -> Session:
+    def match_order(self, shop: str, order_number: str, email: str) -> Order:
+        """The shop's order with this number, if it was placed with this email (any case)."""
         order = self.repo.find_order_by_number(shop, order_number)
         # A wrong number and a wrong email answer alike, so neither can be probed.
         same_email = order is not None and hmac.compare_digest(
@@ -126,6 +127,10 @@ class ReturnsService:
         )
         if order is None or not same_email:
             raise NotFound("No order matches that order number and email.", code="order_not_found")
+        return order
+
+    def open_session(self, shop: str, order_number: str, email: str, now: datetime) -> Session:
+        order = self.match_order(shop, order_number, email)
         expires = now + self.session_ttl
         claims = customer_tokens.CustomerClaims(
             shop=shop,

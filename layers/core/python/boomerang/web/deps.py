@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from boomerang.services.policies import PolicySource
     from boomerang.services.returns import ReturnsService
     from boomerang.services.sessions import SessionGuard
+    from boomerang.services.shipments.progress import ShipmentProgress
     from boomerang.store.records import Repository
     from boomerang.store.shops import ShopStore
     from boomerang.web.console.services import ConsoleServices
@@ -43,6 +44,10 @@ class WebDeps(Protocol):
     def clock(self) -> datetime: ...
 
     def evidence_service(self) -> EvidenceService: ...
+
+    def link_key(self) -> bytes: ...  # signs and checks the tracking page's links (the session key)
+
+    def shipments(self) -> ShipmentProgress: ...  # the tracking page's parcels
 
 
 deps: Installed[WebDeps] = Installed(WebDeps)

@@ -69,12 +69,14 @@ def get_portal(shop: str) -> Response[str]:
     if pages.query(router).get("another"):
         return pages.redirect(pages.base_path(router) + f"/{shop}/returns", [_forget(shop)])
     who = _customer(shop)
+    # The tracking page's "Start a return" names the order: its number is filled in.
+    known = {"order_number": pages.query(router).get("order_number", "").strip()[:64]}
     if who is None or who.order_id is None:
-        return _lookup(shop)
+        return _lookup(shop, values=known)
     try:
         order, lines, policy = d.service.eligibility(who, who.order_id, d.clock())
     except (NotFound, Unauthorized):
-        return _lookup(shop)
+        return _lookup(shop, values=known)
     return _order_page(shop, who, order, lines, policy)
 
 

@@ -34,13 +34,13 @@ from boomerang.domain.shipments import (
     Parcel,
     ParcelLine,
     TransitTimes,
-    delay,
     estimate,
     exception_kind,
     record,
 )
 from boomerang.notify.shipments import ShipmentNotifier, compose
 from boomerang.services.retry import retry_stale
+from boomerang.services.shipments.progress import ShipmentProgress, Tracked
 from boomerang.store.parcels import ParcelChange, ParcelStore, ParcelTaken
 from boomerang.store.records import Event, Repository
 
@@ -64,16 +64,6 @@ class Fulfilment:
 
 
 @dataclass(frozen=True)
-class Tracked:
-    parcel: Parcel
-    estimate: Estimate
-    delay: DelayReason | None
-
-
-DEFAULT_QUIET_DAYS = 5
-
-
-@dataclass(frozen=True)
 class ParcelOutcome:
     result: str  # moved, ignored, unknown_tracking
     parcel_id: str | None = None
@@ -88,8 +78,28 @@ def parcel_id_for(order_id: str, tracking_number: str) -> str:
     return f"pcl_{digest[:24]}"
 
 
-def _ids(parcel: Parcel) -> dict[str, str]:
-    return {"parcel_id": parcel.parcel_id, "order_id": parcel.order_id}
+def _ids(parcel: Parcel) -> dict[str, str | None]:
+    """What every shipment.* event names: the parcel, its order and its lane's countries (the
+    analytics lake measures lanes from them)."""
+    return {
+        "parcel_id": parcel.parcel_id,
+        "order_id": parcel.order_id,
+        "origin_country": parcel.origin_country,
+        "destination_country": parcel.destination_country,
+    }
+
+
+def _delivered(parcel: Parcel) -> dict[str, str | float | None]:
+    assert parcel.delivered_at is not None
+    hours = (parcel.delivered_at - parcel.shipped_at).total_seconds() / 3600
+    return {
+        **_ids(parcel),
+        "delivered_at": parcel.delivered_at.isoformat(),
+        "carrier": parcel.carrier,
+        "last_mile_carrier": parcel.last_mile_carrier,
+        "shipped_at": parcel.shipped_at.isoformat(),
+        "transit_hours": round(max(hours, 0.0), 2),
+    }
 
 
 class ShipmentService:
@@ -210,9 +220,7 @@ class ShipmentService:
             )
         if done.delivered and moved.delivered_at:
             delivered_lines = {line.line_id: moved.delivered_at for line in moved.lines}
-            events.append(
-                Event("shipment.delivered", {**_ids(moved), "delivered_at": moved.delivered_at.isoformat()})
-            )
+            events.append(Event("shipment.delivered", _delivered(moved)))
             notices.append(("delivered", "shipment.delivered", {}))
         if done.exception is not None and f"exception:{done.exception.value}" not in moved.notices:
             events.append(
@@ -224,6 +232,7 @@ class ShipmentService:
                         "tracking_number": moved.last_mile_tracking_number or moved.tracking_number,
                         "exception": done.exception.value,
                         "status": moved.status.value,
+                        "first_leg_carrier": moved.carrier,
                     },
                 )
             )
@@ -238,20 +247,7 @@ class ShipmentService:
 
     def progress_of(self, shop: str, order_id: str, now: datetime) -> tuple[Order, list[Tracked]]:
         """The order and each of its parcels with its estimate and whether it is late now."""
-        order = self.repo.get_order(shop, order_id)
-        settings = self.settings(shop)
-        quiet_days = settings.tracking.quiet_days if settings.tracking else DEFAULT_QUIET_DAYS
-        tracked = []
-        lanes: dict[tuple[str, str, str], TransitTimes] = {}
-        for parcel in self.parcels.of_order(shop, order_id):
-            lane = parcel.lane
-            times = None
-            if lane is not None:
-                times = lanes.get(lane) or self.parcels.transit_times(shop, lane)
-                lanes[lane] = times
-            late = delay(parcel, times, now, quiet_days)
-            tracked.append(Tracked(parcel, estimate(parcel, times), late))
-        return order, tracked
+        return ShipmentProgress(self.repo, self.parcels, self.settings).of_order(shop, order_id, now)
 
     # --- the delay watch -----------------------------------------------------------------------------
 
@@ -314,9 +310,12 @@ class ShipmentService:
 
 
 def _language(order: Order) -> str:
-    from boomerang.domain.shipment_texts import language_of
+    # The email's own language (notify/templates: no Japanese yet), so the status words filled into
+    # it match the text around them; the tracking page and the tickets speak every language of
+    # domain/shipment_texts.json.
+    from boomerang.notify.templates import language_for
 
-    return language_of(order.locale)
+    return language_for(order.locale)
 
 
 def _check_lines(order: Order, lines: list[tuple[str, int]]) -> None:

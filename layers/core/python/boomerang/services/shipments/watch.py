@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from boomerang.domain.shipments import TransitTimes, delay
-from boomerang.services.shipments.service import DEFAULT_QUIET_DAYS, ShipmentService
+from boomerang.services.shipments.progress import DEFAULT_QUIET_DAYS
+from boomerang.services.shipments.service import ShipmentService
 
 
 @dataclass

@@ -62,6 +62,16 @@
     shownStatus = live.dataset.status;
   }
   document.addEventListener("DOMContentLoaded", function () { scan(); focusErrors(); watchStatus(); });
+  // A form answered with a page that says what is wrong (404 not found, 422, 429): show it, as a
+  // browser without this script would. htmx leaves 4xx answers unswapped by default.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var d = event.detail;
+    var type = d && d.xhr ? d.xhr.getResponseHeader("Content-Type") || "" : "";
+    if (d && d.boosted && d.xhr.status >= 400 && d.xhr.status < 500 && type.indexOf("text/html") === 0) {
+      d.shouldSwap = true;
+      d.isError = false;
+    }
+  });
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail && event.detail.boosted) { shownStatus = null; }  // another page: nothing to compare
     watchStatus();
