@@ -19,6 +19,7 @@ from boomerang.domain.status import ReturnStatus as S
 from boomerang.services.workflow import Grading, ReturnWorkflow
 from boomerang.store.catalog import CatalogStore
 from boomerang.store.records import Repository
+from local.demo.data import in_test_mode
 from local.stepfunctions import LocalStepFunctions
 from tests.integration.test_return_journeys import finished, flow, machine, waiting  # the journeys' fixtures
 from tests.integration.test_storefront_api import _at
@@ -31,6 +32,7 @@ KEY = "bk_swapjourneys_journey_key"
 def shop(repo: Repository, machine: LocalStepFunctions) -> str:
     repo.put_shop(SHOP, SHOP)
     repo.put_api_key(hash_api_key(KEY), SHOP, "journeys")
+    in_test_mode(repo, SHOP)  # sandbox labels and refunds, explicitly (a live shop has no carrier)
     if repo.current_policy(SHOP) is None:
         changes = {
             "version": 2,
@@ -44,7 +46,9 @@ def shop(repo: Repository, machine: LocalStepFunctions) -> str:
     return SHOP
 
 
-def _product(api: Any, stock: dict[str, int], prices: dict[str, str], category: str = "apparel") -> str:
+def _product(
+    api: Any, stock: dict[str, int], prices: dict[str, str], category: str = "apparel", key: str = KEY
+) -> str:
     pid = f"tee{uuid.uuid4().hex[:8]}"
     body = {
         "product_id": pid,
@@ -62,7 +66,7 @@ def _product(api: Any, stock: dict[str, int], prices: dict[str, str], category: 
             for size, units in stock.items()
         ],
     }
-    assert api.call("POST", "/v1/products", body, api_key=KEY)[0] in (200, 201)
+    assert api.call("POST", "/v1/products", body, api_key=key)[0] in (200, 201)
     return pid
 
 
@@ -73,6 +77,7 @@ def _request(
     variant: str | None,
     resolution: str = "exchange",
     category: str = "apparel",
+    key: str = KEY,
 ) -> dict[str, Any]:
     oid = uuid.uuid4().hex[:12]
     order = {
@@ -83,13 +88,13 @@ def _request(
                    "unit_price": {"amount": price, "currency": "USD"}, "delivered_at": _at(5),
                    "product_id": pid, "variant_id": f"{pid}-S"}],
     }  # fmt: skip
-    assert api.call("POST", "/v1/orders", order, api_key=KEY)[0] == 201
+    assert api.call("POST", "/v1/orders", order, api_key=key)[0] == 201
     item: dict[str, Any] = {"line_id": "l1", "quantity": 1, "reason": "size_too_small"}
     if variant:
         item["exchange_variant_id"] = f"{pid}-{variant}"
     status, ret = api.call(
         "POST", "/v1/returns", {"order_id": oid, "items": [item], "resolution": resolution},
-        api_key=KEY, headers={"Idempotency-Key": uuid.uuid4().hex},
+        api_key=key, headers={"Idempotency-Key": uuid.uuid4().hex},
     )  # fmt: skip
     assert status == 201, ret
     return ret
@@ -99,8 +104,8 @@ def _told(repo: Repository, rma: str) -> list[str]:
     return [e["data"]["template"] for e in repo.outbox_events(rma) if e["type"] == "customer.notified"]
 
 
-def _stock(repo: Repository, pid: str, variant: str) -> tuple[int, int, int]:
-    product = CatalogStore(repo.table, repo.ddb).get(SHOP, pid)
+def _stock(repo: Repository, pid: str, variant: str, shop: str = SHOP) -> tuple[int, int, int]:
+    product = CatalogStore(repo.table, repo.ddb).get(shop, pid)
     assert product is not None
     v = product.variant(f"{pid}-{variant}")
     assert v is not None

@@ -37,7 +37,7 @@ from infra.cdk.constructs.shop_secrets import (
     grant_shop_secrets,
 )
 from infra.cdk.constructs.shopify_webhooks import ShopifyWebhooks
-from infra.cdk.constructs.storefront_api import StorefrontApi
+from infra.cdk.constructs.storefront_api import STAGE_NAME, StorefrontApi
 from infra.cdk.constructs.stripe_webhooks import StripeWebhooks
 from infra.cdk.constructs.tickets_api import TicketsApi
 from infra.cdk.constructs.web_pages import WebPages
@@ -256,6 +256,16 @@ class BoomerangStack(Stack):
             else storefront.api.url
         )
         CfnOutput(self, "ApiUrl", value=api_url, description="Storefront API base URL")
+        # Where a customer who paid a dearer replacement's difference comes back to (the portal's
+        # return page). Built from the API's id and the stage's name, not from the stage itself:
+        # the stage depends on the storefront, which starts the state machine of this function.
+        portal_base = (
+            f"https://{domain.domain_name}/"
+            if domain
+            else f"https://{storefront.api.rest_api_id}.execute-api.{self.region}.{self.url_suffix}/"
+            f"{STAGE_NAME}/"
+        )
+        workflow.functions["resolve"].add_environment("PORTAL_BASE_URL", portal_base)
         # The API reference for people: Swagger UI at /docs over the committed OpenAPI documents.
         ApiDocs(self, "ApiDocs", storefront=storefront, layer=layers)
         CfnOutput(self, "ApiDocsUrl", value=f"{api_url}docs", description="The API reference (Swagger UI)")

@@ -35,6 +35,9 @@ class WorkflowConfig(FromEnv):
     ses_configuration_set: str = ""
     idempotency_table_name: str = ""
     template_cache_seconds: int = Field(default=300, ge=0)
+    # The API's public base URL (the portal's): a customer who pays a dearer replacement's
+    # difference comes back to <base>/<shop>/returns/<rma> (set on the resolve step).
+    portal_base_url: str = ""
 
     @model_validator(mode="after")
     def _sender_for_ses(self) -> Self:

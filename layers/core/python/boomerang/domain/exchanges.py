@@ -43,7 +43,8 @@ def choose_replacements(
     """The exchange's replacements with their units to hold, or None where nothing is exchanged
     against the catalog. Refuses (422) naming each item: a replacement on a return that is no
     exchange, an unknown variant, another product where the policy keeps to the same one, a
-    difference beyond the policy's, a dearer replacement, and too few units available
+    difference beyond the policy's, a dearer replacement (unless the policy lets the customer pay the
+    difference), and too few units available
     (`out_of_stock`, naming the variant)."""
     details: list[dict[str, Any]] = []
     chosen: list[tuple[int, OrderLine, Product, Variant, int]] = []
@@ -89,7 +90,7 @@ def choose_replacements(
             )
             continue
         difference = line.unit_price.amount - variant.price.amount
-        if difference < 0:
+        if difference < 0 and not policy.exchanges.dearer_replacements:
             details.append(
                 _detail(
                     field,
@@ -101,7 +102,7 @@ def choose_replacements(
             continue
         table = policy.exchanges.max_price_difference
         limit = limits.limit(table) if table is not None else None
-        if limit is not None and difference > limit.amount:
+        if limit is not None and abs(difference) > limit.amount:
             details.append(
                 _detail(
                     field,

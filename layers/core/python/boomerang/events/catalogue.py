@@ -217,9 +217,25 @@ class ExchangeOrderRequested(ReturnData):
 
 
 class ExchangeFallenBack(ReturnData):
-    reason: Literal["out_of_stock"]
+    reason: Literal["out_of_stock", "unpaid"] = Field(
+        description="out_of_stock: the replacement ran out; unpaid: a dearer replacement's difference "
+        "was not paid in time"
+    )
     fallback: Literal["refund", "store_credit"] = Field(description="What the exchange became, by the policy")
-    variant_ids: list[str] = Field(description="The replacement variants no longer in stock")
+    variant_ids: list[str] = Field(description="The replacement variants out of stock, or released unpaid")
+
+
+class DifferencePayment(ReturnData):
+    """A dearer replacement's difference, asked of the customer (a Stripe Checkout Session, a
+    Shopify draft order invoice) or paid by them."""
+
+    amount: int = Field(description="Minor units due")
+    currency: str = Field(min_length=3, max_length=3)
+    reference: str = Field(description="The provider's id: a Checkout Session (cs_...) or a draft order gid")
+
+
+class DifferenceRequested(DifferencePayment):
+    provider: Literal["stripe", "shopify", "sandbox"] = Field(description="Who the customer pays")
 
 
 class ReplacementShipped(ReturnData):
@@ -303,6 +319,8 @@ CATALOGUE: dict[str, dict[int, type[EventData]]] = {
     "return.replacement_shipped": {1: ReplacementShipped},
     "exchange.order_requested": {1: ExchangeOrderRequested},
     "exchange.fallen_back": {1: ExchangeFallenBack},
+    "exchange.payment_requested": {1: DifferenceRequested},
+    "exchange.difference_paid": {1: DifferencePayment},
     "return.closed": {1: ReturnData},
     "return.escalated": {1: Escalated},
     "refund.succeeded": {1: Amount},

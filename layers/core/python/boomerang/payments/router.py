@@ -28,11 +28,11 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from boomerang.credentials import CredentialsError, ShopCredentials
-from boomerang.domain.models import Refund, Return
+from boomerang.domain.models import DifferencePayment, Refund, Return
 from boomerang.domain.money import Money
 from boomerang.domain.payment_sources import Provider, payment_source
 from boomerang.domain.providers import ProviderSettings
-from boomerang.payments.port import PaymentConfigurationError, Payments, RefundRefused
+from boomerang.payments.port import PaymentConfigurationError, PaymentRequest, Payments, RefundRefused
 from boomerang.payments.sandbox import SandboxPayments
 
 M = TypeVar("M", bound=BaseModel)
@@ -101,6 +101,28 @@ class PaymentsRouter:
             return self.sandbox.payout(ret, amount, idempotency_key, receiver_email, shop_name)
         adapter = self.adapter(ret.shop, Provider.PAYPAL)
         return adapter.payout(ret, amount, idempotency_key, receiver_email, shop_name)  # type: ignore[no-any-return]
+
+    # --- a dearer replacement's difference (services/workflow/difference.py) ---------------------
+
+    def request_payment(self, ret: Return, request: PaymentRequest) -> DifferencePayment:
+        """A Shopify order's customer is invoiced by Shopify (a draft order invoice), any other
+        customer pays a Stripe Checkout Session with the shop's Stripe key."""
+        if self.settings_of(ret.shop).test_mode:
+            return self.sandbox.request_payment(ret, request)
+        source = payment_source(request.payment_reference)
+        provider = Provider.SHOPIFY if source and source.provider is Provider.SHOPIFY else Provider.STRIPE
+        return self.adapter(ret.shop, provider).request_payment(ret, request)  # type: ignore[no-any-return]
+
+    def payment_state(self, ret: Return, payment: DifferencePayment) -> str:
+        return self._collector(ret, payment).payment_state(payment.reference)  # type: ignore[no-any-return]
+
+    def close_payment(self, ret: Return, payment: DifferencePayment) -> str:
+        return self._collector(ret, payment).close_payment(payment.reference)  # type: ignore[no-any-return]
+
+    def _collector(self, ret: Return, payment: DifferencePayment) -> Any:
+        if payment.provider == "sandbox":
+            return self.sandbox
+        return self.adapter(ret.shop, Provider(payment.provider))
 
     def adapter(self, shop: str, provider: Provider) -> Any:
         if provider is Provider.STRIPE:

@@ -14,14 +14,22 @@ permission errors, an idempotency key reused with other parameters -> PaymentCon
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import stripe
 
-from boomerang.domain.models import Refund, Resolution, Return
+from boomerang.domain.models import DifferencePayment, Refund, Resolution, Return
 from boomerang.domain.money import Money
 from boomerang.domain.payment_sources import Provider, SourceKind, payment_source
-from boomerang.payments.port import PaymentConfigurationError, PaymentProviderUnavailable, RefundRefused
+from boomerang.payments.port import (
+    PURPOSE,
+    PaymentConfigurationError,
+    PaymentProviderUnavailable,
+    PaymentRequest,
+    RefundRefused,
+)
 from boomerang.timeouts import STRIPE
 
 # Stripe's answer to a refund request that the payment cannot take; anything else is our error.
@@ -36,6 +44,7 @@ REFUSALS = frozenset(
         "balance_insufficient",
     }
 )
+T = TypeVar("T")
 _REASON_OF_CODE = {"refund_disputed_payment": "charge_disputed", "balance_insufficient": "insufficient_funds"}
 
 
@@ -76,28 +85,9 @@ class StripePayments:
                 "idempotency_key": idempotency_key,
             },
         }
-        try:
-            made = self.client.v1.refunds.create(params=params, options={"idempotency_key": idempotency_key})  # type: ignore[arg-type]
-        except (stripe.RateLimitError, stripe.APIConnectionError) as exc:
-            raise PaymentProviderUnavailable(f"Stripe: {type(exc).__name__}") from exc
-        except (stripe.AuthenticationError, stripe.PermissionError, stripe.IdempotencyError) as exc:
-            raise PaymentConfigurationError(
-                f"Stripe: {type(exc).__name__}: {exc.user_message or exc.code}"
-            ) from exc
-        except stripe.InvalidRequestError as exc:
-            code = str(exc.code or "")
-            if code in REFUSALS:
-                raise RefundRefused(_REASON_OF_CODE.get(code, code), f"Stripe refused: {code}") from exc
-            raise PaymentConfigurationError(
-                f"Stripe refused the request as invalid ({code or exc.http_status})"
-            ) from exc
-        except stripe.APIError as exc:
-            # 5xx: Stripe's own failure; the same key may be asked again.
-            raise PaymentProviderUnavailable(f"Stripe: {type(exc).__name__} {exc.http_status}") from exc
-        except stripe.StripeError as exc:
-            if exc.http_status is not None and exc.http_status >= 500:
-                raise PaymentProviderUnavailable(f"Stripe: {exc.http_status}") from exc
-            raise PaymentConfigurationError(f"Stripe: {type(exc).__name__}") from exc
+        made = _asking(
+            lambda: self.client.v1.refunds.create(params=params, options={"idempotency_key": idempotency_key})  # type: ignore[arg-type]
+        )
         if str(made.currency).upper() != amount.currency:
             raise PaymentConfigurationError(
                 f"Stripe refunded in {str(made.currency).upper()}, the return is in {amount.currency}"
@@ -112,3 +102,97 @@ class StripePayments:
             paid_via="card",
             provider="stripe",
         )
+
+    # --- a dearer replacement's difference: a Checkout Session the customer pays -------------------
+
+    def request_payment(self, ret: Return, request: PaymentRequest) -> DifferencePayment:
+        """A Checkout Session (mode=payment) for the difference, once per key: a retried step gets
+        the same session. It carries the RMA (metadata, client_reference_id, and on the payment
+        intent), so `checkout.session.completed` finds the return. Stripe's default lifetime (24 h)
+        is the longest the policy may wait; the workflow expires it earlier where the policy says."""
+        amount = request.amount
+        ids = {"rma": ret.rma, "shop": ret.shop, "order_id": ret.order_id, "purpose": PURPOSE}
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": amount.currency.lower(),
+                        "unit_amount": amount.amount,
+                        "product_data": {"name": request.description},
+                    },
+                }
+            ],
+            "success_url": request.return_url,
+            "cancel_url": request.return_url,
+            "client_reference_id": ret.rma,
+            "metadata": ids,
+            "payment_intent_data": {"metadata": ids},
+        }
+        if request.customer_email:
+            params["customer_email"] = request.customer_email
+        made = _asking(
+            lambda: self.client.v1.checkout.sessions.create(
+                params=params,  # type: ignore[arg-type]
+                options={"idempotency_key": request.idempotency_key},
+            )
+        )
+        if str(made.currency or "").upper() != amount.currency or made.amount_total != amount.amount:
+            raise PaymentConfigurationError(
+                f"Stripe made a session of {made.amount_total} {made.currency}, asked {amount}"
+            )
+        return DifferencePayment(
+            provider="stripe",
+            reference=str(made.id),
+            url=str(made.url),
+            amount=amount,
+            status=_state(made),
+            requested_at=datetime.fromtimestamp(int(made.created), UTC),
+        )
+
+    def payment_state(self, reference: str) -> str:
+        """open | paid | expired, as Stripe has the session now."""
+        return _state(_asking(lambda: self.client.v1.checkout.sessions.retrieve(reference)))
+
+    def close_payment(self, reference: str) -> str:
+        """Expire an unpaid session, so a late payment cannot happen; "paid" where it was paid."""
+        state = self.payment_state(reference)
+        if state != "open":
+            return state
+        try:
+            return _state(_asking(lambda: self.client.v1.checkout.sessions.expire(reference)))
+        except PaymentConfigurationError:
+            # Completed between the read and the expiry: Stripe refuses to expire it.
+            return self.payment_state(reference)
+
+
+def _state(session: Any) -> str:
+    if session.status == "complete" and session.payment_status in ("paid", "no_payment_required"):
+        return "paid"
+    return "expired" if session.status == "expired" else "open"
+
+
+def _asking(call: Callable[[], T]) -> T:
+    """`call` to Stripe, its errors mapped onto the port's three kinds."""
+    try:
+        return call()
+    except (stripe.RateLimitError, stripe.APIConnectionError) as exc:
+        raise PaymentProviderUnavailable(f"Stripe: {type(exc).__name__}") from exc
+    except (stripe.AuthenticationError, stripe.PermissionError, stripe.IdempotencyError) as exc:
+        detail = exc.user_message or exc.code
+        raise PaymentConfigurationError(f"Stripe: {type(exc).__name__}: {detail}") from exc
+    except stripe.InvalidRequestError as exc:
+        code = str(exc.code or "")
+        if code in REFUSALS:
+            raise RefundRefused(_REASON_OF_CODE.get(code, code), f"Stripe refused: {code}") from exc
+        raise PaymentConfigurationError(
+            f"Stripe refused the request as invalid ({code or exc.http_status})"
+        ) from exc
+    except stripe.APIError as exc:
+        # 5xx: Stripe's own failure; the same key may be asked again.
+        raise PaymentProviderUnavailable(f"Stripe: {type(exc).__name__} {exc.http_status}") from exc
+    except stripe.StripeError as exc:
+        if exc.http_status is not None and exc.http_status >= 500:
+            raise PaymentProviderUnavailable(f"Stripe: {exc.http_status}") from exc
+        raise PaymentConfigurationError(f"Stripe: {type(exc).__name__}") from exc

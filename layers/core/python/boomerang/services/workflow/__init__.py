@@ -11,6 +11,7 @@ each part of the journey lives in a module of its own and ReturnWorkflow routes 
     resolution.py  resolve: refund amount, card refund, store credit, a catalog-less exchange
     exchange.py    resolve an exchange: stock checked again (else the policy's fallback), the
                    replacement ordered, the difference paid back, the difference's refund settled
+    difference.py  a dearer replacement: the customer pays the difference first (or it falls back)
     settlement.py  the provider's news of a refund; finance's retry_refund; disputes
     lifecycle.py   hold a wait, expire, escalate, notify, close, record_failure
 
@@ -113,6 +114,8 @@ class ReturnWorkflow(WorkflowCore):
         return self.lifecycle.close(rma)
 
     def expire(self, rma: str, wait: Wait) -> dict[str, Any]:
+        if wait is Wait.PAYMENT:  # the difference unpaid in time: the exchange falls back
+            return self.exchanging.difference.expired(rma)
         return self.lifecycle.expire(rma, wait)
 
     def escalate(self, rma: str, wait: Wait) -> dict[str, Any]:
@@ -166,6 +169,13 @@ class ReturnWorkflow(WorkflowCore):
         self, rma: str, method: PayoutMethod, actor: str, reference: str | None = None
     ) -> Return:
         return self.settling.retry_refund(rma, method, actor, reference)
+
+    def difference_paid(
+        self, rma: str, reference: str, amount: int, currency: str, source: str
+    ) -> Return | None:
+        """A dearer replacement's difference paid (Stripe Checkout, a Shopify invoice); None where
+        `reference` is not this return's request."""
+        return self.exchanging.difference.paid(rma, reference, amount, currency, source)
 
     def dispute_created(
         self, charge: str, payment_intent: str | None, dispute: str, source: str

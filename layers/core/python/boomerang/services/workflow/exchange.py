@@ -4,6 +4,7 @@ At resolution the held units are checked once more. Where the feed has since rep
 than are held (or dropped the variant), the policy's fallback applies: the hold is released, the
 return becomes store credit (with the policy's bonus) or a refund, the timeline and the customer's
 email say why, and resolution.py pays it as any other return. Otherwise the replacement is ordered:
+a dearer replacement's difference is first paid by the customer (difference.py); then
 the held units leave the catalog, `exchange.order_requested` carries the whole replacement order to
 the merchant's ERP or WMS, and a cheaper replacement's difference is paid back, through the same
 refund machinery as a refund (quote_refund, the payments router, the store credit ledger). Then
@@ -30,6 +31,7 @@ from boomerang.domain.refunds import quote_refund
 from boomerang.payments.port import RefundRefused
 from boomerang.services.retry import retry_stale
 from boomerang.services.workflow.core import Phase, S, WorkflowCore, refund_key
+from boomerang.services.workflow.difference import AWAITING_PAYMENT, DifferencePhase
 from boomerang.services.workflow.resolution import RESOLVED, ResolutionPhase
 from boomerang.store.catalog import Hold
 from boomerang.store.payment_index import payment_index_put
@@ -47,6 +49,7 @@ class ExchangePhase(Phase):
     def __init__(self, core: WorkflowCore, resolution: ResolutionPhase):
         super().__init__(core)
         self.resolution = resolution  # the fallback and the difference are paid as refunds are
+        self.difference = DifferencePhase(core)  # a dearer replacement's, paid by the customer
 
     def applies(self, rma: str) -> bool:
         ret = self.core.get(rma)
@@ -70,7 +73,24 @@ class ExchangePhase(Phase):
         if short:
             self._fall_back(ret, exchange, short)
             return self.resolution.resolve(rma)
+        due = self._due(ret, exchange)
+        if due.amount and exchange.payment is None:
+            return self.difference.ask(ret, exchange, due)
+        if exchange.payment is not None and exchange.payment.status == "open":
+            # A retried step, or news that is not the payment's: the customer has still to pay.
+            return {"rma": rma, "status": AWAITING_PAYMENT, "amount_due": exchange.payment.amount.amount}
         return self._order_replacement(ret, exchange)
+
+    def _due(self, ret: Return, exchange: Exchange) -> Money:
+        """What the customer pays for a dearer replacement: its value less what the returned items
+        are worth after grades and fees (zero where they cover it)."""
+        policy = self.core.policy_for(ret.shop)
+        order = self.core.repo.get_order(ret.shop, ret.order_id)
+        quote = quote_refund(
+            ret, self.resolution._terms(ret, policy), order.total, self.resolution._earlier_refunds(ret)
+        )
+        currency = exchange.value.currency
+        return Money(amount=max(0, exchange.value.amount - quote.amount.amount), currency=currency)
 
     def _short(self, ret: Return, exchange: Exchange) -> list[str]:
         """The replacement variants the catalog can no longer cover (dropped, or oversold)."""
@@ -234,7 +254,8 @@ class ExchangePhase(Phase):
                 for r in exchange.lines
             ],
             "value": exchange.value.amount,
-            "amount_due": 0,
+            # A dearer replacement's difference, paid by the customer before it was ordered.
+            "amount_due": exchange.payment.amount.amount if exchange.payment else 0,
             "difference_paid_back": back.amount,
             "ship_to_order_id": ret.order_id,
             "ship_to_corrected": ret.ship_from is not None,
