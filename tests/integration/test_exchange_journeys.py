@@ -78,12 +78,13 @@ def _request(
     resolution: str = "exchange",
     category: str = "apparel",
     key: str = KEY,
+    payment_reference: str = "pi_3MtwBwLkdIwHu7ix28a3tqPa",
 ) -> dict[str, Any]:
     oid = uuid.uuid4().hex[:12]
     order = {
         "order_id": oid, "order_number": f"#{oid}",
         "customer": {"email": f"{oid}@example.com", "country": "US"},
-        "currency": "USD", "ordered_at": _at(8), "payment_reference": "pi_3MtwBwLkdIwHu7ix28a3tqPa",
+        "currency": "USD", "ordered_at": _at(8), "payment_reference": payment_reference,
         "lines": [{"line_id": "l1", "sku": "TEE-S", "title": "Tee", "category": category, "quantity": 1,
                    "unit_price": {"amount": price, "currency": "USD"}, "delivered_at": _at(5),
                    "product_id": pid, "variant_id": f"{pid}-S"}],

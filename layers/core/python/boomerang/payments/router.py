@@ -28,7 +28,7 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from boomerang.credentials import CredentialsError, ShopCredentials
-from boomerang.domain.models import DifferencePayment, Refund, Return
+from boomerang.domain.models import DifferencePayment, Refund, ReplacementLine, Return
 from boomerang.domain.money import Money
 from boomerang.domain.payment_sources import Provider, payment_source
 from boomerang.domain.providers import ProviderSettings
@@ -118,6 +118,18 @@ class PaymentsRouter:
 
     def close_payment(self, ret: Return, payment: DifferencePayment) -> str:
         return self._collector(ret, payment).close_payment(payment.reference)  # type: ignore[no-any-return]
+
+    def order_replacement(
+        self, ret: Return, lines: list[ReplacementLine], payment_reference: str | None
+    ) -> tuple[str, str] | None:
+        """A Shopify order's replacement, made in Shopify (a completed zero-priced draft order):
+        (its order gid, its name). None where the merchant is told by the exchange.order_requested
+        event instead: any other order, and a shop in test mode."""
+        source = payment_source(payment_reference)
+        if source is None or source.provider is not Provider.SHOPIFY or self.settings_of(ret.shop).test_mode:
+            return None
+        adapter = self.adapter(ret.shop, Provider.SHOPIFY)
+        return adapter.order_replacement(ret, lines, (payment_reference or "").strip())  # type: ignore[no-any-return]
 
     def _collector(self, ret: Return, payment: DifferencePayment) -> Any:
         if payment.provider == "sandbox":

@@ -162,9 +162,13 @@ class ExchangePhase(Phase):
                 ret.shop, [Hold(r.product_id, r.variant_id, r.quantity) for r in exchange.lines]
             )
         ]
-        events = [Event("exchange.order_requested", self._order_event(ret, exchange, back))]
+        # A Shopify order's replacement is made in Shopify, where the merchant fulfils it; any other
+        # is the ERP's or WMS's, told by the event.
+        made = self._ordered_in_shopify(ret, exchange, order.payment_reference)
+        ordered_id = made[0] if made else replacement_order_id(ret.rma)
+        events = [] if made else [Event("exchange.order_requested", self._order_event(ret, exchange, back))]
         refund: Refund | None = None
-        said = "Replacement ordered."
+        said = f"Replacement ordered in Shopify ({made[1]})." if made else "Replacement ordered."
         if back.amount and ret.dispute:
             said += f" The difference of {back} is not paid back: the payment is disputed."
         elif back.amount and policy.exchanges.difference_to is Resolution.STORE_CREDIT:
@@ -220,17 +224,22 @@ class ExchangePhase(Phase):
             exchange=exchange.model_copy(
                 update={
                     "hold": "ordered",
-                    "replacement_order_id": replacement_order_id(ret.rma),
+                    "replacement_order_id": ordered_id,
                     "requested_at": self.core.clock(),
                 }
             ),
             refund=refund,
         )
-        return {
-            "rma": ret.rma,
-            "status": done.status.value,
-            "replacement_order_id": replacement_order_id(ret.rma),
-        }
+        return {"rma": ret.rma, "status": done.status.value, "replacement_order_id": ordered_id}
+
+    def _ordered_in_shopify(
+        self, ret: Return, exchange: Exchange, payment_reference: str | None
+    ) -> tuple[str, str] | None:
+        order_replacement = getattr(self.core.payments, "order_replacement", None)
+        if order_replacement is None:
+            return None
+        made: tuple[str, str] | None = order_replacement(ret, exchange.lines, payment_reference)
+        return made
 
     @staticmethod
     def _order_event(ret: Return, exchange: Exchange, back: Money) -> dict[str, Any]:

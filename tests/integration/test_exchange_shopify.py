@@ -1,0 +1,143 @@
+"""A Shopify shop's exchanges (issue 17) through the real state machine (synthesized from the CDK
+app, executed by moto), the task Lambdas and the storefront API on DynamoDB Local. The replacement is
+made in Shopify through Admin GraphQL (a draft order of the replacement variants, 100 % discounted,
+completed into an order) with the shop's Admin token read from Secrets Manager (moto), the HTTP
+answered by constructed replies shaped on Shopify's documented objects (tests/data/shopify). A
+dearer replacement is invoiced by a Shopify draft order; found paid when the policy's time runs
+out, the replacement is ordered."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import boto3
+import pytest
+import requests
+
+from boomerang.auth.api_keys import hash_api_key
+from boomerang.credentials import ShopCredentials
+from boomerang.domain.models import Resolution, Wait
+from boomerang.domain.policy import ExchangeTerms, Timeouts, default_policy
+from boomerang.domain.providers import ProviderSettings
+from boomerang.domain.status import ReturnStatus as S
+from boomerang.payments.router import PaymentsRouter
+from boomerang.services.workflow import ReturnWorkflow
+from boomerang.store.records import Repository
+from local.demo.data import in_test_mode
+from local.stepfunctions import LocalStepFunctions
+from tests.integration.test_exchange_journeys import _product, _request, _stock, _told
+from tests.integration.test_return_journeys import flow, machine, waiting
+from tests.unit.cassettes import CassetteAdapter, replaying_session
+
+SHOP = "swapshopify"
+KEY = "bk_swapshopify_journey_key"
+SHOPIFY_ORDER = "gid://shopify/Order/734509473"
+
+
+@pytest.fixture(scope="module")
+def shop(repo: Repository, machine: LocalStepFunctions) -> str:
+    repo.put_shop(SHOP, SHOP)
+    repo.put_api_key(hash_api_key(KEY), SHOP, "journeys")
+    in_test_mode(repo, SHOP)  # sandbox labels; the exchange goes through Shopify (shopify_admin below)
+    terms = ExchangeTerms(dearer_replacements=True, unpaid_fallback=Resolution.STORE_CREDIT)
+    timeouts = Timeouts(difference_payment=timedelta(seconds=2))
+    repo.put_policy(
+        SHOP, default_policy().model_copy(update={"version": 2, "exchanges": terms, "timeouts": timeouts})
+    )
+    # The shop's Admin API token, where `boomerang connect` puts it.
+    manager = boto3.client("secretsmanager")
+    value = {"shop_domain": "boomerang-demo.myshopify.com", "access_token": "shpat_constructed_for_tests",
+             "api_version": "2026-01"}  # fmt: skip
+    with contextlib.suppress(manager.exceptions.ResourceExistsException):
+        manager.create_secret(Name=f"boomerang/{SHOP}/shopify-admin", SecretString=json.dumps(value))
+    return SHOP
+
+
+@pytest.fixture
+def shopify_admin(flow: ReturnWorkflow) -> Iterator[list[CassetteAdapter]]:
+    """The workflow's payments as a live Shopify shop's: the router with its secret, its HTTP
+    replayed from the cassettes a test appends (each with `RMA-REPLACE` set to the return's)."""
+    played: list[CassetteAdapter] = []
+
+    def session(provider: Any) -> requests.Session:
+        assert played, "no Shopify replies given"
+        made = requests.Session()
+        made.mount("https://", played[0])
+        return made
+
+    saved = flow.payments
+    flow.payments = PaymentsRouter(lambda _: ProviderSettings(), ShopCredentials(), sessions=session)
+    yield played
+    flow.payments = saved
+
+
+def replies(rma: str, *names: str) -> CassetteAdapter:
+    _, adapter = replaying_session("shopify", *names)
+    for interaction in adapter.recorded:
+        body = interaction["response"]["body"]
+        body["string"] = body["string"].replace("RMA-REPLACE", rma)
+    return adapter
+
+
+def test_a_shopify_shops_replacement_is_a_completed_draft_order_in_shopify(
+    api: Any,
+    repo: Repository,
+    machine: LocalStepFunctions,
+    flow: ReturnWorkflow,
+    shop: str,
+    shopify_admin: list[CassetteAdapter],
+) -> None:
+    pid = _product(api, {"S": 1, "M": 3}, {"S": "20.00", "M": "20.00"}, key=KEY)
+    ret = _request(api, pid, "20.00", "M", key=KEY, payment_reference=SHOPIFY_ORDER)
+    waiting(machine, repo, ret["rma"], Wait.CARRIER)
+    shopify_admin.append(replies(ret["rma"], "draft_replacement"))
+    flow.carrier_update(ret["rma"], S.DELIVERED, "carrier:test")
+    waiting(machine, repo, ret["rma"], Wait.FULFILMENT)
+    stored, timeline = repo.get_return(ret["rma"])
+    assert stored.status is S.EXCHANGED and stored.exchange is not None
+    assert stored.exchange.replacement_order_id == "gid://shopify/Order/1073459962"
+    assert any("Replacement ordered in Shopify (#1002)" in e.message for e in timeline)
+    sent = shopify_admin[0].sent
+    assert [s.body["query"].split("(")[0].split()[-1] for s in sent] == [
+        "BoomerangDraft", "BoomerangReplacementFor", "BoomerangDraftCreate", "BoomerangDraftComplete",
+    ]  # fmt: skip
+    assert sent[2].body["variables"]["input"]["lineItems"][0]["variantId"] == (
+        f"gid://shopify/ProductVariant/{pid}-M"
+    )
+    assert sent[0].headers["X-Shopify-Access-Token"] == "shpat_constructed_for_tests"  # from Secrets Manager
+    # Shopify is where the merchant fulfils it: no event asks the ERP to ship it again.
+    assert not [e for e in repo.outbox_events(ret["rma"]) if e["type"] == "exchange.order_requested"]
+    assert _stock(repo, pid, "M", SHOP) == (2, 0, 2)
+    assert "return.exchanged" in _told(repo, ret["rma"])
+
+
+def test_a_dearer_replacement_invoiced_by_shopify_and_found_paid_is_ordered(
+    api: Any,
+    repo: Repository,
+    machine: LocalStepFunctions,
+    flow: ReturnWorkflow,
+    shop: str,
+    shopify_admin: list[CassetteAdapter],
+) -> None:
+    pid = _product(api, {"S": 1, "M": 3}, {"S": "20.00", "M": "30.00"}, key=KEY)
+    ret = _request(api, pid, "20.00", "M", key=KEY, payment_reference=SHOPIFY_ORDER)
+    waiting(machine, repo, ret["rma"], Wait.CARRIER)
+    shopify_admin.append(replies(ret["rma"], "draft_invoice", "draft_invoice_paid", "draft_replacement"))
+    flow.carrier_update(ret["rma"], S.DELIVERED, "carrier:test")
+    waiting(machine, repo, ret["rma"], Wait.FULFILMENT)  # 2 s: the wait ran out, the invoice was paid
+    stored, timeline = repo.get_return(ret["rma"])
+    assert stored.status is S.EXCHANGED and stored.exchange is not None
+    payment = stored.exchange.payment
+    assert payment is not None and payment.provider == "shopify" and payment.status == "paid"
+    assert payment.reference == "gid://shopify/DraftOrder/622762746" and payment.amount.amount == 1000
+    assert stored.exchange.replacement_order_id == "gid://shopify/Order/1073459962"
+    invoice = [s.body for s in shopify_admin[0].sent if "draftOrderInvoiceSend" in s.body["query"]]
+    assert len(invoice) == 1
+    assert "return.refund_pending.payment_due" in _told(repo, ret["rma"])
+    events = [e["type"] for e in repo.outbox_events(ret["rma"]) if e["type"].startswith("exchange.")]
+    assert events == ["exchange.payment_requested", "exchange.difference_paid"]
+    assert any(e.event == "exchange.difference_paid" and e.actor == "workflow" for e in timeline)
