@@ -142,6 +142,9 @@ class BoomerangStack(Stack):
         stripe.grant_refunds(admin.function)
         # Each shop's own credentials: refunds where the money was taken, labels from its carrier.
         grant_shop_secrets(workflow.functions["resolve"], PAYMENT_PROVIDERS)
+        # A dearer replacement's payment request, withdrawn when the policy's time runs out.
+        stripe.grant_refunds(workflow.functions["expire"])
+        grant_shop_secrets(workflow.functions["expire"], PAYMENT_PROVIDERS)
         grant_shop_secrets(admin.function, PAYMENT_PROVIDERS)
         grant_shop_secrets(workflow.functions["issue_label"], CARRIER_PROVIDERS)
         # Outbound parcels (issue 21): fulfilments are registered with the shop's tracking provider;
