@@ -16,9 +16,18 @@ from typing import Any
 from boomerang.domain.catalog import Product, Variant
 from boomerang.domain.decision import Thresholds
 from boomerang.domain.errors import Unprocessable
-from boomerang.domain.models import Exchange, HubChoice, Order, OrderLine, ReplacementLine, Resolution
+from boomerang.domain.models import (
+    Exchange,
+    HubChoice,
+    Order,
+    OrderLine,
+    ReplacementLine,
+    Resolution,
+    Return,
+)
 from boomerang.domain.money import Money
-from boomerang.domain.policy import KeepItem, Policy, RequestedItem
+from boomerang.domain.payment_sources import Provider, SourceKind, payment_source
+from boomerang.domain.policy import InstantExchange, KeepItem, Policy, RequestedItem
 
 
 def catalog_products(order: Order, items: list[RequestedItem]) -> set[str]:
@@ -216,3 +225,24 @@ def keep_item(rule: KeepItem | None, categories: list[str], value: Money, hub: H
     if comparable and hub.cost.amount * 100 > (share or 0) * value.amount:
         return rule.message
     return None
+
+
+# --- instant exchange -----------------------------------------------------------------------------
+
+
+def instant_terms(policy: Policy, ret: Return, payment_reference: str | None) -> InstantExchange | None:
+    """The policy's instant exchange terms where this return gets one: an exchange against the
+    catalog at the same price (nothing to pay back or pay in), of an order paid by a Stripe payment
+    intent (whose saved card is held); None otherwise."""
+    terms = policy.exchanges.instant
+    exchange = ret.exchange
+    if terms is None or exchange is None or exchange.fallback_reason or exchange.difference.amount != 0:
+        return None
+    source = payment_source(payment_reference)
+    if (
+        source is None
+        or source.provider is not Provider.STRIPE
+        or source.kind is not SourceKind.PAYMENT_INTENT
+    ):
+        return None
+    return terms

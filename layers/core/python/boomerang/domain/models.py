@@ -393,6 +393,17 @@ class DifferencePayment(Record):
     paid_at: UtcDatetime | None = None
 
 
+class InstantCharge(Record):
+    """An instant exchange's hold on the customer's card for the replacement's value (a Stripe
+    PaymentIntent): authorized (captured if the return is not sent in time, released when it
+    arrives), or charged off-session where an authorization would expire first (refunded then)."""
+
+    reference: str = Field(max_length=255)
+    amount: Money
+    status: str  # authorized | charged | captured | released | refunded
+    deadline: UtcDatetime  # the return must be in transit by then
+
+
 class Exchange(Record):
     """An exchange's replacement (Shopify's exchangeLineItems, Medusa's difference_due): its units
     held in the catalog from the request (`hold`: held, released, shipped), the price difference,
@@ -409,6 +420,8 @@ class Exchange(Record):
     fallback_reason: str | None = None
     # A dearer replacement's difference, asked of the customer before the replacement is ordered.
     payment: DifferencePayment | None = None
+    # An instant exchange: the replacement went out with the label, the card held for its value.
+    instant: InstantCharge | None = None
 
     @property
     def value(self) -> Money:

@@ -137,6 +137,20 @@ class Timeouts(Strict):
         return self
 
 
+class InstantExchange(Strict):
+    """The replacement ships when the label is issued; the customer's card (a Stripe payment's
+    saved method) is held for its value until the return arrives (issue 17)."""
+
+    ship_within: timedelta = Field(
+        default=timedelta(days=5), description="the return must be in transit by then, else it is charged"
+    )
+    authorization_valid: timedelta = Field(
+        default=timedelta(days=7),
+        description="how long the card network keeps an authorization (Stripe: 7 days online); "
+        "a deadline beyond it charges the saved method off-session instead",
+    )
+
+
 class ExchangeTerms(Strict):
     """How exchanges are decided, besides the rules every return goes through (issue 17)."""
 
@@ -163,6 +177,9 @@ class ExchangeTerms(Strict):
     unpaid_fallback: Resolution = Field(
         default=Resolution.REFUND,
         description="what an exchange becomes when its difference is not paid in time",
+    )
+    instant: InstantExchange | None = Field(
+        default=None, description="instant exchange for same-price replacements of Stripe orders"
     )
 
     @model_validator(mode="after")

@@ -234,6 +234,26 @@ class DifferencePayment(ReturnData):
     reference: str = Field(description="The provider's id: a Checkout Session (cs_...) or a draft order gid")
 
 
+class CardHeld(ReturnData):
+    """An instant exchange: the customer's saved card held for the replacement's value."""
+
+    amount: int = Field(description="Minor units held")
+    currency: str = Field(min_length=3, max_length=3)
+    reference: str = Field(description="The Stripe PaymentIntent (pi_...)")
+    mode: Literal["authorized", "charged"] = Field(
+        description="authorized (captured or released later), or charged off-session (refunded later)"
+    )
+
+
+class CardSettled(ReturnData):
+    amount: int = Field(description="Minor units")
+    currency: str = Field(min_length=3, max_length=3)
+    reference: str = Field(description="The Stripe PaymentIntent (pi_...)")
+    outcome: Literal["captured", "released", "refunded"] = Field(
+        description="captured: the return was not sent in time; released / refunded: it arrived"
+    )
+
+
 class DifferenceRequested(DifferencePayment):
     provider: Literal["stripe", "shopify", "sandbox"] = Field(description="Who the customer pays")
 
@@ -321,6 +341,8 @@ CATALOGUE: dict[str, dict[int, type[EventData]]] = {
     "exchange.fallen_back": {1: ExchangeFallenBack},
     "exchange.payment_requested": {1: DifferenceRequested},
     "exchange.difference_paid": {1: DifferencePayment},
+    "exchange.card_held": {1: CardHeld},
+    "exchange.card_settled": {1: CardSettled},
     "return.closed": {1: ReturnData},
     "return.escalated": {1: Escalated},
     "refund.succeeded": {1: Amount},

@@ -22,6 +22,7 @@ class Payments(Protocol):
 
 # What a payment request of Boomerang's says it is for (Stripe metadata, Shopify draft order tags).
 PURPOSE = "exchange_difference"
+INSTANT = "instant_exchange"
 
 
 @dataclass(frozen=True)

@@ -131,6 +131,32 @@ class PaymentsRouter:
         adapter = self.adapter(ret.shop, Provider.SHOPIFY)
         return adapter.order_replacement(ret, lines, (payment_reference or "").strip())  # type: ignore[no-any-return]
 
+    # --- an instant exchange's hold on the customer's card (services/workflow/instant.py) ----------
+
+    def hold_card(
+        self, ret: Return, amount: Money, idempotency_key: str, payment_reference: str | None, charge: bool
+    ) -> tuple[str, str]:
+        """(the hold's reference, authorized | charged); refused where the order was not paid
+        through Stripe (instant exchanges hold a Stripe customer's saved card)."""
+        if self.settings_of(ret.shop).test_mode:
+            return self.sandbox.hold_card(ret, amount, idempotency_key, payment_reference, charge)
+        source = payment_source(payment_reference)
+        if source is None or source.provider is not Provider.STRIPE:
+            raise RefundRefused("no_saved_payment_method", "Instant exchanges hold a Stripe payment's card.")
+        stripe = self.adapter(ret.shop, Provider.STRIPE)
+        return stripe.hold_card(ret, amount, idempotency_key, (payment_reference or "").strip(), charge)  # type: ignore[no-any-return]
+
+    def capture_hold(self, ret: Return, reference: str, idempotency_key: str) -> str:
+        return self._holder(ret, reference).capture_hold(reference, idempotency_key)  # type: ignore[no-any-return]
+
+    def release_hold(self, ret: Return, reference: str) -> str:
+        return self._holder(ret, reference).release_hold(reference)  # type: ignore[no-any-return]
+
+    def _holder(self, ret: Return, reference: str) -> Any:
+        if reference.startswith("pi_sbx_"):
+            return self.sandbox
+        return self.adapter(ret.shop, Provider.STRIPE)
+
     def _collector(self, ret: Return, payment: DifferencePayment) -> Any:
         if payment.provider == "sandbox":
             return self.sandbox

@@ -68,6 +68,22 @@ class SandboxPayments:
             self.payments[reference] = "expired"
         return self.payment_state(reference)
 
+    def hold_card(
+        self, ret: Return, amount: Money, idempotency_key: str, payment_reference: str | None, charge: bool
+    ) -> tuple[str, str]:
+        """A test-mode shop's instant exchange: a held card nothing is taken from."""
+        reference = "pi_sbx_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:20]
+        self.payments.setdefault(reference, "charged" if charge else "authorized")
+        return reference, self.payments[reference]
+
+    def capture_hold(self, reference: str, idempotency_key: str) -> str:
+        self.payments[reference] = "captured"
+        return "captured"
+
+    def release_hold(self, reference: str) -> str:
+        self.payments[reference] = "released"
+        return "released"
+
 
 def sandbox_reference(idempotency_key: str) -> str:
     return "re_sbx_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:20]

@@ -32,6 +32,7 @@ from boomerang.payments.port import RefundRefused
 from boomerang.services.retry import retry_stale
 from boomerang.services.workflow.core import Phase, S, WorkflowCore, refund_key
 from boomerang.services.workflow.difference import AWAITING_PAYMENT, DifferencePhase
+from boomerang.services.workflow.instant import InstantPhase
 from boomerang.services.workflow.resolution import RESOLVED, ResolutionPhase
 from boomerang.store.catalog import Hold
 from boomerang.store.payment_index import payment_index_put
@@ -50,6 +51,7 @@ class ExchangePhase(Phase):
         super().__init__(core)
         self.resolution = resolution  # the fallback and the difference are paid as refunds are
         self.difference = DifferencePhase(core)  # a dearer replacement's, paid by the customer
+        self.instant = InstantPhase(core)  # the replacement shipped with the label
 
     def applies(self, rma: str) -> bool:
         ret = self.core.get(rma)
@@ -59,6 +61,13 @@ class ExchangePhase(Phase):
     def resolve(self, rma: str) -> dict[str, Any]:
         ret = self.core.get(rma)
         exchange = ret.exchange
+        if (
+            exchange is not None
+            and exchange.instant is not None
+            and ret.status not in AFTER_EXCHANGE
+            and exchange.replacement_order_id is not None
+        ):
+            return self.instant.resolve(ret, exchange)  # ordered when the label was issued
         if exchange is not None and exchange.replacement_order_id is not None:
             # A retried step: ordered already. The state machine then waits for its shipment.
             return {
