@@ -96,6 +96,13 @@ def test_samples_through_the_handler(at_sample_time: ModuleType) -> None:
     status, doc = send(module, load("get_openapi"))
     assert status == 200
     assert doc["info"]["title"] == "Boomerang storefront API"
+    # The catalog of a storefront other than Shopify; a shipment for a return that has no
+    # replacement (the sample return is a refund) is refused.
+    status, product = send(module, load("post_product"))
+    assert status in (200, 201), product
+    assert [v["sku"] for v in product["variants"]] == ["TEE-S", "TEE-M", "TEE-L"]
+    status, refused = send(module, with_rma(load("post_exchange_fulfilment"), rma))
+    assert status == 409 and refused["error"]["code"] == "no_replacement"
     # Last: the sample customer signs out everywhere with the session's token.
     revoke = json.loads(json.dumps(load("revoke_sessions")).replace(SAMPLE_TOKEN, session["token"]))
     status, revoked = send(module, revoke)
