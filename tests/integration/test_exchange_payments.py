@@ -125,6 +125,11 @@ def test_a_dearer_variant_is_paid_through_stripe_checkout_then_ordered(
     assert sent["form"]["success_url"] == [f"https://returns.example.com/{PAYS}/returns/{ret['rma']}"]
     assert sent["headers"]["Idempotency-Key"] == f"boomerang:{ret['rma']}:exchange-difference"
     assert "return.refund_pending.payment_due" in _told(repo, ret["rma"])
+    status, view = api.call("GET", f"/v1/returns/{ret['rma']}", api_key=KEYS[PAYS])
+    assert status == 200 and view["exchange"]["payment"] == {
+        "provider": "stripe", "url": SESSION["url"], "amount": {"amount": "10.00", "currency": "USD"},
+        "status": "open",
+    }  # fmt: skip
     timeline = repo.get_return(ret["rma"])[1]
     told = [e.message for e in timeline if e.event == "customer.notified.refund_pending"]
     assert told == ["Customer told (en): Pay the difference for your replacement (" + ret["rma"] + ")"]
