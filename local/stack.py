@@ -110,6 +110,8 @@ class LocalStack:
         self._user_pool(template)
         for distribution in of_type(template, "AWS::CloudFront::Distribution"):
             self.physical[f"{distribution}.DomainName"] = "assets.invalid"  # replaced in _environment
+        for api in of_type(template, "AWS::ApiGateway::RestApi"):
+            self.physical[api] = "local-api"  # PORTAL_BASE_URL: replaced in _environment
         self.events = LocalEvents(template, self.physical, self.aws.moto_endpoint).deploy()
         functions = function_specs(template)
         machine_ids = set(of_type(template, "AWS::StepFunctions::StateMachine"))
@@ -238,6 +240,9 @@ class LocalStack:
                 env.get("ASSETS_VERSION", "0"),
             )
             env.update(ASSETS_BASE_URL=url, ASSETS_VERSION=version)
+        if "PORTAL_BASE_URL" in env:  # the portal is the local front (python -m local: PORT)
+            host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "3000")
+            env["PORTAL_BASE_URL"] = f"http://{host}:{port}/"
         return env
 
     def _import(self, template: dict[str, Any], spec: FunctionSpec) -> None:

@@ -248,7 +248,7 @@ SWAP_API_KEY = "bk_demo-swap_local_only_key_0000000"
 
 
 def seed_swap_shop(repo: Repository) -> None:
-    from boomerang.domain.policy import KeepItem
+    from boomerang.domain.policy import ExchangeTerms, KeepItem
     from boomerang.domain.refunds import RefundTerms
 
     seed_shop(repo, SWAP_SHOP, SWAP_API_KEY)
@@ -259,5 +259,7 @@ def seed_swap_shop(repo: Repository) -> None:
                 categories=["socks"], message="Keep the socks: hygiene items are not taken back."
             ),
             "refunds": RefundTerms(store_credit_bonus_percent=10),
+            # A dearer replacement: the customer pays the difference first (Stripe Checkout).
+            "exchanges": ExchangeTerms(dearer_replacements=True),
         }
         repo.put_policy(SWAP_SHOP, default_policy().model_copy(update=changes))

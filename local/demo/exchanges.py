@@ -1,5 +1,6 @@
 """Exchange journeys (issue 17), in the demo-swap shop: a size exchange in stock whose replacement
-ships with its tracking emailed, a cheaper variant with the difference refunded, a replacement out
+ships with its tracking emailed, a cheaper variant with the difference refunded, a dearer one whose
+difference the customer pays through Stripe Checkout first, a replacement out
 of stock at resolution falling back to store credit with its bonus, and a keep-the-item refund."""
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def _order(j: Journey, suffix: str, product_id: str, price: str, category: str =
         "customer": {"email": f"{order_id}@example.com", "country": "US"},
         "currency": "USD",
         "ordered_at": at(5),
-        "payment_reference": f"pi_demo_{j.run_id}_{j.number}{suffix}",
+        "payment_reference": f"pi_demo{j.run_id}{j.number}{suffix}",  # a Stripe id: no underscores
         "lines": [
             {
                 "line_id": f"{order_id}-1",
@@ -162,6 +163,45 @@ def out_of_stock_at_resolution(j: Journey) -> None:
     j.check(f"the customer was told why ({', '.join(_told(final))})", "credited" in _told(final))
 
 
+def dearer_variant_paid(j: Journey) -> None:
+    """An S at $20 exchanged for the L at $30: the customer pays the $10 difference first (a Stripe
+    Checkout Session; the sandbox's link in this test-mode shop), Stripe's signed
+    checkout.session.completed comes, and the replacement is ordered."""
+    from local.demo.stripe import post_event
+    from local.stripe_local import sample_event
+
+    product = _product(j, "p", {"S": ("20.00", 1), "L": ("30.00", 2)})
+    created = _exchange(j, _order(j, "", product, "20.00"), "L")
+    rma = j.track("dearer variant S -> L", created, SWAP_API_KEY, "closed")
+    j.check(
+        f"price difference {_money(created['exchange']['price_difference'])} (the customer pays it)",
+        created["exchange"]["price_difference"]["amount"] == "-10.00",
+    )
+    j.wait_label(rma, api_key=SWAP_API_KEY)
+    j.carrier(rma, "delivered")
+    due = j.wait_status(rma, "refund_pending", api_key=SWAP_API_KEY, event="customer.notified.refund_pending")
+    payment = due["exchange"]["payment"]
+    j.check(
+        f"the customer is emailed the link to pay {_money(payment['amount'])}: {payment['url']}",
+        payment["status"] == "open" and payment["amount"]["amount"] == "10.00",
+    )
+    paid = sample_event("checkout.session.completed", rma, event_id=f"evt_demo_paid_{j.run_id}_{j.number}")
+    # The session the sandbox made for this return (its link names it), paid in full.
+    reference = payment["url"].rsplit("sandbox_payment=", 1)[-1]
+    paid["data"]["object"].update({"id": reference, "amount_total": 1000, "currency": "usd"})
+    post_event(j, paid)
+    ordered = j.wait_status(rma, "exchanged", api_key=SWAP_API_KEY, event="customer.notified.exchanged")
+    j.check(
+        f"paid, then replacement order {ordered['exchange']['replacement_order_id']} requested",
+        ordered["exchange"]["payment"]["status"] == "paid" and ordered["exchange"]["hold"] == "ordered",
+    )
+    shipment = {"carrier": "UPS", "tracking_number": "1Z999AA10123456785"}
+    j.api.call("POST", f"/v1/returns/{rma}/exchange-fulfilment", shipment, _key(SWAP_API_KEY))
+    final = j.wait_status(rma, "closed", api_key=SWAP_API_KEY)
+    told = _told(final)
+    j.check(f"told: {', '.join(told)}", "exchanged" in told and "replacement_shipped" in told)
+
+
 def keep_the_item(j: Journey) -> None:
     """$9 socks the policy does not take back: refunded with no label, the customer keeps them."""
     product = _product(j, "p", {"S": ("9.00", 10)}, category="socks")
@@ -183,6 +223,7 @@ def keep_the_item(j: Journey) -> None:
 EXCHANGE_JOURNEYS = [
     ("exchange: a size in stock, its replacement's tracking emailed", size_exchange_in_stock),
     ("exchange: a cheaper variant, the difference refunded", cheaper_variant),
+    ("exchange: a dearer variant, the difference paid through Stripe Checkout", dearer_variant_paid),
     ("exchange: out of stock at resolution, store credit with its bonus", out_of_stock_at_resolution),
     ("keep the item: a returnless refund", keep_the_item),
 ]
