@@ -103,6 +103,8 @@ class LocalStack:
         # (and every worker process, which inherits this environment) pays through them.
         self.payments = PaymentFakes().start()
         os.environ["PAYMENT_ENDPOINTS"] = self.payments.endpoints()
+        # The task functions share one module here: the resolve step's portal URL is everyone's.
+        os.environ["PORTAL_BASE_URL"] = self._portal_base()
         for shop in LOCAL_SHOPS:
             connect_shop(shop)
         self.easypost = FakeEasyPost().start()
@@ -240,10 +242,15 @@ class LocalStack:
                 env.get("ASSETS_VERSION", "0"),
             )
             env.update(ASSETS_BASE_URL=url, ASSETS_VERSION=version)
-        if "PORTAL_BASE_URL" in env:  # the portal is the local front (python -m local: PORT)
-            host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "3000")
-            env["PORTAL_BASE_URL"] = f"http://{host}:{port}/"
+        if "PORTAL_BASE_URL" in env:
+            env["PORTAL_BASE_URL"] = self._portal_base()
         return env
+
+    @staticmethod
+    def _portal_base() -> str:
+        """The portal is the local front (python -m local: HOST, PORT)."""
+        host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "3000")
+        return f"http://{host}:{port}/"
 
     def _import(self, template: dict[str, Any], spec: FunctionSpec) -> None:
         os.environ.update(self._environment(template, spec))
