@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -25,8 +26,11 @@ from boomerang.domain.policy import ExchangeTerms, Timeouts, default_policy
 from boomerang.domain.providers import ProviderSettings
 from boomerang.domain.status import ReturnStatus as S
 from boomerang.payments.router import PaymentsRouter
+from boomerang.services.shopify_orders import difference_news
 from boomerang.services.workflow import ReturnWorkflow
+from boomerang.shopify.payloads import DraftOrder
 from boomerang.store.records import Repository
+from boomerang.store.shopify import ShopifyConnection, ShopifyStore
 from local.demo.data import in_test_mode
 from local.stepfunctions import LocalStepFunctions
 from tests.integration.test_exchange_journeys import _product, _request, _stock, _told
@@ -141,3 +145,87 @@ def test_a_dearer_replacement_invoiced_by_shopify_and_found_paid_is_ordered(
     events = [e["type"] for e in repo.outbox_events(ret["rma"]) if e["type"].startswith("exchange.")]
     assert events == ["exchange.payment_requested", "exchange.difference_paid"]
     assert any(e.event == "exchange.difference_paid" and e.actor == "workflow" for e in timeline)
+
+
+PATIENT = "swapshopify2"  # the policy's day to pay: the invoice's webhook comes first
+
+
+@pytest.fixture(scope="module")
+def patient_shop(repo: Repository, machine: LocalStepFunctions, shop: str) -> str:
+    repo.put_shop(PATIENT, PATIENT)
+    repo.put_api_key(hash_api_key(f"bk_{PATIENT}_journey_key"), PATIENT, "journeys")
+    in_test_mode(repo, PATIENT)
+    terms = ExchangeTerms(dearer_replacements=True)
+    repo.put_policy(PATIENT, default_policy().model_copy(update={"version": 2, "exchanges": terms}))
+    manager = boto3.client("secretsmanager")
+    value = {"shop_domain": "boomerang-demo.myshopify.com", "access_token": "shpat_constructed_for_tests",
+             "api_version": "2026-01"}  # fmt: skip
+    for name, secret in ((f"boomerang/{PATIENT}/shopify-admin", json.dumps(value)),
+                         (f"boomerang/shopify/{PATIENT}", APP_SECRET)):  # fmt: skip
+        with contextlib.suppress(manager.exceptions.ResourceExistsException):
+            manager.create_secret(Name=name, SecretString=secret)
+    ShopifyStore(repo).put_connection(
+        ShopifyConnection(f"{PATIENT}.myshopify.com", PATIENT, f"boomerang/shopify/{PATIENT}", {})
+    )
+    return PATIENT
+
+
+APP_SECRET = "constructed-app-secret-for-these-tests"
+
+
+def draft_orders_update(rma: str, status: str) -> bytes:
+    """Shopify's draft_orders/update payload (REST DraftOrder: id, admin_graphql_api_id, status,
+    comma-separated tags, total_price, currency, order_id), for the invoice of draft_invoice.yaml."""
+    return json.dumps({
+        "id": 622762746, "admin_graphql_api_id": "gid://shopify/DraftOrder/622762746", "name": "#D3",
+        "status": status, "tags": f"boomerang, boomerang-difference-{rma}, exchange-difference",
+        "total_price": "10.00", "subtotal_price": "10.00", "currency": "USD",
+        "order_id": 1073459963 if status == "completed" else None,
+        "invoice_url": "https://boomerang-demo.myshopify.com/26371970/invoices/8e31a4c5c1d94b7da2f5",
+    }).encode()  # fmt: skip
+
+
+def post_draft(body: bytes) -> tuple[int, Any]:
+    import importlib
+
+    from boomerang.shopify.signature import sign
+    from local.apigw_events import LambdaContext, rest_event
+
+    module = importlib.import_module("functions.webhooks_shopify.handler")
+    headers = {
+        "Content-Type": "application/json", "X-Shopify-Topic": "draft_orders/update",
+        "X-Shopify-Hmac-Sha256": sign(body, APP_SECRET), "X-Shopify-Shop-Domain": f"{PATIENT}.myshopify.com",
+        "X-Shopify-Webhook-Id": uuid.uuid4().hex, "X-Shopify-API-Version": "2026-01",
+    }  # fmt: skip
+    event = rest_event("POST", "/webhooks/shopify", headers=headers, body=body.decode())
+    result = module.handler(event, LambdaContext(function_name="webhooks_shopify"))
+    return int(result["statusCode"]), json.loads(result["body"])
+
+
+def test_a_shopify_invoice_paid_resumes_the_exchange_through_the_webhook(
+    api: Any,
+    repo: Repository,
+    machine: LocalStepFunctions,
+    flow: ReturnWorkflow,
+    patient_shop: str,
+    shopify_admin: list[CassetteAdapter],
+) -> None:
+    key = f"bk_{PATIENT}_journey_key"
+    pid = _product(api, {"S": 1, "M": 3}, {"S": "20.00", "M": "30.00"}, key=key)
+    ret = _request(api, pid, "20.00", "M", key=key, payment_reference=SHOPIFY_ORDER)
+    waiting(machine, repo, ret["rma"], Wait.CARRIER)
+    shopify_admin.append(replies(ret["rma"], "draft_invoice", "draft_replacement"))
+    flow.carrier_update(ret["rma"], S.DELIVERED, "carrier:test")
+    waiting(machine, repo, ret["rma"], Wait.PAYMENT)
+    status, out = post_draft(draft_orders_update(ret["rma"], "open"))  # the invoice sent: no news
+    assert status == 200 and out["outcome"] == "unchanged", out
+    status, out = post_draft(draft_orders_update(ret["rma"], "completed"))
+    assert status == 200 and out["outcome"] == "refund_pending", out
+    waiting(machine, repo, ret["rma"], Wait.FULFILMENT)
+    stored = repo.get_return(ret["rma"])[0]
+    assert stored.status is S.EXCHANGED and stored.exchange is not None
+    assert stored.exchange.payment is not None and stored.exchange.payment.status == "paid"
+    assert stored.exchange.replacement_order_id == "gid://shopify/Order/1073459962"
+    # Another shop's webhook naming this return changes nothing.
+    assert difference_news(flow, "someone-else", DraftOrder.model_validate_json(
+        draft_orders_update(ret["rma"], "completed"))) == "not_ours"  # fmt: skip

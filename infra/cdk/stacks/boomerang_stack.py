@@ -198,6 +198,7 @@ class BoomerangStack(Stack):
             code_dir=REPO_ROOT / "functions" / "webhooks_shopify",
             layer=layers,
             tables=tables,
+            state_machine_arn=workflow.state_machine_arn,
         )
         grant_shop_secrets(shopify_webhooks.function, TRACKING_PROVIDERS)  # fulfillments/* webhooks
 

@@ -203,6 +203,8 @@ class ShopifyWebhookConfig(FromEnv):
     # Shopify caps a webhook payload well under this; larger is not Shopify.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     secret_cache_seconds: int = Field(default=300, ge=0)
+    # A dearer replacement's invoice paid (draft_orders/update) resumes the return's workflow.
+    state_machine_arn: str = ""
 
 
 class EvidenceConfig(FromEnv):
