@@ -95,7 +95,17 @@ def draft_news(shop: str, draft: Any) -> str:
     return difference_news(_workflow, shop, draft)
 
 
-webhooks = ShopifyWebhooks(ShopifyStore(repo), _app_secret, _now, shipments, draft_news)
+def replacement_shipped(shop: str, order_id: str, carrier: str, number: str, at: datetime) -> Any:
+    """fulfillments/*: an exchange's replacement made in Shopify shipped; its return is told."""
+    from boomerang.orchestration.step_functions import StepFunctionsEngine
+    from boomerang.services.exchange_fulfilment import ExchangeFulfilment, shopify_replacement_shipped
+
+    engine = StepFunctionsEngine(config.state_machine_arn)
+    service = ExchangeFulfilment(repo, lambda: engine)
+    return shopify_replacement_shipped(service, shop, order_id, carrier, number, at)
+
+
+webhooks = ShopifyWebhooks(ShopifyStore(repo), _app_secret, _now, shipments, draft_news, replacement_shipped)
 app = APIGatewayRestResolver()
 install_error_handlers(app, logger, metrics)
 

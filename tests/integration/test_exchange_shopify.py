@@ -13,6 +13,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -34,12 +35,13 @@ from boomerang.store.shopify import ShopifyConnection, ShopifyStore
 from local.demo.data import in_test_mode
 from local.stepfunctions import LocalStepFunctions
 from tests.integration.test_exchange_journeys import _product, _request, _stock, _told
-from tests.integration.test_return_journeys import flow, machine, waiting
+from tests.integration.test_return_journeys import finished, flow, machine, waiting
 from tests.unit.cassettes import CassetteAdapter, replaying_session
 
 SHOP = "swapshopify"
 KEY = "bk_swapshopify_journey_key"
 SHOPIFY_ORDER = "gid://shopify/Order/734509473"
+SAMPLES = Path(__file__).resolve().parents[2] / "events" / "samples" / "shopify"
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +187,7 @@ def draft_orders_update(rma: str, status: str) -> bytes:
     }).encode()  # fmt: skip
 
 
-def post_draft(body: bytes) -> tuple[int, Any]:
+def post_draft(body: bytes, topic: str = "draft_orders/update") -> tuple[int, Any]:
     import importlib
 
     from boomerang.shopify.signature import sign
@@ -193,7 +195,7 @@ def post_draft(body: bytes) -> tuple[int, Any]:
 
     module = importlib.import_module("functions.webhooks_shopify.handler")
     headers = {
-        "Content-Type": "application/json", "X-Shopify-Topic": "draft_orders/update",
+        "Content-Type": "application/json", "X-Shopify-Topic": topic,
         "X-Shopify-Hmac-Sha256": sign(body, APP_SECRET), "X-Shopify-Shop-Domain": f"{PATIENT}.myshopify.com",
         "X-Shopify-Webhook-Id": uuid.uuid4().hex, "X-Shopify-API-Version": "2026-01",
     }  # fmt: skip
@@ -226,6 +228,17 @@ def test_a_shopify_invoice_paid_resumes_the_exchange_through_the_webhook(
     assert stored.status is S.EXCHANGED and stored.exchange is not None
     assert stored.exchange.payment is not None and stored.exchange.payment.status == "paid"
     assert stored.exchange.replacement_order_id == "gid://shopify/Order/1073459962"
+    # Shopify fulfils the replacement order (its fulfillments/create sample, re-keyed to it): the
+    # return hears of the shipment and closes.
+    fulfilment = json.loads((SAMPLES / "fulfillments_create.json").read_text())
+    fulfilment["order_id"] = 1073459962
+    status, out = post_draft(json.dumps(fulfilment).encode(), "fulfillments/create")
+    assert status in (200, 404), out  # 404: the replacement order itself is not imported in this test
+    finished(machine, ret["rma"], "Closed")
+    stored = repo.get_return(ret["rma"])[0]
+    assert stored.exchange is not None and stored.exchange.shipment is not None
+    assert stored.exchange.shipment.tracking_number in json.dumps(fulfilment)
+    assert "return.replacement_shipped" in _told(repo, ret["rma"])
     # Another shop's webhook naming this return changes nothing.
     assert difference_news(flow, "someone-else", DraftOrder.model_validate_json(
         draft_orders_update(ret["rma"], "completed"))) == "not_ours"  # fmt: skip

@@ -87,3 +87,22 @@ class ExchangeFulfilment:
                 # Saved either way: the wait's timeout step reads the status and moves on.
                 log.exception("could not resume the workflow", extra={"rma": new.rma})
         return new
+
+
+def shopify_replacement_shipped(
+    service: ExchangeFulfilment, shop: str, order_id: str, carrier: str, number: str, at: datetime
+) -> str | None:
+    """A Shopify order's fulfilment, where the order is an exchange's replacement made in Shopify
+    (payments/shopify_drafts.py): the replacement shipped, as POST .../exchange-fulfilment says it.
+    The return's RMA, or None where the order replaces nothing."""
+    from boomerang.store.payment_index import replacement_reference, returns_for_payment
+
+    found = returns_for_payment(service.repo, replacement_reference(shop, order_id))
+    if not found:
+        return None
+    shipment = ReplacementShipment(carrier=carrier, tracking_number=number, shipped_at=at)
+    try:
+        service.shipped(Principal(shop=shop), found[0], shipment, at)
+    except Conflict:
+        log.info("replacement shipment already recorded", extra={"rma": found[0]})
+    return found[0]

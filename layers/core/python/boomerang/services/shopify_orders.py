@@ -77,6 +77,7 @@ class ShopifyWebhooks:
         clock: Callable[[], datetime],
         shipments: Callable[[], ShipmentService] | None = None,
         drafts: Callable[[str, DraftOrder], str] | None = None,
+        replacements: Callable[[str, str, str, str, datetime], Any] | None = None,
     ):
         self.store = store
         self.secret = secret  # secret name -> the app's client secret (cached by the caller)
@@ -87,6 +88,8 @@ class ShopifyWebhooks:
         )
         # (shop, draft order) -> what it did to a return: a paid invoice resumes its workflow.
         self.drafts = drafts
+        # (shop, order id, carrier, tracking number, shipped at): an exchange's replacement shipped.
+        self.replacements = replacements
 
     def receive(self, headers: Mapping[str, str], raw_body: bytes) -> Received:
         lowered = {k.lower(): v for k, v in headers.items()}
@@ -182,6 +185,16 @@ class ShopifyWebhooks:
         yet answers 404 (order_not_found) and is not remembered, so Shopify delivers it again."""
         order_id = str(payload.order_id)
         numbers = payload.numbers()
+        if (
+            self.replacements is not None
+            and numbers
+            and payload.status not in ("cancelled", "failure", "error")
+        ):
+            # An exchange's replacement made in Shopify: its return hears of the shipment too.
+            carrier = (payload.tracking_company or "unknown").strip() or "unknown"
+            self.replacements(
+                connection.shop, order_id, carrier, numbers[0], payload.created_at.astimezone(UTC)
+            )
         if self.shipments is None or not numbers or payload.status in ("cancelled", "failure", "error"):
             self.store.remember_webhook(connection.domain, webhook_id, topic, self.clock())
             return Received("ignored", topic, connection.shop, order_id)

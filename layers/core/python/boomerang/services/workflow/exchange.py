@@ -35,7 +35,7 @@ from boomerang.services.workflow.difference import AWAITING_PAYMENT, DifferenceP
 from boomerang.services.workflow.instant import InstantPhase
 from boomerang.services.workflow.resolution import RESOLVED, ResolutionPhase
 from boomerang.store.catalog import Hold
-from boomerang.store.payment_index import payment_index_put
+from boomerang.store.payment_index import payment_index_put, replacement_reference
 from boomerang.store.records import Event, ReturnChange
 
 # Where a cheaper replacement's card refund of the difference may still be settled.
@@ -175,6 +175,10 @@ class ExchangePhase(Phase):
         # is the ERP's or WMS's, told by the event.
         made = self._ordered_in_shopify(ret, exchange, order.payment_reference)
         ordered_id = made[0] if made else replacement_order_id(ret.rma)
+        if made:  # its fulfilment webhook finds the return (services/exchange_fulfilment.py)
+            shopify_id = made[0].rsplit("/", 1)[-1]
+            reference = replacement_reference(ret.shop, shopify_id)
+            extra.append(payment_index_put(self.core.repo, reference, ret.rma, ret.shop, ret.order_id))
         events = [] if made else [Event("exchange.order_requested", self._order_event(ret, exchange, back))]
         refund: Refund | None = None
         said = f"Replacement ordered in Shopify ({made[1]})." if made else "Replacement ordered."
