@@ -126,7 +126,7 @@ lock: setup
 WEB_LOCALE := layers/core/python/boomerang/web/locale
 i18n: setup
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header -o $(WEB_LOCALE)/messages.pot .
-	$(BIN)/pybabel update -i $(WEB_LOCALE)/messages.pot -d $(WEB_LOCALE) --no-location --ignore-obsolete
+	$(BIN)/pybabel update -i $(WEB_LOCALE)/messages.pot -d $(WEB_LOCALE) --width 110 --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .build .pytest_cache .mypy_cache .ruff_cache

@@ -12,6 +12,8 @@ invoice), any other the domestic one (USPS, with a QR code for printer-free drop
     POST /v2/shipments/{id}/buy        -> the recorded bought Shipment (tracking code, postage label)
     POST /v2/shipments/{id}/forms      -> label_qr_code: the recorded Form, or the recorded 422
     POST /v2/trackers                  -> the recorded Tracker
+    GET  /v2/shipments/{id}            -> the shipment as created, or as bought (a resumed purchase)
+    POST /v2/refunds                   -> the recorded Refund ("submitted") per tracking code
     GET  /files/postage_label/{id}.pdf -> a PDF label (it says it comes from this stand-in)
     GET  /files/form/{id}.pdf          -> the QR code for drop-off, as a PDF
 
@@ -52,6 +54,13 @@ def _recorded(name: str) -> dict[str, tuple[int, Any]]:
     return replies
 
 
+def _refund_recorded() -> tuple[int, Any]:
+    """EasyPost's recorded reply to POST /v2/refunds (a list of Refunds, status "submitted")."""
+    interactions = yaml.safe_load((RECORDINGS / "refund_create.yaml").read_text())["interactions"]
+    response = next(i for i in interactions if i["request"]["uri"].endswith("/v2/refunds"))["response"]
+    return int(response["status"]["code"]), json.loads(response["body"]["string"])
+
+
 def _pdf(lines: list[str], qr: str | None = None) -> bytes:
     from reportlab.graphics import renderPDF
     from reportlab.graphics.barcode import qr as qr_code
@@ -81,6 +90,7 @@ class FakeEasyPost:
     port: int = 0
     shipments: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[tuple[str, str, Any]] = field(default_factory=list)
+    refunds: list[dict[str, Any]] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -95,6 +105,7 @@ class FakeEasyPost:
 
     def start(self) -> FakeEasyPost:
         self.recordings = {name: _recorded(name) for name in (DOMESTIC, CROSS_BORDER)}
+        self.refund_reply = _refund_recorded()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -102,6 +113,14 @@ class FakeEasyPost:
                 pass
 
             def do_GET(self) -> None:
+                path = self.path.split("?")[0]
+                if path.startswith("/v2/"):
+                    if not _authorized(self.headers.get("Authorization", "")):
+                        self._answer(401, b'{"error": {"code": "APIKEY.INACTIVE"}}', "application/json")
+                        return
+                    status, answer = fake.retrieve(path)
+                    self._answer(status, json.dumps(answer).encode(), "application/json")
+                    return
                 status, body, kind = fake.file(self.path)
                 self._answer(status, body, kind)
 
@@ -144,12 +163,53 @@ class FakeEasyPost:
             return self._create(sent.get("shipment") or {})
         if parts[1:] == ["trackers"]:
             return self._tracker(sent.get("tracker") or {})
+        if parts[1:] == ["refunds"]:
+            return self._refund(sent.get("refund") or {})
         if len(parts) == 4 and parts[1] == "shipments" and parts[2] in self.shipments:
             if parts[3] == "buy":
                 return self._buy(parts[2])
             if parts[3] == "forms":
                 return self._form(parts[2], (sent.get("form") or {}).get("type", ""))
         return 404, {"error": {"code": "NOT_FOUND", "message": "The requested resource could not be found."}}
+
+    def retrieve(self, path: str) -> tuple[int, Any]:
+        with self._lock:
+            self.requests.append(("GET", path, {}))
+        parts = path.strip("/").split("/")  # v2, shipments, {id}
+        kept = self.shipments.get(parts[2]) if len(parts) == 3 and parts[1] == "shipments" else None
+        if kept is None:
+            return 404, {
+                "error": {"code": "NOT_FOUND", "message": "The requested resource could not be found."}
+            }
+        if kept["bought"] is not None:
+            return 200, kept["bought"]
+        _, reply = copy.deepcopy(self.recordings[kept["recording"]]["create"])
+        return 200, _with(reply, parts[2], kept["asked"])
+
+    def _refund(self, asked: dict[str, Any]) -> tuple[int, Any]:
+        status, reply = copy.deepcopy(self.refund_reply)
+        refunds = []
+        for code in asked.get("tracking_codes") or []:
+            shipment_id = next(
+                (
+                    sid
+                    for sid, k in self.shipments.items()
+                    if (k["bought"] or {}).get("tracking_code") == code
+                ),
+                None,
+            )
+            refunds.append({**reply[0], "id": f"rfnd_{uuid.uuid4().hex}", "tracking_code": code,
+                            "carrier": asked.get("carrier"), "shipment_id": shipment_id})  # fmt: skip
+        with self._lock:
+            self.refunds.extend(refunds)
+        return status, refunds
+
+    def refunds_for(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The refunds asked for the labels of the shipments referenced `body["reference"]` (an RMA)."""
+        reference = str(body.get("reference") or "")
+        with self._lock:
+            ids = {sid for sid, k in self.shipments.items() if k["asked"].get("reference") == reference}
+            return {"refunds": [r for r in self.refunds if r.get("shipment_id") in ids]}
 
     def _create(self, asked: dict[str, Any]) -> tuple[int, Any]:
         recording = CROSS_BORDER if asked.get("customs_info") else DOMESTIC

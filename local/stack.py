@@ -183,6 +183,7 @@ class LocalStack:
         if self.easypost is not None:
             fake = self.easypost
             server.simulations["/local/easypost/shipments"] = lambda body: (200, fake.shipments_for(body))
+            server.simulations["/local/easypost/refunds"] = lambda body: (200, fake.refunds_for(body))
         if workers and self.workers is None:
             self.start_workers(workers)
         if self.workers is None:

@@ -117,31 +117,27 @@ SAMPLES: dict[str, tuple[str, str, dict[str, str], Any]] = {
         },
     ),
     "get_tracking": ("GET", "/v1/orders/1001/tracking?lang=es", {"x-api-key": DEMO_API_KEY}, None),
-    "get_policy": ("GET", "/v1/policy", {"x-api-key": DEMO_API_KEY}, None),
-    "get_openapi": ("GET", "/v1/openapi.json", {}, None),
-    # The catalog a storefront other than Shopify feeds (issue 17): a product with its variants.
     "post_product": (
         "POST",
         "/v1/products",
         {"x-api-key": DEMO_API_KEY},
         {
-            "product_id": "tee-classic",
-            "title": "Classic tee",
+            "product_id": "tee-black",
+            "title": "Black tee",
             "category": "apparel",
             "variants": [
                 {
-                    "variant_id": f"tee-classic-{size}",
-                    "sku": f"TEE-{size}",
+                    "variant_id": f"tee-black-{size}",
+                    "sku": f"TEE-BLK-{size}",
                     "title": size,
                     "options": {"size": size},
-                    "price": {"amount": "20.00", "currency": "USD"},
+                    "price": {"amount": "39.00", "currency": "USD"},
                     "available": units,
                 }
-                for size, units in (("S", 4), ("M", 3), ("L", 0))
+                for size, units in (("M", 12), ("L", 4))
             ],
         },
     ),
-    # The merchant's WMS reports an exchange's replacement shipped.
     "post_exchange_fulfilment": (
         "POST",
         f"/v1/returns/{SAMPLE_RMA}/exchange-fulfilment",
@@ -149,9 +145,12 @@ SAMPLES: dict[str, tuple[str, str, dict[str, str], Any]] = {
         {
             "carrier": "UPS",
             "tracking_number": "1Z999AA10123456784",
-            "tracking_url": "https://www.ups.com/track",
+            "tracking_url": "https://www.ups.com/track?tracknum=1Z999AA10123456784",
+            "shipped_at": "2026-11-26T09:30:00Z",
         },
     ),
+    "get_policy": ("GET", "/v1/policy", {"x-api-key": DEMO_API_KEY}, None),
+    "get_openapi": ("GET", "/v1/openapi.json", {}, None),
 }
 
 

@@ -4,6 +4,7 @@ retried by SQS (partial batch response), Klaviyo deduplicates on the event id.""
 
 import gc
 import json
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -16,10 +17,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 gc.freeze()
 
+from boomerang.aws import bound_secrets
 from boomerang.config import KlaviyoConfig
 from boomerang.crm.klaviyo import EventsApi, KlaviyoForwarder, KlaviyoSettings, SettingsStore
 from boomerang.events.outbox import Envelope
+from boomerang.services.side_channels import SideChannelFailures
 from boomerang.store.records import Repository
+from boomerang.timeouts import KLAVIYO
 
 config = KlaviyoConfig.from_env()
 logger = Logger()
@@ -46,22 +50,41 @@ def _api(secret_name: str, api_key: str) -> EventsApi:
 
     client = KlaviyoAPI(api_key, max_delay=config.max_delay_seconds, max_retries=config.max_retries,
                         test_host=config.api_host)  # fmt: skip
-    events: EventsApi = client.Events
-    return events
+    return TimedEvents(client.Events)
+
+
+class TimedEvents:
+    """Klaviyo's Events API with a timeout on each request (the SDK sets none): connect 3 s, read the
+    budget's (boomerang.timeouts.KLAVIYO), so the function outlasts the SDK's retries."""
+
+    def __init__(self, events: Any) -> None:
+        self.events = events
+
+    def create_event(self, body: dict[str, Any]) -> Any:
+        return self.events.create_event(body, _request_timeout=(3.0, KLAVIYO.timeout_seconds))
 
 
 def _api_for(settings: KlaviyoSettings) -> EventsApi:
+    bound_secrets()  # bounded by boomerang.timeouts.AWS, before the first read
     api_key = str(parameters.get_secret(settings.secret_name, max_age=300))
     return _api(settings.secret_name, api_key)
 
 
 forwarder = KlaviyoForwarder(_settings, _email, _api_for)
+failures = SideChannelFailures(repo, lambda: datetime.now(UTC))
 
 
 @tracer.capture_method
 def handle(record: SQSRecord) -> None:
     envelope = Envelope.model_validate(json.loads(record.body)["detail"])
-    outcome = forwarder.forward(envelope)
+    try:
+        outcome = forwarder.forward(envelope)
+    except Exception as exc:
+        # Back to the queue (retried for about a day, then its dead-letter queue, alarmed); the
+        # return's timeline says so once.
+        failures.note(envelope.data.get("rma"), "Klaviyo", envelope.type, envelope.id,
+                      f"{type(exc).__name__}; retried from its queue")  # fmt: skip
+        raise
     where = {"shop": envelope.shop, "rma": envelope.data.get("rma"), "type": envelope.type}
     logger.info("klaviyo", extra={**where, "outcome": outcome})
     if outcome == "sent":

@@ -10,7 +10,6 @@ destination (a queue), from which `python -m scripts.redrive_outbox` publishes t
 import gc
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -19,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 gc.freeze()
 
+from boomerang.aws import aws_client
 from boomerang.config import OutboxPublisherConfig
 from boomerang.events.outbox import Envelope, envelope_of, publish
 from boomerang.orchestration.step_functions import StepFunctionsEngine
@@ -28,7 +28,7 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
-events_client = boto3.client("events")
+events_client = aws_client("events")
 engine = StepFunctionsEngine(config.state_machine_arn) if config.state_machine_arn else None
 
 # Partition keys with a failed record in the current batch: their later records wait for it.

@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 gc.freeze()
 
+from boomerang.aws import bound_secrets
 from boomerang.carriers.tracking_providers import Registrars
 from boomerang.config import ShipmentWatchConfig
 from boomerang.notify.shipments import shipment_notifier
@@ -39,6 +40,7 @@ def tracking_link(shop: str, order_id: str) -> str:
         return ""
     from boomerang.auth import tracking_links
 
+    bound_secrets()  # bounded by boomerang.timeouts.AWS, before the first read
     key = str(parameters.get_secret(config.session_secret_name, max_age=300)).encode()
     link = tracking_links.issue(key, shop, order_id, clock())
     return config.tracking_link_template.format(shop=shop, order_id=order_id, link=link)

@@ -45,6 +45,7 @@ from boomerang.api.storefront import (
     shipments as shipment_routes,
 )
 from boomerang.api.storefront.deps import deps as storefront_deps
+from boomerang.aws import bound_secrets
 from boomerang.carriers.labels import LabelStore
 from boomerang.config import StorefrontConfig
 from boomerang.orchestration.step_functions import StepFunctionsEngine
@@ -69,6 +70,7 @@ def _signing_key() -> bytes:
     # Imported on first use: only session and token calls need Secrets Manager.
     from aws_lambda_powertools.utilities import parameters
 
+    bound_secrets()  # bounded by boomerang.timeouts.AWS, before the first read
     return str(parameters.get_secret(config.session_secret_name, max_age=300)).encode()
 
 

@@ -31,6 +31,7 @@ from boomerang.api.routes import TICKET_ADMIN_PERMISSIONS, TICKET_ADMIN_ROUTES, 
 from boomerang.api.tickets import staff, storefront
 from boomerang.api.tickets.deps import deps as tickets_deps
 from boomerang.auth.staff import member_from_claims, require
+from boomerang.aws import bound_secrets
 from boomerang.classifier.model import default_classifier
 from boomerang.config import TicketsApiConfig
 from boomerang.domain.errors import DomainError
@@ -51,6 +52,7 @@ def _signing_key() -> bytes:
     # Imported on first use: only customer-token calls need Secrets Manager.
     from aws_lambda_powertools.utilities import parameters
 
+    bound_secrets()  # bounded by boomerang.timeouts.AWS, before the first read
     return str(parameters.get_secret(config.session_secret_name, max_age=300)).encode()
 
 

@@ -20,6 +20,7 @@ gc.freeze()  # as the storefront's handler: the libraries stay out of the collec
 
 from boomerang.api.auth import Authenticator
 from boomerang.api.headers import security_headers
+from boomerang.aws import bound_secrets
 from boomerang.carriers.labels import LabelStore
 from boomerang.config import WebConfig
 from boomerang.domain.errors import DomainError
@@ -47,6 +48,7 @@ assets_version = config.assets_version
 def _signing_key() -> bytes:
     from aws_lambda_powertools.utilities import parameters
 
+    bound_secrets()  # bounded by boomerang.timeouts.AWS, before the first read
     return str(parameters.get_secret(config.session_secret_name, max_age=300)).encode()
 
 

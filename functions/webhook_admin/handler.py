@@ -7,7 +7,6 @@ import warnings
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -19,6 +18,7 @@ gc.freeze()
 from boomerang.api.headers import security_headers
 from boomerang.api.resolver import error_responses, install_error_handlers
 from boomerang.auth.staff import ADMIN, SUPPORT, StaffMember, member_from_claims, require
+from boomerang.aws import aws_client
 from boomerang.config import WebhookAdminConfig
 from boomerang.domain.errors import NotFound
 from boomerang.outbound.admin import WebhookAdmin
@@ -37,12 +37,12 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 warnings.filterwarnings("ignore", message="No application metrics to publish")
-ddb = boto3.client("dynamodb")
+ddb = aws_client("dynamodb")
 webhooks = WebhookAdmin(
     SubscriptionStore(config.table_name, ddb),
     DeadLetters(config.table_name, ddb),
-    boto3.client("secretsmanager"),
-    boto3.client("sqs"),
+    aws_client("secretsmanager"),
+    aws_client("sqs"),
     config.queue_url,
     config.secrets_prefix,
     lambda: datetime.now(UTC),

@@ -11,7 +11,6 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities import parameters
@@ -21,6 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 gc.freeze()
 
+from boomerang.aws import aws_client, bound_secrets
 from boomerang.config import WebhookDeliveryConfig
 from boomerang.domain.errors import NotFound
 from boomerang.events.outbox import Envelope
@@ -35,17 +35,20 @@ from boomerang.outbound.delivery import (
     message_body,
 )
 from boomerang.outbound.subscriptions import SubscriptionStore
+from boomerang.services.side_channels import SideChannelFailures
+from boomerang.store.records import Repository
 
 config = WebhookDeliveryConfig.from_env()
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-ddb = boto3.client("dynamodb")
-sqs = boto3.client("sqs")
+ddb = aws_client("dynamodb")
+sqs = aws_client("sqs")
 subscriptions = SubscriptionStore(config.table_name, ddb)
 dead_letters = DeadLetters(config.table_name, ddb)
 send: Sender = http_post  # tests and the local stack replace it
+failures = SideChannelFailures(Repository(config.table_name, ddb), lambda: datetime.now(UTC))
 
 
 def clock() -> datetime:
@@ -54,6 +57,7 @@ def clock() -> datetime:
 
 def _secret(name: str) -> str:
     # Cached for 5 minutes: a rotated secret reaches deliveries within that.
+    bound_secrets()  # bounded by boomerang.timeouts.AWS, before the first read
     return str(parameters.get_secret(name, max_age=300))
 
 
@@ -110,6 +114,13 @@ def _deliver(record: SQSRecord, delivery: Delivery) -> None:
                 "delivery dead-lettered", extra={"delivery_id": delivery.delivery_id, "error": error}
             )
             metrics.add_metric(name="WebhookDeadLettered", unit=MetricUnit.Count, value=1)
+            failures.note(
+                delivery.event.data.get("rma"),
+                "Webhook",
+                delivery.event.type,
+                delivery.event.id,
+                f"subscription {delivery.subscription_id}: {error}; parked for a redrive",
+            )
         return  # parked: the message is done
     sqs.change_message_visibility(
         QueueUrl=config.queue_url, ReceiptHandle=record.receipt_handle, VisibilityTimeout=wait

@@ -29,6 +29,7 @@ import json
 from boomerang.api.errors import error_response
 from boomerang.api.headers import security_headers
 from boomerang.api.resolver import guard_body, install_error_handlers, request_id
+from boomerang.aws import bound_secrets
 from boomerang.carriers.fixed import NO_LABELS
 from boomerang.carriers.tracking import (
     PROVIDERS,
@@ -80,6 +81,7 @@ def tracking_link(shop: str, order_id: str) -> str:
         return ""
     from boomerang.auth import tracking_links
 
+    bound_secrets()  # bounded by boomerang.timeouts.AWS, before the first read
     key = str(parameters.get_secret(config.session_secret_name, max_age=config.secret_cache_seconds)).encode()
     link = tracking_links.issue(key, shop, order_id, clock())
     return config.tracking_link_template.format(shop=shop, order_id=order_id, link=link)
@@ -115,6 +117,7 @@ install_error_handlers(app, logger, metrics)
 
 
 def _secret(provider: str) -> str:
+    bound_secrets()  # bounded by boomerang.timeouts.AWS, before the first read
     return str(parameters.get_secret(SECRET_NAMES[provider], max_age=config.secret_cache_seconds))
 
 

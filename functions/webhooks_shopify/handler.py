@@ -25,6 +25,7 @@ gc.freeze()  # see functions/storefront_api/handler.py
 
 from boomerang.api.headers import security_headers
 from boomerang.api.resolver import guard_body, install_error_handlers
+from boomerang.aws import bound_secrets
 from boomerang.config import ShopifyWebhookConfig
 from boomerang.services.shopify_orders import ShopifyWebhooks
 from boomerang.store.records import Repository
@@ -39,6 +40,7 @@ repo = Repository(config.table_name)
 
 def _app_secret(secret_name: str) -> str:
     # Cached per container: one Secrets Manager call per shop every few minutes.
+    bound_secrets()  # bounded by boomerang.timeouts.AWS, before the first read
     return str(parameters.get_secret(secret_name, max_age=config.secret_cache_seconds))
 
 

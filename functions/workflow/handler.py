@@ -63,6 +63,13 @@ class NotifyStep(Step):
     error: dict[str, Any] | None = None
 
 
+class LabelStep(Step):
+    # The state machine's step after a return ended (cancelled, expired): hand its unused label back.
+    unused: bool = False
+    # Set when that step's retries are spent: the failure is recorded, the return has ended.
+    error: dict[str, Any] | None = None
+
+
 class FailedStep(Step):
     step: str
     error: dict[str, Any]
@@ -91,7 +98,17 @@ def hold(event: dict[str, Any], context: LambdaContext) -> None:
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def issue_label(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return workflow.issue_label(_run(event, "issue_label").rma)
+    """Buys the return's label; the same function (it alone reads the carrier keys) refunds a label
+    never used, once the return has ended."""
+    step = LabelStep.model_validate(event)
+    logger.append_keys(rma=step.rma, step="refund_unused_label" if step.unused else "issue_label")
+    if step.unused and step.error is not None:
+        error = str(step.error.get("Error", "Unknown"))
+        logger.error("unused label not refunded", extra={"error": error})
+        return workflow.label_refund_failed(step.rma, error)
+    if step.unused:
+        return workflow.refund_unused_label(step.rma)
+    return workflow.issue_label(step.rma)
 
 
 @logger.inject_lambda_context(clear_state=True)

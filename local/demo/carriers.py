@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from local.carrier_signing import WEBHOOK_SECRETS, sample, signed_headers
-from local.demo.data import DEMO_API_KEY
+from local.demo.data import DEMO_API_KEY, address_in
 
 if TYPE_CHECKING:
     from local.demo.harness import Journey
@@ -29,6 +29,7 @@ def _order(j: Journey, suffix: str, country: str, currency: str, price: str) -> 
         "order_id": order_id,
         "order_number": f"#{order_id}",
         "customer": {"email": f"{order_id}@example.com", "country": country},
+        "shipping_address": address_in(country),
         "currency": currency,
         "ordered_at": at(5),
         "payment_reference": f"pi_demo{j.run_id}x{j.number}{suffix}",  # a PaymentIntent id's form

@@ -40,8 +40,54 @@ def _line(
     }
 
 
+# Where each demo customer lives: a live shop's carrier needs the ship-from address of the return.
+ADDRESSES: dict[str, dict[str, str]] = {
+    "ada@example.com": {"name": "Ada Lovelace", "line1": "233 S Wacker Dr", "city": "Chicago",
+                        "postal_code": "60606", "region": "IL", "country": "US", "phone": "+1 312 555 0100"},
+    "grace@example.com": {"name": "Grace Hopper", "line1": "Friedrichstraße 123", "city": "Berlin",
+                          "postal_code": "10117", "country": "DE", "phone": "+49 30 5550100"},
+    "linus@example.com": {"name": "Linus Tanaka", "line1": "1-1 Marunouchi", "city": "Chiyoda-ku, Tokyo",
+                          "postal_code": "100-0005", "country": "JP", "phone": "+81 3 5550 0100"},
+    "kenji@example.com": {"name": "Kenji Sato", "line1": "2-3-1 Nishi-Shinjuku", "city": "Shinjuku-ku, Tokyo",
+                          "postal_code": "163-8001", "country": "JP", "phone": "+81 3 5550 0101"},
+}  # fmt: skip
+# A street in each market the demo journeys use; any other country gets a generic one.
+STREETS: dict[str, dict[str, str]] = {
+    "US": {"line1": "233 S Wacker Dr", "city": "Chicago", "region": "IL", "postal_code": "60606"},
+    "DE": {"line1": "Friedrichstraße 123", "city": "Berlin", "postal_code": "10117"},
+    "FR": {"line1": "8 Rue de Rivoli", "city": "Paris", "postal_code": "75004"},
+    "GB": {"line1": "10 Queen Street Place", "city": "London", "postal_code": "EC4R 1BE"},
+    "JP": {"line1": "1-1 Marunouchi", "city": "Chiyoda-ku, Tokyo", "postal_code": "100-0005"},
+    "CN": {"line1": "1 Shennan Blvd", "city": "Shenzhen", "region": "GD", "postal_code": "518000"},
+    "AU": {"line1": "1 Martin Pl", "city": "Sydney", "region": "NSW", "postal_code": "2000"},
+    "CA": {"line1": "100 Queen St W", "city": "Toronto", "region": "ON", "postal_code": "M5H 2N2"},
+}
+
+
+def address_in(country: str, name: str = "Demo Customer") -> dict[str, str]:
+    """A ship-from address in the country, as a storefront sends the order's shipping address."""
+    street = STREETS.get(country, {"line1": "1 Main Street", "city": "Capital", "postal_code": "10000"})
+    return {"name": name, **street, "country": country, "phone": "+1 312 555 0100"}
+
+
+DEMO_PAYMENT = "pi_3MtwBwLkdIwHu7ix28a3tqPa"  # Stripe's example PaymentIntent, refunded by the local stand-in
+
+
+def _shipped(order: dict[str, Any]) -> dict[str, Any]:
+    """The order as a live shop's storefront sends it: where it went and how it was paid."""
+    return {
+        "payment_reference": DEMO_PAYMENT,
+        **order,
+        "shipping_address": ADDRESSES[order["customer"]["email"]],
+    }
+
+
 def demo_orders() -> list[dict[str, Any]]:
     """Orders as a storefront would POST them to /v1/orders."""
+    return [_shipped(order) for order in _demo_orders()]
+
+
+def _demo_orders() -> list[dict[str, Any]]:
     return [
         {  # a $39 T-shirt in the wrong size: auto-approved
             "order_id": "1001",
@@ -166,6 +212,10 @@ BRANDINGS = {
 
 def branded_orders() -> list[dict[str, Any]]:
     """The second shop's orders, as its storefront would POST them."""
+    return [_shipped(order) for order in _branded_orders()]
+
+
+def _branded_orders() -> list[dict[str, Any]]:
     return [
         {  # a Japanese customer: the portal shows Japanese for this order
             "order_id": "7001",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from local.demo.data import SWAP_API_KEY
+from local.demo.data import SWAP_API_KEY, address_in
 from local.demo.harness import Journey, JourneyFailed, _events, _key, _money
 
 
@@ -49,9 +49,10 @@ def _order(j: Journey, suffix: str, product_id: str, price: str, category: str =
         "order_id": order_id,
         "order_number": f"#{order_id}",
         "customer": {"email": f"{order_id}@example.com", "country": "US"},
+        "shipping_address": address_in("US"),
         "currency": "USD",
         "ordered_at": at(5),
-        "payment_reference": f"pi_demo{j.run_id}{j.number}{suffix}",  # a Stripe id: no underscores
+        "payment_reference": f"pi_demo{j.run_id}x{j.number}{suffix}",
         "lines": [
             {
                 "line_id": f"{order_id}-1",

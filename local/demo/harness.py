@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from local.cognito import PASSWORD
-from local.demo.data import DEMO_API_KEY, DEMO_SHOP
+from local.demo.data import DEMO_API_KEY, DEMO_SHOP, address_in
 
 STEP_TIMEOUT = 30.0  # seconds any one step may take
 POLL = 0.2
@@ -165,6 +165,7 @@ class Journey:
             "order_id": order_id,
             "order_number": f"#{order_id}",
             "customer": {"email": f"{order_id}@example.com", "country": "US"},
+            "shipping_address": address_in("US"),
             "currency": "USD",
             "ordered_at": at(5),
             "lines": [

@@ -39,7 +39,7 @@ def _order(j: Journey, suffix: str, country: str, currency: str, lines: list[dic
         "customer": {"email": f"{order_id}@example.com", "country": country, **LOCALES.get(country, {})},
         "currency": currency,
         "ordered_at": _at(5),
-        "payment_reference": f"pi_demo_{j.run_id}_{j.number}{suffix}",
+        "payment_reference": f"pi_demo{j.run_id}x{j.number}{suffix}",
         "shipping_address": address,
         "lines": [
             {
@@ -170,8 +170,36 @@ def ses_refuses_and_the_return_goes_on(j: Journey) -> None:
     j.check("SES sent this customer nothing", not j.api.call("POST", "/local/mails", {"to": email})["mails"])
 
 
+def unused_label_refunded(j: Journey) -> None:
+    """A live shop's return cancelled after its EasyPost label was bought: the workflow hands the
+    unused label back through EasyPost's refund endpoint, once, and says so on the timeline."""
+    order = _order(j, "", "US", "USD", [{"sku": "CAP-1", "title": "Cap", "unit_price": "25.00"}], NEW_YORK)
+    created = _return_all(j, order)
+    rma = j.track("cancelled after its label: the label refunded", created, LIVE_API_KEY, "cancelled")
+    label = j.wait_label(rma, api_key=LIVE_API_KEY).get("label") or {}
+    answer = j.api.call("POST", f"/v1/returns/{rma}/cancel", None, _key(LIVE_API_KEY))
+    j.say(f"storefront: cancel -> {answer['status']}")
+    view = j.wait(
+        "the unused label handed back",
+        j.staff_view(rma, "support"),
+        lambda r: any(e["event"] == "label.refund" for e in r.get("timeline") or []),
+        target="cancelled",
+    )
+    for entry in view.get("timeline") or []:
+        if entry["event"] == "label.refund":
+            j.say(f"timeline: {entry['message']}")
+    refunds = j.api.call("POST", "/local/easypost/refunds", {"reference": rma})["refunds"]
+    for refund in refunds:
+        j.say(f"easypost (local stand-in): POST /v2/refunds {refund['carrier']} {refund['tracking_code']} "
+              f"-> {refund['status']}")  # fmt: skip
+    j.check("EasyPost was asked once to refund this label",
+            [r["tracking_code"] for r in refunds] == [label.get("tracking_number")])  # fmt: skip
+    j.wait_status(rma, "cancelled", api_key=LIVE_API_KEY, event="customer.notified.cancelled")
+
+
 LABEL_JOURNEYS = [
     ("labels: a live shop's EasyPost label, its link and QR code in the email", easypost_label_in_the_email),
     ("labels: a German customer to the US hub, customs items and invoice PDF", german_customer_to_the_us_hub),
     ("side channels: SES refuses every mail, the return is refunded", ses_refuses_and_the_return_goes_on),
+    ("labels: cancelled after its EasyPost label, the unused label refunded", unused_label_refunded),
 ]

@@ -9,7 +9,7 @@ import zlib
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from local.demo.data import DEMO_API_KEY, DEMO_SHOP
+from local.demo.data import DEMO_API_KEY, DEMO_SHOP, address_in
 from local.demo.harness import _key
 
 if TYPE_CHECKING:  # local/demo/journeys.py lists these journeys: no import back at run time
@@ -28,9 +28,10 @@ def _order(j: Journey, suffix: str, price: str, currency: str, country: str, **m
         "order_id": order_id,
         "order_number": f"#{digits}",
         "customer": {"email": f"{order_id}@example.com", "country": country, **more},
+        "shipping_address": address_in(country),
         "currency": currency,
         "ordered_at": at(15),
-        "payment_reference": f"pi_demo_{j.run_id}_{j.number}{suffix}",
+        "payment_reference": f"pi_demo{j.run_id}x{j.number}{suffix}",
         "lines": [
             {
                 "line_id": f"{order_id}-1",

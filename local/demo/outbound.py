@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from boomerang.shopify.signature import sign
 from local.carrier_signing import WEBHOOK_SECRETS, signed_headers
-from local.demo.data import DEMO_API_KEY, DEMO_SHOP
+from local.demo.data import DEMO_API_KEY, DEMO_SHOP, address_in
 from local.outbound_samples import new_numbers, outbound_sample, shopify_fulfillment, shopify_us_order
 from local.shopify import DEMO_SHOPIFY_DOMAIN, DEMO_SHOPIFY_SECRET
 
@@ -63,9 +63,10 @@ def _order(j: Journey, suffix: str, ordered_days_ago: int = 12, locale: str = "e
         "order_id": order_id,
         "order_number": f"#{order_id}",
         "customer": {"email": f"{order_id}@example.com", "country": "US", "locale": locale},
+        "shipping_address": address_in("US"),
         "currency": "USD",
         "ordered_at": (now - timedelta(days=ordered_days_ago)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "payment_reference": f"pi_demo_{j.run_id}_{j.number}{suffix}",
+        "payment_reference": f"pi_demo{j.run_id}x{j.number}{suffix}",
         "lines": [
             {
                 "line_id": f"{order_id}-1",

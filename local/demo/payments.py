@@ -103,9 +103,56 @@ def no_payment_reference(j: Journey) -> None:
     j.wait_status(rma, "closed")
 
 
+def four_ways_at_once(j: Journey) -> None:
+    """One round of the payment race (tests/integration/test_payment_race.py runs 50, from separate
+    processes): a refund the card's bank declined, and finance sending card, store credit, PayPal and
+    bank transfer at the same moment. One pays; the others answer 409 and ask no provider."""
+    import threading
+
+    from local.demo.stripe import _event_id, _refunding, post_event
+    from local.stripe_local import sample_event
+
+    rma, refunding, _ = _refunding(j, "the race: four ways to pay at once, one payment", "closed", "r")
+    failed = sample_event("refund.failed", rma, refund_id=refunding["refund"]["reference"],
+                          event_id=_event_id(j, "declined"), failure_reason="declined")  # fmt: skip
+    post_event(j, failed)
+    j.wait_status(rma, "refund_failed", event="customer.notified.refund_failed")
+    j.wait("the workflow waits for finance", j.staff_view(rma, "finance"),
+           lambda r: r.get("waiting_for") == "refund_retry")  # fmt: skip
+    before = len(_asked(j, rma))  # the first refund, declined
+    path, finance = f"/admin/v1/returns/{rma}/refund", j.api.staff("finance")
+    bodies = [{"method": "card"}, {"method": "store_credit"}, {"method": "paypal"},
+              {"method": "bank_transfer", "reference": f"SEPA-{j.run_id}"}]  # fmt: skip
+    answers: dict[str, Any] = {}
+    start = threading.Barrier(len(bodies))
+
+    def pay(body: dict[str, str]) -> None:
+        start.wait()
+        answers[body["method"]] = j.api.call("POST", path, body, finance, expect=(200, 201, 409))
+
+    threads = [threading.Thread(target=pay, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    paid = [m for m, a in answers.items() if "error" not in a]
+    for method, answer in sorted(answers.items()):
+        j.say(f"finance (staff API, at once): {method} -> {answer.get('status') or answer['error']['code']}")
+    j.check("exactly one way paid", len(paid) == 1 and len(answers) == len(bodies))
+    j.check("the others answered 409 with a code",
+            all(answers[m]["error"]["code"] in ("payment_in_progress", "refund_not_failed")
+                for m in answers if m not in paid))  # fmt: skip
+    j.wait_status(rma, "closed")
+    calls = _asked(j, rma)[before:]
+    providers = {"card": ["stripe"], "paypal": ["paypal"]}.get(paid[0] if paid else "", [])
+    j.check(f"providers asked once for the one payment ({', '.join(providers) or 'none'})",
+            [c["provider"] for c in calls] == providers)  # fmt: skip
+
+
 PAYMENT_JOURNEYS = [
     ("payments: a Shopify order refunded through Shopify", shopify_refund),
     ("payments: a Stripe refund by PaymentIntent", stripe_payment_intent),
     ("payments: a PayPal capture refunded", paypal_capture),
     ("payments: no payment reference -> refund_failed, finance pays by PayPal", no_payment_reference),
+    ("payments: the race: finance's four ways to pay at once, one payment", four_ways_at_once),
 ]

@@ -45,12 +45,18 @@ def _boomerang(env: dict[str, str], *args: str) -> str:
 def test_policy_set_and_simulate_against_make_local(tmp_path: Path) -> None:
     port = free_port()
     found_at = tmp_path / ".boomerang" / "local.json"
-    env = {**os.environ, "PORT": str(port), "PYTHONUNBUFFERED": "1", "BOOMERANG_LOCAL_FILE": str(found_at)}
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "ASSETS_PORT": str(free_port()),
+        "PYTHONUNBUFFERED": "1",
+        "BOOMERANG_LOCAL_FILE": str(found_at),
+    }
     for name in ("TABLE_NAME", "IDEMPOTENCY_TABLE_NAME", "SESSION_SECRET_NAME", "BOOMERANG_STACK"):
         env.pop(name, None)
+    errors = (tmp_path / "stderr.txt").open("w")  # why it stopped, if it does
     process = subprocess.Popen(
-        [sys.executable, "-m", "local"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        text=True,
+        [sys.executable, "-m", "local"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=errors, text=True,
     )  # fmt: skip
     try:
         assert process.stdout is not None
@@ -59,7 +65,11 @@ def test_policy_set_and_simulate_against_make_local(tmp_path: Path) -> None:
             line = process.stdout.readline()
             if not line or line.startswith("Ready in"):
                 break
-        assert found_at.exists(), "make local wrote no discovery file"
+        started = line.startswith("Ready in")
+        assert found_at.exists(), (
+            f"make local wrote no discovery file (ready: {started}): "
+            + (tmp_path / "stderr.txt").read_text()[-3000:]
+        )
         outputs = json.loads(found_at.read_text())["outputs"]
         base = f"http://127.0.0.1:{port}"
         assert outputs["ApiUrl"] == f"{base}/"
@@ -103,5 +113,6 @@ def test_policy_set_and_simulate_against_make_local(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)
+        errors.close()
     assert process.returncode == 0
     assert not found_at.exists(), "the discovery file outlived make local"

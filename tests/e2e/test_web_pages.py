@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 import requests
 
+from local.demo.data import address_in
 from local.dynamodb_local import free_port
 from local.sample_media import sample_video
 
@@ -120,6 +121,7 @@ def _order(number: str, lines: list[tuple[str, str, str]]) -> dict[str, Any]:
         "order_id": number,
         "order_number": f"#{number}",
         "customer": {"email": "mae@example.com", "country": "US"},
+        "shipping_address": address_in("US", "Mae Jemison"),  # the live demo shop's carrier needs it
         "currency": "USD",
         "ordered_at": at,
         "payment_reference": "pi_3MtwBwLkdIwHu7ix28a3tqPa",

@@ -159,3 +159,21 @@ def test_still_clean_under_cdk_nag(with_domain: Synthesized) -> None:
     annotations = Annotations.from_stack(with_domain.stack)
     assert annotations.find_error("*", Match.string_like_regexp("AwsSolutions-.*")) == []
     assert annotations.find_warning("*", Match.string_like_regexp("AwsSolutions-.*")) == []
+
+
+def test_a_label_purchase_held_by_a_step_still_running_is_asked_again_after_its_lease(
+    synthesized: Synthesized,
+) -> None:
+    """The label claim's lease outlasts the label function (a claim past it belongs to a step that
+    no longer runs), and the state machine keeps asking a LabelInProgress step past the lease."""
+    from boomerang.timeouts import LABEL_CLAIM_LEASE_SECONDS
+
+    label = step(synthesized, "issue_label")
+    assert label["Timeout"] < LABEL_CLAIM_LEASE_SECONDS
+    state = tasks(definition(synthesized))["Issue label"]
+    (retry,) = [r for r in state["Retry"] if r["ErrorEquals"] == ["LabelInProgress"]]
+    waits, interval = 0.0, retry["IntervalSeconds"]
+    for _ in range(retry["MaxAttempts"]):
+        waits += interval
+        interval *= retry["BackoffRate"]
+    assert waits > LABEL_CLAIM_LEASE_SECONDS

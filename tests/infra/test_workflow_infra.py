@@ -59,7 +59,7 @@ def test_payloads_carry_ids_not_personal_data(definition: dict[str, Any]) -> Non
     for name, state in tasks(definition).items():
         # payload_response_only tasks pass Parameters as the payload itself.
         payload = state["Parameters"].get("Payload", state["Parameters"])
-        assert set(payload) <= {"rma.$", "wait", "token.$", "step", "error.$", "announce"}, name
+        assert set(payload) <= {"rma.$", "wait", "token.$", "step", "error.$", "announce", "unused"}, name
 
 
 def test_task_functions_never_scan(synthesized: Synthesized) -> None:
@@ -105,3 +105,35 @@ def test_a_label_a_person_must_unblock_is_asked_again_for_about_a_day(definition
     # Then the failure is recorded and on-call alerted, as for every step.
     (caught,) = [c for c in state["Catch"] if "States.ALL" in c["ErrorEquals"]]
     assert caught["Next"] == "Record failure of Issue label"
+
+
+def test_a_return_that_ends_hands_its_unused_label_back_and_ends_all_the_same(
+    synthesized: Synthesized,
+) -> None:
+    """Cancelled and Expired go through the label function's refund of an unused label first: it
+    retries the carrier's outages and timeouts with backoff, and whatever it raises in the end is
+    recorded (a ticket for finance) on the way to the customer's notification, never a Fail."""
+    _, props = synthesized.one("AWS::StepFunctions::StateMachine")
+    parts = props["DefinitionString"]["Fn::Join"][1]
+    # Each function ARN as its logical id, so the states' functions can be told apart.
+    named = "".join(p if isinstance(p, str) else str(p.get("Fn::GetAtt", ["ARN"])[0]) for p in parts)
+    states = json.loads(named)["States"]
+    assert "IssueLabel" in states["Issue label"]["Resource"]
+    label_function = states["Issue label"]["Resource"]
+    for ended in ("cancelled", "expired"):
+        name = f"Refund unused label ({ended})"
+        state = states[name]
+        assert state["Resource"] == label_function and state["Parameters"]["unused"] is True
+        assert state["Next"] == f"Notify {ended}"
+        retried = {e: r for r in state["Retry"] for e in r["ErrorEquals"]}
+        assert retried["CarrierUnavailable"]["BackoffRate"] >= 2 and "States.Timeout" in retried
+        (caught,) = [c for c in state["Catch"] if "States.ALL" in c["ErrorEquals"]]
+        record = states[caught["Next"]]
+        assert record["Resource"] == label_function and record["Parameters"]["error.$"] == "$.error"
+        assert record["Next"] == f"Notify {ended}"
+        assert [c["Next"] for c in record["Catch"]] == [f"Notify {ended}"]
+    # Every way to those ends passes through the refund.
+    for source, state in states.items():
+        for target in [state.get("Next"), *[c.get("Next") for c in state.get("Choices", [])]]:
+            if target in ("Notify cancelled", "Notify expired"):
+                assert source.startswith(("Refund unused label", "Record failure of Refund")), source

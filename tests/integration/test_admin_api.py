@@ -400,6 +400,7 @@ def _requests(rma: str) -> dict[tuple[str, str], tuple[str, Any, dict[str, list[
     return {
         ("GET", "/admin/v1/returns"): ("/admin/v1/returns", None, {"shop": ["x"], "status": ["approved"]}),
         ("GET", "/admin/v1/returns/{rma}"): (f"/admin/v1/returns/{rma}", None, None),
+        ("GET", "/admin/v1/reports/{name}"): ("/admin/v1/reports/return_rate", None, {"shop": ["x"]}),
         ("POST", "/admin/v1/returns/{rma}/approve"): (f"/admin/v1/returns/{rma}/approve", {}, None),
         ("POST", "/admin/v1/returns/{rma}/reject"): (
             f"/admin/v1/returns/{rma}/reject",

@@ -460,6 +460,31 @@ def test_templates_set_checks_the_text_and_stores_it_for_the_shop(
     )
 
 
+def test_shops_providers_sets_the_carriers_and_mode_and_names_each_bad_field(
+    found_at: Path, repo: Repository, tmp_path: Path
+) -> None:
+    from boomerang.store.providers import ProviderSettingsStore
+
+    shop, _ = new_shop(found_at)
+    path = tmp_path / "providers.json"
+    chosen = {
+        "mode": "live",
+        "carriers": {"*": {"provider": "easypost", "carrier_accounts": ["ca_1"]}},
+        "customs": {"hs_code": "620520", "origin_country": "CN"},
+        "legal_name": "CLI Test Ltd",
+    }
+    path.write_text(json.dumps(chosen))
+    assert "live mode; carriers for *" in ok(run(found_at, "shops", "providers", shop, str(path)))
+    stored = ProviderSettingsStore(repo.table, repo.ddb, 0).get(shop)
+    carrier = stored.carrier_for("us-nj")
+    assert not stored.test_mode and carrier and carrier.carrier_accounts == ["ca_1"]
+    assert json.loads(ok(run(found_at, "shops", "providers", shop)))["legal_name"] == "CLI Test Ltd"
+    path.write_text(json.dumps({"mode": "demo", "carriers": {"*": {"provider": "ups"}}}))
+    message = refused(run(found_at, "shops", "providers", shop, str(path)))
+    assert "mode:" in message and "carriers.*.provider" in message
+    assert ProviderSettingsStore(repo.table, repo.ddb, 0).get(shop) == stored  # nothing written
+
+
 # --- finding the target -------------------------------------------------------------------------
 
 

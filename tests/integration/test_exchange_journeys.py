@@ -32,7 +32,7 @@ KEY = "bk_swapjourneys_journey_key"
 def shop(repo: Repository, machine: LocalStepFunctions) -> str:
     repo.put_shop(SHOP, SHOP)
     repo.put_api_key(hash_api_key(KEY), SHOP, "journeys")
-    in_test_mode(repo, SHOP)  # sandbox labels and refunds, explicitly (a live shop has no carrier)
+    in_test_mode(repo, SHOP)  # sandbox labels and refunds: the journeys are about exchanges
     if repo.current_policy(SHOP) is None:
         changes = {
             "version": 2,

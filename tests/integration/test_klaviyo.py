@@ -8,6 +8,7 @@ import importlib
 import json
 import os
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -31,11 +32,13 @@ class FakeKlaviyo:
     def __init__(self) -> None:
         self.requests: list[tuple[str, dict[str, str], dict[str, Any]]] = []
         self.answers: list[tuple[int, bytes]] = []
+        self.delay = 0.0  # seconds before answering: a stalled Klaviyo
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                time.sleep(outer.delay)
                 outer.requests.append((self.path, dict(self.headers.items()), json.loads(body)))
                 status, payload = outer.answers.pop(0) if outer.answers else (202, b"")
                 self.send_response(status)
@@ -155,3 +158,48 @@ def test_a_refused_call_is_retried_by_the_queue(
     answered = module.handler(event, LambdaContext())
     assert answered == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
     assert module.handler(event, LambdaContext()) == {"batchItemFailures": []}  # the retry goes through
+
+
+def test_a_stalled_klaviyo_is_cut_off_by_the_request_timeout_and_retried_by_the_queue(
+    module: ModuleType, klaviyo: FakeKlaviyo, order: Order, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SDK sets no timeout of its own: each request gets the budget's (boomerang.timeouts.KLAVIYO,
+    shortened here), so a stalled Klaviyo ends the attempt well inside the function's timeout."""
+    from boomerang.timeouts import CallBudget
+
+    monkeypatch.setattr(module, "KLAVIYO", CallBudget(timeout_seconds=0.5))
+    event = from_queue(
+        "return.approved", {"rma": "K7Q-4M2-XAC", "order_id": order.order_id, "status": "approved"}, n=31
+    )
+    klaviyo.delay = 3.0
+    try:
+        started = time.monotonic()
+        answered = module.handler(event, LambdaContext())
+        took = time.monotonic() - started
+    finally:
+        klaviyo.delay = 0.0
+    assert answered == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert took < 2.0, took  # cut off at the read timeout, not after the stalled answer
+    assert module.handler(event, LambdaContext()) == {"batchItemFailures": []}  # the queue's retry
+
+
+def test_a_klaviyo_call_that_fails_goes_back_to_its_queue_and_onto_the_timeline_once(
+    module: ModuleType, klaviyo: FakeKlaviyo, order: Order, repo: Repository
+) -> None:
+    from boomerang.services.side_channels import EVENT
+    from tests.integration.test_workflow_service import new_return
+
+    ret = new_return(repo)  # a return of another shop: the event names it, the shop's Klaviyo is on
+    error = json.dumps({"errors": [{"status": 400, "code": "invalid", "detail": "constructed"}]}).encode()
+    event = from_queue(
+        "return.approved", {"rma": ret.rma, "order_id": order.order_id, "status": "approved"}, n=41
+    )
+    for _ in range(2):  # the queue's retry fails too: still one entry
+        klaviyo.answers.append((400, error))
+        answered = module.handler(event, LambdaContext())
+        assert answered == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    timeline = repo.get_return(ret.rma)[1]
+    (entry,) = [e for e in timeline if e.event == EVENT]
+    assert entry.actor == "klaviyo"
+    assert "return.approved event was not delivered (BadRequestException" in entry.message
+    assert repo.get_return(ret.rma)[0].status is ret.status

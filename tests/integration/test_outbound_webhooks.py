@@ -244,3 +244,32 @@ def test_event_types_filter_and_bad_subscription(
         f"{subscriptions}/{{subscription_id}}",
         params={"subscription_id": made["subscription_id"]},
     )
+
+
+def test_a_webhook_given_up_on_is_parked_and_said_on_the_timeline(
+    modules: tuple[ModuleType, ModuleType], repo: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from boomerang.outbound.delivery import Delivery
+    from boomerang.services.side_channels import EVENT
+    from tests.integration.test_workflow_service import new_return
+
+    delivery_fn, _ = modules
+    ret = new_return(repo)
+    event = envelope(5).model_copy(update={"shop": ret.shop, "data": {"rma": ret.rma, "status": "inspected"}})
+    first = datetime.now(UTC) - timedelta(days=2)  # past the give-up time
+    parked = Delivery(delivery_id=f"dl_{uuid.uuid4().hex[:8]}", shop=ret.shop, subscription_id="wh_gone",
+                      first_attempt_at=first, event=event)  # fmt: skip
+    monkeypatch.setattr(
+        delivery_fn.subscriptions, "get", lambda shop, sid: type("S", (), {"secret_name": "s"})()
+    )
+    monkeypatch.setattr(delivery_fn, "_secret", lambda name: "whsec_test")
+    monkeypatch.setattr(delivery_fn, "attempt", lambda *args: "HTTP 500")
+    body = json.dumps({"delivery": json.loads(parked.model_dump_json())})
+    message = {"MessageId": str(uuid.uuid4()), "ReceiptHandle": "r", "Body": body,
+               "Attributes": {"ApproximateReceiveCount": "9"}, "MD5OfBody": "x"}  # fmt: skip
+    assert delivery_fn.handler(sqs_event([message]), LambdaContext()) == {"batchItemFailures": []}
+    (entry,) = [e for e in repo.get_return(ret.rma)[1] if e.event == EVENT]
+    assert (
+        entry.actor == "webhook" and "subscription wh_gone: HTTP 500; parked for a redrive" in entry.message
+    )
+    assert repo.get_return(ret.rma)[0].status is ret.status

@@ -21,6 +21,7 @@ from boomerang.domain.models import (
     Address,
     Decision,
     HubChoice,
+    Label,
     Order,
     OrderLine,
     Outcome,
@@ -282,3 +283,67 @@ def test_rates_become_minor_units_without_floats() -> None:
     assert to_minor_units("6.07", "USD") == Money(amount=607, currency="USD")
     assert to_minor_units("34.1", "EUR") == Money(amount=3410, currency="EUR")
     assert Decimal("0.1") + Decimal("0.2") == Decimal("0.3")
+
+
+# --- one label per return: a purchase resumed after a timeout; an unused label refunded ---------
+
+
+def test_a_new_purchase_tells_its_shipment_id_before_buying() -> None:
+    carrier, sent = _carrier("return_label_qr")
+    told: list[tuple[str, int]] = []
+    request = domestic().attempt("K7Q-4M2-XAC", None, lambda sid: told.append((sid, len(sent))))
+    carrier.buy(request)
+    # Told after the create and before the buy: a timeout in the buy leaves the shipment known.
+    assert told == [("shp_16578f588f9546ec914afd2474e24ff5", 1)]
+    assert sent[0][2]["shipment"]["reference"] == "K7Q-4M2-XAC"
+
+
+def test_a_resumed_purchase_finds_its_shipment_bought_and_buys_nothing() -> None:
+    carrier, sent = _carrier("label_resumed")
+    told: list[str] = []
+    resumed = domestic().attempt("K7Q-4M2-XAC", "shp_82abbe8e8a1f4746bfbe7c943906c52c", told.append)
+    label = carrier.buy(resumed)
+    # EasyPost's recorded retrieve of a bought shipment: its postage is the label, no second buy.
+    assert [(m, u.removeprefix("https://api.easypost.com/v2")) for m, u, _ in sent] == [
+        ("GET", "/shipments/shp_82abbe8e8a1f4746bfbe7c943906c52c"),
+        ("POST", "/shipments/shp_82abbe8e8a1f4746bfbe7c943906c52c/forms"),
+        ("POST", "/trackers"),
+    ]
+    assert not told  # nothing was created
+    assert label.shipment_id == "shp_82abbe8e8a1f4746bfbe7c943906c52c"
+    assert label.tracking_number == "9400100208303109500775"
+    assert label.cost == Money(amount=607, currency="USD")
+    assert label.url and label.url.endswith(".png")  # the recording's label is a PNG
+
+
+def test_a_tracker_refused_after_the_buy_is_retried_never_refused() -> None:
+    # A refusal would start the purchase afresh (a second label): after a buy only a retry is right.
+    client, adapter = replaying_client("return_label_qr")
+    refused = replaying_client("error")[1].recorded[0]["response"]  # EasyPost's recorded 422
+    for interaction in adapter.recorded:
+        if interaction["request"]["uri"].endswith("/trackers"):
+            interaction["response"] = refused
+    with pytest.raises(CarrierUnavailable):
+        EasyPostCarrier(lambda: client).buy(domestic())
+    assert sum(1 for _, url, _ in adapter.sent if url.endswith("/buy")) == 1
+
+
+def test_an_unused_label_is_refunded_through_easyposts_refund_endpoint() -> None:
+    # The SDK's recorded refund of the label it bought (USPS 9400100208303109500775).
+    carrier, sent = _carrier("refund_create")
+    assert carrier.refund(a_label()) == "submitted"
+    assert [(m, u, b) for m, u, b in sent] == [
+        (
+            "POST",
+            "https://api.easypost.com/v2/refunds",
+            {"refund": {"carrier": "USPS", "tracking_codes": ["9400100208303109500775"]}},
+        )
+    ]
+
+
+def a_label() -> Label:
+    return Label(
+        carrier="USPS", tracking_number="9400100208303109500775", cost=Money(amount=607, currency="USD"),
+        issued_at=NOW, valid_until=NOW + timedelta(days=30),
+        shipment_id="shp_82abbe8e8a1f4746bfbe7c943906c52c",
+    )  # fmt: skip

@@ -53,7 +53,9 @@ class ApiDocs(Construct):
             environment={"POWERTOOLS_SERVICE_NAME": "api_docs"},
         )
         self.function = made.function
-        integration = apigw.LambdaIntegration(self.function, proxy=True, allow_test_invoke=False)
+        integration = apigw.LambdaIntegration(
+            self.function, proxy=True, allow_test_invoke=False, scope_permission_to_method=False
+        )
         self.methods = [
             storefront.api.root.resource_for_path(route.path).add_method(
                 route.method,

@@ -87,7 +87,9 @@ class CarrierWebhooks(Construct):
                 resources=[secret.secret_arn for secret in self.secrets.values()],
             )
         )
-        integration = apigw.LambdaIntegration(self.function, proxy=True, allow_test_invoke=False)
+        integration = apigw.LambdaIntegration(
+            self.function, proxy=True, allow_test_invoke=False, scope_permission_to_method=False
+        )
         carriers = storefront.api.root.resource_for_path("/webhooks/carriers")
         self.methods = [
             carriers.add_resource(provider).add_method(

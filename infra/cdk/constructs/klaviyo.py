@@ -19,13 +19,15 @@ from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
 from boomerang.crm.klaviyo import FORWARDED
+from boomerang.timeouts import KLAVIYO
 from infra.cdk.constructs.data_table import DataTables
 from infra.cdk.constructs.event_bus import SOURCE, EventBus, dead_letter_queue
 from infra.cdk.constructs.lambda_function import BoomerangFunction, LayerSource
 
 SERVICE_NAME = "klaviyo_events"
 SECRETS_PREFIX = "boomerang/klaviyo/"
-TIMEOUT_SECONDS = 30
+# Above the SDK's slowest forwarding (boomerang.timeouts.KLAVIYO), DynamoDB and the secret read.
+TIMEOUT_SECONDS = int(KLAVIYO.worst_case_seconds()) + 10
 
 
 class KlaviyoEvents(Construct):

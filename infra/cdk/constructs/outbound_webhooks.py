@@ -167,7 +167,9 @@ class OutboundWebhooks(Construct):
                 ],
                 apply_to_children=True,
             )
-        integration = apigw.LambdaIntegration(self.admin, proxy=True, allow_test_invoke=False)
+        integration = apigw.LambdaIntegration(
+            self.admin, proxy=True, allow_test_invoke=False, scope_permission_to_method=False
+        )
         self.methods = [
             storefront.api.root.resource_for_path(route.path).add_method(
                 route.method,

@@ -27,7 +27,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
-from boomerang.timeouts import AWS, label_seconds, refund_seconds
+from boomerang.timeouts import AWS, LABEL_CLAIM_LEASE_SECONDS, label_seconds, refund_seconds
 from infra.cdk.constructs.data_table import DataTables
 from infra.cdk.constructs.lambda_function import BoomerangFunction, LayerSource
 
@@ -56,6 +56,9 @@ PAYMENT_PROVIDER_UNAVAILABLE = "PaymentProviderUnavailable"
 PAYMENT_IN_PROGRESS = "PaymentInProgress"
 # Raised by the label step when the carrier rate-limits, fails or times out (boomerang.carriers.port).
 CARRIER_UNAVAILABLE = "CarrierUnavailable"
+# Raised by the label step when another invocation holds the return's label purchase (a step that
+# timed out and still runs): asked again after the claim's lease, it resumes that purchase.
+LABEL_IN_PROGRESS = "LabelInProgress"
 # Raised by the notify step when the channel is unavailable for now (SES throttling, a 5xx, no
 # answer): asked again with backoff; once spent, the failure is recorded and the return goes on.
 NOTIFICATION_UNAVAILABLE = "NotificationUnavailable"
@@ -239,6 +242,46 @@ class ReturnWorkflow(Construct):
         task.add_catch(record.next(then), errors=["States.ALL"], result_path="$.error")
         return task.next(then)
 
+    def _refund_label(self, ended: str, then: sfn.IChainable) -> sfn.IChainable:
+        """The unused label of a return that ended goes back to the carrier (the label function, which
+        alone reads the carrier keys). Retried; whatever it raises once its retries are spent is
+        recorded on the timeline with a ticket for finance, and the return ends all the same."""
+        payload = {"rma": sfn.JsonPath.string_at("$.rma"), "unused": True}
+        task = tasks.LambdaInvoke(
+            self,
+            f"Refund unused label ({ended})",
+            lambda_function=self.functions["issue_label"],
+            payload=sfn.TaskInput.from_object(payload),
+            payload_response_only=True,
+            result_path=sfn.JsonPath.DISCARD,
+            retry_on_service_exceptions=False,
+            task_timeout=sfn.Timeout.duration(
+                Duration.seconds(step_timeout_seconds("issue_label") + TASK_MARGIN_SECONDS)
+            ),
+        )
+        task.add_retry(
+            errors=LAMBDA_SERVICE_ERRORS, interval=Duration.seconds(2), max_attempts=6, backoff_rate=2
+        )
+        task.add_retry(
+            errors=[*TIMEOUT_ERRORS, CARRIER_UNAVAILABLE], interval=Duration.seconds(30), max_attempts=5,
+            backoff_rate=2, max_delay=Duration.minutes(10),
+        )  # fmt: skip
+        record = tasks.LambdaInvoke(
+            self,
+            f"Record failure of Refund unused label ({ended})",
+            lambda_function=self.functions["issue_label"],
+            payload=sfn.TaskInput.from_object({**payload, "error": sfn.JsonPath.object_at("$.error")}),
+            payload_response_only=True,
+            result_path=sfn.JsonPath.DISCARD,
+            retry_on_service_exceptions=False,
+        )
+        record.add_retry(
+            errors=LAMBDA_SERVICE_ERRORS, interval=Duration.seconds(2), max_attempts=6, backoff_rate=2
+        )
+        record.add_catch(then, errors=["States.ALL"], result_path=sfn.JsonPath.DISCARD)
+        task.add_catch(record.next(then), errors=["States.ALL"], result_path="$.error")
+        return task.next(then)
+
     def _wait(self, name: str, wait: str, timeout_path: str) -> tasks.LambdaInvoke:
         task = tasks.LambdaInvoke(
             self,
@@ -287,13 +330,22 @@ class ReturnWorkflow(Construct):
 
         done = sfn.Succeed(self, "Closed")
         rejected = notify("rejected", sfn.Succeed(self, "Rejected"), "rejected")
-        cancelled = notify("cancelled", sfn.Succeed(self, "Cancelled"), "cancelled")
-        expired = notify("expired", sfn.Succeed(self, "Expired"), "expired")
+        # A return that ended hands its unused label back to the carrier first (a no-op without one).
+        cancelled = self._refund_label(
+            "cancelled", notify("cancelled", sfn.Succeed(self, "Cancelled"), "cancelled")
+        )
+        expired = self._refund_label("expired", notify("expired", sfn.Succeed(self, "Expired"), "expired"))
 
         begin = self._task("Begin", "decide", "$")
         issue_label = self._task("Issue label", "issue_label", "$.label")
         issue_label.add_retry(
             errors=[CARRIER_UNAVAILABLE], interval=Duration.seconds(10), max_attempts=5, backoff_rate=2
+        )
+        issue_label.add_retry(
+            errors=[LABEL_IN_PROGRESS],
+            interval=Duration.seconds(LABEL_CLAIM_LEASE_SECONDS // 4),
+            max_attempts=6,
+            backoff_rate=2,
         )
         issue_label.add_retry(errors=[LABEL_NOT_ISSUED], **LABEL_RETRY)  # type: ignore[arg-type]
         resolve = self._task("Resolve", "resolve", "$.resolved")

@@ -89,7 +89,9 @@ class ShopifyWebhooks(Construct):
             apply_to_children=True,
         )
 
-        integration = apigw.LambdaIntegration(self.function, proxy=True, allow_test_invoke=False)
+        integration = apigw.LambdaIntegration(
+            self.function, proxy=True, allow_test_invoke=False, scope_permission_to_method=False
+        )
         self.method = storefront.api.root.resource_for_path(ROUTE[1]).add_method(
             ROUTE[0],
             integration,

@@ -218,7 +218,9 @@ class StorefrontApi(Construct):
         )
         # Shared with the other functions' routes on this API (the staff API).
         self.request_validator = validator
-        integration = apigw.LambdaIntegration(self.function, proxy=True, allow_test_invoke=False)
+        integration = apigw.LambdaIntegration(
+            self.function, proxy=True, allow_test_invoke=False, scope_permission_to_method=False
+        )
         methods = []
         for route in ROUTES:
             parameters = {f"method.request.path.{name}": True for name in route.path_parameters}

@@ -96,7 +96,9 @@ class StripeWebhooks(Construct):
                 actions=["states:SendTaskSuccess", "states:SendTaskFailure"], resources=[state_machine_arn]
             )
         )
-        integration = apigw.LambdaIntegration(self.function, proxy=True, allow_test_invoke=False)
+        integration = apigw.LambdaIntegration(
+            self.function, proxy=True, allow_test_invoke=False, scope_permission_to_method=False
+        )
         self.method = storefront.api.root.resource_for_path(WEBHOOK_PATH).add_method(
             "POST",
             integration,

@@ -57,6 +57,7 @@ ADMIN_ROUTES = (
 SYSTEM_EVENT_TYPES = (
     "return.carrier_exception",
     "label.not_issued",
+    "label.refund_failed",
     "refund.failed",
     "dispute.created",
     "webhook.dead_lettered",
@@ -125,7 +126,9 @@ class TicketsApi(Construct):
             self._rule(bus)
 
     def _routes(self, storefront: StorefrontApi, admin: AdminApi) -> list[apigw.Method]:
-        integration = apigw.LambdaIntegration(self.function, proxy=True, allow_test_invoke=False)
+        integration = apigw.LambdaIntegration(
+            self.function, proxy=True, allow_test_invoke=False, scope_permission_to_method=False
+        )
         methods: list[apigw.Method] = []
         for route in ROUTES:
             parameters = {f"method.request.path.{name}": True for name in route.path_parameters}

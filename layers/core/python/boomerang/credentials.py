@@ -39,6 +39,9 @@ class ShopCredentials:
     def read_named(self, name: str, model: type[M]) -> M:
         from aws_lambda_powertools.utilities import parameters
 
+        from boomerang.aws import bound_secrets
+
+        bound_secrets()
         try:
             value: Any = parameters.get_secret(name, transform="json", max_age=self.cache_seconds)
             return model.model_validate(value)

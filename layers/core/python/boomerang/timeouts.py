@@ -42,6 +42,9 @@ EASYPOST = CallBudget(timeout_seconds=15)
 EASYPOST_CALLS = 4
 # Tracking providers (17TRACK, AfterShip): registering one parcel, from the fulfilment request.
 TRACKING = CallBudget(timeout_seconds=5)
+# Klaviyo's Create Event through klaviyo-api: each request bounded (the SDK sets none), retried twice
+# by the SDK on 429/5xx after at most 5 s (plus its jitter of half that). Failures go back to the queue.
+KLAVIYO = CallBudget(timeout_seconds=5, attempts=3, backoff_seconds=7.5)
 # AWS calls inside Lambda (S3 puts of label PDFs, SES, SNS): botocore's connect and read timeouts.
 AWS = CallBudget(timeout_seconds=5, attempts=3, backoff_seconds=1)
 
@@ -67,3 +70,6 @@ def label_seconds() -> float:
 # function that claims may run (the resolve step, the admin API behind API Gateway's 29 s, each a
 # few refunds' budgets at most), so a claim past it belongs to a caller that is no longer running.
 PAYMENT_CLAIM_LEASE_SECONDS = 120
+# How long a label purchase's claim (boomerang.services.workflow.labels) holds: longer than the label
+# step may run (its timeout is label_seconds() plus the CDK's margin of 20 s).
+LABEL_CLAIM_LEASE_SECONDS = int(label_seconds()) + 40

@@ -1,11 +1,15 @@
 """EasyPost, through its official SDK: the return label bought for real.
 
-One label per return: a return shipment (`is_return`: EasyPost keeps the outbound roles, `from`
+One label per return, bought at most once (boomerang.services.workflow.labels: the attempt is
+claimed on the return, its shipment id recorded as soon as EasyPost creates it, before it is bought;
+a step retried after a timeout retrieves that shipment and buys it only if it has no postage yet).
+A return shipment (`is_return`: EasyPost keeps the outbound roles, `from`
 is the hub and `to` the customer, and swaps them on the label, so the parcel travels from the
 customer to the hub), referenced by the RMA; the lowest rate within the hub's carriers and service
 levels (policy data) and the shop's carrier accounts; the label bought; the carrier's QR code for
 printer-free drop-off asked for (form `label_qr_code`, where the carrier offers one); a tracker
-created so EasyPost's `tracker.updated` webhooks move the return.
+created so EasyPost's `tracker.updated` webhooks move the return. A label never used (the return
+expired or was cancelled) is refunded through EasyPost's refund endpoint (`POST /v2/refunds`).
 
 A parcel that crosses a customs border (boomerang.domain.customs) carries EasyPost customs info:
 contents type `returned_goods`, the original order number as the invoice number (also in the
@@ -137,10 +141,21 @@ class EasyPostCarrier:
         except EasyPostError as exc:
             raise _carrier_error(exc) from None
 
-    def _buy(self, request: LabelRequest) -> Label:
+    def refund(self, label: Label) -> str:
+        """Ask the carrier to refund a label never used: EasyPost's refund status ("submitted" while
+        the carrier decides, then "refunded" or "rejected"). The workflow records the status on the
+        label and asks once per label (boomerang.services.workflow.labels)."""
         from easypost.errors.general.easypost_error import EasyPostError
 
-        client = self._client()
+        try:
+            client = self._client()
+            refunds = client.refund.create(carrier=label.carrier, tracking_codes=[label.tracking_number])
+        except EasyPostError as exc:
+            raise _carrier_error(exc) from None
+        first = refunds[0] if isinstance(refunds, list) else refunds
+        return str(getattr(first, "status", "submitted") or "submitted")
+
+    def _shipment_params(self, request: LabelRequest) -> dict[str, Any]:
         ret, hub = request.ret, request.hub
         options: dict[str, Any] = {"print_custom_1": ret.rma, "label_format": "PDF"}
         shipment_params: dict[str, Any] = {
@@ -148,7 +163,9 @@ class EasyPostCarrier:
             "from_address": _address(hub.address),
             "to_address": _address(request.ship_from),
             "parcel": request.parcel or self.parcel,
-            "reference": ret.rma,
+            # The purchase attempt's reference (the RMA where no attempt names one): a retried
+            # step finds its shipment by the id recorded on the attempt, and buys nothing twice.
+            "reference": request.reference or ret.rma,
             "options": options,
         }
         if request.customs is not None:
@@ -156,15 +173,37 @@ class EasyPostCarrier:
             shipment_params["customs_info"] = customs_info(request.customs, request.signer or hub.name)
         if self.carrier_accounts:
             shipment_params["carrier_accounts"] = self.carrier_accounts
-        shipment = client.shipment.create(**shipment_params)
-        rate = shipment.lowest_rate(carriers=hub.carriers or None, services=hub.services or None)
-        bought = client.shipment.buy(shipment.id, rate=rate)
+        return shipment_params
+
+    def _buy(self, request: LabelRequest) -> Label:
+        from easypost.errors.general.easypost_error import EasyPostError
+
+        client = self._client()
+        ret, hub = request.ret, request.hub
+        bought = None
+        if request.shipment_id:
+            # A retried purchase: the shipment its attempt created, bought already or not yet.
+            shipment = client.shipment.retrieve(request.shipment_id)
+            if getattr(shipment, "postage_label", None) is not None and shipment.tracking_code:
+                bought = shipment
+        else:
+            shipment = client.shipment.create(**self._shipment_params(request))
+            if request.created is not None:
+                request.created(str(shipment.id))  # recorded before anything is bought
+        if bought is None:
+            rate = shipment.lowest_rate(carriers=hub.carriers or None, services=hub.services or None)
+            bought = client.shipment.buy(shipment.id, rate=rate)
         try:
             with_qr = client.shipment.generate_form(bought.id, QR_FORM)
             qr_code = _form_url(with_qr, QR_FORM)
         except EasyPostError:
             qr_code = None  # this carrier has no printer-free drop-off: the PDF label it is
-        client.tracker.create(tracking_code=bought.tracking_code, carrier=rate.carrier)
+        try:
+            client.tracker.create(tracking_code=bought.tracking_code, carrier=bought.selected_rate.carrier)
+        except EasyPostError as exc:
+            # Bought already: never a refusal (which would start a purchase afresh), but retried,
+            # and the retry finds the bought shipment and creates its tracker.
+            raise CarrierUnavailable(f"EasyPost: tracker not created ({_carrier_error(exc)})") from None
         selected = bought.selected_rate
         postage = bought.postage_label
         label = Label(

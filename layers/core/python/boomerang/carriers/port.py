@@ -31,6 +31,13 @@ class ReturnLabels(Protocol):
         ...
 
 
+class LabelRefunds(Protocol):
+    def refund(self, label: Label) -> str:
+        """Hand a label never used back to the carrier for a refund of its postage: the refund's
+        status as the carrier gives it ("submitted", "refunded", "rejected")."""
+        ...
+
+
 class Carriers(Protocol):
     """Where the workflow's label step gets its carrier: per shop and hub (carriers/factory.py)."""
 

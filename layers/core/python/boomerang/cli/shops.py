@@ -1,4 +1,4 @@
-"""`boomerang shops create|list`, `boomerang keys create|revoke`, `boomerang templates set`."""
+"""`boomerang shops create|list|providers`, `boomerang keys create|revoke`, `boomerang templates set`."""
 
 from __future__ import annotations
 
@@ -40,6 +40,38 @@ def list_shops(settings: Settings) -> None:
     for shop in found:
         version = f"policy v{shop.policy_version}" if shop.policy_version else "default policy"
         click.echo(f"{shop.shop:<24} {version:<16} {shop.name}")
+
+
+@shops.command("providers")
+@click.argument("shop")
+@click.argument("file", type=click.File("r"), required=False)
+@pass_settings
+def shop_providers(settings: Settings, shop: str, file: Any) -> None:
+    """Show the shop's provider settings, or set them from FILE ('-': stdin): live or test mode, the
+    carrier of each hub, customs defaults, the legal name that signs customs papers. For example:
+
+    {"mode": "live", "carriers": {"*": {"provider": "easypost", "carrier_accounts": ["ca_..."]}},
+    "customs": {"hs_code": "620520", "origin_country": "CN"}, "legal_name": "Acme Ltd"}
+
+    Credentials are not here: `boomerang connect easypost|stripe|shopify|paypal SHOP`."""
+    from pydantic import ValidationError
+
+    from boomerang.domain.providers import ProviderSettings
+    from boomerang.store.providers import ProviderSettingsStore
+
+    repo = settings.repo()
+    store = ProviderSettingsStore(repo.table, repo.ddb, cache_seconds=0)
+    if file is None:
+        click.echo(store.get(shop).model_dump_json(indent=2, exclude_none=True))
+        return
+    try:
+        chosen = ProviderSettings.model_validate(read_file_json(file, file.name))
+    except ValidationError as exc:
+        where = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in exc.errors())
+        raise click.ClickException(f"{file.name}: {where}") from None
+    store.put(shop, chosen)
+    hubs = ", ".join(sorted(chosen.carriers)) or "none (no live labels)"
+    click.echo(f"{shop}: {chosen.mode.value} mode; carriers for {hubs} (live within a minute)")
 
 
 @click.group()

@@ -9,7 +9,8 @@ to the carrier and is never logged, put in a Step Functions payload or an event.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from boomerang.domain.customs import CustomsDeclaration, customs_declaration
@@ -38,6 +39,17 @@ class LabelRequest:
     customs: CustomsDeclaration | None = None
     # Who signs the customs declaration (the shop's legal name), where there is one.
     signer: str = ""
+    # The purchase attempt (boomerang.services.workflow.labels): the carrier's reference for it, the
+    # shipment it already created (a retried step buys that one, or finds it bought), and whom to
+    # tell of a shipment it creates, before it is bought.
+    reference: str = ""
+    shipment_id: str | None = None
+    created: Callable[[str], None] | None = field(default=None, compare=False)
+
+    def attempt(
+        self, reference: str, shipment_id: str | None, created: Callable[[str], None]
+    ) -> LabelRequest:
+        return replace(self, reference=reference, shipment_id=shipment_id, created=created)
 
     def __repr__(self) -> str:  # a log line or a traceback never prints the address
         return (

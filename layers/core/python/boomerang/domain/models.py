@@ -315,6 +315,21 @@ class Label(Record):
     customs_document_key: str | None = None
     # A sandbox label (a shop in test mode): no postage, its PDF says so.
     specimen: bool = False
+    # The carrier's refund of a label never used (the return expired or was cancelled): EasyPost's
+    # refund status ("submitted", then "refunded" or "rejected"), None while the label stands.
+    refund_status: str | None = None
+
+
+class LabelClaim(Record):
+    """The label purchase in flight (boomerang.services.workflow.labels): written with a conditional
+    write on the return before the carrier is asked, cleared by the write that records the label.
+    The carrier's shipment is recorded on it once created, so a step retried after a timeout looks
+    that shipment up instead of buying a second label; `key` is the carrier's reference for it."""
+
+    key: str = Field(max_length=255)
+    at: UtcDatetime
+    until: UtcDatetime  # the lease: a step that claimed runs no longer
+    shipment_id: str | None = None
 
 
 class Wait(StrEnum):
@@ -500,6 +515,8 @@ class Return(Record):
     refund: Refund | None = None
     # The payment attempt in flight, if any (PaymentClaim): one payment per return.
     payment_claim: PaymentClaim | None = None
+    # The label purchase in flight, if any (LabelClaim): one label per return.
+    label_claim: LabelClaim | None = None
     failure: Failure | None = None
     received_at_hub: str | None = None
     # The workflow's open wait and its Step Functions task token (an opaque id, no personal data).

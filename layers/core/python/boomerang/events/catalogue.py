@@ -113,6 +113,24 @@ class LabelNotIssued(EventData):
     )
 
 
+class LabelRefund(EventData):
+    rma: str
+    carrier: str
+    tracking_number: str
+    status: str = Field(
+        description=(
+            "The carrier's refund status of a label never used (the return expired or was cancelled): "
+            "submitted, refunded, rejected; not_refunded where the carrier would not take it back"
+        )
+    )
+
+
+class LabelRefundFailed(EventData):
+    rma: str
+    carrier: str
+    tracking_number: str
+
+
 class NotificationFailed(EventData):
     rma: str
     channel: Literal["email"]
@@ -328,6 +346,8 @@ CATALOGUE: dict[str, dict[int, type[EventData]]] = {
     "return.expired": {1: ReturnData},
     "return.label_issued": {1: LabelIssued},
     "label.not_issued": {1: LabelNotIssued},
+    "label.refund": {1: LabelRefund},
+    "label.refund_failed": {1: LabelRefundFailed},
     "return.in_transit": {1: ReturnData},
     "return.delivered": {1: ReturnData},
     "return.carrier_exception": {1: CarrierException},

@@ -25,9 +25,9 @@ class StepFunctionsEngine:
     @property
     def client(self) -> Any:
         if self._client is None:  # created on first use: only some requests resume a workflow
-            import boto3
+            from boomerang.aws import aws_client
 
-            self._client = boto3.client("stepfunctions")
+            self._client = aws_client("stepfunctions")
         return self._client
 
     def start(self, rma: str) -> None:

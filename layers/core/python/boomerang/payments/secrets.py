@@ -31,6 +31,9 @@ class StripeSecret(BaseModel):
 def stripe_secret(name: str) -> StripeSecret:
     from aws_lambda_powertools.utilities import parameters
 
+    from boomerang.aws import bound_secrets
+
+    bound_secrets()
     try:
         value: Any = parameters.get_secret(name, transform="json", max_age=CACHE_SECONDS)
         return StripeSecret.model_validate(value)

@@ -66,6 +66,12 @@ SYSTEM_TICKETS: dict[str, SystemTicketKind] = {
     "label.not_issued": SystemTicketKind(
         Group.ADMIN, "other", Priority.HIGH, "No label for return {rma} (hub {hub_id}): {reason}"
     ),
+    "label.refund_failed": SystemTicketKind(
+        Group.FINANCE,
+        "other",
+        Priority.NORMAL,
+        "Unused label of return {rma} not refunded: {carrier} {tracking_number}",
+    ),
     "refund.failed": SystemTicketKind(
         Group.FINANCE, "refund_status", Priority.HIGH, "Refund failed for return {rma}: {failure_reason}"
     ),

@@ -113,9 +113,10 @@ class S3Clients:
     def __call__(self, region: str) -> Any:
         if region not in self._clients:
             import boto3
-            from botocore.config import Config
+
+            from boomerang.aws import aws_config
 
             self._clients[region] = boto3.client(
-                "s3", region_name=region, config=Config(signature_version="s3v4")
+                "s3", region_name=region, config=aws_config(signature_version="s3v4")
             )
         return self._clients[region]

@@ -7,6 +7,7 @@ each part of the journey lives in a module of its own and ReturnWorkflow routes 
     core.py        the dependencies, the transactional move, the waits' tables, errors, refund_key
     decision.py    decide; staff approve / reject
     shipping.py    the return label; carrier news (in transit, delivered)
+    labels.py      the label bought once (claim, buy, record); an unused label refunded
     receipt.py     evidence arriving; the warehouse scan; inspection (Grading)
     resolution.py  resolve: refund amount, card refund, store credit, a catalog-less exchange
     exchange.py    resolve an exchange: stock checked again (else the policy's fallback), the
@@ -47,6 +48,7 @@ from boomerang.services.workflow.core import (
 )
 from boomerang.services.workflow.decision import DecisionPhase
 from boomerang.services.workflow.exchange import ExchangePhase
+from boomerang.services.workflow.labels import LabelAttempts
 from boomerang.services.workflow.lifecycle import LifecyclePhase
 from boomerang.services.workflow.receipt import Grading, ReceiptPhase
 from boomerang.services.workflow.resolution import RESOLVED, ResolutionPhase
@@ -88,6 +90,7 @@ class ReturnWorkflow(WorkflowCore):
         super().__init__(repo, policy_for, engine, carrier, payments, clock, notifier)
         self.lifecycle = LifecyclePhase(self)
         self.deciding = DecisionPhase(self)
+        self.labels = LabelAttempts(self)
         self.shipping = ShippingPhase(self)
         self.receiving = ReceiptPhase(self)
         self.resolving = ResolutionPhase(self)
@@ -107,6 +110,12 @@ class ReturnWorkflow(WorkflowCore):
         if issued["status"] == ReturnStatus.LABEL_ISSUED.value:  # an instant exchange ships now
             self.exchanging.instant.after_label(rma, self.exchanging._order_event)
         return issued
+
+    def refund_unused_label(self, rma: str) -> dict[str, Any]:
+        return self.labels.refund_unused(rma)
+
+    def label_refund_failed(self, rma: str, error: str) -> dict[str, Any]:
+        return self.labels.refund_failed(rma, error)
 
     def resolve(self, rma: str) -> dict[str, Any]:
         # An exchange against the catalog is exchange.py's; it hands anything else to resolution.py.

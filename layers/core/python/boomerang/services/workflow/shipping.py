@@ -1,9 +1,11 @@
 """Shipping: the parcel on its way back. The prepaid label from the return's hub, and the carrier's
 news (in transit, delivered) that moves the return on; a late or repeated scan never moves it back.
 
-The label is bought from the shop's carrier for the hub (boomerang.carriers.factory: EasyPost for a
-live shop, the sandbox for a shop in test mode) for a LabelRequest (boomerang.domain.labels: the
-customer's address, customs papers where the parcel crosses a customs border). Where no label can
+The label is bought once (boomerang.services.workflow.labels: claimed on the return, the carrier's
+shipment recorded before it is bought, the label recorded), from the shop's carrier for the hub
+(boomerang.carriers.factory: EasyPost for a live shop, the sandbox for a shop in test mode) for a
+LabelRequest (boomerang.domain.labels: the customer's address, customs papers where the parcel
+crosses a customs border). Where no label can
 be issued for a reason a person must fix (no carrier configured, no address, customs data missing,
 the carrier refused the shipment), the return records why on its timeline with a `label.not_issued`
 event (which opens a ticket for staff) and the step raises LabelNotIssued: the state machine asks
@@ -20,11 +22,12 @@ from boomerang.domain.customs import CustomsDataMissing
 from boomerang.domain.errors import DomainError
 from boomerang.domain.exchanges import instant_terms
 from boomerang.domain.labels import NoShipFromAddress, label_request
-from boomerang.domain.models import Hub, Label, Reception, Return, TimelineEntry
+from boomerang.domain.models import Hub, Label, LabelClaim, Reception, Return, TimelineEntry
 from boomerang.domain.providers import CarrierNotConfigured
 from boomerang.domain.status import ReturnStatus
 from boomerang.services.retry import retry_stale
 from boomerang.services.workflow.core import Phase, S
+from boomerang.services.workflow.labels import ENDED, LabelAbandoned, LabelAttempts
 from boomerang.store.records import Event, ReturnChange
 from boomerang.store.tracking import tracking_put
 
@@ -36,6 +39,8 @@ NOT_ISSUED = "label.not_issued"
 class ShippingPhase(Phase):
     @retry_stale
     def issue_label(self, rma: str) -> dict[str, Any]:
+        """Claim the purchase, buy it (resuming a purchase whose step stopped), record the label:
+        boomerang.services.workflow.labels says why in that order."""
         ret = self.core.get(rma)
         if ret.status is not S.APPROVED:  # a retried step (the label exists) or cancelled meanwhile
             return {"rma": rma, "status": ret.status.value}
@@ -47,14 +52,33 @@ class ShippingPhase(Phase):
         instant = instant_terms(policy, ret, order.payment_reference)
         if instant is not None:  # an instant exchange: the return must be sent by its deadline
             valid_until = now + min(policy.timeouts.label_valid, instant.ship_within)
+        attempts = LabelAttempts(self.core)
+        ret, claim = attempts.claim(ret)  # StaleVersion on a lost race: read again (retry_stale)
         try:
-            label = self._buy(ret, hub, valid_until, now)
+            label = self._buy(ret, hub, valid_until, now, attempts, claim)
         except NEEDS_A_PERSON as exc:
-            self._not_issued(ret, exc)
+            attempts.release(ret, claim, keep=False)  # refused before anything was bought
+            self._not_issued(self.core.get(rma), exc)
             raise LabelNotIssued(f"No label for return {rma}: {exc.code}", code=exc.code) from None
+        except LabelAbandoned:
+            attempts.release(ret, claim, keep=False)
+            return {"rma": rma, "status": self.core.get(rma).status.value}
+        except Exception:
+            attempts.release(ret, claim, keep=True)  # the carrier may have bought it: resume it
+            raise
+        done = attempts.record(ret, claim, lambda current: self._issued(current, hub, label, attempts))
+        if done.status in ENDED:  # cancelled while it was bought: hand it back at once
+            attempts.refund_unused(rma)
+        return {"rma": rma, "status": done.status.value}
+
+    def _issued(self, ret: Return, hub: Hub, label: Label, attempts: LabelAttempts) -> Return:
+        """Record the bought label: the return moves to label_issued, or keeps it if it ended."""
+        if ret.status is not S.APPROVED:
+            what = f"A {label.carrier} label was bought as the return ended: it is handed back."
+            return attempts.note(ret, what, "label.bought_late", label=label, label_claim=None)
         papers = " with its customs papers" if label.customs_invoice_url or label.customs_document_key else ""
         specimen = " (a specimen: this shop is in test mode)" if label.specimen else ""
-        done = self.core.move(
+        return self.core.move(
             ret,
             S.LABEL_ISSUED,
             f"Prepaid {label.carrier} label issued to {hub.name}{papers}, valid until "
@@ -66,10 +90,18 @@ class ShippingPhase(Phase):
                 tracking_put(self.core.repo, label.tracking_number, ret.rma, ret.shop, label.carrier)
             ],
             label=label,
+            label_claim=None,
         )
-        return {"rma": rma, "status": done.status.value}
 
-    def _buy(self, ret: Return, hub: Hub, valid_until: datetime, now: datetime) -> Label:
+    def _buy(
+        self,
+        ret: Return,
+        hub: Hub,
+        valid_until: datetime,
+        now: datetime,
+        attempts: LabelAttempts,
+        claim: LabelClaim,
+    ) -> Label:
         carriers = self.core.carriers
         carrier = carriers.for_hub(ret.shop, hub.hub_id)  # CarrierNotConfigured for a live shop
         settings = carriers.settings(ret.shop)
@@ -80,7 +112,7 @@ class ShippingPhase(Phase):
             # imported without one still gets its label, without customs papers.
             return carrier.buy_return_label(ret, hub, valid_until, now)  # type: ignore[attr-defined,no-any-return]
         request = label_request(ret, order, hub, settings, valid_until, now)
-        return carrier.buy(request)
+        return carrier.buy(request.attempt(claim.key, claim.shipment_id, attempts.created(ret, claim)))
 
     def _not_issued(self, ret: Return, exc: DomainError) -> None:
         """Say on the return why it has no label, once per reason (the step is asked again and
