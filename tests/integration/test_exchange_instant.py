@@ -25,13 +25,13 @@ from local.stepfunctions import LocalStepFunctions
 from tests.integration.test_exchange_journeys import _product, _request, _stock, _told
 from tests.integration.test_exchange_payments import live_stripe
 from tests.integration.test_return_journeys import finished, flow, machine, waiting
-from tests.unit.test_stripe_adapter import ScriptedStripe
+from tests.unit.test_stripe_adapter import REFUND, ScriptedStripe
 
 INTENT = json.loads((Path(__file__).parents[1] / "data" / "stripe" / "fixtures3_subset.json").read_text())[
     "payment_intent"
 ]
-NEVER, ARRIVES = "swapinstant", "swapinstant2"
-KEYS = {NEVER: "bk_swapinstant_journey_key", ARRIVES: "bk_swapinstant2_journey_key"}
+NEVER, ARRIVES, CHARGED = "swapinstant", "swapinstant2", "swapinstant3"
+KEYS = {shop: f"bk_{shop}_journey_key" for shop in (NEVER, ARRIVES, CHARGED)}
 ORDER_INTENT = "pi_3MtwBwLkdIwHu7ix28a3tqPa"
 
 
@@ -47,11 +47,16 @@ def the_orders_intent() -> tuple[int, dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def shops(repo: Repository, machine: LocalStepFunctions) -> None:
-    for shop, within in ((NEVER, timedelta(seconds=2)), (ARRIVES, timedelta(days=3))):
+    # The third shop's deadline is beyond what an authorization lasts: the card is charged at once.
+    for shop, within, lasts in (
+        (NEVER, timedelta(seconds=2), timedelta(days=7)),
+        (ARRIVES, timedelta(days=3), timedelta(days=7)),
+        (CHARGED, timedelta(days=3), timedelta(days=1)),
+    ):
         repo.put_shop(shop, shop)
         repo.put_api_key(hash_api_key(KEYS[shop]), shop, "journeys")
         in_test_mode(repo, shop)  # sandbox labels; the card is Stripe's (live_stripe)
-        terms = ExchangeTerms(instant=InstantExchange(ship_within=within))
+        terms = ExchangeTerms(instant=InstantExchange(ship_within=within, authorization_valid=lasts))
         repo.put_policy(shop, default_policy().model_copy(update={"version": 2, "exchanges": terms}))
 
 
@@ -129,3 +134,35 @@ def test_an_instant_exchange_is_released_when_the_return_arrives(
     assert len(live_stripe.sent) == 3  # nothing captured, nothing refunded
     told = _told(repo, ret["rma"])
     assert "return.replacement_shipped" in told
+
+
+def test_an_instant_exchange_charged_off_session_is_refunded_when_the_return_arrives(
+    api: Any,
+    repo: Repository,
+    machine: LocalStepFunctions,
+    flow: ReturnWorkflow,
+    shops: None,
+    live_stripe: ScriptedStripe,
+) -> None:
+    live_stripe.answers += [
+        the_orders_intent(),
+        (200, intent(id="pi_3Instant3", status="succeeded")),  # charged off-session at once
+        (200, {**REFUND, "id": "re_3Instant3", "amount": 2000, "currency": "usd", "status": "pending",
+               "payment_intent": "pi_3Instant3"}),
+    ]  # fmt: skip
+    pid = _product(api, {"S": 1, "M": 3}, {"S": "20.00", "M": "20.00"}, key=KEYS[CHARGED])
+    ret = _request(api, pid, "20.00", "M", key=KEYS[CHARGED], payment_reference=ORDER_INTENT)
+    waiting(machine, repo, ret["rma"], Wait.CARRIER)
+    assert live_stripe.sent[1]["form"]["capture_method"] == ["automatic"]
+    stored = repo.get_return(ret["rma"])[0]
+    assert stored.exchange is not None and stored.exchange.instant is not None
+    assert stored.exchange.instant.status == "charged"
+    flow.carrier_update(ret["rma"], S.DELIVERED, "carrier:test")
+    waiting(machine, repo, ret["rma"], Wait.FULFILMENT)
+    stored = repo.get_return(ret["rma"])[0]
+    assert stored.status is S.EXCHANGED and stored.exchange is not None
+    assert stored.exchange.instant is not None and stored.exchange.instant.status == "refunded"
+    refund = live_stripe.sent[2]
+    assert refund["url"] == "https://api.stripe.com/v1/refunds"
+    assert refund["form"]["payment_intent"] == ["pi_3Instant3"] and refund["form"]["amount"] == ["2000"]
+    assert refund["headers"]["Idempotency-Key"] == f"boomerang:{ret['rma']}:instant:refund"
