@@ -39,6 +39,10 @@ import yaml
 
 RECORDINGS = Path(__file__).resolve().parents[1] / "tests" / "data" / "easypost"
 DOMESTIC, CROSS_BORDER = "return_label_qr", "return_customs_de_us"
+# Carrier accounts the stand-in knows besides the recorded ones (USPS, DHL Express): a shipment
+# rated with one of them gets the recording's rates as that carrier's, as EasyPost rates with the
+# accounts a request names. The demo shops' European and origin hubs ship with GLS and DHL.
+LOCAL_CARRIER_ACCOUNTS = {"ca_local_gls": "GLS", "ca_local_dhl": "DHL", "ca_local_ups": "UPS"}
 
 
 def _recorded(name: str) -> dict[str, tuple[int, Any]]:
@@ -315,7 +319,8 @@ def _authorized(header: str) -> bool:
 
 
 def _with(reply: dict[str, Any], shipment_id: str, asked: dict[str, Any]) -> dict[str, Any]:
-    """The recorded shipment made this request's: its id, reference, addresses and options."""
+    """The recorded shipment made this request's: its id, reference, addresses, options, and the
+    carrier of the account it was rated with (LOCAL_CARRIER_ACCOUNTS)."""
     reply["id"] = shipment_id
     reply["reference"] = asked.get("reference")
     reply["is_return"] = bool(asked.get("is_return"))
@@ -323,8 +328,11 @@ def _with(reply: dict[str, Any], shipment_id: str, asked: dict[str, Any]) -> dic
         if asked.get(side):
             reply[side] = {**(reply.get(side) or {}), **asked[side], "object": "Address"}
     reply["options"] = {**(reply.get("options") or {}), **(asked.get("options") or {})}
-    for rate in reply.get("rates") or []:
+    accounts = [a.get("id") if isinstance(a, dict) else a for a in asked.get("carrier_accounts") or []]
+    account = next((a for a in accounts if a in LOCAL_CARRIER_ACCOUNTS), None)
+    rates = [*(reply.get("rates") or []), *([reply["selected_rate"]] if reply.get("selected_rate") else [])]
+    for rate in rates:
         rate["shipment_id"] = shipment_id
-    if reply.get("selected_rate"):
-        reply["selected_rate"]["shipment_id"] = shipment_id
+        if account:
+            rate.update(carrier=LOCAL_CARRIER_ACCOUNTS[account], carrier_account_id=account)
     return reply

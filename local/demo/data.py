@@ -254,9 +254,15 @@ def go_live(repo: Repository, shop: str, secrets: object | None = None) -> None:
 
     import boto3
 
+    # US hubs rate with every account of the key (USPS, UPS); the Polish hub with the shop's GLS
+    # account and the origin hub with its DHL account (local/easypost.py knows both).
     settings = ProviderSettings(
         mode=Mode.LIVE,
-        carriers={"*": CarrierAccount()},
+        carriers={
+            "*": CarrierAccount(),
+            "eu-pl-gls": CarrierAccount(carrier_accounts=["ca_local_gls"]),
+            "origin": CarrierAccount(carrier_accounts=["ca_local_dhl"]),
+        },
         customs=CustomsDefaults(hs_code="650500", origin_country="US", description="Apparel"),
         legal_name="Boomerang Demo Store Inc.",
     )

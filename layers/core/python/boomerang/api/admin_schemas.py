@@ -169,7 +169,7 @@ class StaffReturnOut(ReturnOut, FlagsHiddenText):
 
     @classmethod
     def of_staff(cls, ret: Return, timeline: list[TimelineEntry] | None = None) -> StaffReturnOut:
-        base = ReturnOut.of(ret, timeline)
+        base = ReturnOut.of(ret, timeline, staff=True)
         label, inspection, refund, failure = ret.label, ret.inspection, ret.refund, ret.failure
         return cls(
             **{k: v for k, v in dict(base).items() if k != "label"},

@@ -530,7 +530,9 @@ class ReturnOut(BaseModel):
     )
 
     @classmethod
-    def of(cls, ret: Return, timeline: list[TimelineEntry] | None = None) -> ReturnOut:
+    def of(cls, ret: Return, timeline: list[TimelineEntry] | None = None, staff: bool = False) -> ReturnOut:
+        """The return as the storefront and its customers read it; `staff`: with every timeline
+        entry, the staff-only ones too (TimelineEntry.for_customers)."""
         d = ret.decision
         label = ret.label
         return cls(
@@ -584,6 +586,7 @@ class ReturnOut(BaseModel):
                     at=utc(e.at), status=e.status.value, event=e.event, message=e.message, actor=e.actor
                 )
                 for e in sorted(timeline, key=lambda e: (e.version, e.at))
+                if staff or e.for_customers
             ],
             exchange=ExchangeOut.of(ret.exchange) if ret.exchange else None,
             keep_item=d.keep_item,

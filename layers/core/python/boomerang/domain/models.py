@@ -487,6 +487,11 @@ class CarrierException(Record):
     at: UtcDatetime
 
 
+# Timeline entries for staff alone: payment claims, who viewed the evidence, failed side channels
+# (they name subscriptions and HTTP codes), label refunds, disputes and workflow faults.
+STAFF_ONLY_EVENTS = ("payment.", "evidence.viewed", "side_channel.", "label.refund", "dispute.", "workflow.")
+
+
 class TimelineEntry(Record):
     version: int
     at: UtcDatetime
@@ -494,6 +499,10 @@ class TimelineEntry(Record):
     event: str
     message: str
     actor: str
+
+    @property
+    def for_customers(self) -> bool:
+        return not self.event.startswith(STAFF_ONLY_EVENTS)
 
 
 class Return(Record):

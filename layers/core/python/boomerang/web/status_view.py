@@ -68,7 +68,9 @@ def status_view(ret: Return, timeline: list[TimelineEntry], order: Order, policy
             }
             for item in ret.items
         ],
-        timeline=sorted(timeline, key=lambda e: (e.at, e.version), reverse=True),
+        timeline=sorted(
+            (e for e in timeline if e.for_customers), key=lambda e: (e.at, e.version), reverse=True
+        ),
         accepts=",".join([*rules.video_content_types, *rules.photo_content_types]),
     )
 
