@@ -107,6 +107,8 @@ class LocalStack:
         # (and every worker process, which inherits this environment) pays through them.
         self.payments = PaymentFakes().start()
         os.environ["PAYMENT_ENDPOINTS"] = self.payments.endpoints()
+        # The task functions share one module here: the resolve step's portal URL is everyone's.
+        os.environ["PORTAL_BASE_URL"] = self._portal_base()
         for shop in LOCAL_SHOPS:
             connect_shop(shop)
         self.easypost = FakeEasyPost().start()
@@ -114,6 +116,8 @@ class LocalStack:
         self._user_pool(template)
         for distribution in of_type(template, "AWS::CloudFront::Distribution"):
             self.physical[f"{distribution}.DomainName"] = "assets.invalid"  # replaced in _environment
+        for api in of_type(template, "AWS::ApiGateway::RestApi"):
+            self.physical[api] = "local-api"  # PORTAL_BASE_URL: replaced in _environment
         self.events = LocalEvents(template, self.physical, self.aws.moto_endpoint).deploy()
         functions = function_specs(template)
         machine_ids = set(of_type(template, "AWS::StepFunctions::StateMachine"))
@@ -260,7 +264,15 @@ class LocalStack:
             env.update(ASSETS_BASE_URL=url, ASSETS_VERSION=version)
         if "TRACKING_LINK_TEMPLATE" in spec.environment:
             env["TRACKING_LINK_TEMPLATE"] = (self.pages_base_url or "") + TRACKING_PAGE_PATH
+        if "PORTAL_BASE_URL" in env:
+            env["PORTAL_BASE_URL"] = self._portal_base()
         return env
+
+    @staticmethod
+    def _portal_base() -> str:
+        """The portal is the local front (python -m local: HOST, PORT)."""
+        host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "3000")
+        return f"http://{host}:{port}/"
 
     def _import(self, template: dict[str, Any], spec: FunctionSpec) -> None:
         os.environ.update(self._environment(template, spec))

@@ -1,6 +1,7 @@
 """Shopify webhooks: `POST /webhooks/shopify` (orders/create, orders/updated, orders/fulfilled,
 orders/cancelled, refunds/create; products/create and products/update for categories;
-fulfillments/create and fulfillments/update for outbound parcels).
+fulfillments/create and fulfillments/update for outbound parcels; draft_orders/update for a dearer
+replacement's invoice being paid).
 
 Thin: the signature is checked on the raw body before anything reads it, then the library maps
 the payload onto the order (boomerang.services.shopify_orders). A duplicate or an older snapshot
@@ -72,7 +73,41 @@ def shipments() -> Any:
     return _shipments
 
 
-webhooks = ShopifyWebhooks(ShopifyStore(repo), _app_secret, _now, shipments)
+_workflow: Any = None
+
+
+def draft_news(shop: str, draft: Any) -> str:
+    """draft_orders/update: a dearer replacement's invoice paid resumes the return's workflow
+    (boomerang.services.shopify_orders.difference_news); made on the first such webhook."""
+    global _workflow
+    if _workflow is None:
+        from boomerang.carriers.fixed import NO_LABELS
+        from boomerang.orchestration.step_functions import StepFunctionsEngine
+        from boomerang.payments.sandbox import SandboxPayments
+        from boomerang.services.policies import PolicySource
+        from boomerang.services.workflow import ReturnWorkflow
+
+        # The news only records the payment and resumes the workflow: nothing is paid from here.
+        _workflow = ReturnWorkflow(
+            repo, PolicySource(repo), StepFunctionsEngine(config.state_machine_arn), NO_LABELS,
+            SandboxPayments(), _now,
+        )  # fmt: skip
+    from boomerang.services.shopify_orders import difference_news
+
+    return difference_news(_workflow, shop, draft)
+
+
+def replacement_shipped(shop: str, order_id: str, carrier: str, number: str, at: datetime) -> Any:
+    """fulfillments/*: an exchange's replacement made in Shopify shipped; its return is told."""
+    from boomerang.orchestration.step_functions import StepFunctionsEngine
+    from boomerang.services.exchange_fulfilment import ExchangeFulfilment, shopify_replacement_shipped
+
+    engine = StepFunctionsEngine(config.state_machine_arn)
+    service = ExchangeFulfilment(repo, lambda: engine)
+    return shopify_replacement_shipped(service, shop, order_id, carrier, number, at)
+
+
+webhooks = ShopifyWebhooks(ShopifyStore(repo), _app_secret, _now, shipments, draft_news, replacement_shipped)
 app = APIGatewayRestResolver()
 install_error_handlers(app, logger, metrics)
 

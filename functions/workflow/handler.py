@@ -40,6 +40,7 @@ workflow = ReturnWorkflow(
     lambda: datetime.now(UTC),
     notifier=notifier_from(config, repo),  # SES in the stack, the sandbox where no sender is configured
 )
+workflow.portal_base_url = config.portal_base_url
 
 
 class Step(BaseModel):

@@ -303,10 +303,12 @@ def seed_live_shop(repo: Repository, secrets: object | None = None) -> None:
 # to store credit, the fallback of an exchange whose replacement runs out.
 SWAP_SHOP = "demo-swap"
 SWAP_API_KEY = "bk_demo-swap_local_only_key_0000000"
+INSTANT_SHOP = "demo-instant"
+INSTANT_API_KEY = "bk_demo-instant_local_only_key_000"
 
 
 def seed_swap_shop(repo: Repository) -> None:
-    from boomerang.domain.policy import KeepItem
+    from boomerang.domain.policy import ExchangeTerms, KeepItem
     from boomerang.domain.refunds import RefundTerms
 
     seed_shop(repo, SWAP_SHOP, SWAP_API_KEY)
@@ -317,5 +319,18 @@ def seed_swap_shop(repo: Repository) -> None:
                 categories=["socks"], message="Keep the socks: hygiene items are not taken back."
             ),
             "refunds": RefundTerms(store_credit_bonus_percent=10),
+            # A dearer replacement: the customer pays the difference first (Stripe Checkout).
+            "exchanges": ExchangeTerms(dearer_replacements=True),
         }
         repo.put_policy(SWAP_SHOP, default_policy().model_copy(update=changes))
+    # Instant exchange: the replacement ships with the label; a return not sent in 3 s is captured.
+    from datetime import timedelta
+
+    from boomerang.domain.policy import InstantExchange
+
+    seed_shop(repo, INSTANT_SHOP, INSTANT_API_KEY)
+    if repo.current_policy(INSTANT_SHOP) is None:
+        instant = ExchangeTerms(instant=InstantExchange(ship_within=timedelta(seconds=3)))
+        repo.put_policy(
+            INSTANT_SHOP, default_policy().model_copy(update={"version": 2, "exchanges": instant})
+        )

@@ -1,5 +1,6 @@
 """Exchange journeys (issue 17), in the demo-swap shop: a size exchange in stock whose replacement
-ships with its tracking emailed, a cheaper variant with the difference refunded, a replacement out
+ships with its tracking emailed, a cheaper variant with the difference refunded, a dearer one whose
+difference the customer pays through Stripe Checkout first, a replacement out
 of stock at resolution falling back to store credit with its bonus, and a keep-the-item refund."""
 
 from __future__ import annotations
@@ -7,11 +8,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from local.demo.data import SWAP_API_KEY, address_in
+from local.demo.data import INSTANT_API_KEY, SWAP_API_KEY, address_in
 from local.demo.harness import Journey, JourneyFailed, _events, _key, _money
 
 
-def _product(j: Journey, suffix: str, sizes: dict[str, tuple[str, int]], category: str = "apparel") -> str:
+def _product(
+    j: Journey,
+    suffix: str,
+    sizes: dict[str, tuple[str, int]],
+    category: str = "apparel",
+    key: str = SWAP_API_KEY,
+) -> str:
     product_id = f"demo-{j.run_id}-{j.number}{suffix}"
     body = {
         "product_id": product_id,
@@ -29,7 +36,7 @@ def _product(j: Journey, suffix: str, sizes: dict[str, tuple[str, int]], categor
             for size, (price, units) in sizes.items()
         ],
     }
-    saved = j.api.call("POST", "/v1/products", body, _key(SWAP_API_KEY), expect=(200, 201))
+    saved = j.api.call("POST", "/v1/products", body, _key(key), expect=(200, 201))
     stock = ", ".join(
         f"{v['options']['size']} {_money(v['price'])} x{v['available']}" for v in saved["variants"]
     )
@@ -37,7 +44,9 @@ def _product(j: Journey, suffix: str, sizes: dict[str, tuple[str, int]], categor
     return product_id
 
 
-def _order(j: Journey, suffix: str, product_id: str, price: str, category: str = "apparel") -> dict[str, Any]:
+def _order(
+    j: Journey, suffix: str, product_id: str, price: str, category: str = "apparel", key: str = SWAP_API_KEY
+) -> dict[str, Any]:
     now = datetime.now(UTC)
     order_id = f"demo-{j.run_id}-{j.number}{suffix}"
 
@@ -66,15 +75,19 @@ def _order(j: Journey, suffix: str, product_id: str, price: str, category: str =
             }
         ],
     }
-    j.api.call("POST", "/v1/orders", order, _key(SWAP_API_KEY), expect=(200, 201))
+    j.api.call("POST", "/v1/orders", order, _key(key), expect=(200, 201))
     return order
 
 
 def _exchange(
-    j: Journey, order: dict[str, Any], variant: str | None, resolution: str = "exchange"
+    j: Journey,
+    order: dict[str, Any],
+    variant: str | None,
+    resolution: str = "exchange",
+    key: str = SWAP_API_KEY,
 ) -> dict[str, Any]:
     line = order["lines"][0]
-    eligibility = j.api.call("GET", f"/v1/orders/{order['order_id']}/eligibility", headers=_key(SWAP_API_KEY))
+    eligibility = j.api.call("GET", f"/v1/orders/{order['order_id']}/eligibility", headers=_key(key))
     options = eligibility["lines"][0]["exchange_options"]
     j.say(
         "customer (portal): exchange options "
@@ -84,7 +97,7 @@ def _exchange(
     if variant:
         item["exchange_variant_id"] = f"{line['product_id']}-{variant}"
     body = {"order_id": order["order_id"], "items": [item], "resolution": resolution}
-    headers = {**_key(SWAP_API_KEY), "Idempotency-Key": f"{order['order_id']}-return"}
+    headers = {**_key(key), "Idempotency-Key": f"{order['order_id']}-return"}
     created: dict[str, Any] = j.api.call("POST", "/v1/returns", body, headers)
     j.say(
         f"storefront: return {created['rma']} ({resolution}{', for ' + variant if variant else ''}) "
@@ -163,6 +176,70 @@ def out_of_stock_at_resolution(j: Journey) -> None:
     j.check(f"the customer was told why ({', '.join(_told(final))})", "credited" in _told(final))
 
 
+def dearer_variant_paid(j: Journey) -> None:
+    """An S at $20 exchanged for the L at $30: the customer pays the $10 difference first (a Stripe
+    Checkout Session; the sandbox's link in this test-mode shop), Stripe's signed
+    checkout.session.completed comes, and the replacement is ordered."""
+    from local.demo.stripe import post_event
+    from local.stripe_local import sample_event
+
+    product = _product(j, "p", {"S": ("20.00", 1), "L": ("30.00", 2)})
+    created = _exchange(j, _order(j, "", product, "20.00"), "L")
+    rma = j.track("dearer variant S -> L", created, SWAP_API_KEY, "closed")
+    j.check(
+        f"price difference {_money(created['exchange']['price_difference'])} (the customer pays it)",
+        created["exchange"]["price_difference"]["amount"] == "-10.00",
+    )
+    j.wait_label(rma, api_key=SWAP_API_KEY)
+    j.carrier(rma, "delivered")
+    due = j.wait_status(rma, "refund_pending", api_key=SWAP_API_KEY, event="customer.notified.refund_pending")
+    payment = due["exchange"]["payment"]
+    j.check(
+        f"the customer is emailed the link to pay {_money(payment['amount'])}: {payment['url']}",
+        payment["status"] == "open" and payment["amount"]["amount"] == "10.00",
+    )
+    paid = sample_event("checkout.session.completed", rma, event_id=f"evt_demo_paid_{j.run_id}_{j.number}")
+    # The session the sandbox made for this return (its link names it), paid in full.
+    reference = payment["url"].rsplit("sandbox_payment=", 1)[-1]
+    paid["data"]["object"].update({"id": reference, "amount_total": 1000, "currency": "usd"})
+    post_event(j, paid)
+    ordered = j.wait_status(rma, "exchanged", api_key=SWAP_API_KEY, event="customer.notified.exchanged")
+    j.check(
+        f"paid, then replacement order {ordered['exchange']['replacement_order_id']} requested",
+        ordered["exchange"]["payment"]["status"] == "paid" and ordered["exchange"]["hold"] == "ordered",
+    )
+    shipment = {"carrier": "UPS", "tracking_number": "1Z999AA10123456785"}
+    j.api.call("POST", f"/v1/returns/{rma}/exchange-fulfilment", shipment, _key(SWAP_API_KEY))
+    final = j.wait_status(rma, "closed", api_key=SWAP_API_KEY)
+    told = _told(final)
+    j.check(f"told: {', '.join(told)}", "exchanged" in told and "replacement_shipped" in told)
+
+
+def instant_exchange_never_sent(j: Journey) -> None:
+    """demo-instant ships replacements with the label and holds the card (the sandbox's, in this
+    test-mode shop); the return is never sent, so when the label runs out (its deadline: 3 s here)
+    the authorization is captured and the return expires."""
+    product = _product(j, "p", {"S": ("20.00", 1), "M": ("20.00", 2)}, key=INSTANT_API_KEY)
+    created = _exchange(j, _order(j, "", product, "20.00", key=INSTANT_API_KEY), "M", key=INSTANT_API_KEY)
+    rma = j.track("instant exchange S -> M, never sent", created, INSTANT_API_KEY, "expired")
+    held = j.wait(
+        "the card is held and the replacement ordered with the label",
+        j.storefront_view(rma, INSTANT_API_KEY),
+        lambda r: (r.get("exchange") or {}).get("instant") is not None,
+    )
+    j.check(
+        f"replacement {held['exchange']['replacement_order_id']} ordered before the return ships, card "
+        f"{held['exchange']['instant']['status']} for {_money(held['exchange']['instant']['amount'])}",
+        held["status"] == "label_issued" and held["exchange"]["instant"]["status"] == "authorized",
+    )
+    final = j.wait_status(rma, "expired", api_key=INSTANT_API_KEY)
+    j.check(
+        f"not sent by {final['exchange']['instant']['deadline']}: the hold is "
+        f"{final['exchange']['instant']['status']}",
+        final["exchange"]["instant"]["status"] == "captured",
+    )
+
+
 def keep_the_item(j: Journey) -> None:
     """$9 socks the policy does not take back: refunded with no label, the customer keeps them."""
     product = _product(j, "p", {"S": ("9.00", 10)}, category="socks")
@@ -184,6 +261,8 @@ def keep_the_item(j: Journey) -> None:
 EXCHANGE_JOURNEYS = [
     ("exchange: a size in stock, its replacement's tracking emailed", size_exchange_in_stock),
     ("exchange: a cheaper variant, the difference refunded", cheaper_variant),
+    ("exchange: a dearer variant, the difference paid through Stripe Checkout", dearer_variant_paid),
+    ("exchange: an instant exchange, captured when the return never ships", instant_exchange_never_sent),
     ("exchange: out of stock at resolution, store credit with its bonus", out_of_stock_at_resolution),
     ("keep the item: a returnless refund", keep_the_item),
 ]

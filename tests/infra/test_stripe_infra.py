@@ -77,6 +77,8 @@ def test_only_the_refund_paths_read_the_secret(
     assert _secret_readers(synthesized, stripe_secret[0]) == {
         "Boomerang Stripe webhooks (refund settlement, failures, disputes)",
         "Boomerang return workflow: resolve",
+        # A dearer replacement's Checkout Session, expired when the policy's time runs out.
+        "Boomerang return workflow: expire",
         "Boomerang staff API (queues, review, warehouse scans, inspection)",
     }
     _, resolve = _function(synthesized, "Boomerang return workflow: resolve")
@@ -94,6 +96,13 @@ def test_resolve_retries_provider_outages_with_backoff(definition: dict[str, Any
     resolved = definition["States"]["Resolved"]
     branches = {c["StringEquals"]: c["Next"] for c in resolved["Choices"]}
     assert branches["refund_failed"] == "Notify refund failed"
+    # A dearer replacement: the customer is told the link, then the workflow waits for the payment.
+    assert branches["awaiting_payment"] == "Notify payment due"
+    assert definition["States"]["Notify payment due"]["Next"] == "Await payment"
+    caught = {c["ErrorEquals"][0]: c["Next"] for c in definition["States"]["Await payment"]["Catch"]}
+    assert caught["States.Timeout"] == "Expire difference payment"
+    assert definition["States"]["Expire difference payment"]["Next"] == "Resolve"
+    assert definition["States"]["Await payment"]["Next"] == "Resolve"
     assert branches["refunded"].startswith("Notify resolved")
 
 

@@ -35,6 +35,7 @@ def test_every_wait_has_a_timeout_from_the_policy_and_a_destination(definition: 
         "Await settlement",
         "Await refund retry",
         "Await fulfilment",  # an exchange's replacement shipped (issue 17)
+        "Await payment",  # a dearer replacement's difference paid (issue 17)
     }
     for name, state in waits.items():
         assert state["TimeoutSecondsPath"].startswith("$.timeouts."), name

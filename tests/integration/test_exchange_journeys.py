@@ -46,7 +46,9 @@ def shop(repo: Repository, machine: LocalStepFunctions) -> str:
     return SHOP
 
 
-def _product(api: Any, stock: dict[str, int], prices: dict[str, str], category: str = "apparel") -> str:
+def _product(
+    api: Any, stock: dict[str, int], prices: dict[str, str], category: str = "apparel", key: str = KEY
+) -> str:
     pid = f"tee{uuid.uuid4().hex[:8]}"
     body = {
         "product_id": pid,
@@ -64,7 +66,7 @@ def _product(api: Any, stock: dict[str, int], prices: dict[str, str], category: 
             for size, units in stock.items()
         ],
     }
-    assert api.call("POST", "/v1/products", body, api_key=KEY)[0] in (200, 201)
+    assert api.call("POST", "/v1/products", body, api_key=key)[0] in (200, 201)
     return pid
 
 
@@ -75,23 +77,25 @@ def _request(
     variant: str | None,
     resolution: str = "exchange",
     category: str = "apparel",
+    key: str = KEY,
+    payment_reference: str = "pi_3MtwBwLkdIwHu7ix28a3tqPa",
 ) -> dict[str, Any]:
     oid = uuid.uuid4().hex[:12]
     order = {
         "order_id": oid, "order_number": f"#{oid}",
         "customer": {"email": f"{oid}@example.com", "country": "US"},
-        "currency": "USD", "ordered_at": _at(8), "payment_reference": "pi_3MtwBwLkdIwHu7ix28a3tqPa",
+        "currency": "USD", "ordered_at": _at(8), "payment_reference": payment_reference,
         "lines": [{"line_id": "l1", "sku": "TEE-S", "title": "Tee", "category": category, "quantity": 1,
                    "unit_price": {"amount": price, "currency": "USD"}, "delivered_at": _at(5),
                    "product_id": pid, "variant_id": f"{pid}-S"}],
     }  # fmt: skip
-    assert api.call("POST", "/v1/orders", order, api_key=KEY)[0] == 201
+    assert api.call("POST", "/v1/orders", order, api_key=key)[0] == 201
     item: dict[str, Any] = {"line_id": "l1", "quantity": 1, "reason": "size_too_small"}
     if variant:
         item["exchange_variant_id"] = f"{pid}-{variant}"
     status, ret = api.call(
         "POST", "/v1/returns", {"order_id": oid, "items": [item], "resolution": resolution},
-        api_key=KEY, headers={"Idempotency-Key": uuid.uuid4().hex},
+        api_key=key, headers={"Idempotency-Key": uuid.uuid4().hex},
     )  # fmt: skip
     assert status == 201, ret
     return ret
@@ -101,8 +105,8 @@ def _told(repo: Repository, rma: str) -> list[str]:
     return [e["data"]["template"] for e in repo.outbox_events(rma) if e["type"] == "customer.notified"]
 
 
-def _stock(repo: Repository, pid: str, variant: str) -> tuple[int, int, int]:
-    product = CatalogStore(repo.table, repo.ddb).get(SHOP, pid)
+def _stock(repo: Repository, pid: str, variant: str, shop: str = SHOP) -> tuple[int, int, int]:
+    product = CatalogStore(repo.table, repo.ddb).get(shop, pid)
     assert product is not None
     v = product.variant(f"{pid}-{variant}")
     assert v is not None

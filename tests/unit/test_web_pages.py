@@ -174,3 +174,50 @@ def test_the_status_page_explains_the_decision_but_keeps_staff_flags_off_it() ->
             "amount": Money(amount=18000, currency="USD"),
         }
     ]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_status_page_links_a_dearer_replacements_payment(language: str) -> None:
+    from boomerang.domain.models import (
+        DifferencePayment,
+        Exchange,
+        HubChoice,
+        ReplacementLine,
+        Resolution,
+        Return,
+        ReturnItem,
+    )
+    from boomerang.domain.status import ReturnStatus
+    from boomerang.web.status_view import status_view
+    from tests.unit.factories import NOW, decision_for, item, line, order
+
+    policy = default_policy()
+    the_order = order(line("L1", "20.00"))
+    usd = Money(amount=599, currency="USD")
+    url = "https://checkout.stripe.com/c/pay/cs_test_a1"
+    exchange = Exchange(
+        lines=[ReplacementLine(line_id="L1", product_id="tee", variant_id="tee-M", sku="TEE-M", quantity=1,
+                               unit_price=Money(amount=3000, currency="USD"))],
+        difference=Money(amount=-1000, currency="USD"),
+        payment=DifferencePayment(provider="stripe", reference="cs_test_a1", url=url,
+                                  amount=Money(amount=1000, currency="USD"), requested_at=NOW),
+    )  # fmt: skip
+    ret = Return(
+        rma="K7Q-4M2-XAC", shop="demo", order_id="ord-1", customer_ref="c",
+        status=ReturnStatus.REFUND_PENDING, resolution=Resolution.EXCHANGE,
+        decision=decision_for(policy, the_order, [item("L1", reason="size_too_small")]),
+        created_at=NOW, updated_at=NOW, exchange=exchange,
+        items=[ReturnItem(line_id="L1", sku="SKU-L1", category="apparel", quantity=1,
+                          reason="size_too_small", unit_price=Money(amount=2000, currency="USD"))],
+        hub=HubChoice(
+            hub_id="us-nj", name="NJ", country="US", cost=usd, fallback_hub_id="origin", fallback_cost=usd
+        ),
+    )  # fmt: skip
+    view = status_view(ret, [], the_order, policy)
+    html = render("status.html", _page(language), ret=ret, view=view, qr=None, csrf="x", live=True)
+    assert f'id="pay-difference" href="{url}"' in html
+    assert exchange.payment is not None
+    settled = exchange.payment.model_copy(update={"status": "paid"})
+    paid = ret.model_copy(update={"exchange": exchange.model_copy(update={"payment": settled})})
+    html = render("status.html", _page(language), ret=paid, view=view, qr=None, csrf="x", live=True)
+    assert "pay-difference" not in html

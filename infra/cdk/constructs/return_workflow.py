@@ -377,6 +377,7 @@ class ReturnWorkflow(Construct):
         await_settlement = self._wait("Await settlement", "settlement", "$.timeouts.settlement_seconds")
         await_refund_retry = self._wait("Await refund retry", "refund_retry", "$.timeouts.settlement_seconds")
         await_fulfilment = self._wait("Await fulfilment", "fulfilment", "$.timeouts.fulfilment_seconds")
+        await_payment = self._wait("Await payment", "payment", "$.timeouts.difference_payment_seconds")
 
         def on(path: str, name: str, branches: dict[str, sfn.IChainable]) -> sfn.Choice:
             choice = sfn.Choice(self, name)
@@ -500,10 +501,15 @@ class ReturnWorkflow(Construct):
             },
         )
         wire(await_fulfilment, escalate("fulfilment", await_fulfilment), shipped)
+        # A dearer replacement: the customer pays the difference first (the link is emailed); the
+        # payment's news resolves again (the replacement is ordered), and so does the wait running
+        # out (the exchange falls back to the policy's refund or store credit).
+        wire(await_payment, expire("payment", "difference payment", resolve), resolve)
         resolved = on(
             "$.resolved.status",
             "Resolved",
             {
+                "awaiting_payment": notify("payment due", await_payment, "refund_pending"),
                 "refund_pending": await_settlement,
                 "credited": close,
                 "exchanged": exchanged,

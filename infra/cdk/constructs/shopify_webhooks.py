@@ -40,6 +40,7 @@ class ShopifyWebhooks(Construct):
         layer: LayerSource,
         tables: DataTables,
         secret_prefix: str = DEFAULT_SECRET_PREFIX,
+        state_machine_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         made = BoomerangFunction(
@@ -53,6 +54,15 @@ class ShopifyWebhooks(Construct):
         )
         self.function = made.function
         tables.grant_request_path_access(made.role)
+        if state_machine_arn:
+            # draft_orders/update: a dearer replacement's invoice paid resumes the return's workflow.
+            self.function.add_environment("STATE_MACHINE_ARN", state_machine_arn)
+            made.role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["states:SendTaskSuccess", "states:SendTaskFailure"],
+                    resources=[state_machine_arn],
+                )
+            )
         secrets_arn = Stack.of(self).format_arn(
             service="secretsmanager",
             resource="secret",

@@ -143,6 +143,9 @@ class BoomerangStack(Stack):
         stripe.grant_refunds(admin.function)
         # Each shop's own credentials: refunds where the money was taken, labels from its carrier.
         grant_shop_secrets(workflow.functions["resolve"], PAYMENT_PROVIDERS)
+        # A dearer replacement's payment request, withdrawn when the policy's time runs out.
+        stripe.grant_refunds(workflow.functions["expire"])
+        grant_shop_secrets(workflow.functions["expire"], PAYMENT_PROVIDERS)
         grant_shop_secrets(admin.function, PAYMENT_PROVIDERS)
         grant_shop_secrets(workflow.functions["issue_label"], CARRIER_PROVIDERS)
         # Outbound parcels (issue 21): fulfilments are registered with the shop's tracking provider;
@@ -208,6 +211,7 @@ class BoomerangStack(Stack):
             code_dir=REPO_ROOT / "functions" / "webhooks_shopify",
             layer=layers,
             tables=tables,
+            state_machine_arn=workflow.state_machine_arn,
         )
         grant_shop_secrets(shopify_webhooks.function, TRACKING_PROVIDERS)  # fulfillments/* webhooks
 
@@ -269,6 +273,16 @@ class BoomerangStack(Stack):
             else storefront.api.url
         )
         CfnOutput(self, "ApiUrl", value=api_url, description="Storefront API base URL")
+        # Where a customer who paid a dearer replacement's difference comes back to (the portal's
+        # return page). Built from the API's id and the stage's name, not from the stage itself:
+        # the stage depends on the storefront, which starts the state machine of this function.
+        portal_base = (
+            f"https://{domain.domain_name}/"
+            if domain
+            else f"https://{storefront.api.rest_api_id}.execute-api.{self.region}.{self.url_suffix}/"
+            f"{STAGE_NAME}/"
+        )
+        workflow.functions["resolve"].add_environment("PORTAL_BASE_URL", portal_base)
         # The API reference for people: Swagger UI at /docs over the committed OpenAPI documents.
         ApiDocs(self, "ApiDocs", storefront=storefront, layer=layers)
         CfnOutput(self, "ApiDocsUrl", value=f"{api_url}docs", description="The API reference (Swagger UI)")

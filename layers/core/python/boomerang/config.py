@@ -36,6 +36,9 @@ class WorkflowConfig(FromEnv):
     ses_configuration_set: str = ""
     idempotency_table_name: str = ""
     template_cache_seconds: int = Field(default=300, ge=0)
+    # The API's public base URL (the portal's): a customer who pays a dearer replacement's
+    # difference comes back to <base>/<shop>/returns/<rma> (set on the resolve step).
+    portal_base_url: str = ""
 
     @model_validator(mode="after")
     def _sender_for_ses(self) -> Self:
@@ -229,6 +232,8 @@ class ShopifyWebhookConfig(FromEnv):
     # Shopify caps a webhook payload well under this; larger is not Shopify.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     secret_cache_seconds: int = Field(default=300, ge=0)
+    # A dearer replacement's invoice paid (draft_orders/update) resumes the return's workflow.
+    state_machine_arn: str = ""
 
 
 class EvidenceConfig(FromEnv):

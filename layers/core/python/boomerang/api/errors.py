@@ -115,7 +115,7 @@ ERROR_CODES: dict[int, dict[str, str]] = {
         "exchange_variant_required": "An exchange of this item must name its replacement variant.",
         "exchange_variant_not_found": "No such variant to exchange for (in the item's currency).",
         "exchange_product_not_allowed": "The policy allows only another variant of the same product.",
-        "exchange_costs_more": "The replacement costs more than the item returned.",
+        "exchange_costs_more": "The replacement costs more than the item returned (no dearer one here).",
         "price_difference_too_large": "The prices differ by more than the policy allows for an exchange.",
     },
     500: {

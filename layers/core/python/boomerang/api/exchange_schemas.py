@@ -154,15 +154,35 @@ class ShipmentOut(BaseModel):
     shipped_at: str
 
 
+class DifferencePaymentOut(BaseModel):
+    """A dearer replacement's difference, paid by the customer before the replacement is ordered."""
+
+    provider: str = Field(description="stripe (Checkout), shopify (a draft order invoice) or sandbox")
+    url: str = Field(description="where the customer pays (show it to them)")
+    amount: MoneyIO
+    status: str = Field(description="open, paid, or expired (the exchange fell back)")
+
+
+class InstantOut(BaseModel):
+    """An instant exchange: the replacement went out with the label; the card is held meanwhile."""
+
+    amount: MoneyIO
+    status: str = Field(description="authorized, charged, captured, released or refunded")
+    deadline: str = Field(description="the return must be in transit by then, else the hold is captured")
+
+
 class ExchangeOut(BaseModel):
     lines: list[ReplacementLineOut]
     hold: str = Field(description="held (units reserved), released, or shipped")
     price_difference: MoneyIO = Field(
-        description="what was returned less the replacement: above 0 is paid back"
+        description="what was returned less the replacement: above 0 is paid back, below 0 the "
+        "customer pays (where the policy allows a dearer replacement)"
     )
     replacement_order_id: str | None
     shipment: ShipmentOut | None
     fallback_reason: str | None = Field(description="why the exchange became a refund or store credit")
+    payment: DifferencePaymentOut | None = None
+    instant: InstantOut | None = None
 
     @classmethod
     def of(cls, exchange: Exchange) -> ExchangeOut:
@@ -186,6 +206,21 @@ class ExchangeOut(BaseModel):
                 shipped_at=utc(shipment.shipped_at),
             ),
             fallback_reason=exchange.fallback_reason,
+            payment=None
+            if exchange.payment is None
+            else DifferencePaymentOut(
+                provider=exchange.payment.provider,
+                url=exchange.payment.url,
+                amount=MoneyIO.of(exchange.payment.amount),
+                status=exchange.payment.status,
+            ),
+            instant=None
+            if exchange.instant is None
+            else InstantOut(
+                amount=MoneyIO.of(exchange.instant.amount),
+                status=exchange.instant.status,
+                deadline=utc(exchange.instant.deadline),
+            ),
         )
 
 

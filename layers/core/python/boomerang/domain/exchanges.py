@@ -16,9 +16,18 @@ from typing import Any
 from boomerang.domain.catalog import Product, Variant
 from boomerang.domain.decision import Thresholds
 from boomerang.domain.errors import Unprocessable
-from boomerang.domain.models import Exchange, HubChoice, Order, OrderLine, ReplacementLine, Resolution
+from boomerang.domain.models import (
+    Exchange,
+    HubChoice,
+    Order,
+    OrderLine,
+    ReplacementLine,
+    Resolution,
+    Return,
+)
 from boomerang.domain.money import Money
-from boomerang.domain.policy import KeepItem, Policy, RequestedItem
+from boomerang.domain.payment_sources import Provider, SourceKind, payment_source
+from boomerang.domain.policy import InstantExchange, KeepItem, Policy, RequestedItem
 
 
 def catalog_products(order: Order, items: list[RequestedItem]) -> set[str]:
@@ -43,7 +52,8 @@ def choose_replacements(
     """The exchange's replacements with their units to hold, or None where nothing is exchanged
     against the catalog. Refuses (422) naming each item: a replacement on a return that is no
     exchange, an unknown variant, another product where the policy keeps to the same one, a
-    difference beyond the policy's, a dearer replacement, and too few units available
+    difference beyond the policy's, a dearer replacement (unless the policy lets the customer pay the
+    difference), and too few units available
     (`out_of_stock`, naming the variant)."""
     details: list[dict[str, Any]] = []
     chosen: list[tuple[int, OrderLine, Product, Variant, int]] = []
@@ -89,7 +99,7 @@ def choose_replacements(
             )
             continue
         difference = line.unit_price.amount - variant.price.amount
-        if difference < 0:
+        if difference < 0 and not policy.exchanges.dearer_replacements:
             details.append(
                 _detail(
                     field,
@@ -101,7 +111,7 @@ def choose_replacements(
             continue
         table = policy.exchanges.max_price_difference
         limit = limits.limit(table) if table is not None else None
-        if limit is not None and difference > limit.amount:
+        if limit is not None and abs(difference) > limit.amount:
             details.append(
                 _detail(
                     field,
@@ -215,3 +225,24 @@ def keep_item(rule: KeepItem | None, categories: list[str], value: Money, hub: H
     if comparable and hub.cost.amount * 100 > (share or 0) * value.amount:
         return rule.message
     return None
+
+
+# --- instant exchange -----------------------------------------------------------------------------
+
+
+def instant_terms(policy: Policy, ret: Return, payment_reference: str | None) -> InstantExchange | None:
+    """The policy's instant exchange terms where this return gets one: an exchange against the
+    catalog at the same price (nothing to pay back or pay in), of an order paid by a Stripe payment
+    intent (whose saved card is held); None otherwise."""
+    terms = policy.exchanges.instant
+    exchange = ret.exchange
+    if terms is None or exchange is None or exchange.fallback_reason or exchange.difference.amount != 0:
+        return None
+    source = payment_source(payment_reference)
+    if (
+        source is None
+        or source.provider is not Provider.STRIPE
+        or source.kind is not SourceKind.PAYMENT_INTENT
+    ):
+        return None
+    return terms

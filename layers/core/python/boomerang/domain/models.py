@@ -342,6 +342,7 @@ class Wait(StrEnum):
     SETTLEMENT = "settlement"  # the payment provider's webhook
     REFUND_RETRY = "refund_retry"  # finance picks another method
     FULFILMENT = "fulfilment"  # the merchant ships an exchange's replacement
+    PAYMENT = "payment"  # the customer pays a dearer replacement's difference
 
 
 class Refund(Record):
@@ -394,6 +395,30 @@ class ReplacementShipment(Record):
     shipped_at: UtcDatetime
 
 
+class DifferencePayment(Record):
+    """What the customer pays for a dearer replacement: a Stripe Checkout Session or a Shopify
+    draft order invoice (`provider`, its id as `reference`, the link the customer pays at)."""
+
+    provider: str  # stripe | shopify | sandbox
+    reference: str = Field(max_length=255)
+    url: str = Field(max_length=2048)
+    amount: Money
+    status: str = "open"  # open | paid | expired
+    requested_at: UtcDatetime
+    paid_at: UtcDatetime | None = None
+
+
+class InstantCharge(Record):
+    """An instant exchange's hold on the customer's card for the replacement's value (a Stripe
+    PaymentIntent): authorized (captured if the return is not sent in time, released when it
+    arrives), or charged off-session where an authorization would expire first (refunded then)."""
+
+    reference: str = Field(max_length=255)
+    amount: Money
+    status: str  # authorized | charged | captured | released | refunded
+    deadline: UtcDatetime  # the return must be in transit by then
+
+
 class Exchange(Record):
     """An exchange's replacement (Shopify's exchangeLineItems, Medusa's difference_due): its units
     held in the catalog from the request (`hold`: held, released, shipped), the price difference,
@@ -408,6 +433,10 @@ class Exchange(Record):
     shipment: ReplacementShipment | None = None
     # Why the exchange became a refund or store credit (the replacement was out of stock).
     fallback_reason: str | None = None
+    # A dearer replacement's difference, asked of the customer before the replacement is ordered.
+    payment: DifferencePayment | None = None
+    # An instant exchange: the replacement went out with the label, the card held for its value.
+    instant: InstantCharge | None = None
 
     @property
     def value(self) -> Money:

@@ -122,6 +122,12 @@ class Timeouts(Strict):
     fulfilment: timedelta = Field(
         default=timedelta(days=7), description="an exchange's replacement unshipped: then staff are alerted"
     )
+    # A Stripe Checkout Session lives 24 hours at most: the link must work for the whole wait.
+    difference_payment: timedelta = Field(
+        default=timedelta(hours=24),
+        le=timedelta(hours=24),
+        description="a dearer replacement's difference unpaid: then the exchange falls back",
+    )
 
     @model_validator(mode="after")
     def _at_least_a_second(self) -> Timeouts:
@@ -129,6 +135,20 @@ class Timeouts(Strict):
             if value.total_seconds() < 1:
                 raise ValueError(f"timeouts.{name} must be at least one second")
         return self
+
+
+class InstantExchange(Strict):
+    """The replacement ships when the label is issued; the customer's card (a Stripe payment's
+    saved method) is held for its value until the return arrives (issue 17)."""
+
+    ship_within: timedelta = Field(
+        default=timedelta(days=5), description="the return must be in transit by then, else it is charged"
+    )
+    authorization_valid: timedelta = Field(
+        default=timedelta(days=7),
+        description="how long the card network keeps an authorization (Stripe: 7 days online); "
+        "a deadline beyond it charges the saved method off-session instead",
+    )
 
 
 class ExchangeTerms(Strict):
@@ -150,10 +170,21 @@ class ExchangeTerms(Strict):
         default=Resolution.STORE_CREDIT,
         description="what an exchange becomes when its replacement is out of stock at resolution",
     )
+    dearer_replacements: bool = Field(
+        default=False,
+        description="a dearer replacement may be chosen: the customer pays the difference before it ships",
+    )
+    unpaid_fallback: Resolution = Field(
+        default=Resolution.REFUND,
+        description="what an exchange becomes when its difference is not paid in time",
+    )
+    instant: InstantExchange | None = Field(
+        default=None, description="instant exchange for same-price replacements of Stripe orders"
+    )
 
     @model_validator(mode="after")
     def _money_back(self) -> ExchangeTerms:
-        for name in ("difference_to", "out_of_stock_fallback"):
+        for name in ("difference_to", "out_of_stock_fallback", "unpaid_fallback"):
             if getattr(self, name) is Resolution.EXCHANGE:
                 raise ValueError(f"exchanges.{name} is refund or store_credit")
         return self

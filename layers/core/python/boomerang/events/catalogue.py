@@ -235,9 +235,45 @@ class ExchangeOrderRequested(ReturnData):
 
 
 class ExchangeFallenBack(ReturnData):
-    reason: Literal["out_of_stock"]
+    reason: Literal["out_of_stock", "unpaid"] = Field(
+        description="out_of_stock: the replacement ran out; unpaid: a dearer replacement's difference "
+        "was not paid in time"
+    )
     fallback: Literal["refund", "store_credit"] = Field(description="What the exchange became, by the policy")
-    variant_ids: list[str] = Field(description="The replacement variants no longer in stock")
+    variant_ids: list[str] = Field(description="The replacement variants out of stock, or released unpaid")
+
+
+class DifferencePayment(ReturnData):
+    """A dearer replacement's difference, asked of the customer (a Stripe Checkout Session, a
+    Shopify draft order invoice) or paid by them."""
+
+    amount: int = Field(description="Minor units due")
+    currency: str = Field(min_length=3, max_length=3)
+    reference: str = Field(description="The provider's id: a Checkout Session (cs_...) or a draft order gid")
+
+
+class CardHeld(ReturnData):
+    """An instant exchange: the customer's saved card held for the replacement's value."""
+
+    amount: int = Field(description="Minor units held")
+    currency: str = Field(min_length=3, max_length=3)
+    reference: str = Field(description="The Stripe PaymentIntent (pi_...)")
+    mode: Literal["authorized", "charged"] = Field(
+        description="authorized (captured or released later), or charged off-session (refunded later)"
+    )
+
+
+class CardSettled(ReturnData):
+    amount: int = Field(description="Minor units")
+    currency: str = Field(min_length=3, max_length=3)
+    reference: str = Field(description="The Stripe PaymentIntent (pi_...)")
+    outcome: Literal["captured", "released", "refunded"] = Field(
+        description="captured: the return was not sent in time; released / refunded: it arrived"
+    )
+
+
+class DifferenceRequested(DifferencePayment):
+    provider: Literal["stripe", "shopify", "sandbox"] = Field(description="Who the customer pays")
 
 
 class ReplacementShipped(ReturnData):
@@ -338,6 +374,10 @@ CATALOGUE: dict[str, dict[int, type[EventData]]] = {
     "return.replacement_shipped": {1: ReplacementShipped},
     "exchange.order_requested": {1: ExchangeOrderRequested},
     "exchange.fallen_back": {1: ExchangeFallenBack},
+    "exchange.payment_requested": {1: DifferenceRequested},
+    "exchange.difference_paid": {1: DifferencePayment},
+    "exchange.card_held": {1: CardHeld},
+    "exchange.card_settled": {1: CardSettled},
     "return.closed": {1: ReturnData},
     "return.escalated": {1: Escalated},
     "refund.succeeded": {1: Amount},

@@ -122,6 +122,9 @@ def message_for(
             "tracking_number": shipment.tracking_number,
             "tracking_url": shipment.tracking_url or "",
         }
+    payment = ret.exchange.payment if ret.exchange else None
+    if payment is not None:  # a dearer replacement's difference: the link the customer pays at
+        values |= {"payment_url": payment.url, "amount_due": str(payment.amount)}
     if reason:
         values["reason"] = reason
     if options:  # a refund failure's next steps (the payments catalogue)
@@ -160,18 +163,24 @@ def message_for(
 
 def template_name(ret: Return) -> str:
     """The template for the return's current status: the status's own, or its variant for an
-    exchange (ordered, with a difference paid back, or arranged by staff), an exchange that fell
-    back for want of stock, and a return the customer keeps."""
+    exchange (ordered, with a difference paid back or paid by the customer, or arranged by staff),
+    a dearer replacement's difference due, an exchange that fell back for want of stock or of the
+    difference's payment, and a return the customer keeps."""
     name = f"return.{ret.status.value}"
     exchange = ret.exchange
     if ret.status is S.RECEIVED and ret.resolution is Resolution.EXCHANGE:
         return name + ".exchange"
+    payment = exchange.payment if exchange else None
+    if ret.status is S.REFUND_PENDING and payment is not None and payment.status == "open":
+        return name + ".payment_due"
     if ret.status is S.EXCHANGED:
         if exchange is None or exchange.replacement_order_id is None:
             return name + ".manual"
+        if payment is not None and payment.status == "paid":
+            return name + ".paid"
         return name + ".difference" if ret.refund and ret.refund.amount.amount else name
     if ret.status in (S.CREDITED, S.REFUNDED) and exchange is not None and exchange.fallback_reason:
-        return name + ".out_of_stock"
+        return name + (".unpaid" if payment is not None and payment.status == "expired" else ".out_of_stock")
     if ret.status is S.APPROVED and ret.decision.keep_item:
         return name + ".keep_item"
     return name

@@ -41,6 +41,9 @@ PLACEHOLDERS = frozenset(
         "status",
         "eta",
         "track_url",
+        # A dearer replacement's difference: what is due and the link it is paid at.
+        "amount_due",
+        "payment_url",
     }
 )
 

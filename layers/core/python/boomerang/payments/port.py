@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
-from boomerang.domain.models import Refund, Return
+from boomerang.domain.models import DifferencePayment, Refund, Return
 from boomerang.domain.money import Money
 
 
@@ -16,6 +17,37 @@ class Payments(Protocol):
         own, see boomerang.domain.payment_sources). The same key asks once, however often it is
         called. The answer's `status` is "succeeded" where the provider paid at once (Shopify,
         PayPal), "pending" where its webhook settles it later (Stripe); `provider` names who."""
+        ...
+
+
+# What a payment request of Boomerang's says it is for (Stripe metadata, Shopify draft order tags).
+PURPOSE = "exchange_difference"
+INSTANT = "instant_exchange"
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    """What the customer is asked to pay: a dearer replacement's difference."""
+
+    amount: Money
+    idempotency_key: str
+    return_url: str  # the return's page on the portal: where the customer comes back to
+    description: str
+    customer_email: str | None = None
+    payment_reference: str | None = None  # the order's: Shopify orders are invoiced by Shopify
+
+
+class PaymentRequests(Protocol):
+    def request_payment(self, ret: Return, request: PaymentRequest) -> DifferencePayment:
+        """Ask the customer to pay `request.amount` (a link they pay at), once per key."""
+        ...
+
+    def payment_state(self, ret: Return, payment: DifferencePayment) -> str:
+        """open | paid | expired, as the provider has it now."""
+        ...
+
+    def close_payment(self, ret: Return, payment: DifferencePayment) -> str:
+        """Withdraw an unpaid request; "paid" where it was paid meanwhile, else "expired"."""
         ...
 
 

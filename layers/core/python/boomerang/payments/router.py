@@ -28,11 +28,11 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from boomerang.credentials import CredentialsError, ShopCredentials
-from boomerang.domain.models import Refund, Return
+from boomerang.domain.models import DifferencePayment, Refund, ReplacementLine, Return
 from boomerang.domain.money import Money
 from boomerang.domain.payment_sources import Provider, payment_source
 from boomerang.domain.providers import ProviderSettings
-from boomerang.payments.port import PaymentConfigurationError, Payments, RefundRefused
+from boomerang.payments.port import PaymentConfigurationError, PaymentRequest, Payments, RefundRefused
 from boomerang.payments.sandbox import SandboxPayments
 
 M = TypeVar("M", bound=BaseModel)
@@ -101,6 +101,66 @@ class PaymentsRouter:
             return self.sandbox.payout(ret, amount, idempotency_key, receiver_email, shop_name)
         adapter = self.adapter(ret.shop, Provider.PAYPAL)
         return adapter.payout(ret, amount, idempotency_key, receiver_email, shop_name)  # type: ignore[no-any-return]
+
+    # --- a dearer replacement's difference (services/workflow/difference.py) ---------------------
+
+    def request_payment(self, ret: Return, request: PaymentRequest) -> DifferencePayment:
+        """A Shopify order's customer is invoiced by Shopify (a draft order invoice), any other
+        customer pays a Stripe Checkout Session with the shop's Stripe key."""
+        if self.settings_of(ret.shop).test_mode:
+            return self.sandbox.request_payment(ret, request)
+        source = payment_source(request.payment_reference)
+        provider = Provider.SHOPIFY if source and source.provider is Provider.SHOPIFY else Provider.STRIPE
+        return self.adapter(ret.shop, provider).request_payment(ret, request)  # type: ignore[no-any-return]
+
+    def payment_state(self, ret: Return, payment: DifferencePayment) -> str:
+        return self._collector(ret, payment).payment_state(payment.reference)  # type: ignore[no-any-return]
+
+    def close_payment(self, ret: Return, payment: DifferencePayment) -> str:
+        return self._collector(ret, payment).close_payment(payment.reference)  # type: ignore[no-any-return]
+
+    def order_replacement(
+        self, ret: Return, lines: list[ReplacementLine], payment_reference: str | None
+    ) -> tuple[str, str] | None:
+        """A Shopify order's replacement, made in Shopify (a completed zero-priced draft order):
+        (its order gid, its name). None where the merchant is told by the exchange.order_requested
+        event instead: any other order, and a shop in test mode."""
+        source = payment_source(payment_reference)
+        if source is None or source.provider is not Provider.SHOPIFY or self.settings_of(ret.shop).test_mode:
+            return None
+        adapter = self.adapter(ret.shop, Provider.SHOPIFY)
+        return adapter.order_replacement(ret, lines, (payment_reference or "").strip())  # type: ignore[no-any-return]
+
+    # --- an instant exchange's hold on the customer's card (services/workflow/instant.py) ----------
+
+    def hold_card(
+        self, ret: Return, amount: Money, idempotency_key: str, payment_reference: str | None, charge: bool
+    ) -> tuple[str, str]:
+        """(the hold's reference, authorized | charged); refused where the order was not paid
+        through Stripe (instant exchanges hold a Stripe customer's saved card)."""
+        if self.settings_of(ret.shop).test_mode:
+            return self.sandbox.hold_card(ret, amount, idempotency_key, payment_reference, charge)
+        source = payment_source(payment_reference)
+        if source is None or source.provider is not Provider.STRIPE:
+            raise RefundRefused("no_saved_payment_method", "Instant exchanges hold a Stripe payment's card.")
+        stripe = self.adapter(ret.shop, Provider.STRIPE)
+        return stripe.hold_card(ret, amount, idempotency_key, (payment_reference or "").strip(), charge)  # type: ignore[no-any-return]
+
+    def capture_hold(self, ret: Return, reference: str, idempotency_key: str) -> str:
+        return self._holder(ret, reference).capture_hold(reference, idempotency_key)  # type: ignore[no-any-return]
+
+    def release_hold(self, ret: Return, reference: str) -> str:
+        return self._holder(ret, reference).release_hold(reference)  # type: ignore[no-any-return]
+
+    def _holder(self, ret: Return, reference: str) -> Any:
+        if reference.startswith("pi_sbx_"):
+            return self.sandbox
+        return self.adapter(ret.shop, Provider.STRIPE)
+
+    def _collector(self, ret: Return, payment: DifferencePayment) -> Any:
+        if payment.provider == "sandbox":
+            return self.sandbox
+        return self.adapter(ret.shop, Provider(payment.provider))
 
     def adapter(self, shop: str, provider: Provider) -> Any:
         if provider is Provider.STRIPE:

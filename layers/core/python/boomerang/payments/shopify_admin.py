@@ -33,9 +33,15 @@ from typing import Any
 import requests
 from pydantic import BaseModel, ConfigDict, Field
 
-from boomerang.domain.models import Refund, Resolution, Return
+from boomerang.domain.models import DifferencePayment, Refund, ReplacementLine, Resolution, Return
 from boomerang.domain.money import Money
-from boomerang.payments.port import PaymentConfigurationError, PaymentProviderUnavailable, RefundRefused
+from boomerang.payments.port import (
+    PaymentConfigurationError,
+    PaymentProviderUnavailable,
+    PaymentRequest,
+    RefundRefused,
+)
+from boomerang.payments.shopify_drafts import ShopifyDrafts
 from boomerang.timeouts import SHOPIFY, CallBudget
 
 # The first version whose refundCreate takes @idempotent(key:).
@@ -157,6 +163,22 @@ class ShopifyPayments:
             reason = "charge_already_refunded" if "refundable" in text.lower() else "unknown"
             raise RefundRefused(reason, f"Shopify refused the refund: {text}")
         return self._refund_of(made["refund"], amount)
+
+    # --- exchanges: draft orders (boomerang.payments.shopify_drafts) ------------------------------
+
+    def order_replacement(
+        self, ret: Return, lines: list[ReplacementLine], order_reference: str
+    ) -> tuple[str, str]:
+        return ShopifyDrafts(self).order_replacement(ret, lines, order_reference)
+
+    def request_payment(self, ret: Return, request: PaymentRequest) -> DifferencePayment:
+        return ShopifyDrafts(self).request_payment(ret, request)
+
+    def payment_state(self, reference: str) -> str:
+        return ShopifyDrafts(self).payment_state(reference)
+
+    def close_payment(self, reference: str) -> str:
+        return ShopifyDrafts(self).close_payment(reference)
 
     def _transactions(
         self, order: dict[str, Any], order_id: str, amount: Money, idempotency_key: str

@@ -49,19 +49,23 @@ class ExchangeFulfilment:
             ):
                 return ret
             raise Conflict("The replacement's shipment is recorded already.", code="no_replacement")
-        target = ReturnStatus.REPLACEMENT_SHIPPED
-        token = ret.task_token if ret.waiting_for is Wait.FULFILMENT else None
-        new = moved(ret, target, now).model_copy(
-            update={
-                "exchange": exchange.model_copy(update={"shipment": shipment}),
-                **({"waiting_for": None, "task_token": None} if token else {}),
-            }
-        )
+        # An instant exchange's replacement ships while the return travels: kept, and the return
+        # moves on to replacement_shipped at its resolution (services/workflow/instant.py).
+        early = exchange.instant is not None and ret.status is not ReturnStatus.EXCHANGED
+        target = ret.status if early else ReturnStatus.REPLACEMENT_SHIPPED
+        token = ret.task_token if ret.waiting_for is Wait.FULFILMENT and not early else None
+        recorded = {"exchange": exchange.model_copy(update={"shipment": shipment})}
+        if early:
+            new = ret.model_copy(update={**recorded, "version": ret.version + 1, "updated_at": now})
+        else:
+            new = moved(ret, target, now).model_copy(
+                update={**recorded, **({"waiting_for": None, "task_token": None} if token else {})}
+            )
         entry = TimelineEntry(
             version=new.version,
             at=now,
             status=target,
-            event=event_type(target),
+            event="exchange.shipped_early" if early else event_type(target),
             message=f"Replacement shipped with {shipment.carrier}: {shipment.tracking_number}.",
             actor="storefront",
         )
@@ -73,7 +77,8 @@ class ExchangeFulfilment:
             "tracking_number": shipment.tracking_number,
             "replacement_order_id": exchange.replacement_order_id,
         }
-        self.repo.save(ReturnChange(new, ret.version, [entry], [Event(event_type(target), data)]))
+        shipped = event_type(ReturnStatus.REPLACEMENT_SHIPPED)
+        self.repo.save(ReturnChange(new, ret.version, [entry], [Event(shipped, data)]))
         engine = self.engine()
         if token and engine is not None:
             try:
@@ -82,3 +87,22 @@ class ExchangeFulfilment:
                 # Saved either way: the wait's timeout step reads the status and moves on.
                 log.exception("could not resume the workflow", extra={"rma": new.rma})
         return new
+
+
+def shopify_replacement_shipped(
+    service: ExchangeFulfilment, shop: str, order_id: str, carrier: str, number: str, at: datetime
+) -> str | None:
+    """A Shopify order's fulfilment, where the order is an exchange's replacement made in Shopify
+    (payments/shopify_drafts.py): the replacement shipped, as POST .../exchange-fulfilment says it.
+    The return's RMA, or None where the order replaces nothing."""
+    from boomerang.store.payment_index import replacement_reference, returns_for_payment
+
+    found = returns_for_payment(service.repo, replacement_reference(shop, order_id))
+    if not found:
+        return None
+    shipment = ReplacementShipment(carrier=carrier, tracking_number=number, shipped_at=at)
+    try:
+        service.shipped(Principal(shop=shop), found[0], shipment, at)
+    except Conflict:
+        log.info("replacement shipment already recorded", extra={"rma": found[0]})
+    return found[0]

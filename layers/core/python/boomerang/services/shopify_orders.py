@@ -24,6 +24,7 @@ from boomerang.services.retry import retry_stale
 from boomerang.services.shipments.service import Fulfilment
 from boomerang.shopify import mapping, signature
 from boomerang.shopify.payloads import (
+    DraftOrder,
     FulfillmentEvent,
     InventoryItem,
     InventoryLevel,
@@ -46,7 +47,12 @@ INVENTORY_TOPICS = frozenset({"inventory_items/create", "inventory_items/update"
 LEVEL_TOPICS = frozenset({"inventory_levels/update"})
 # A shipment of the order's lines with its tracking numbers: an outbound parcel (issue 21).
 FULFILLMENT_TOPICS = frozenset({"fulfillments/create", "fulfillments/update"})
-TOPICS = ORDER_TOPICS | REFUND_TOPICS | PRODUCT_TOPICS | INVENTORY_TOPICS | LEVEL_TOPICS | FULFILLMENT_TOPICS
+# A dearer replacement's invoice paid (boomerang.payments.shopify_drafts).
+DRAFT_TOPICS = frozenset({"draft_orders/update"})
+TOPICS = (
+    ORDER_TOPICS | REFUND_TOPICS | PRODUCT_TOPICS | INVENTORY_TOPICS | LEVEL_TOPICS | FULFILLMENT_TOPICS
+    | DRAFT_TOPICS
+)  # fmt: skip
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -70,6 +76,8 @@ class ShopifyWebhooks:
         secret: Callable[[str], str],
         clock: Callable[[], datetime],
         shipments: Callable[[], ShipmentService] | None = None,
+        drafts: Callable[[str, DraftOrder], str] | None = None,
+        replacements: Callable[[str, str, str, str, datetime], Any] | None = None,
     ):
         self.store = store
         self.secret = secret  # secret name -> the app's client secret (cached by the caller)
@@ -78,6 +86,10 @@ class ShopifyWebhooks:
         self.shipments = (
             shipments  # made on the first fulfilment (its parcels' code stays out of a cold start)
         )
+        # (shop, draft order) -> what it did to a return: a paid invoice resumes its workflow.
+        self.drafts = drafts
+        # (shop, order id, carrier, tracking number, shipped at): an exchange's replacement shipped.
+        self.replacements = replacements
 
     def receive(self, headers: Mapping[str, str], raw_body: bytes) -> Received:
         lowered = {k.lower(): v for k, v in headers.items()}
@@ -151,6 +163,13 @@ class ShopifyWebhooks:
                     self.catalog.stock(connection.shop, found[0], found[1], found[2])
                 self.store.remember_webhook(domain, webhook_id, topic, self.clock())
                 return Received("applied" if found else "stale", topic, connection.shop)
+            if topic in DRAFT_TOPICS:
+                draft = _parse(DraftOrder, body)
+                if self.store.webhook_seen(domain, webhook_id):
+                    raise DuplicateWebhook(webhook_id)
+                outcome = self.drafts(connection.shop, draft) if self.drafts else "ignored"
+                self.store.remember_webhook(domain, webhook_id, topic, self.clock())
+                return Received(outcome, topic, connection.shop)
             if topic in FULFILLMENT_TOPICS:
                 return self._fulfillment(connection, webhook_id, topic, _parse(FulfillmentEvent, body))
             if topic in REFUND_TOPICS:
@@ -166,6 +185,16 @@ class ShopifyWebhooks:
         yet answers 404 (order_not_found) and is not remembered, so Shopify delivers it again."""
         order_id = str(payload.order_id)
         numbers = payload.numbers()
+        if (
+            self.replacements is not None
+            and numbers
+            and payload.status not in ("cancelled", "failure", "error")
+        ):
+            # An exchange's replacement made in Shopify: its return hears of the shipment too.
+            carrier = (payload.tracking_company or "unknown").strip() or "unknown"
+            self.replacements(
+                connection.shop, order_id, carrier, numbers[0], payload.created_at.astimezone(UTC)
+            )
         if self.shipments is None or not numbers or payload.status in ("cancelled", "failure", "error"):
             self.store.remember_webhook(connection.domain, webhook_id, topic, self.clock())
             return Received("ignored", topic, connection.shop, order_id)
@@ -273,3 +302,29 @@ def _parse(model: type[M], body: Any) -> M:
             code="validation_failed",
             details=details,
         ) from exc
+
+
+DIFFERENCE_TAG = "boomerang-difference-"
+
+
+def difference_news(workflow: Any, shop: str, draft: DraftOrder) -> str:
+    """A draft order's news for a dearer replacement's invoice: completed is paid. Only the shop's
+    own returns are touched, and only the request the return holds (matched by the draft's id)."""
+    from boomerang.domain import rma as rma_numbers
+    from boomerang.payments.shopify_admin import _minor
+
+    tagged = [t.removeprefix(DIFFERENCE_TAG) for t in draft.tag_list() if t.startswith(DIFFERENCE_TAG)]
+    if not tagged:
+        return "ignored"
+    try:
+        rma = rma_numbers.normalize(tagged[0])
+        if workflow.get(rma).shop != shop:
+            return "not_ours"
+    except (rma_numbers.InvalidRma, NotFound):
+        return "not_ours"
+    if draft.status != "completed":
+        return "unchanged"
+    currency = draft.currency.upper()
+    amount = _minor(draft.total_price, currency)
+    paid = workflow.difference_paid(rma, draft.gid, amount, currency, "payments:shopify")
+    return "unmatched" if paid is None else str(paid.status.value)

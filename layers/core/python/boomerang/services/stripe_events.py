@@ -1,6 +1,8 @@
 """What a (verified, first-seen) Stripe event means for Boomerang's returns.
 
-Refund events carry the refund object, whose metadata names the RMA (the adapter puts it there);
+`checkout.session.completed` pays a dearer replacement's difference: the session's metadata names
+the RMA and the purpose (boomerang.payments.stripe_payments puts them there). Refund events carry
+the refund object, whose metadata names the RMA (the adapter puts it there);
 `charge.refunded` carries the charge with its refunds where Stripe includes them; a dispute names
 the charge, whose returns the payment index finds. Every outcome goes through the workflow's news
 methods, which only move a return forwards: a repeated, late or out-of-order event changes
@@ -14,10 +16,14 @@ from typing import Any
 
 from boomerang.domain import rma as rma_numbers
 from boomerang.domain.errors import NotFound
+from boomerang.payments.port import PURPOSE
 from boomerang.services.workflow import ReturnWorkflow
 
 REFUND_EVENTS = frozenset({"refund.created", "refund.updated", "refund.failed", "charge.refund.updated"})
-HANDLED = REFUND_EVENTS | {"charge.refunded", "charge.dispute.created"}
+# A Checkout Session paid: a dearer replacement's difference (card payments complete at once,
+# delayed methods with async_payment_succeeded).
+CHECKOUT_EVENTS = frozenset({"checkout.session.completed", "checkout.session.async_payment_succeeded"})
+HANDLED = REFUND_EVENTS | CHECKOUT_EVENTS | {"charge.refunded", "charge.dispute.created"}
 SOURCE = "payments:stripe"
 
 
@@ -50,6 +56,8 @@ class StripeEvents:
             return Outcome(
                 event_id, kind, ",".join(o.result for o in ours), tuple(r for o in ours for r in o.rmas)
             )
+        if kind in CHECKOUT_EVENTS:
+            return self._checkout(event_id, kind, obj)
         if kind == "charge.dispute.created":
             charge = str(obj.get("charge") or "")
             marked = self.workflow.dispute_created(
@@ -57,6 +65,30 @@ class StripeEvents:
             )
             return Outcome(event_id, kind, "disputed" if marked else "not_ours", tuple(r.rma for r in marked))
         return Outcome(event_id, kind, "ignored")
+
+    def _checkout(self, event_id: str, kind: str, session: dict[str, Any]) -> Outcome:
+        metadata = session.get("metadata") or {}
+        if metadata.get("purpose") != PURPOSE:
+            return Outcome(event_id, kind, "not_ours")  # a session made outside Boomerang
+        try:
+            rma = rma_numbers.normalize(str(metadata.get("rma", "")))
+        except rma_numbers.InvalidRma:
+            return Outcome(event_id, kind, "not_ours")
+        if session.get("payment_status") not in ("paid", "no_payment_required"):
+            return Outcome(event_id, kind, "unchanged", (rma,))  # a delayed method: not paid yet
+        try:
+            ret = self.workflow.difference_paid(
+                rma,
+                str(session.get("id", "")),
+                int(session.get("amount_total") or 0),
+                str(session.get("currency") or "").upper(),
+                SOURCE,
+            )
+        except NotFound:
+            return Outcome(event_id, kind, "not_ours", (rma,))
+        if ret is None:
+            return Outcome(event_id, kind, "unmatched", (rma,))
+        return Outcome(event_id, kind, ret.status.value, (rma,))
 
     def _refund(self, event_id: str, kind: str, refund: dict[str, Any]) -> Outcome:
         metadata = refund.get("metadata") or {}

@@ -204,3 +204,22 @@ class InventoryLevel(Payload):
     location_id: int
     available: int | None = None
     updated_at: UtcDatetime
+
+
+class DraftOrder(Payload):
+    """The draft_orders/update payload: Boomerang reads a dearer replacement's invoice (its draft
+    order tagged `boomerang-difference-<rma>`) being paid, when the draft turns `completed`."""
+
+    id: int
+    admin_graphql_api_id: str | None = None
+    status: str = ""
+    tags: str = ""  # comma-separated, as the REST payloads carry them
+    total_price: str = "0.00"
+    currency: str = ""
+
+    @property
+    def gid(self) -> str:
+        return self.admin_graphql_api_id or f"gid://shopify/DraftOrder/{self.id}"
+
+    def tag_list(self) -> list[str]:
+        return [t.strip() for t in self.tags.split(",") if t.strip()]

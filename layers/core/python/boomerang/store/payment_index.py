@@ -24,3 +24,9 @@ def returns_for_payment(repo: Repository, reference: str) -> list[str]:
         ConsistentRead=True,
     )
     return [str(from_item(i)["rma"]) for i in got.get("Items", [])]
+
+
+# A Shopify shop's replacement order (an exchange's, made in Shopify): its fulfilment webhook finds
+# the return through the same index, under a reference of its own kind.
+def replacement_reference(shop: str, order_id: str) -> str:
+    return f"shopify-replacement:{shop}:{order_id}"

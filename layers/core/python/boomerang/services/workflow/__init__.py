@@ -12,6 +12,8 @@ each part of the journey lives in a module of its own and ReturnWorkflow routes 
     resolution.py  resolve: refund amount, card refund, store credit, a catalog-less exchange
     exchange.py    resolve an exchange: stock checked again (else the policy's fallback), the
                    replacement ordered, the difference paid back, the difference's refund settled
+    difference.py  a dearer replacement: the customer pays the difference first (or it falls back)
+    instant.py     instant exchange: the replacement ships with the label, the card held meanwhile
     settlement.py  the provider's news of a refund; finance's retry_refund; disputes
     lifecycle.py   hold a wait, expire, escalate, notify, close, record_failure
 
@@ -21,6 +23,7 @@ steps get a one-line route below.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -32,7 +35,8 @@ from boomerang.domain.refund_failures import PayoutMethod
 from boomerang.domain.status import ReturnStatus
 from boomerang.notify.port import Notifier
 from boomerang.orchestration.step_functions import WorkflowEngine
-from boomerang.payments.port import Payments
+from boomerang.payments.port import PaymentConfigurationError, Payments
+from boomerang.payments.port import PaymentProviderUnavailable as PaymentProviderUnavailableError
 from boomerang.services.workflow.core import (
     WAIT_ENDS,
     WAIT_FROM,
@@ -64,6 +68,8 @@ __all__ = [
     "WorkflowCore",
     "refund_key",
 ]
+
+log = logging.getLogger(__name__)
 
 
 class ReturnWorkflow(WorkflowCore):
@@ -100,7 +106,10 @@ class ReturnWorkflow(WorkflowCore):
         self.lifecycle.hold(rma, wait, token)
 
     def issue_label(self, rma: str) -> dict[str, Any]:
-        return self.shipping.issue_label(rma)
+        issued = self.shipping.issue_label(rma)
+        if issued["status"] == ReturnStatus.LABEL_ISSUED.value:  # an instant exchange ships now
+            self.exchanging.instant.after_label(rma, self.exchanging._order_event)
+        return issued
 
     def refund_unused_label(self, rma: str) -> dict[str, Any]:
         return self.labels.refund_unused(rma)
@@ -122,6 +131,10 @@ class ReturnWorkflow(WorkflowCore):
         return self.lifecycle.close(rma)
 
     def expire(self, rma: str, wait: Wait) -> dict[str, Any]:
+        if wait is Wait.PAYMENT:  # the difference unpaid in time: the exchange falls back
+            return self.exchanging.difference.expired(rma)
+        if wait is Wait.CARRIER:  # an instant exchange's return not sent: its card is captured
+            self.exchanging.instant.before_expiry(rma)
         return self.lifecycle.expire(rma, wait)
 
     def escalate(self, rma: str, wait: Wait) -> dict[str, Any]:
@@ -139,7 +152,13 @@ class ReturnWorkflow(WorkflowCore):
         return self.deciding.reject(rma, actor, reason)
 
     def scan(self, code: str, hub_id: str, actor: str) -> Return:
-        return self.receiving.scan(code, hub_id, actor)
+        scanned = self.receiving.scan(code, hub_id, actor)
+        if scanned.exchange is not None and scanned.exchange.instant is not None:
+            try:  # an instant exchange's card is let go (else at resolution, which asks again)
+                return self.exchanging.instant.settle_on_receipt(scanned.rma, actor)
+            except (PaymentProviderUnavailableError, PaymentConfigurationError):
+                log.exception("instant exchange not settled at the scan", extra={"rma": scanned.rma})
+        return scanned
 
     def inspect(self, rma: str, grades: list[Grading], actor: str) -> Return:
         return self.receiving.inspect(rma, grades, actor)
@@ -175,6 +194,13 @@ class ReturnWorkflow(WorkflowCore):
         self, rma: str, method: PayoutMethod, actor: str, reference: str | None = None
     ) -> Return:
         return self.settling.retry_refund(rma, method, actor, reference)
+
+    def difference_paid(
+        self, rma: str, reference: str, amount: int, currency: str, source: str
+    ) -> Return | None:
+        """A dearer replacement's difference paid (Stripe Checkout, a Shopify invoice); None where
+        `reference` is not this return's request."""
+        return self.exchanging.difference.paid(rma, reference, amount, currency, source)
 
     def dispute_created(
         self, charge: str, payment_intent: str | None, dispute: str, source: str

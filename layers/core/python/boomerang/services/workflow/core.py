@@ -58,6 +58,8 @@ WAIT_ENDS: dict[Wait, frozenset[ReturnStatus]] = {
     Wait.SETTLEMENT: frozenset({S.REFUNDED, S.REFUND_FAILED}),
     Wait.REFUND_RETRY: frozenset({S.REFUND_PENDING, S.CREDITED, S.CLOSED}),
     Wait.FULFILMENT: frozenset({S.REPLACEMENT_SHIPPED}),
+    # The payment's news keeps the status (difference.py takes the token); these end it too.
+    Wait.PAYMENT: frozenset({S.EXCHANGED, S.REFUNDED, S.CREDITED, S.REFUND_FAILED}),
 }
 # Where an exchange's held replacement units go back to the catalog: the return ends unexchanged.
 RELEASES_HOLD = frozenset({S.REJECTED, S.EXPIRED, S.CANCELLED})
@@ -71,6 +73,7 @@ WAIT_FROM: dict[Wait, frozenset[ReturnStatus]] = {
     Wait.SETTLEMENT: frozenset({S.REFUND_PENDING}),
     Wait.REFUND_RETRY: frozenset({S.REFUND_FAILED}),
     Wait.FULFILMENT: frozenset({S.EXCHANGED}),
+    Wait.PAYMENT: frozenset({S.REFUND_PENDING}),
 }
 
 
@@ -102,6 +105,8 @@ class WorkflowCore:
         self.credit = StoreCredit(repo)
         self.rates = RatesReader(RatesStore(repo.table, repo.ddb))
         self.catalog = CatalogStore(repo.table, repo.ddb)
+        # The portal's base URL (PORTAL_BASE_URL): where a customer who paid comes back to.
+        self.portal_base_url = ""
 
     def move(
         self,
@@ -144,6 +149,9 @@ class WorkflowCore:
                 # timeout, whose step reads the saved status (escalate, expire) and moves on.
                 log.exception("could not resume the workflow", extra={"rma": new.rma, "status": target.value})
         return new
+
+    def portal_url(self, ret: Return) -> str:
+        return f"{self.portal_base_url.rstrip('/')}/{ret.shop}/returns/{ret.rma}"
 
     def get(self, rma: str) -> Return:
         return self.repo.get_return(rma)[0]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from boomerang.domain.decision import explain
+from boomerang.domain.exchanges import instant_terms
 from boomerang.domain.models import Acceptance, Outcome, Return
 from boomerang.domain.policy import RequestedItem
 from boomerang.domain.status import ReturnStatus
@@ -42,6 +43,13 @@ class DecisionPhase(Phase):
                 decision=decision,
             )
         timeouts = policy.timeouts
+        waits = {f"{name}_seconds": int(value.total_seconds()) for name, value in timeouts}
+        instant = None
+        if policy.exchanges.instant is not None and ret.exchange is not None:  # else no read
+            reference = self.core.repo.get_order(ret.shop, ret.order_id).payment_reference
+            instant = instant_terms(policy, ret, reference)
+        if instant is not None:  # the label is valid until the instant exchange's deadline
+            waits["label_valid_seconds"] = int(min(timeouts.label_valid, instant.ship_within).total_seconds())
         return {
             "rma": rma,
             "status": ret.status.value,
@@ -49,7 +57,7 @@ class DecisionPhase(Phase):
             "refund_on_first_scan": ret.decision.refund_on_first_scan,
             # Returnless: no label, resolved at once (the customer keeps the item).
             "keep_item": ret.decision.keep_item,
-            "timeouts": {f"{name}_seconds": int(value.total_seconds()) for name, value in timeouts},
+            "timeouts": waits,
         }
 
     @retry_stale

@@ -4,6 +4,7 @@ At resolution the held units are checked once more. Where the feed has since rep
 than are held (or dropped the variant), the policy's fallback applies: the hold is released, the
 return becomes store credit (with the policy's bonus) or a refund, the timeline and the customer's
 email say why, and resolution.py pays it as any other return. Otherwise the replacement is ordered:
+a dearer replacement's difference is first paid by the customer (difference.py); then
 the held units leave the catalog, `exchange.order_requested` carries the whole replacement order to
 the merchant's ERP or WMS, and a cheaper replacement's difference is paid back, through the same
 refund machinery as a refund (quote_refund, the payments router, the store credit ledger). Then
@@ -30,9 +31,11 @@ from boomerang.domain.refunds import quote_refund
 from boomerang.payments.port import RefundRefused
 from boomerang.services.retry import retry_stale
 from boomerang.services.workflow.core import Phase, S, WorkflowCore, refund_key
+from boomerang.services.workflow.difference import AWAITING_PAYMENT, DifferencePhase
+from boomerang.services.workflow.instant import InstantPhase
 from boomerang.services.workflow.resolution import RESOLVED, ResolutionPhase
 from boomerang.store.catalog import Hold
-from boomerang.store.payment_index import payment_index_put
+from boomerang.store.payment_index import payment_index_put, replacement_reference
 from boomerang.store.records import Event, ReturnChange
 
 # Where a cheaper replacement's card refund of the difference may still be settled.
@@ -47,6 +50,8 @@ class ExchangePhase(Phase):
     def __init__(self, core: WorkflowCore, resolution: ResolutionPhase):
         super().__init__(core)
         self.resolution = resolution  # the fallback and the difference are paid as refunds are
+        self.difference = DifferencePhase(core)  # a dearer replacement's, paid by the customer
+        self.instant = InstantPhase(core)  # the replacement shipped with the label
 
     def applies(self, rma: str) -> bool:
         ret = self.core.get(rma)
@@ -56,6 +61,13 @@ class ExchangePhase(Phase):
     def resolve(self, rma: str) -> dict[str, Any]:
         ret = self.core.get(rma)
         exchange = ret.exchange
+        if (
+            exchange is not None
+            and exchange.instant is not None
+            and ret.status not in AFTER_EXCHANGE
+            and exchange.replacement_order_id is not None
+        ):
+            return self.instant.resolve(ret, exchange)  # ordered when the label was issued
         if exchange is not None and exchange.replacement_order_id is not None:
             # A retried step: ordered already. The state machine then waits for its shipment.
             return {
@@ -70,7 +82,24 @@ class ExchangePhase(Phase):
         if short:
             self._fall_back(ret, exchange, short)
             return self.resolution.resolve(rma)
+        due = self._due(ret, exchange)
+        if due.amount and exchange.payment is None:
+            return self.difference.ask(ret, exchange, due)
+        if exchange.payment is not None and exchange.payment.status == "open":
+            # A retried step, or news that is not the payment's: the customer has still to pay.
+            return {"rma": rma, "status": AWAITING_PAYMENT, "amount_due": exchange.payment.amount.amount}
         return self._order_replacement(ret, exchange)
+
+    def _due(self, ret: Return, exchange: Exchange) -> Money:
+        """What the customer pays for a dearer replacement: its value less what the returned items
+        are worth after grades and fees (zero where they cover it)."""
+        policy = self.core.policy_for(ret.shop)
+        order = self.core.repo.get_order(ret.shop, ret.order_id)
+        quote = quote_refund(
+            ret, self.resolution._terms(ret, policy), order.total, self.resolution._earlier_refunds(ret)
+        )
+        currency = exchange.value.currency
+        return Money(amount=max(0, exchange.value.amount - quote.amount.amount), currency=currency)
 
     def _short(self, ret: Return, exchange: Exchange) -> list[str]:
         """The replacement variants the catalog can no longer cover (dropped, or oversold)."""
@@ -142,9 +171,17 @@ class ExchangePhase(Phase):
                 ret.shop, [Hold(r.product_id, r.variant_id, r.quantity) for r in exchange.lines]
             )
         ]
-        events = [Event("exchange.order_requested", self._order_event(ret, exchange, back))]
+        # A Shopify order's replacement is made in Shopify, where the merchant fulfils it; any other
+        # is the ERP's or WMS's, told by the event.
+        made = self._ordered_in_shopify(ret, exchange, order.payment_reference)
+        ordered_id = made[0] if made else replacement_order_id(ret.rma)
+        if made:  # its fulfilment webhook finds the return (services/exchange_fulfilment.py)
+            shopify_id = made[0].rsplit("/", 1)[-1]
+            reference = replacement_reference(ret.shop, shopify_id)
+            extra.append(payment_index_put(self.core.repo, reference, ret.rma, ret.shop, ret.order_id))
+        events = [] if made else [Event("exchange.order_requested", self._order_event(ret, exchange, back))]
         refund: Refund | None = None
-        said = "Replacement ordered."
+        said = f"Replacement ordered in Shopify ({made[1]})." if made else "Replacement ordered."
         if back.amount and ret.dispute:
             said += f" The difference of {back} is not paid back: the payment is disputed."
         elif back.amount and policy.exchanges.difference_to is Resolution.STORE_CREDIT:
@@ -200,17 +237,22 @@ class ExchangePhase(Phase):
             exchange=exchange.model_copy(
                 update={
                     "hold": "ordered",
-                    "replacement_order_id": replacement_order_id(ret.rma),
+                    "replacement_order_id": ordered_id,
                     "requested_at": self.core.clock(),
                 }
             ),
             refund=refund,
         )
-        return {
-            "rma": ret.rma,
-            "status": done.status.value,
-            "replacement_order_id": replacement_order_id(ret.rma),
-        }
+        return {"rma": ret.rma, "status": done.status.value, "replacement_order_id": ordered_id}
+
+    def _ordered_in_shopify(
+        self, ret: Return, exchange: Exchange, payment_reference: str | None
+    ) -> tuple[str, str] | None:
+        order_replacement = getattr(self.core.payments, "order_replacement", None)
+        if order_replacement is None:
+            return None
+        made: tuple[str, str] | None = order_replacement(ret, exchange.lines, payment_reference)
+        return made
 
     @staticmethod
     def _order_event(ret: Return, exchange: Exchange, back: Money) -> dict[str, Any]:
@@ -234,7 +276,8 @@ class ExchangePhase(Phase):
                 for r in exchange.lines
             ],
             "value": exchange.value.amount,
-            "amount_due": 0,
+            # A dearer replacement's difference, paid by the customer before it was ordered.
+            "amount_due": exchange.payment.amount.amount if exchange.payment else 0,
             "difference_paid_back": back.amount,
             "ship_to_order_id": ret.order_id,
             "ship_to_corrected": ret.ship_from is not None,

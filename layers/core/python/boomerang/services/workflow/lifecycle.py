@@ -12,6 +12,7 @@ from boomerang.notify.port import NotificationRefused
 from boomerang.notify.templates import language_for
 from boomerang.services.retry import retry_stale
 from boomerang.services.workflow.core import WAIT_FROM, Phase, S
+from boomerang.services.workflow.difference import awaiting_payment
 from boomerang.store.records import Event, ReturnChange
 
 
@@ -20,7 +21,7 @@ class LifecyclePhase(Phase):
     def hold(self, rma: str, wait: Wait, token: str) -> None:
         """Keep the task token on the return until the news comes; if it came already, resume now."""
         ret = self.core.get(rma)
-        if ret.status not in WAIT_FROM[wait]:
+        if ret.status not in WAIT_FROM[wait] or (wait is Wait.PAYMENT and not awaiting_payment(ret)):
             self.core.engine.resume(token, {"rma": rma, "status": ret.status.value})
             return
         held = ret.model_copy(

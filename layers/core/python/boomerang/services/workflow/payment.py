@@ -166,12 +166,21 @@ class PaymentAttempts(Phase):
                 ),
             )
 
-    def note(self, ret: Return, message: str, actor: str, event: str, **changes: Any) -> Return:
+    def note(
+        self,
+        ret: Return,
+        message: str,
+        actor: str,
+        event: str,
+        *,
+        extra_items: list[dict[str, Any]] | None = None,
+        **changes: Any,
+    ) -> Return:
         """A change that keeps the return's status: the version moves, the timeline says why."""
         at = self.core.clock()
         new = ret.model_copy(update={**changes, "version": ret.version + 1, "updated_at": at})
         entry = TimelineEntry(
             version=new.version, at=at, status=ret.status, event=event, message=message, actor=actor
         )
-        self.core.repo.save(ReturnChange(new, ret.version, [entry], []))
+        self.core.repo.save(ReturnChange(new, ret.version, [entry], [], list(extra_items or [])))
         return new

@@ -179,6 +179,10 @@ class ResolutionPhase(Phase):
                 if reference
                 else []
             )
+            if current.status is S.REFUND_PENDING:
+                # Asked from refund_pending: an exchange whose difference went unpaid (difference.py).
+                return self.attempts.note(current, message, actor, "refund.requested", extra_items=index,
+                                          refund=refund, payment_claim=None)  # fmt: skip
             return self.core.move(
                 current, S.REFUND_PENDING, message, actor, data, extra_items=index, refund=refund,
                 payment_claim=None,

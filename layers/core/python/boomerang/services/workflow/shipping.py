@@ -20,6 +20,7 @@ from typing import Any
 from boomerang.carriers.port import LabelNotIssued, LabelRefused
 from boomerang.domain.customs import CustomsDataMissing
 from boomerang.domain.errors import DomainError
+from boomerang.domain.exchanges import instant_terms
 from boomerang.domain.labels import NoShipFromAddress, label_request
 from boomerang.domain.models import Hub, Label, LabelClaim, Reception, Return, TimelineEntry
 from boomerang.domain.providers import CarrierNotConfigured
@@ -47,6 +48,10 @@ class ShippingPhase(Phase):
         hub = next(h for h in policy.hubs if h.hub_id == ret.hub.hub_id)
         now = self.core.clock()
         valid_until = now + policy.timeouts.label_valid
+        order = self.core.repo.get_order(ret.shop, ret.order_id)
+        instant = instant_terms(policy, ret, order.payment_reference)
+        if instant is not None:  # an instant exchange: the return must be sent by its deadline
+            valid_until = now + min(policy.timeouts.label_valid, instant.ship_within)
         attempts = LabelAttempts(self.core)
         ret, claim = attempts.claim(ret)  # StaleVersion on a lost race: read again (retry_stale)
         try:
