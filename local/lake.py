@@ -153,3 +153,5 @@ def attach_local_lake(module: Any) -> None:
     local lake instead of Athena (the local stack calls this after importing each function)."""
     if module.__name__.endswith("admin_api.handler"):
         module.reports = LocalLake().engine()
+    if module.__name__.endswith("web.handler"):  # the console's dashboard
+        module.console.reports = LocalLake().engine()

@@ -33,7 +33,14 @@ from boomerang.store.records import Repository
 from boomerang.store.sessions import SessionStore
 from boomerang.store.shops import ShopStore
 from boomerang.web import policy_routes, portal_routes, tracking_routes
-from boomerang.web.console import admin_routes, return_routes, session_routes, ticket_routes, warehouse_routes
+from boomerang.web.console import (
+    admin_routes,
+    dashboard_routes,
+    return_routes,
+    session_routes,
+    ticket_routes,
+    warehouse_routes,
+)
 from boomerang.web.console.services import ConsoleServices
 from boomerang.web.deps import deps as web_deps
 from boomerang.web.error_page import error_answer, error_page
@@ -111,7 +118,14 @@ web_deps.install(sys.modules[__name__])
 
 app = APIGatewayRestResolver()
 # The console's routers first: /admin/returns/... is the console's, not a shop called "admin".
-for console_routes in (session_routes, return_routes, warehouse_routes, ticket_routes, admin_routes):
+for console_routes in (
+    session_routes,
+    return_routes,
+    warehouse_routes,
+    ticket_routes,
+    admin_routes,
+    dashboard_routes,
+):
     app.include_router(console_routes.router)
 app.include_router(policy_routes.router)
 app.include_router(portal_routes.router)

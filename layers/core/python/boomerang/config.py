@@ -109,6 +109,9 @@ class ConsoleConfig(FromEnv):
     stripe_secret_name: str = ""
     shop_secrets_prefix: str = Field(default=DEFAULT_SECRETS_PREFIX, min_length=1)
     payment_endpoints: str = ""
+    # The dashboard's reports run on Athena, as the admin API's (analytics/athena.py).
+    reports_workgroup: str = ""
+    reports_database: str = ""
 
     @property
     def issuer(self) -> str:

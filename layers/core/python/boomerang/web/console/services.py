@@ -13,6 +13,7 @@ from boomerang.config import ConsoleConfig
 from boomerang.web.console.auth import IdTokenVerifier
 
 if TYPE_CHECKING:
+    from boomerang.analytics.reports import ReportEngine
     from boomerang.services.evidence import EvidenceService
     from boomerang.services.policy_admin import PolicyAdmin
     from boomerang.services.privacy import PrivacyService
@@ -125,6 +126,16 @@ class ConsoleServices:
         # No "where is my order" answers from the console: those come with the customer's message.
         tickets = TicketRepository(self.repo.table, self.repo.ddb)
         return TicketService(tickets, self.repo, default_classifier, lambda: self.clock())
+
+    @cached_property
+    def reports(self) -> ReportEngine | None:
+        """The dashboard's reports: Athena over the lake (None: not configured). `make local` puts
+        DuckDB over the local lake here (local/lake.py attach_local_lake)."""
+        if not self.config.reports_workgroup:
+            return None
+        from boomerang.analytics.athena import AthenaEngine
+
+        return AthenaEngine(self.config.reports_workgroup, self.config.reports_database)
 
     def local_id_token(self, username: str, password: str) -> str:
         """`make local` only: the local pool signs the user in (AdminInitiateAuth on moto's Cognito)."""
