@@ -32,10 +32,18 @@ def offline_context(**values: Any) -> dict[str, Any]:
 
 
 def fingerprint() -> str:
-    """What the template depends on: the CDK code, cdk.json and the pinned packages."""
+    """What the template depends on: the CDK code, the route tables it reads (boomerang.api.routes),
+    cdk.json and the pinned packages."""
     digest = hashlib.sha256()
+    routes = ROOT / "layers" / "core" / "python" / "boomerang" / "api" / "routes.py"
     for path in sorted(
-        [*ROOT.glob("infra/**/*.py"), ROOT / "cdk.json", ROOT / "constraints.txt", ROOT / "pyproject.toml"]
+        [
+            *ROOT.glob("infra/**/*.py"),
+            routes,
+            ROOT / "cdk.json",
+            ROOT / "constraints.txt",
+            ROOT / "pyproject.toml",
+        ]
     ):
         digest.update(path.relative_to(ROOT).as_posix().encode())
         digest.update(path.read_bytes())

@@ -160,6 +160,7 @@ class YearOfActivity:
                 order_id=order_id,
                 customer_ref=customer,
                 country=country,
+                currency=CURRENCIES[shop],
                 amount=sum(q * p for *_, q, p in lines),
                 lines=[_line(lid, sku, c.name, None, q, p) for lid, c, sku, q, p in lines],
             )
@@ -176,7 +177,10 @@ class YearOfActivity:
     ) -> Iterator[dict[str, Any]]:
         rng = self.rng
         rma = "R" + uuid.UUID(int=rng.getrandbits(128)).hex[:10].upper()
-        base = {"rma": rma, "order_id": order_id, "customer_ref": customer, "country": country}
+        base = {
+            "rma": rma, "order_id": order_id, "customer_ref": customer, "country": country,
+            "currency": CURRENCIES[shop],  # the amounts' and the labels' (minor units)
+        }  # fmt: skip
         hub, label_cost, origin_cost = HUBS[country]
         amount = sum(q * p for *_, q, p in returned)
         electronics = any(c.name == "electronics" for _, c, *_ in returned)

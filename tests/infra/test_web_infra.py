@@ -178,3 +178,23 @@ def test_the_delay_watch_links_to_the_tracking_page_too(synthesized: Synthesized
     resource = synthesized.resources[str(synthesized.stack.get_logical_id(stack.nested_stack_resource))]
     (api_id,) = synthesized.of_type("AWS::ApiGateway::RestApi")
     assert resource["Properties"]["Parameters"][parameter] == {"Ref": api_id}
+
+
+def test_the_dashboard_runs_reports_in_the_lake_s_workgroup_only(web: tuple[str, dict[str, Any]]) -> None:
+    _, nested = web
+    (function,) = [
+        r
+        for r in _of_type(nested, "AWS::Lambda::Function").values()
+        if (r.get("Metadata") or {}).get("boomerang:code")
+    ]
+    env = function["Properties"]["Environment"]["Variables"]
+    assert {"REPORTS_WORKGROUP", "REPORTS_DATABASE"} <= set(env)
+    assert function["Properties"]["Timeout"] == 28  # under API Gateway's 29 s
+    statements = [
+        st
+        for policy in _of_type(nested, "AWS::IAM::Policy").values()
+        for st in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    athena = [st for st in statements if "athena:StartQueryExecution" in json.dumps(st["Action"])]
+    assert len(athena) == 1 and "workgroup/" in json.dumps(athena[0]["Resource"])
+    assert not any("athena:*" in json.dumps(st["Action"]) for st in statements)

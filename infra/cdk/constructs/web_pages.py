@@ -98,6 +98,9 @@ class WebPages(Construct):
             description="Boomerang customer pages: returns portal and policy page (HTML)",
             layer=layer,
             memory_size=512,
+            # The console's dashboard waits for its reports on Athena (a few seconds each, side by
+            # side): up to API Gateway's 29 s, as the admin API. The pages themselves answer in ms.
+            timeout_seconds=28,
             environment={
                 "TABLE_NAME": tables.table.table_name,
                 "SESSION_SECRET_NAME": session_key.secret.secret_name,

@@ -297,6 +297,8 @@ class BoomerangStack(Stack):
         # The staff console (in the web function) pays a failed refund another way, as the staff API does.
         stripe.grant_refunds(web.function)
         grant_shop_secrets(web.function, PAYMENT_PROVIDERS)
+        # The console's dashboard runs the reports on Athena, as the admin API does.
+        lake.grant_reports(web.function, web.role)
         CfnOutput(self, "PortalUrl", value=f"{api_url}{{shop}}/returns", description="The returns portal")
         CfnOutput(
             self,

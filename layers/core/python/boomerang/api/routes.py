@@ -110,6 +110,8 @@ CONSOLE_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/admin/customers/erase"),
     ("GET", "/admin/policy"),
     ("POST", "/admin/policy"),
+    ("GET", "/admin/dashboard"),
+    ("GET", "/admin/reports/{name}"),
 )
 
 # The customer's web pages (functions/web, boomerang/web): public; the portal's session is a cookie.

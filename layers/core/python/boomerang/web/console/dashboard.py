@@ -8,6 +8,7 @@ every number already written as the page's language writes it (babel).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from copy import copy
 from dataclasses import dataclass
@@ -23,12 +24,12 @@ from boomerang.web.console.pages import N_
 MAX_BARS = 12  # the chart shows the first rows; the table and the CSV hold them all
 MAX_TABLE_ROWS = 200
 # The charts' geometry, in the SVG's own units (it scales to the page's width).
-WIDTH, LABEL_WIDTH, VALUE_WIDTH, BAR_HEIGHT, GAP, TOP = 720, 230, 110, 16, 12, 8
+WIDTH, LABEL_WIDTH, VALUE_WIDTH, BAR_HEIGHT, GAP, TOP = 720, 250, 100, 16, 12, 8
 BAR_AREA = WIDTH - LABEL_WIDTH - VALUE_WIDTH
 # Series colours: each at least 4.5:1 on white (WCAG 1.4.11 asks 3:1 of graphics; the legend's text
 # beside them is the console's own colour). Blue, brown, green.
 COLOURS = ("#1f4e79", "#8a4500", "#1e6b32")
-LABEL_CHARS = 32
+LABEL_CHARS = 30  # about 240 units of 13-unit text: a longer label is cut (the table has it whole)
 NONE = "\N{EN DASH}"  # a cell with no value
 GEOMETRY = {"width": WIDTH, "label_x": LABEL_WIDTH - 8, "bar_x": LABEL_WIDTH, "bar_height": BAR_HEIGHT}
 
@@ -102,7 +103,9 @@ class Writer:
         tenths.frac_prec = (1, 1)
         return tenths
 
-    def money(self, minor: Any, currency: str) -> str:
+    def money(self, minor: Any, currency: str | None) -> str:
+        if not currency or not re.fullmatch(r"[A-Z]{3}", currency):
+            return self.count(minor)  # no currency on the events: their minor units, as they are
         try:
             digits = get_currency_precision(currency)
             amount = Decimal(int(minor or 0)).scaleb(-digits)
@@ -180,7 +183,7 @@ def label_savings(result: ReportResult, w: Writer) -> tuple[list[Bar], list[list
     rows = _rows(result)
 
     def name(r: dict[str, Any]) -> str:
-        return f"{r['hub'] or NONE} ({r['currency']})"
+        return f"{r['hub'] or NONE} ({r['currency']})" if r["currency"] else str(r["hub"] or NONE)
 
     bars = [
         Bar(
@@ -219,12 +222,16 @@ def exchanges(result: ReportResult, w: Writer) -> tuple[list[Bar], list[list[str
     rows = _rows(result)
     keys = ("kept_by_exchanges", "refunded", "credited")
     bars = [
-        Bar(str(r["currency"]), [_num(r[k]) for k in keys], [w.money(r[k], r["currency"]) for k in keys])
+        Bar(
+            str(r["currency"] or NONE),
+            [_num(r[k]) for k in keys],
+            [w.money(r[k], r["currency"]) for k in keys],
+        )
         for r in rows
     ]
     table = [
         [
-            str(r["currency"]),
+            str(r["currency"] or NONE),
             w.count(r["exchanges"]),
             w.money(r["kept_by_exchanges"], r["currency"]),
             w.count(r["refunds"]),
