@@ -64,11 +64,13 @@ def main() -> None:
     from bench import journey_cost
     from bench.refunds import refunds_per_return, webhook_latency
     from bench.refunds import report as refunds_report
+    from bench.web import lake_with_a_year
     from bench.workflow import label_timing
     from local.demo.data import seed_shop
     from local.stack import LocalStack
     from local.template import cached_template
 
+    lake_with_a_year()  # the dashboard's lake, before the web function is imported
     stack = LocalStack()
     template = cached_template()
     try:

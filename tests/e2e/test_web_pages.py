@@ -26,7 +26,9 @@ import pytest
 import requests
 
 from local.demo.data import address_in
+from local.demo.lake import fill
 from local.dynamodb_local import free_port
+from local.lake import LocalLake
 from local.sample_media import sample_video
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,17 +48,20 @@ def _chromium_or_fail() -> None:
 
 
 @pytest.fixture(scope="module")
-def local() -> Iterator[str]:
+def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if os.environ.get("WEB_E2E_BASE_URL"):  # a `make local` already running (its demo data loaded)
         yield os.environ["WEB_E2E_BASE_URL"].rstrip("/")
         return
     port, assets_port = free_port(), free_port()
+    lake = tmp_path_factory.mktemp("lake")  # the dashboard's: a year of a few thousand returns
+    fill(LocalLake(lake), returns=3000)
     env = {
         **os.environ,
         "PORT": str(port),
         "ASSETS_PORT": str(assets_port),
         "WORKERS": "2",
         "PYTHONUNBUFFERED": "1",
+        "LAKE_DIR": str(lake),
     }
     for name in ("TABLE_NAME", "IDEMPOTENCY_TABLE_NAME", "SESSION_SECRET_NAME"):
         env.pop(name, None)
@@ -434,6 +439,21 @@ def test_staff_signs_in_approves_in_the_review_queue_scans_with_the_keyboard_and
     page.goto(f"{local}/admin?lang=ja")  # the console in the staff member's language
     assert page.get_attribute("html", "lang") == "ja" and "審査" in page.inner_text("h1")
     check_page(page, "console-queue-ja")
+    # The dashboard: the demo shop's last 30 days of the lake, charts drawn on the server.
+    page.goto(f"{local}/admin?lang=en")
+    page.get_by_role("link", name="Dashboard").click()
+    page.locator("h1", has_text="Dashboard").wait_for()
+    assert page.locator("section.chart svg[role=img]").count() >= 8
+    page.get_by_text("Table of Return rate by category").click()  # the chart's table opens
+    assert page.get_by_role("table", name="Return rate by category").is_visible()
+    check_page(page, "console-dashboard")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download Zero-touch returns as CSV").click()
+    assert download.value.suggested_filename.startswith("zero_touch-demo-")
+    page.fill("#from", "31.03.2026")
+    page.get_by_role("button", name="Show").click()
+    page.locator("#range-error").wait_for()
+    assert page.get_attribute("#from", "aria-invalid") == "true"
     context.close()
     staff = requests.post(
         f"{local}/local/login", json={"username": "admin", "password": "Local-Boomerang-1"}, timeout=30
