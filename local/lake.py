@@ -11,7 +11,8 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -120,20 +121,55 @@ class DuckDbEngine:
     def run(self, sql: str, parameters: list[str]) -> tuple[list[str], list[list[Any]]]:
         con = connect()
         try:
-            if self.lake.files():
-                glob = _quoted(str(self.lake.events_dir / "shop=*" / "dt=*" / "*.parquet"))
-                con.execute(
-                    f"CREATE VIEW {TABLE} AS SELECT * FROM read_parquet('{glob}', hive_partitioning=true, "
-                    # union_by_name: files written before a column was added read it as NULL.
-                    "union_by_name=true, hive_types={'shop': 'VARCHAR', 'dt': 'VARCHAR'})"
-                )
-            else:  # no events yet: the same columns, no rows
-                con.execute(f"CREATE TABLE {TABLE} ({SCHEMA_SQL})")
-            cursor = con.execute(sql, parameters)
-            columns = [d[0] for d in cursor.description or []]
-            return columns, [list(row) for row in cursor.fetchall()]
+            self._events(con)
+            return _fetch(con, sql, parameters)
         finally:
             con.close()
+
+    def _events(self, con: duckdb.DuckDBPyConnection, name: str = TABLE) -> None:
+        if self.lake.files():
+            glob = _quoted(str(self.lake.events_dir / "shop=*" / "dt=*" / "*.parquet"))
+            con.execute(
+                f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{glob}', hive_partitioning=true, "
+                # union_by_name: files written before a column was added read it as NULL.
+                "union_by_name=true, hive_types={'shop': 'VARCHAR', 'dt': 'VARCHAR'})"
+            )
+        else:  # no events yet: the same columns, no rows
+            con.execute(f"CREATE TABLE {name} ({SCHEMA_SQL})")
+
+    @contextmanager
+    def scoped(self, shop: str, start: str) -> Iterator[ScopedEngine]:
+        """One connection holding the shop's events from `start` (yyyy-mm-dd) on as `events`, for
+        several reports of that shop and a range starting then (the console's dashboard): the files
+        are read once, not once per report. Every report reads only its shop, from its start on."""
+        con = connect()
+        try:
+            self._events(con, "lake_files")
+            con.execute(
+                f"CREATE TEMP TABLE {TABLE} AS SELECT * FROM lake_files WHERE shop = ? AND dt >= ?",
+                [shop, start],
+            )
+            yield ScopedEngine(con)
+        finally:
+            con.close()
+
+
+class ScopedEngine:
+    """A ReportEngine over one connection (DuckDbEngine.scoped): its reports run one after another."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def run(self, sql: str, parameters: list[str]) -> tuple[list[str], list[list[Any]]]:
+        return _fetch(self.con, sql, parameters)
+
+
+def _fetch(
+    con: duckdb.DuckDBPyConnection, sql: str, parameters: list[str]
+) -> tuple[list[str], list[list[Any]]]:
+    cursor = con.execute(sql, parameters)
+    columns = [d[0] for d in cursor.description or []]
+    return columns, [list(row) for row in cursor.fetchall()]
 
 
 def _quoted(text: str) -> str:

@@ -10,6 +10,7 @@ import re
 from datetime import date
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -224,3 +225,25 @@ def test_signed_out_goes_to_sign_in_and_no_engine_is_503(
     browser = staff(web, endpoint, shops=SHOP)
     unavailable = browser.get(f"/admin/dashboard?shop={SHOP}&{MARCH}")
     assert unavailable["statusCode"] == 503 and header(unavailable, "X-Error-Code") == "reports_unavailable"
+
+
+class RunOnly:
+    """An engine with `run` only, as Athena's: the reports run side by side, each on its own."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+
+    def run(self, sql: str, parameters: list[str]) -> tuple[list[str], list[list[Any]]]:
+        return self.engine.run(sql, parameters)  # type: ignore[no-any-return]
+
+
+def test_side_by_side_reports_show_the_same_page_as_the_shop_s_rows_read_once(
+    web: ModuleType, endpoint: TokenEndpoint, lake: LocalLake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    browser = staff(web, endpoint, shops=SHOP)
+    path = f"/admin/dashboard?shop={SHOP}&{MARCH}"
+    once = browser.get(path)["body"]
+    monkeypatch.setattr(web.console, "reports", RunOnly(lake.engine()))
+    side_by_side = browser.get(path)["body"]
+    main = lambda page: page.split('<main id="main"')[1].split('<section class="chart"', 1)[1]  # noqa: E731
+    assert main(side_by_side) == main(once)

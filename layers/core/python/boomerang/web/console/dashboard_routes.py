@@ -90,6 +90,10 @@ def run_all(query: ReportQuery) -> dict[str, ReportResult]:
     if engine is None:
         raise ReportsUnavailable("Reports are not configured in this deployment (no Athena workgroup).")
     queries = [ReportQuery(name, query.shop, query.start, query.end) for name in DASHBOARD_REPORTS]
+    scoped = getattr(engine, "scoped", None)
+    if scoped is not None:  # DuckDB on this machine (local/lake.py): the shop's rows read once for all
+        with scoped(query.shop, query.start.isoformat()) as one:
+            return {q.name: run_report(one, q) for q in queries}
     with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
         results = list(pool.map(lambda q: run_report(engine, q), queries))
     return {r.name: r for r in results}
