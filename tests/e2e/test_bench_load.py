@@ -3,6 +3,8 @@ process drive the local front served by worker processes, and every request answ
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +16,9 @@ from local.stack import LocalStack
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
+    # The stack runs in this process: its environment and the function modules it imported (bound to
+    # its tables) are put back afterwards, so the tests that run next see their own.
+    environment, modules = dict(os.environ), set(sys.modules)
     started = LocalStack().start()
     assert started.storefront is not None
     seed_shop(started.storefront.repo)
@@ -21,6 +26,11 @@ def stack() -> Iterator[LocalStack]:
         yield started
     finally:
         started.stop()
+        os.environ.clear()
+        os.environ.update(environment)
+        for name in set(sys.modules) - modules:
+            if name.startswith("functions."):
+                del sys.modules[name]
 
 
 def test_the_short_load_runs_every_step_of_the_portal_without_an_error(stack: LocalStack) -> None:

@@ -30,9 +30,9 @@ def _everything_stored() -> str:
     for bucket in s3.list_buckets()["Buckets"]:
         for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket["Name"]):
             for version in page.get("Versions", []):
-                head = s3.head_object(
-                    Bucket=bucket["Name"], Key=version["Key"], VersionId=version["VersionId"]
-                )
+                # An unversioned bucket lists its objects with the version id "null".
+                versioned = {} if version["VersionId"] == "null" else {"VersionId": version["VersionId"]}
+                head = s3.head_object(Bucket=bucket["Name"], Key=version["Key"], **versioned)
                 found.append([version["Key"], head.get("Metadata"), head.get("ContentDisposition")])
     return json.dumps(found, default=str).lower()
 

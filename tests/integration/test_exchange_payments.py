@@ -80,7 +80,7 @@ def live_stripe(flow: ReturnWorkflow) -> Iterator[ScriptedStripe]:
 
 
 @pytest.fixture(scope="module")
-def webhook(local_aws: Any) -> ModuleType:
+def webhook(local_aws: Any) -> Iterator[ModuleType]:
     client = boto3.client("secretsmanager")
     with contextlib.suppress(client.exceptions.ResourceExistsException):  # test_stripe_refunds' too
         client.create_secret(
@@ -88,7 +88,10 @@ def webhook(local_aws: Any) -> ModuleType:
             SecretString=json.dumps({"api_key": "sandbox", "webhook_secret": WEBHOOK_SECRET}),
         )
     os.environ["STRIPE_SECRET_NAME"] = SECRET_NAME
-    return importlib.import_module("functions.webhooks_stripe.handler")
+    try:
+        yield importlib.import_module("functions.webhooks_stripe.handler")
+    finally:
+        os.environ.pop("STRIPE_SECRET_NAME", None)
 
 
 def post(module: ModuleType, event: dict[str, Any]) -> tuple[int, Any]:

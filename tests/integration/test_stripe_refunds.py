@@ -59,9 +59,12 @@ class CountingPayments(SandboxPayments):
 
 @pytest.fixture(scope="module")
 def webhook(local_aws: Any) -> Iterator[ModuleType]:
-    boto3.client("secretsmanager").create_secret(
-        Name=SECRET_NAME, SecretString=json.dumps({"api_key": "sandbox", "webhook_secret": WEBHOOK_SECRET})
-    )
+    client = boto3.client("secretsmanager")
+    value = json.dumps({"api_key": "sandbox", "webhook_secret": WEBHOOK_SECRET})
+    try:
+        client.create_secret(Name=SECRET_NAME, SecretString=value)
+    except client.exceptions.ResourceExistsException:  # test_exchange_payments made it first
+        client.put_secret_value(SecretId=SECRET_NAME, SecretString=value)
     os.environ["STRIPE_SECRET_NAME"] = SECRET_NAME
     try:
         yield importlib.import_module("functions.webhooks_stripe.handler")
