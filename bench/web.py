@@ -204,17 +204,14 @@ def write(rows: list[list[str]], runs: int) -> None:
 
 
 def lake_with_a_year() -> None:
-    """The dashboard reads the local lake (`make demo` fills it): without one, a year of its own."""
-    from local.demo.lake import fill
+    """The dashboard reads the local lake (`make demo` fills it): without one, `make bench`'s year
+    (bench/reports.py, .boomerang/bench-lake, written once and reused)."""
+    from bench.reports import year_lake
     from local.lake import LocalLake
 
     if LocalLake().files():
         return
-    import tempfile
-
-    root = tempfile.mkdtemp(prefix="bench-lake-")
-    fill(LocalLake(root))
-    os.environ["LAKE_DIR"] = root
+    os.environ["LAKE_DIR"] = str(year_lake().root)
 
 
 def main() -> None:
