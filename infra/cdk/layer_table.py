@@ -78,7 +78,7 @@ FUNCTION_LAYERS: dict[str, tuple[str, ...]] = {
     "outbox_publisher": (BASE,),
     "webhook_admin": (BASE,),
     "webhook_delivery": (BASE,),
-    "webhooks_shopify": (BASE,),
+    "webhooks_shopify": (BASE, "payments"),  # draft orders paid: the Shopify Admin client (requests)
     # Sandbox labels for shops in test mode (reportlab) and refunds (Stripe) are reachable from these.
     "admin_api": (BASE, "labels", "payments"),
     # The label step buys through EasyPost's SDK (carriers/factory.py); the resolve step refunds.

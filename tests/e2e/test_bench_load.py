@@ -16,9 +16,13 @@ from local.stack import LocalStack
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
-    # The stack runs in this process: its environment and the function modules it imported (bound to
-    # its tables) are put back afterwards, so the tests that run next see their own.
-    environment, modules = dict(os.environ), set(sys.modules)
+    # The stack runs in this process: the environment and the function modules are put back
+    # afterwards, so the tests that run next see their own.
+    environment = dict(os.environ)
+    # The stack imports the functions afresh, bound to its own tables (the tests before it import
+    # them bound to theirs); theirs are put back afterwards.
+    theirs = {name: sys.modules.pop(name) for name in list(sys.modules) if name.startswith("functions.")}
+    modules = set(sys.modules)
     started = LocalStack().start()
     assert started.storefront is not None
     seed_shop(started.storefront.repo)
@@ -31,6 +35,7 @@ def stack() -> Iterator[LocalStack]:
         for name in set(sys.modules) - modules:
             if name.startswith("functions."):
                 del sys.modules[name]
+        sys.modules.update(theirs)
 
 
 def test_the_short_load_runs_every_step_of_the_portal_without_an_error(stack: LocalStack) -> None:
