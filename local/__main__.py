@@ -127,9 +127,17 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _stop)
     started = time.monotonic()
     stack = LocalStack()
-    assets_port = int(os.environ.get("ASSETS_PORT", str(port + 1)))
+    chosen = os.environ.get("ASSETS_PORT")
+    assets_port = int(chosen or port + 1)
     try:
-        assets = make_asset_server(host, assets_port).start()
+        try:
+            assets = make_asset_server(host, assets_port).start()
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE or chosen:
+                raise
+            # The API's port + 1 is taken and no port was asked for: any free one does, as the
+            # pages name their assets' address.
+            assets = make_asset_server(host, 0).start()
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             _fail(f"port {assets_port} (the pages' assets) is taken; run `make local ASSETS_PORT=...`.")
