@@ -20,6 +20,9 @@ from boomerang.store.shops import ShopStore
 # Lower case, digits and hyphens: a shop id goes into URLs (/{shop}/returns), API keys (bk_<shop>_...)
 # and secret names (boomerang/<shop>/stripe).
 SHOP_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+# The first path segments Boomerang's own routes use (the staff console, the APIs, webhooks, docs, and
+# make local's helpers): a shop of that id could have no portal (/admin/returns is the console's).
+RESERVED_SHOP_IDS = frozenset({"admin", "v1", "webhooks", "docs", "local"})
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,12 @@ class ShopAdmin:
                 details=[
                     {"field": "shop", "code": "invalid_shop_id", "message": f"must match {SHOP_ID.pattern}"}
                 ],
+            )
+        if shop in RESERVED_SHOP_IDS:
+            raise Unprocessable(
+                f"'{shop}' cannot be a shop id: Boomerang's own pages and APIs use /{shop}/.",
+                code="validation_failed",
+                details=[{"field": "shop", "code": "reserved_shop_id", "message": f"'{shop}' is reserved"}],
             )
         if not name.strip():
             raise Unprocessable(
